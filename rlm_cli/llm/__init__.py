@@ -1,0 +1,1 @@
+"""Model backends: one `Model` interface, several ways to run it."""

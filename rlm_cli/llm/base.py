@@ -1,0 +1,102 @@
+"""The one interface every model backend implements.
+
+A backend turns chat messages into a :class:`Completion`. The engine never
+knows which backend it talks to: llama.cpp in process, an OpenAI-compatible
+server, or a scripted replay all look the same from here.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+Message = dict[str, str]
+"""A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``."""
+
+OnText = Callable[[str], None]
+"""Called with each piece of generated text as it streams (may be ignored)."""
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """How to sample one completion."""
+
+    max_tokens: int = 1024
+    temperature: float = 0.2
+    top_p: float = 0.95
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+    grammar: str | None = None
+    """A GBNF grammar; backends that cannot constrain output ignore it."""
+
+    def cache_key(self) -> dict:
+        """The parameters that change the answer, for the sub-call cache."""
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "stop": list(self.stop),
+            "grammar": self.grammar,
+        }
+
+
+@dataclass
+class Completion:
+    """One model answer and what it cost."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_tokens_reused: int = 0
+    """Prompt tokens served from the KV cache instead of evaluated again."""
+    finish_reason: str = "stop"
+    """``stop`` (ended on its own), ``length`` (hit max_tokens) or ``error``."""
+    elapsed_s: float = 0.0
+    cached: bool = False
+    """True when answered from the sub-call cache (no tokens were spent)."""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def prompt_tokens_evaluated(self) -> int:
+        """Prompt tokens the backend actually had to evaluate."""
+        return max(0, self.prompt_tokens - self.prompt_tokens_reused)
+
+
+class Model(ABC):
+    """A chat model. Implementations must be safe to call from one thread at a time;
+    backends that can serve calls concurrently say so with ``concurrency > 1``."""
+
+    spec: str = ""
+    """The model spec string it was made from (for logs and the cache key)."""
+    n_ctx: int = 8192
+    """Context window in tokens."""
+    concurrency: int = 1
+    """How many calls the engine may have in flight at once."""
+
+    @abstractmethod
+    def complete(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        on_text: OnText | None = None,
+    ) -> Completion:
+        """Answer one conversation."""
+
+    def complete_many(
+        self, conversations: Sequence[Sequence[Message]], params: GenerationParams
+    ) -> list[Completion]:
+        """Answer several independent conversations; backends that can batch override this."""
+        return [self.complete(m, params) for m in conversations]
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` by the model's own tokenizer (an estimate where it has none)."""
+        return max(1, len(text) // 4) if text else 0
+
+    def supports_grammar(self) -> bool:
+        """Whether ``GenerationParams.grammar`` is honoured."""
+        return False
+
+    def close(self) -> None:
+        """Release resources (model weights, connections)."""
