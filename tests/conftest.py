@@ -1,0 +1,17 @@
+"""Shared fixtures: a tiny random-weight GGUF written once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path to a tiny llama GGUF (ChatML template, byte-fallback vocab), written once."""
+    pytest.importorskip("numpy", reason="numpy is needed to write the tiny GGUF")
+    pytest.importorskip("gguf", reason="the gguf package (test extra) is needed to write GGUFs")
+    from rlm_cli.testing.tiny_gguf import write_tiny_gguf
+
+    return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny.gguf", seed=0)
