@@ -1,0 +1,1 @@
+"""Prompt templates (YAML), shipped inside the package as rlm_cli.prompts."""

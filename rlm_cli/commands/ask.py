@@ -1,0 +1,139 @@
+"""`rlm ask QUESTION [PATH...]`: options only; the work is in rlm_cli.actions.ask."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+
+from rlm_cli.config import load_settings
+
+EXAMPLES = """
+Examples:
+
+  cat bmc.log | rlm ask "which node will fail" --model ~/models/qwen3-4b.gguf
+
+  rlm ask "why did the disk go read-only" /var/log/syslog* --json
+
+  rlm ask "summarise the errors" --context 3f9a2c1b --quiet
+
+  rlm ask "which node will fail" sample_logs/bmc_cluster.log --model script:demo.yaml
+"""
+
+
+def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
+    """Add the `ask` command to ``app``."""
+
+    @app.command(epilog=EXAMPLES)
+    def ask(
+        question: str = typer.Argument(..., help="What you want to know about the log."),
+        paths: list[str] = typer.Argument(
+            None, help="Log files, folders or globs; stdin when none or '-'."
+        ),
+        model: str = typer.Option(
+            None,
+            "--model",
+            "-m",
+            help="Root model: PATH.gguf, script:FILE.yaml, openai:URL#name or an alias. [env: RLM_MODEL]",
+        ),
+        sub_model: str = typer.Option(
+            None, "--sub-model", help="Model for sub-calls (default: the root model)."
+        ),
+        context_id: str = typer.Option(
+            None, "--context", help="Reuse a stored context by id (see rlm contexts list)."
+        ),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help="Nothing on stderr but errors (for cron)."
+        ),
+        max_iterations: int = typer.Option(
+            None, "--max-iterations", min=1, help="Root turns before a forced final answer."
+        ),
+        max_subcalls: int = typer.Option(
+            None, "--max-subcalls", min=0, help="Sub-calls allowed in the run."
+        ),
+        max_tokens: int = typer.Option(
+            None, "--max-tokens", min=1, help="Tokens (root and sub-calls) allowed in the run."
+        ),
+        max_depth: int = typer.Option(
+            None, "--max-depth", min=1, help="Recursion depth (1: sub-calls are plain model calls)."
+        ),
+        timeout: float = typer.Option(
+            None, "--timeout", min=1, help="Seconds allowed for the run."
+        ),
+        n_ctx: int = typer.Option(
+            None, "--n-ctx", min=256, help="Model window in tokens (default 8192)."
+        ),
+        threads: int = typer.Option(None, "--threads", min=1, help="CPU threads for llama.cpp."),
+        max_output_chars: int = typer.Option(
+            None, "--max-output-chars", min=200, help="Printed output per step shown to the model."
+        ),
+        temperature: float = typer.Option(
+            None, "--temperature", min=0.0, help="Sampling temperature."
+        ),
+        root_max_tokens: int = typer.Option(
+            None, "--root-max-tokens", min=16, help="Longest root reply in tokens (default 1024)."
+        ),
+        sub_max_tokens: int = typer.Option(
+            None,
+            "--sub-max-tokens",
+            min=16,
+            help="Longest sub-call answer in tokens (default 512).",
+        ),
+        seed: int = typer.Option(None, "--seed", help="Sampling seed."),
+        fail_on: str = typer.Option(
+            None,
+            "--fail-on",
+            help="Exit 1 when a verified finding is at or above: info, warning, error, critical, or never. [default: error]",
+        ),
+        no_log: bool = typer.Option(
+            False, "--no-log", "-n", help="Do not record this run in the history."
+        ),
+        binary: bool = typer.Option(False, "--binary", help="Keep inputs that contain NUL bytes."),
+        include: list[str] = typer.Option(
+            None, "--include", help="Glob of files to read inside folders (repeatable)."
+        ),
+        exclude: list[str] = typer.Option(
+            None, "--exclude", help="Glob of files to skip inside folders (repeatable)."
+        ),
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    ) -> int:
+        """Ask a question about a log; the answer goes to stdout."""
+        set_debug(debug)
+        from rlm_cli.actions.ask import AskRequest, run_ask
+        from rlm_cli.errors import UsageError
+
+        if fail_on is not None and fail_on not in ("info", "warning", "error", "critical", "never"):
+            raise UsageError(
+                f"--fail-on {fail_on!r}: expected info, warning, error, critical or never"
+            )
+        settings = load_settings().merged(
+            model=model,
+            sub_model=sub_model,
+            max_iterations=max_iterations,
+            max_subcalls=max_subcalls,
+            max_tokens=max_tokens,
+            max_depth=max_depth,
+            timeout=timeout,
+            n_ctx=n_ctx,
+            threads=threads,
+            max_output_chars=max_output_chars,
+            temperature=temperature,
+            seed=seed,
+            fail_on=fail_on,
+            root_max_tokens=root_max_tokens,
+            sub_max_tokens=sub_max_tokens,
+            log_runs=False if no_log else None,
+        )
+        request = AskRequest(
+            question=question,
+            paths=[p for p in (paths or []) if p],
+            context_id=context_id,
+            settings=settings,
+            json=json_out,
+            quiet=quiet,
+            allow_binary=binary,
+            include=include or [],
+            exclude=exclude or [],
+        )
+        return run_ask(request)

@@ -1,0 +1,134 @@
+"""Settings: built-in defaults < config.yaml (XDG config dir) < ``RLM_*`` env vars < flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rlm_cli import paths
+from rlm_cli.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run can be configured with. Field names are the config keys;
+    the env var of ``n_ctx`` is ``RLM_N_CTX``."""
+
+    model: str | None = None
+    sub_model: str | None = None
+    n_ctx: int = 8192
+    threads: int | None = None
+    n_batch: int = 512
+    n_gpu_layers: int = 0
+    flash_attn: bool = False
+    concurrency: int = 4
+    temperature: float = 0.2
+    seed: int = 0
+    max_iterations: int = 12
+    max_subcalls: int = 64
+    max_tokens: int | None = None
+    max_depth: int = 1
+    timeout: float | None = None
+    max_output_chars: int = 4000
+    step_timeout: float = 60.0
+    root_max_tokens: int = 1024
+    sub_max_tokens: int = 512
+    fail_on: str = "error"
+    log_runs: bool = True
+    retention_days: float | None = None
+    aliases: dict = field(default_factory=dict)
+
+    def merged(self, **overrides: Any) -> Settings:
+        """A copy with every non-None override applied (how flags win)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def config_path() -> Path:
+    """The config file: ``<config dir>/config.yaml``."""
+    return paths.config_dir() / "config.yaml"
+
+
+def _field_types() -> dict[str, Any]:
+    return {f.name: f for f in fields(Settings)}
+
+
+def _coerce(key: str, value: Any, where: str) -> Any:
+    kind = str(_field_types()[key].type)
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
+        if "None" in kind:
+            return None
+        raise ConfigError(f"{where}: {key} cannot be empty")
+    try:
+        if kind.startswith("bool"):
+            if isinstance(value, bool):
+                return value
+            v = str(value).strip().lower()
+            if v in ("1", "true", "yes", "on"):
+                return True
+            if v in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind.startswith("int"):
+            return int(value)
+        if kind.startswith("float"):
+            return float(value)
+        if kind.startswith("dict"):
+            if not isinstance(value, dict):
+                raise ValueError(value)
+            return value
+        return str(value)
+    except (TypeError, ValueError):
+        expected = kind.split(" ")[0].replace("|", "or")
+        raise ConfigError(f"{where}: {key}={value!r} is not a valid {expected}") from None
+
+
+def read_config_file(path: Path | None = None) -> dict[str, Any]:
+    """The raw mapping in config.yaml ({} when there is none)."""
+    path = path or config_path()
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read {path}: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    return data
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Defaults, then config.yaml, then ``RLM_*`` env vars."""
+    env = dict(os.environ if env is None else env)
+    known = _field_types()
+    values: dict[str, Any] = {}
+    path = config_path()
+    for key, value in read_config_file(path).items():
+        k = str(key).replace("-", "_")
+        if k not in known:
+            raise ConfigError(f"{path}: unknown setting {key!r}")
+        values[k] = _coerce(k, value, str(path))
+    for k in known:
+        name = "RLM_" + k.upper()
+        if name in env and k != "aliases":
+            values[k] = _coerce(k, env[name], name)
+    return Settings(**values)
+
+
+def write_setting(key: str, value: str) -> Path:
+    """Set one key in config.yaml (atomically), validating it first."""
+    k = key.replace("-", "_")
+    if k not in _field_types() or k == "aliases":
+        raise ConfigError(f"unknown setting {key!r}")
+    path = config_path()
+    data = read_config_file(path)
+    parsed = yaml.safe_load(value) if value.strip() else None
+    data[k] = _coerce(k, parsed, "value")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=True), "utf-8")
+    os.replace(tmp, path)
+    return path

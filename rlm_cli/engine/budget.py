@@ -1,0 +1,67 @@
+"""Budgets that always end a run: turns, sub-calls, tokens, wall time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from rlm_cli.engine.records import Usage
+
+
+@dataclass
+class Limits:
+    """What one run may spend. ``None`` means no limit for that budget."""
+
+    max_iterations: int = 12
+    max_subcalls: int = 64
+    max_tokens: int | None = None
+    timeout_s: float | None = None
+    max_depth: int = 1
+
+
+class Budget:
+    """Tracks spending against :class:`Limits`; shared by a run and its sub-call threads."""
+
+    def __init__(self, limits: Limits, usage: Usage) -> None:
+        self.limits = limits
+        self.usage = usage
+        self.started = time.monotonic()
+        self.subcalls_used = 0
+        self._lock = threading.Lock()
+
+    def take_subcalls(self, n: int = 1) -> bool:
+        """Reserve ``n`` sub-calls; False (and nothing reserved) if that would exceed the budget."""
+        with self._lock:
+            if self.subcalls_used + n > self.limits.max_subcalls:
+                return False
+            self.subcalls_used += n
+            return True
+
+    @property
+    def subcalls_left(self) -> int:
+        """Sub-calls still allowed."""
+        return max(0, self.limits.max_subcalls - self.subcalls_used)
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.monotonic() - self.started
+
+    def exhausted(self) -> str | None:
+        """The name of a budget that ran out (other than turns), or None."""
+        lim = self.limits
+        if lim.max_tokens is not None and self.usage.total_tokens >= lim.max_tokens:
+            return "max_tokens"
+        if lim.timeout_s is not None and self.elapsed() >= lim.timeout_s:
+            return "timeout"
+        return None
+
+    def status_line(self) -> str:
+        """Extra budget facts for the model's turn line (tokens and time, when limited)."""
+        parts = []
+        lim = self.limits
+        if lim.max_tokens is not None:
+            parts.append(f"{max(0, lim.max_tokens - self.usage.total_tokens):,} tokens left")
+        if lim.timeout_s is not None:
+            parts.append(f"{max(0.0, lim.timeout_s - self.elapsed()):.0f} s left")
+        return "".join(f" · {p}" for p in parts)

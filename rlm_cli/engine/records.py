@@ -1,0 +1,133 @@
+"""The record of a run: turns, sub-calls, usage, the answer. Kept whole for `rlm runs`."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from rlm_cli.llm.base import Completion
+
+
+@dataclass
+class Usage:
+    """Model calls and tokens, root and sub-calls together."""
+
+    root_calls: int = 0
+    sub_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    prompt_tokens_reused: int = 0
+    sub_cache_hits: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, c: Completion, *, root: bool) -> None:
+        """Count one completion."""
+        with self._lock:
+            if root:
+                self.root_calls += 1
+            else:
+                self.sub_calls += 1
+            if c.cached:
+                self.sub_cache_hits += 1
+                return
+            self.prompt_tokens += c.prompt_tokens
+            self.completion_tokens += c.completion_tokens
+            self.prompt_tokens_evaluated += c.prompt_tokens_evaluated
+            self.prompt_tokens_reused += c.prompt_tokens_reused
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens spent."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_json(self) -> dict:
+        """The ``usage`` object of ``--json``."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        d["total_tokens"] = self.total_tokens
+        return d
+
+
+@dataclass
+class SubcallRecord:
+    """One sub-call, as kept in the trajectory."""
+
+    id: int
+    kind: str
+    prompt: str
+    answer: str | None = None
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+    elapsed_s: float = 0.0
+
+
+@dataclass
+class Turn:
+    """One root turn: the reply, the code it ran, what came back."""
+
+    index: int
+    reply: str = ""
+    reasoning: str = ""
+    code: list[str] = field(default_factory=list)
+    outputs: list[dict] = field(default_factory=list)
+    subcalls: list[SubcallRecord] = field(default_factory=list)
+    usage: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    def to_json(self) -> dict:
+        """The form in ``--json`` and the run history."""
+        return {
+            "turn": self.index,
+            "reply": self.reply,
+            "reasoning": self.reasoning,
+            "code": self.code,
+            "outputs": self.outputs,
+            "subcalls": [asdict(s) for s in self.subcalls],
+            "usage": self.usage,
+            "notes": self.notes,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced."""
+
+    run_id: str
+    question: str
+    answer: str
+    ended_by: str
+    """``final`` (the model answered), or the budget that ran out: ``max_iterations``, ..."""
+    iterations: int
+    elapsed_s: float
+    usage: Usage
+    trajectory: list[Turn]
+    findings: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    context_id: str = ""
+    models: dict = field(default_factory=dict)
+    isolation: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The ``--json`` object."""
+        return {
+            "run_id": self.run_id,
+            "question": self.question,
+            "answer": self.answer,
+            "ended_by": self.ended_by,
+            "iterations": self.iterations,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "usage": self.usage.to_json(),
+            "findings": self.findings,
+            "notes": self.notes,
+            "context_id": self.context_id,
+            "models": self.models,
+            "isolation": self.isolation,
+            "trajectory": [t.to_json() for t in self.trajectory],
+            **self.extra,
+        }

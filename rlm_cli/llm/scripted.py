@@ -1,0 +1,123 @@
+"""A scripted model: replays replies from a YAML file (``--model script:FILE.yaml``).
+
+For demos, for replaying a run, for debugging prompts, and for driving the loop
+deterministically in tests. The file is a mapping::
+
+    root:              # replies of the root model, consumed in order; running out is an error
+      - |
+        Let me look for ECC errors.
+        ```repl
+        print(context.count("ECC"))
+        ```
+      - FINAL(node09 will fail)
+    sub:               # replies of the sub-model, in order; the last one repeats
+      - "node09: rising correctable ECC on DIMM_B2"
+
+A reply may also be a mapping ``{text: ..., delay_s: 0.5}`` to pace a demo.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from rlm_cli.errors import ModelError, UsageError
+from rlm_cli.llm.base import Completion, GenerationParams, Message, Model, OnText
+
+
+@dataclass
+class _Reply:
+    text: str
+    delay_s: float = 0.0
+
+
+def _replies(path: Path, key: str, raw) -> list[_Reply]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise UsageError(f"script {path}: '{key}' must be a list of replies")
+    out = []
+    for i, item in enumerate(raw, 1):
+        if isinstance(item, str):
+            out.append(_Reply(item))
+        elif isinstance(item, dict) and isinstance(item.get("text"), str):
+            out.append(_Reply(item["text"], float(item.get("delay_s", 0) or 0)))
+        else:
+            raise UsageError(f"script {path}: {key} reply {i} must be text or {{text: ...}}")
+    return out
+
+
+class Script:
+    """The parsed script file, shared by the root and sub views of it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError as e:
+            raise UsageError(f"script file not found: {self.path}") from e
+        except (OSError, UnicodeDecodeError) as e:
+            raise UsageError(f"cannot read script {self.path}: {e}") from e
+        except yaml.YAMLError as e:
+            raise UsageError(f"script {self.path} is not valid YAML: {e}") from e
+        if not isinstance(data, dict) or "root" not in data:
+            raise UsageError(f"script {self.path}: expected a mapping with a 'root:' list")
+        self.root = _replies(self.path, "root", data.get("root"))
+        self.sub = _replies(self.path, "sub", data.get("sub"))
+        if not self.root:
+            raise UsageError(f"script {self.path}: 'root' has no replies")
+        self._next = {"root": 0, "sub": 0}
+        self._lock = threading.Lock()
+
+    def next_reply(self, role: str) -> _Reply:
+        """The next reply for ``role`` ("root" or "sub")."""
+        with self._lock:
+            replies = self.root if role == "root" else self.sub
+            i = self._next[role]
+            if role == "root":
+                if i >= len(replies):
+                    raise ModelError(
+                        f"script {self.path.name}: root replies ran out after {len(replies)} turn(s)"
+                    )
+                self._next[role] = i + 1
+                return replies[i]
+            if not replies:
+                raise ModelError(
+                    f"script {self.path.name}: the model made a sub-call but 'sub' is empty"
+                )
+            self._next[role] = min(i + 1, len(replies) - 1)
+            return replies[i]
+
+
+class ScriptedModel(Model):
+    """One role's view of a :class:`Script`."""
+
+    def __init__(self, script: Script, role: str, n_ctx: int = 32768, concurrency: int = 4) -> None:
+        self.script = script
+        self.role = role
+        self.spec = f"script:{script.path}"
+        self.n_ctx = n_ctx
+        self.concurrency = concurrency
+
+    def complete(
+        self, messages: Sequence[Message], params: GenerationParams, on_text: OnText | None = None
+    ) -> Completion:
+        t0 = time.perf_counter()
+        reply = self.script.next_reply(self.role)
+        if reply.delay_s:
+            time.sleep(reply.delay_s)
+        if on_text:
+            on_text(reply.text)
+        prompt = sum(self.count_tokens(m.get("content", "")) for m in messages)
+        return Completion(
+            text=reply.text,
+            prompt_tokens=prompt,
+            completion_tokens=self.count_tokens(reply.text),
+            elapsed_s=time.perf_counter() - t0,
+            meta={"usage_estimated": True},
+        )

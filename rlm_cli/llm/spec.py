@@ -1,0 +1,74 @@
+"""Model specs: the one string that names a model for ``--model`` and ``--sub-model``.
+
+- ``path/to/model.gguf``            llama.cpp in process
+- ``script:FILE.yaml``              scripted replay (see :mod:`rlm_cli.llm.scripted`)
+- ``openai:http://host:port/v1#name``  an OpenAI-compatible server
+- ``NAME``                          an alias or a pulled catalogue model (``rlm models list``)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rlm_cli.errors import ModelError
+from rlm_cli.llm.base import Model
+from rlm_cli.llm.llama import LlamaOptions
+
+
+@dataclass
+class ModelOptions:
+    """Backend options gathered from flags, env and config."""
+
+    llama: LlamaOptions = field(default_factory=LlamaOptions)
+    concurrency: int = 4
+    request_timeout_s: float = 600.0
+
+
+class ModelLoader:
+    """Loads models from specs, sharing what roles may share (one script file, one server)."""
+
+    def __init__(self, options: ModelOptions | None = None) -> None:
+        self.options = options or ModelOptions()
+        self._scripts: dict[Path, object] = {}
+
+    def load(self, spec: str, role: str) -> Model:
+        """A model for ``role`` ("root" or "sub") from ``spec``."""
+        spec = spec.strip()
+        if not spec:
+            raise ModelError("empty model spec")
+        if spec.startswith("script:"):
+            return self._scripted(Path(spec[len("script:") :]).expanduser(), role)
+        if spec.startswith("openai:"):
+            from rlm_cli.llm.openai_compat import OpenAICompatModel
+
+            return OpenAICompatModel(
+                spec,
+                n_ctx=self.options.llama.n_ctx,
+                concurrency=self.options.concurrency,
+                timeout_s=self.options.request_timeout_s,
+            )
+        path = Path(spec).expanduser()
+        if spec.endswith(".gguf") or path.exists() or "/" in spec:
+            from rlm_cli.llm.llama import LlamaModel
+
+            return LlamaModel(path, self.options.llama)
+        from rlm_cli.llm.registry import ModelRegistry
+
+        resolved = ModelRegistry().resolve(spec)
+        if resolved is None:
+            raise ModelError(
+                f"unknown model {spec!r}: give a .gguf path, script:FILE.yaml, "
+                "openai:URL#name, or a name from `rlm models list`"
+            )
+        from rlm_cli.llm.llama import LlamaModel
+
+        return LlamaModel(resolved, self.options.llama)
+
+    def _scripted(self, path: Path, role: str) -> Model:
+        from rlm_cli.llm.scripted import Script, ScriptedModel
+
+        key = path.resolve()
+        if key not in self._scripts:
+            self._scripts[key] = Script(path)
+        return ScriptedModel(self._scripts[key], role, concurrency=self.options.concurrency)  # type: ignore[arg-type]

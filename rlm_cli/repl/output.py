@@ -1,0 +1,64 @@
+"""Bounded capture of what the model's code prints: head + tail, with a cut marker."""
+
+from __future__ import annotations
+
+import io
+
+
+class BoundedWriter(io.TextIOBase):
+    """A text stream that keeps the first and last ``limit // 2`` characters.
+
+    Memory stays bounded however much is printed (a gigabyte of prints costs no
+    more than ``limit`` characters); :meth:`text` says how much was cut.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = max(200, limit)
+        self.head_limit = self.limit // 2
+        self.tail_limit = self.limit - self.head_limit
+        self._head: list[str] = []
+        self._head_len = 0
+        self._tail = ""
+        self.total = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        if not isinstance(s, str):
+            s = str(s)
+        self.total += len(s)
+        room = self.head_limit - self._head_len
+        if room > 0:
+            part = s[:room]
+            self._head.append(part)
+            self._head_len += len(part)
+            s = s[room:]
+        if s:
+            self._tail = (self._tail + s[-self.tail_limit :])[-self.tail_limit :]
+        return self.total
+
+    @property
+    def cut(self) -> int:
+        """Characters dropped from the middle."""
+        return max(0, self.total - self._head_len - len(self._tail))
+
+    def text(self) -> str:
+        """What was printed, with a marker where the middle was cut."""
+        head = "".join(self._head)
+        if not self.cut:
+            return head + self._tail
+        return (
+            f"{head}\n[... {self.cut:,} characters cut from the middle of "
+            f"{self.total:,} printed; print less, or slice ...]\n{self._tail}"
+        )
+
+
+def clip(text: str, limit: int) -> tuple[str, int]:
+    """Cut ``text`` to ``limit`` characters, head + tail, with a marker. Returns (text, cut)."""
+    if len(text) <= limit:
+        return text, 0
+    w = BoundedWriter(limit)
+    w.write(text)
+    return w.text(), w.cut

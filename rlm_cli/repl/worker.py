@@ -1,0 +1,235 @@
+"""The REPL worker: a separate process that runs the model's code.
+
+Started by :class:`rlm_cli.repl.session.ReplSession`. It talks to the parent over
+its stdin and a duplicate of its stdout (fd 1 and 2 are then pointed at /dev/null so
+nothing the code does can corrupt the channel). Variables persist between steps.
+Models never live here: ``llm_query`` and friends send a request to the parent and
+wait for the answer.
+
+Keep imports light: worker start-up time is on every run's critical path.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+from rlm_cli.repl import sandbox
+from rlm_cli.repl.output import BoundedWriter
+from rlm_cli.repl.protocol import Channel
+
+
+class _State:
+    def __init__(self, channel: Channel, max_output_chars: int) -> None:
+        self.channel = channel
+        self.max_output_chars = max_output_chars
+        self.final: dict | None = None
+        self.findings: list[dict] = []
+        self.call_seq = 0
+
+    def call(self, fn: str, args: dict) -> Any:
+        """Ask the parent to run ``fn`` (a model call) and wait for its answer."""
+        self.call_seq += 1
+        cid = self.call_seq
+        self.channel.send({"op": "call", "id": cid, "fn": fn, "args": args})
+        while True:
+            msg = self.channel.recv()
+            if msg.get("op") == "reply" and msg.get("id") == cid:
+                if msg.get("ok"):
+                    return msg.get("value")
+                raise RuntimeError(msg.get("error") or f"{fn} failed")
+
+
+def _final_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        import json
+
+        try:
+            return json.dumps(value, indent=2, default=str, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return str(value)
+    return str(value)
+
+
+def _make_api(state: _State, ns: dict) -> dict:
+    """The functions the model can call, closed over the worker state."""
+
+    def llm_query(prompt: Any) -> str:
+        """Ask the sub-model one question; returns its answer as a string."""
+        return state.call("llm_query", {"prompt": str(prompt)})
+
+    def llm_query_batched(prompts: Any) -> list[str]:
+        """Ask the sub-model several independent questions at once; answers in order."""
+        if isinstance(prompts, str) or not hasattr(prompts, "__iter__"):
+            raise TypeError("llm_query_batched takes a list of prompt strings")
+        return state.call("llm_query_batched", {"prompts": [str(p) for p in prompts]})
+
+    def rlm_query(prompt: Any, text: Any) -> str:
+        """Start a child RLM on ``text`` (its own REPL and context) to answer ``prompt``."""
+        return state.call("rlm_query", {"prompt": str(prompt), "text": str(text)})
+
+    def FINAL(value: Any) -> None:  # noqa: N802 - the name the model is taught
+        """End the run with ``value`` as the answer."""
+        state.final = {"kind": "FINAL", "value": _final_text(value)}
+        print("[FINAL answer recorded]")
+
+    def FINAL_VAR(name: Any) -> None:  # noqa: N802
+        """End the run with the value of the variable named ``name`` as the answer."""
+        key = str(name).strip().strip("'\"")
+        if key not in ns:
+            user_vars = sorted(k for k in ns if not k.startswith("_") and k not in api_names)
+            raise NameError(
+                f"FINAL_VAR({key!r}): no variable named {key!r}; defined: "
+                + (", ".join(user_vars[:30]) or "none")
+            )
+        state.final = {"kind": "FINAL_VAR", "name": key, "value": _final_text(ns[key])}
+        print(f"[FINAL answer recorded from variable {key!r}]")
+
+    def FINDING(entity: Any, severity: Any, summary: Any, lines: Any = ()) -> None:  # noqa: N802
+        """Record a finding about ``entity`` citing context line numbers."""
+        if isinstance(lines, int):
+            lines = [lines]
+        cited = []
+        for x in list(lines)[:50]:
+            if isinstance(x, (tuple, list)) and x:
+                x = x[0]
+            try:
+                cited.append(int(x))
+            except (TypeError, ValueError):
+                continue
+        state.findings.append(
+            {
+                "entity": str(entity),
+                "severity": str(severity),
+                "summary": str(summary),
+                "lines": cited,
+            }
+        )
+        print(f"[finding recorded: {entity} ({severity}), {len(cited)} line(s) cited]")
+
+    api = {
+        "llm_query": llm_query,
+        "llm_query_batched": llm_query_batched,
+        "rlm_query": rlm_query,
+        "FINAL": FINAL,
+        "FINAL_VAR": FINAL_VAR,
+        "FINDING": FINDING,
+    }
+    api_names = set(api) | {"context"}
+    return api
+
+
+def _run_code(code: str, ns: dict, state: _State) -> tuple[str, int, int, str | None]:
+    """Run one step. Returns (printed text, chars printed, chars cut, error or None)."""
+    out = BoundedWriter(state.max_output_chars)
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = out
+    error = None
+    try:
+        sandbox.check(code)
+        tree = ast.parse(code, "<repl>", "exec")
+        last_expr = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last_expr = ast.Expression(tree.body.pop().value)
+        exec(compile(tree, "<repl>", "exec"), ns)  # noqa: S102 - the sandbox's job
+        if last_expr is not None:
+            value = eval(compile(last_expr, "<repl>", "eval"), ns)  # noqa: S307
+            if value is not None:
+                print(repr(value))
+    except sandbox.Refused as e:
+        error = f"Refused: {e}"
+    except SyntaxError as e:
+        error = f"SyntaxError: {e.msg} (line {e.lineno})"
+    except MemoryError:
+        error = "MemoryError: the step ran out of memory (limit reached); work on smaller pieces"
+    except RecursionError:
+        error = "RecursionError: maximum recursion depth exceeded"
+    except BaseException as e:  # noqa: BLE001 - everything goes back to the model
+        if isinstance(e, (SystemExit, KeyboardInterrupt)):
+            error = f"{type(e).__name__} is not allowed here"
+        else:
+            error = _short_traceback(e)
+    finally:
+        sys.stdout, sys.stderr = old_out, old_err
+    return out.text(), out.total, out.cut, error
+
+
+def _short_traceback(e: BaseException, keep: int = 6) -> str:
+    lines = traceback.format_exception(type(e), e, e.__traceback__)
+    # Keep only frames of the model's own code and the error line itself.
+    useful = [
+        entry
+        for entry in lines
+        if not entry.startswith("Traceback")
+        and (not entry.startswith("  File ") or entry.startswith('  File "<repl>"'))
+    ]
+    text = "".join(useful[-keep:]).rstrip()
+    return "Traceback (most recent call last):\n" + text if '"<repl>"' in text else text
+
+
+def serve(channel: Channel) -> None:
+    """Answer requests until told to stop or the parent goes away."""
+    init = channel.recv()
+    report = sandbox.prepare(init)
+    from rlm_cli.store.context import Context  # after prepare: the store is allowed to open
+
+    context = Context(init["context"])
+    state = _State(channel, int(init.get("max_output_chars", 4000)))
+    ns: dict = {"__builtins__": sandbox.builtins_for_model(), "__name__": "__repl__"}
+    ns["context"] = context
+    ns.update(_make_api(state, ns))
+    report = sandbox.lockdown(init, report)
+    channel.send({"op": "ready", "pid": os.getpid(), "isolation": report})
+    while True:
+        msg = channel.recv()
+        op = msg.get("op")
+        if op == "exec":
+            state.final, state.findings = None, []
+            t0 = time.perf_counter()
+            text, total, cut, error = _run_code(msg["code"], ns, state)
+            channel.send(
+                {
+                    "op": "done",
+                    "stdout": text,
+                    "stdout_chars": total,
+                    "cut": cut,
+                    "error": error,
+                    "final": state.final,
+                    "findings": state.findings,
+                    "elapsed_s": time.perf_counter() - t0,
+                }
+            )
+        elif op == "get":
+            name = msg.get("name", "")
+            if name in ns and not name.startswith("_"):
+                channel.send({"op": "value", "found": True, "value": _final_text(ns[name])})
+            else:
+                channel.send({"op": "value", "found": False})
+        elif op == "set":
+            ns[str(msg["name"])] = msg.get("value")
+            channel.send({"op": "value", "found": True})
+        elif op == "shutdown":
+            return
+
+
+def main() -> None:
+    """Entry point: fd 0 is the request pipe, fd 1 the reply pipe."""
+    reply_fd = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    channel = Channel(0, reply_fd)
+    try:
+        serve(channel)
+    except EOFError:
+        pass
+
+
+if __name__ == "__main__":
+    main()

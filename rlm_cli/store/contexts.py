@@ -1,0 +1,95 @@
+"""The context store: ingest inputs into content-addressed contexts, find, list, remove."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import orjson
+
+from rlm_cli import paths
+from rlm_cli.errors import StoreError
+from rlm_cli.store.context import Context
+from rlm_cli.store.ingest import ContextWriter
+from rlm_cli.store.inputs import InputFile, open_input
+from rlm_cli.store.layout import META_FILE
+
+
+class ContextStore:
+    """All contexts under one folder (``<data dir>/contexts`` by default)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or paths.contexts_dir()
+
+    def ingest(self, inputs: list[InputFile], *, allow_binary: bool = False, warn=None) -> dict:
+        """Stream the inputs into one context and return its metadata."""
+        only_stdin = len(inputs) == 1 and inputs[0].path is None
+        empty = "no input: stdin was empty" if only_stdin else "no input: every file was empty"
+        if len(inputs) == 1 and inputs[0].path is not None:
+            empty = f"{inputs[0].name}: file is empty"
+        with ContextWriter(self.root, allow_binary=allow_binary) as writer:
+            for item in inputs:
+                stream, compression = open_input(item)
+                try:
+                    stats = writer.add(item.name, stream, compression=compression)
+                finally:
+                    if item.path is not None:
+                        stream.close()
+                if stats.bytes == 0 and warn and len(inputs) > 1:
+                    warn(f"skipping {item.name}: empty")
+            return writer.finish(empty_message=empty)
+
+    def open(self, ctx_id: str) -> Context:
+        """Open a context by id or unique id prefix."""
+        return Context(self.resolve(ctx_id))
+
+    def resolve(self, ctx_id: str) -> Path:
+        """The folder of a context, given its id or a unique prefix of it."""
+        if not ctx_id or "/" in ctx_id or ctx_id.startswith("."):
+            raise StoreError(f"not a context id: {ctx_id!r}")
+        exact = self.root / ctx_id
+        if (exact / META_FILE).exists():
+            return exact
+        matches = [p for p in self._folders() if p.name.startswith(ctx_id)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise StoreError(f"no context {ctx_id!r} (see: rlm contexts list)")
+        raise StoreError(f"context id {ctx_id!r} is ambiguous ({len(matches)} match)")
+
+    def list(self) -> list[dict]:
+        """Metadata of every context, newest first."""
+        metas = []
+        for folder in self._folders():
+            try:
+                metas.append(orjson.loads((folder / META_FILE).read_bytes()))
+            except (OSError, orjson.JSONDecodeError):
+                continue
+        return sorted(metas, key=lambda m: m.get("created", 0), reverse=True)
+
+    def rm(self, ctx_id: str) -> str:
+        """Delete one context; returns its id."""
+        folder = self.resolve(ctx_id)
+        shutil.rmtree(folder)
+        return folder.name
+
+    def gc(self, *, older_than_s: float = 3600.0) -> list[str]:
+        """Remove leftovers of interrupted ingests (``.tmp-*`` folders older than an hour)."""
+        removed = []
+        if not self.root.exists():
+            return removed
+        now = time.time()
+        for p in self.root.glob(".tmp-*"):
+            try:
+                if now - p.stat().st_mtime >= older_than_s:
+                    shutil.rmtree(p, ignore_errors=True)
+                    removed.append(p.name)
+            except OSError:
+                continue
+        return removed
+
+    def _folders(self) -> list[Path]:
+        if not self.root.exists():
+            return []
+        return [p for p in self.root.iterdir() if not p.name.startswith(".") and p.is_dir()]

@@ -1,0 +1,22 @@
+"""The on-disk layout of one context folder, shared by the writer and the reader.
+
+``contexts/<id>/``
+  - ``data``        the input, line ends normalised to ``\\n``, every source ending in ``\\n``
+  - ``blocks.idx``  block index: uint64 triples (byte offset, lines before, chars before),
+                    one per block of about ``BLOCK_BYTES``, each block starting at a line start
+  - ``meta.json``   id, sizes, sources (path, bytes, lines, line range), first/last time
+  - derived caches (time index, log map) written later by their owners, atomically
+"""
+
+from __future__ import annotations
+
+BLOCK_BYTES = 16 * 1024
+"""Target spacing of block-index entries. Smaller: faster random line access, bigger index."""
+
+READ_CHUNK = 1 << 20
+"""Bytes read from an input per step while ingesting."""
+
+DATA_FILE = "data"
+BLOCKS_FILE = "blocks.idx"
+META_FILE = "meta.json"
+FORMAT_VERSION = 1
