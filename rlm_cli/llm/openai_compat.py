@@ -70,6 +70,10 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
+class _EmptyStream(Exception):
+    """The server sent a 200 stream that ended with nothing in it and no [DONE]."""
+
+
 @dataclass
 class _Response:
     status: int
@@ -345,7 +349,27 @@ class OpenAICompatModel(Model):
     def _attempt(
         self, messages: Sequence[Message], params: GenerationParams, emit: Callable[[str], None]
     ) -> Completion:
-        payload = self._payload(messages, params, self.stream)
+        if not self.stream:
+            return self._request(messages, params, emit, stream=False)
+        try:
+            return self._request(messages, params, emit, stream=True)
+        except _EmptyStream:
+            # llama_cpp.server answers 200 and an empty stream when the request fails after
+            # the headers went out (an over-long prompt does this): ask once more without
+            # streaming, which reports the real error (or the answer)
+            comp = self._request(messages, params, emit, stream=False)
+            comp.meta["stream_fallback"] = True
+            return comp
+
+    def _request(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        emit: Callable[[str], None],
+        *,
+        stream: bool,
+    ) -> Completion:
+        payload = self._payload(messages, params, stream)
         path = f"{self._path}/chat/completions"
         try:
             conn, resp = self._open("POST", path, payload, self.timeout)
@@ -425,8 +449,10 @@ class OpenAICompatModel(Model):
         finish = None
         usage = timings = None
         chunks = 0
+        done = False
         for data in iter_sse(resp):
             if data.strip() == "[DONE]":
+                done = True
                 break
             try:
                 event = json.loads(data)
@@ -448,6 +474,10 @@ class OpenAICompatModel(Model):
                 if delta.get("reasoning_content"):
                     reasoning.append(delta["reasoning_content"])
                 finish = choice.get("finish_reason") or finish
+        if not done and finish is None:
+            if not parts:
+                raise _EmptyStream()
+            raise _Retryable(f"the stream ended early, after {chunks} pieces")
         comp = Completion(text="".join(parts), finish_reason=_finish(finish))
         self._apply_usage(comp, usage, timings, messages, chunks=chunks)
         comp.meta["streamed"] = True
@@ -572,7 +602,9 @@ def _too_long(message: str, body: bytes) -> PromptTooLong:
     m = re.search(r"maximum context length is (\d+)", message)
     if m and not limit:
         limit = int(m.group(1))
-    m = re.search(r"requested (\d+) tokens", message) or re.search(r"(\d+) tokens? in the", message)
+    m = re.search(r"\((\d+) in (?:the messages|your prompt)", message) or re.search(
+        r"requested (\d+) tokens", message
+    )
     if m and not tokens:
         tokens = int(m.group(1))
     return PromptTooLong(

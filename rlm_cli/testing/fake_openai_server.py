@@ -26,6 +26,8 @@ class Reply:
     finish_reason: str = "stop"
     chunk_delay: float = 0.0
     stream_error: dict | None = None
+    truncate: bool = False
+    """When set, the stream stops after the chunks with no finish_reason and no [DONE]."""
     """When set, the stream ends with ``data: {"error": stream_error}`` after the chunks."""
 
 
@@ -194,6 +196,9 @@ class FakeOpenAIServer:
                         time.sleep(action.chunk_delay)
                     delta = {"choices": [{"delta": {"content": piece}, "finish_reason": None}]}
                     self._chunk(f"data: {json.dumps(delta)}\n\n")
+                if action.truncate:
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
                 if action.stream_error is not None:
                     self._chunk(f"data: {json.dumps({'error': action.stream_error})}\n\n")
                     self.wfile.write(b"0\r\n\r\n")

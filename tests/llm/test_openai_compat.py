@@ -130,33 +130,31 @@ def test_connection_refused_reports_host() -> None:
         model.complete(USER, PARAMS)
 
 
+TOO_LONG_OPENAI = {  # llama_cpp.server / vLLM / OpenAI shape
+    "error": {
+        "message": "This model's maximum context length is 2048 tokens. However, you "
+        "requested 5000 tokens (4968 in the messages, 32 in the completion).",
+        "code": "context_length_exceeded",
+    }
+}
+TOO_LONG_LLAMA_SERVER = {  # llama.cpp llama-server shape
+    "error": {
+        "code": 400,
+        "message": "the request exceeds the available context size, try increasing it",
+        "type": "exceed_context_size_error",
+        "n_prompt_tokens": 5000,
+        "n_ctx": 2048,
+    }
+}
+
+
 @pytest.mark.parametrize(
-    "body",
-    [
-        # llama_cpp.server / vLLM / OpenAI shape
-        {
-            "error": {
-                "message": "This model's maximum context length is 2048 tokens. However, you "
-                "requested 5000 tokens (4968 in the messages, 32 in the completion).",
-                "code": "context_length_exceeded",
-            }
-        },
-        # llama.cpp llama-server shape
-        {
-            "error": {
-                "code": 400,
-                "message": "the request exceeds the available context size, try increasing it",
-                "type": "exceed_context_size_error",
-                "n_prompt_tokens": 5000,
-                "n_ctx": 2048,
-            }
-        },
-    ],
+    ("body", "tokens"), [(TOO_LONG_OPENAI, 4968), (TOO_LONG_LLAMA_SERVER, 5000)]
 )
-def test_too_long_raises_prompt_too_long(body: dict) -> None:
+def test_too_long_raises_prompt_too_long(body: dict, tokens: int) -> None:
     with FakeOpenAIServer(script=[Status(400, body)]) as srv, pytest.raises(PromptTooLong) as info:
         make(srv).complete(USER, PARAMS)
-    assert info.value.limit == 2048 and info.value.tokens == 5000
+    assert info.value.limit == 2048 and info.value.tokens == tokens
     assert len(srv.chat_requests()) == 1  # never retried
 
 
@@ -277,3 +275,27 @@ def test_error_inside_stream_is_reported() -> None:
             model.complete(USER, PARAMS)
         with pytest.raises(ModelError, match="reported an error: slot crashed"):
             model.complete(USER, PARAMS)
+
+
+def test_empty_stream_falls_back_to_a_plain_request() -> None:
+    # llama_cpp.server sends 200 and an empty stream when the prompt is too long
+    script = [Reply("", chunks=[], truncate=True), Status(400, TOO_LONG_OPENAI)]
+    with FakeOpenAIServer(script=script) as srv:
+        with pytest.raises(PromptTooLong):
+            make(srv).complete(USER, PARAMS)
+        bodies = [r.body for r in srv.chat_requests()]
+    assert [b["stream"] for b in bodies] == [True, False]
+    with FakeOpenAIServer(script=[Reply("", chunks=[], truncate=True), Reply("fine")]) as srv:
+        comp = make(srv).complete(USER, PARAMS)
+    assert comp.text == "fine" and comp.meta["stream_fallback"] is True
+
+
+def test_stream_cut_mid_answer() -> None:
+    cut = Reply("ab", chunks=["a", "b"], truncate=True)
+    with FakeOpenAIServer(script=[cut, Reply("whole")]) as srv:
+        assert make(srv).complete(USER, PARAMS).text == "whole"  # nothing shown yet: retried
+        srv.script = [cut]
+        shown: list[str] = []
+        with pytest.raises(ModelError, match="mid-answer"):
+            make(srv).complete(USER, PARAMS, on_text=shown.append)
+    assert shown == ["a", "b"]
