@@ -141,6 +141,12 @@ class OpenAICompatModel(Model):
         if probe:
             self._probe(explicit_n_ctx=n_ctx is not None)
 
+    @classmethod
+    def from_spec(cls, spec: str, **kwargs: object) -> OpenAICompatModel:
+        """Build from ``openai:http://host:port/v1#model``; ``kwargs`` go to the constructor."""
+        base_url, name = parse_openai_spec(spec)
+        return cls(base_url, name, spec=spec, **kwargs)  # type: ignore[arg-type]
+
     def __repr__(self) -> str:
         return f"OpenAICompatModel({self.base_url!r}, {self.model_name!r})"
 

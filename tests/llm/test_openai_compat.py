@@ -31,6 +31,14 @@ def test_parse_spec() -> None:
         parse_openai_spec("openai:nohost#x")
 
 
+def test_from_spec() -> None:
+    with FakeOpenAIServer() as srv:
+        model = OpenAICompatModel.from_spec(f"openai:{srv.url}#fake-model", api_key="")
+        assert model.spec == f"openai:{srv.url}#fake-model"
+        assert model.model_name == "fake-model" and model.concurrency == 4
+        assert model.complete(USER, PARAMS).text == "echo: hello there"
+
+
 def test_streaming_deltas_arrive_in_order_and_as_they_come() -> None:
     pieces = ["The", " node", " c3", " will", " fail"]
     with FakeOpenAIServer(script=[Reply("".join(pieces), chunks=pieces, chunk_delay=0.1)]) as srv:
