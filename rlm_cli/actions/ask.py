@@ -79,16 +79,27 @@ def engine_config(s: Settings) -> EngineConfig:
 
 
 def load_models(s: Settings) -> tuple[Model, Model]:
-    """The root and sub models named by the settings."""
-    if not s.model:
-        raise ModelError(
-            "no model configured: pass --model PATH.gguf (or script:FILE.yaml, openai:URL#name), "
-            "set RLM_MODEL, or run `rlm models pull` to get the default model"
-        )
+    """The root and sub models named by the settings (or the registry's default model)."""
+    spec = s.model or _installed_default()
     loader = ModelLoader(model_options(s))
-    root = loader.load(s.model, "root")
-    sub = loader.load(s.sub_model or s.model, "sub")
+    root = loader.load(spec, "root")
+    sub = loader.load(s.sub_model or spec, "sub")
     return root, sub
+
+
+def _installed_default() -> str:
+    """The registry's default model when it is downloaded; else a clear error saying how to get one."""
+    from rlm_cli.llm.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    name = registry.default_name()
+    entry = registry.get(name)
+    if entry is not None and entry.installed and entry.path is not None:
+        return str(entry.path)
+    raise ModelError(
+        "no model configured: pass --model PATH.gguf (or script:FILE.yaml, openai:URL#name), "
+        f"set RLM_MODEL, or download the default with `rlm models pull {name}`"
+    )
 
 
 def open_context(req: AskRequest, warn) -> Context:
