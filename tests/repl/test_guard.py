@@ -332,3 +332,61 @@ def test_dynamic_dunder_string_cannot_reach_objects() -> None:
     ns = _sandbox_namespace()
     exec(src, ns)
     assert isinstance(ns["out"], str)  # format only ever yields text
+
+
+def _public_walk(roots: dict[str, object], depth: int) -> list[str]:
+    """Follow public attribute names (those check() lets through) from ``roots``.
+
+    Returns paths that reach a real module, a frame/code/traceback object or one
+    of the builtins the sandbox withholds.
+    """
+    from rlm_cli.repl import guard
+
+    withheld = {id(getattr(builtins, n)) for n in guard._BLOCKED_BUILTINS if hasattr(builtins, n)}
+    withheld.add(id(builtins.__import__))
+    skip = guard._INTERNAL_ATTRS | guard._DENIED_ANYWHERE | guard._MODULE_ATTRS
+    seen: set[int] = set()
+    found: list[str] = []
+    frontier = list(roots.items())
+    for _ in range(depth):
+        nxt = []
+        for path, obj in frontier:
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, types.ModuleType) and not obj.__name__.endswith("(sandboxed)"):
+                found.append(path)
+                continue
+            if isinstance(obj, (types.FrameType, types.CodeType, types.TracebackType)):
+                found.append(path)
+                continue
+            if id(obj) in withheld:
+                found.append(path)
+                continue
+            for name in dir(obj):
+                if name.startswith("_") or name in skip or name in ("io", "re"):
+                    continue  # typing.io/typing.re: deprecated aliases that warn on access
+                try:
+                    nxt.append((f"{path}.{name}", getattr(obj, name)))
+                except Exception:
+                    continue
+        frontier = nxt
+    return found
+
+
+def test_no_public_attribute_path_leads_out() -> None:
+    roots: dict[str, object] = {k: v for k, v in safe_builtins().items() if k[0] != "_"}
+    roots.update({m: sandbox_module(m) for m in ALLOWED_MODULES})
+    assert _public_walk(roots, depth=3) == []
+
+
+def test_public_walk_finds_roads_in_the_real_modules() -> None:
+    """Control: the same walk over the unfiltered modules does find modules and open()."""
+    import importlib
+
+    roots = {}
+    for m in ("json", "fnmatch"):
+        real = importlib.import_module(m)
+        roots.update({f"{m}.{n}": getattr(real, n) for n in dir(real) if n[0] != "_"})
+    found = _public_walk(roots, depth=2)
+    assert "json.decoder" in found and "fnmatch.functools" in found
