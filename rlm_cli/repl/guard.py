@@ -21,7 +21,7 @@ import builtins
 import importlib
 import re
 import types
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 ALLOWED_MODULES: frozenset[str] = frozenset(
     {
@@ -251,17 +251,22 @@ class Refused(Exception):
         self.reason = reason
 
 
-def check(source: str) -> None:
+def check(source: str, *, library_names: Iterable[str] = ()) -> None:
     """Raise :class:`Refused` if ``source`` uses anything outside the sandbox's language.
 
-    A :class:`SyntaxError` propagates unchanged, so it reads like plain Python.
+    ``library_names``: names already bound in the namespace to library modules,
+    classes or functions (see :func:`library_names`), whose attributes the code
+    must not assign; names imported by ``source`` itself and builtins are
+    covered without it.  A :class:`SyntaxError` propagates unchanged, so it
+    reads like plain Python.
     """
     try:
         tree = ast.parse(source, mode="exec")
     except (RecursionError, MemoryError):
         raise Refused("code is nested too deeply to check; split it into smaller steps") from None
     reasons: list[str] = []
-    for line, reason in sorted(_violations(tree), key=lambda item: item[0]):
+    found = [*_violations(tree), *_library_stores(tree, set(library_names))]
+    for line, reason in sorted(found, key=lambda item: item[0]):
         text = f"line {line}: {reason}"
         if text not in reasons:
             reasons.append(text)
@@ -355,6 +360,51 @@ def _violations(tree: ast.AST) -> Iterator[tuple[int, str]]:
             problem = _name_problem(node.rest, "name")
         if problem:
             yield line, problem
+
+
+def _library_stores(tree: ast.AST, known: set[str]) -> Iterator[tuple[int, str]]:
+    """Refuse assigning or deleting attributes of library objects (``json.JSONEncoder.encode = f``).
+
+    Library classes are shared with the worker's own code: patching them would
+    run model code, with worker objects as arguments, outside any step.
+    """
+    library = known | _BUILTIN_KEEP
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            library.update((a.asname or a.name).partition(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            library.update(a.asname or a.name for a in node.names if a.name != "*")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            root: ast.expr = node
+            while isinstance(root, (ast.Attribute, ast.Subscript)):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in library:
+                yield (
+                    node.lineno,
+                    (
+                        f"changing attributes of library object '{root.id}' is not allowed;"
+                        " subclass it or wrap it in your own function"
+                    ),
+                )
+
+
+def library_names(namespace: Mapping[str, object], sandbox_name: str = "__sandbox__") -> set[str]:
+    """Names in ``namespace`` bound to modules or to classes/functions not defined by the model.
+
+    Model-defined classes and functions carry ``__module__ == sandbox_name``
+    (the worker sets ``namespace['__name__']`` to it).
+    """
+    names = set()
+    for key, value in namespace.items():
+        if key.startswith("__"):
+            continue
+        callable_kinds = (type, types.FunctionType, types.BuiltinFunctionType)
+        if isinstance(value, types.ModuleType) or (
+            isinstance(value, callable_kinds) and getattr(value, "__module__", None) != sandbox_name
+        ):
+            names.add(key)
+    return names
 
 
 def _alias_problem(alias: ast.alias) -> str | None:

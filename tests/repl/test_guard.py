@@ -100,6 +100,11 @@ ESCAPES = {
     "private name import": "from re import _compile",
     "except dunder name": "try:\n    pass\nexcept Exception as __e:\n    pass",
     "kwargs dunder string": "print(**{'__class__': 1})",
+    "patch library class": "import json\njson.JSONEncoder.encode = print",
+    "patch imported class": "from collections import Counter\nCounter.most_common = None",
+    "patch aliased import": "import collections as c\nc.Counter.update = None",
+    "patch builtin": "str.upper = None",
+    "delete library attr": "import json\ndel json.JSONDecoder.decode",
 }
 
 # Ordinary analysis code a small model writes.  Each must pass check() AND run in
@@ -200,6 +205,20 @@ def test_escape_refused(source: str) -> None:
 def test_legit_code_accepted_and_runs(source: str, capsys: pytest.CaptureFixture[str]) -> None:
     check(source)
     exec(compile(source, "<model>", "exec"), _sandbox_namespace())
+
+
+def test_library_names_from_earlier_steps() -> None:
+    """A class imported in an earlier step is still a library object in this one."""
+    from rlm_cli.repl.guard import library_names
+
+    ns = _sandbox_namespace()
+    ns["__name__"] = "__sandbox__"
+    exec("from collections import Counter as C\nclass Mine:\n    pass\nm = Mine()", ns)
+    known = library_names(ns)
+    assert "C" in known and "re" in known and "Mine" not in known and "m" not in known
+    with pytest.raises(Refused, match="library object 'C'"):
+        check("C.most_common = None", library_names=known)
+    check("Mine.kind = 1\nm.count = 2", library_names=known)
 
 
 def test_tables_are_big_enough() -> None:
