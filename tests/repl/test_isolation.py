@@ -243,3 +243,68 @@ def test_nothing_attempted_is_reported_as_such() -> None:
     report = isolate([], network=False, filesystem=False, drop_privileges=False)
     assert report == IsolationReport()
     assert report.network == "none (not attempted)"
+
+
+WORKER_ORDER = """
+import json, os, sys
+from pathlib import Path
+ARGS = json.loads(sys.argv[2])
+from rlm_cli.repl import guard, isolation
+from rlm_cli.repl.limits import Limits, apply_process_limits, install_cpu_handler
+# 1. environment was scrubbed by the parent; 2. pre-import; 3. open files
+secret = os.environ.get("SECRET_TOKEN")
+isolation.preimport(guard.ALLOWED_MODULES)
+log = open(ARGS["log"])
+namespace = {"__builtins__": guard.safe_builtins(), "__name__": "__sandbox__"}
+namespace["lines"] = log.read().splitlines()
+# 4. OS isolation, 5. process limits (after: isolation needs no threads, /proc, root)
+report = isolation.isolate([])
+apply_process_limits(Limits())
+install_cpu_handler()
+steps = {
+    "count": "from collections import Counter\\nc = Counter(l.split()[1] for l in lines)\\n"
+             "from datetime import datetime\\nt = datetime.strptime(lines[0][:10], '%Y-%m-%d')\\n"
+             "out = (c.most_common(1), t.year)",
+    "import os": "import os\\nout = os.getcwd()",
+    "open": "out = open('/etc/passwd').read()",
+    "dynamic dunder": "n = '_' * 2 + 'class' + '_' * 2\\nout = ('{0.' + n + '}').format(1)",
+    "late import": "import statistics\\nout = statistics.mean([1, 2])",
+}
+results = {}
+for name, code in steps.items():
+    try:
+        guard.check(code, library_names=guard.library_names(namespace))
+        exec(compile(code, "<model>", "exec"), namespace)
+        results[name] = ["ok", repr(namespace.pop("out", None))]
+    except guard.Refused as exc:
+        results[name] = ["refused", exc.reason]
+    except Exception as exc:
+        results[name] = ["error", type(exc).__name__]
+print(json.dumps({"secret": secret, "network": report.network, "results": results}))
+"""
+
+
+def test_layers_compose_in_worker_order(base: Path) -> None:
+    """All four layers together, in the order the worker applies them."""
+    from rlm_cli.repl.environment import scrubbed_env
+
+    log = base / "app.log"
+    log.write_text("2024-03-01 node7 ERROR disk\n2024-03-01 node7 WARN fan\n")
+    bootstrap = f"import sys; sys.path.insert(0, {str(ROOT)!r}); exec(sys.argv[1])"
+    env = scrubbed_env({**os.environ, "SECRET_TOKEN": "s3cr3t"})
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", bootstrap, WORKER_ORDER, json.dumps({"log": str(log)})],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["secret"] is None
+    res = got["results"]
+    assert res["count"] == ["ok", "([('node7', 2)], 2024)"]
+    assert res["import os"][0] == "refused"
+    assert res["open"][0] == "refused"
+    assert res["dynamic dunder"] == ["ok", "\"<class 'int'>\""]  # text only, never the object
+    assert res["late import"] == ["ok", "1.5"]  # fails if preimport() is skipped
