@@ -285,6 +285,10 @@ def _allowed_list() -> str:
 
 
 def _name_problem(name: str, what: str) -> str | None:
+    if name == "__name__":
+        return (
+            "'__name__' is not available; no `if __name__ == '__main__':` needed, code runs as is"
+        )
     if name.startswith("__"):
         return f"{what} '{name}' is not allowed (names starting with '__' are off limits)"
     if name in _BLOCKED_BUILTINS:
@@ -295,6 +299,8 @@ def _name_problem(name: str, what: str) -> str | None:
 
 
 def _attr_problem(attr: str) -> str | None:
+    if attr.startswith("__"):
+        return f"attribute '{attr}' is not allowed (dunder attributes are off limits)"
     if attr.startswith("_"):
         return (
             f"attribute '{attr}' is not allowed (attributes starting with '_' are off limits;"
