@@ -1,0 +1,42 @@
+"""What the model's code sees as ``context``: the store's read API and nothing else.
+
+The real :class:`~rlm_cli.store.context.Context` holds file objects, a memory map and
+its folder's path. The view forwards only the names in ``MODEL_API``, and keeps the
+real object under an underscore name the language guard never lets code reach.
+"""
+
+from __future__ import annotations
+
+from rlm_cli.store.context import MODEL_API, Context
+
+
+class ContextView:
+    """A read-only facade over a Context for model code."""
+
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: Context) -> None:
+        object.__setattr__(self, "_ctx", ctx)
+
+    def __getattr__(self, name: str):
+        if name in MODEL_API:
+            return getattr(self._ctx, name)
+        raise AttributeError(f"context has no {name!r}; available: {', '.join(MODEL_API)}")
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError("context is read-only")
+
+    def __len__(self) -> int:
+        return len(self._ctx)
+
+    def __getitem__(self, key):
+        return self._ctx[key]
+
+    def __iter__(self):
+        return iter(self._ctx)
+
+    def __repr__(self) -> str:
+        return repr(self._ctx)
+
+    def __dir__(self):
+        return list(MODEL_API)
