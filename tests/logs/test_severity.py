@@ -69,6 +69,7 @@ SEL = "  1a | 11/23/2026 | 04:12:55 | {} | {} | {}"
     [
         ("Memory #0x87", "Correctable ECC", "Asserted", S.WARNING),
         ("Memory #0x87", "Correctable ECC logging limit reached", "Asserted", S.ERROR),
+        ("Memory #0x87", "Uncorrectable ECC logging limit reached", "Asserted", S.FATAL),
         ("Memory #0x87", "Uncorrectable ECC", "Asserted", S.FATAL),
         ("Processor #0x01", "Machine Check", "Asserted", S.CRITICAL),
         ("Temperature #0x30", "Upper Critical going high", "Asserted", S.CRITICAL),
@@ -142,4 +143,4 @@ def test_words_that_contain_keywords_are_not_matches():
 
 def test_rules_compile_and_are_a_table():
     assert len(RULES) > 20
-    assert all(isinstance(frag, str) for _, frag in RULES)
+    assert all(isinstance(frag, str) and trig for _, trig, frag in RULES)
