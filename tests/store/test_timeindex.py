@@ -144,3 +144,12 @@ def test_rebuild_replaces_previous_index(tmp_path):
     idx = TimeIndex.build([f"{iso(BASE + 9)} a", f"{iso(BASE + 8)} b"], tmp_path)
     assert idx.lines == 2
     assert TimeIndex.load(tmp_path).window(None, None) == [1, 2]
+
+
+def test_unwritable_folder_is_a_store_error(tmp_path):
+    from rlm_cli.errors import StoreError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="time index"):
+        TimeIndex.build([f"{iso(BASE)} a"], blocker / "ctx")
