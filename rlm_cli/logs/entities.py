@@ -171,6 +171,8 @@ _DEVICE_WORDS = frozenset(
     ]
 ) - {"n", "p"}
 _ALPHA = re.compile(r"[a-z]+")
+# Dotted names starting like a Java/Android package are packages, not hosts.
+_REVERSE_DNS = frozenset({"com", "org", "net", "edu", "gov", "io", "java", "javax", "android"})
 _IP_HINT = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 
 
@@ -233,7 +235,8 @@ def extract(text: str) -> list[Entity]:
         _add_ips(text, low, found)
     if "." in text and _RE_TLD_HINT.search(text):
         for m in _RE_FQDN.finditer(text):
-            found.append((m.start(), m.end(), "host", 4))
+            if m.group().split(".", 1)[0].lower() not in _REVERSE_DNS:
+                found.append((m.start(), m.end(), "host", 4))
     if "host" in low or "node" in low or "server" in low:
         for m in _RE_HOST_KV.finditer(text):
             if _plausible_host(m.group("host")):

@@ -158,6 +158,8 @@ def test_devices(text, names):
         "version 1.2.3 released 2026-11-23",
         "file workers2.properties loaded",
         "appattempt_1445144423722_0020_000001 started",
+        "logger org.apache.commons.io set to DEBUG",
+        "loaded com.example.util.de",
     ],
 )
 def test_negatives(text):
