@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rlm_cli.errors import StoreError
-from rlm_cli.logs.timestamps import TimestampParser
+from rlm_cli.logs.timestamps import TimestampParser, parse_time_expr
 
 IDX_NAME = "time.idx"
 SORTED_NAME = "time.sorted"
@@ -217,8 +217,17 @@ class TimeIndex:
         v = self._times[line - 1]
         return None if v != v else v
 
-    def window(self, t0: float | None, t1: float | None) -> list[int]:
-        """Line numbers (ascending) whose time is in [t0, t1]; None leaves that end open."""
+    def window(self, t0: float | str | None, t1: float | str | None) -> list[int]:
+        """Line numbers (ascending) whose time is in [t0, t1]; None leaves that end open.
+
+        Bounds are epoch seconds, or strings read by
+        :func:`~rlm_cli.logs.timestamps.parse_time_expr` (``"2026-11-23 04:00"``,
+        ``"2h ago"``), which raises ValueError for text it cannot read.
+        """
+        if isinstance(t0, str):
+            t0 = parse_time_expr(t0)
+        if isinstance(t1, str):
+            t1 = parse_time_expr(t1)
         order, times = self._order, self._times
 
         def key(ln: int) -> float:
