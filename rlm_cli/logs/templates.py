@@ -1,0 +1,369 @@
+"""Template mining over message bodies: which kinds of lines a log holds.
+
+Two stages, both cheap:
+
+1. Streaming (:meth:`TemplateMiner.add`): the header is cut off, the body is masked
+   (:mod:`rlm_cli.logs.masking`) and the masked body is looked up in a dict of
+   *signatures*. A line costs one header regex match, one mask ``sub`` and one dict
+   lookup; the per-line result is a signature id appended to a compact
+   ``array('I')``. Memory is bounded: at most ``max_signatures`` signatures are kept
+   (each with a count, first line and a few example lines); past the cap a new
+   signature is folded into the most similar one of the same shape, or into an
+   overflow signature for its token count.
+2. Merging (:meth:`TemplateMiner.finish`): signatures that differ only in positions
+   that behave like variables are merged into templates. Signatures are bucketed by
+   token count and first token (a message's first word names its kind, as in Drain);
+   within a bucket, a greedy pass joins a signature to a template when most tokens
+   agree and every differing position either already varies in that template or
+   holds tokens that look like values rather than the wording of the message.
+   Final template ids are 1-based, in order of first appearance.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from rlm_cli.errors import StoreError
+from rlm_cli.logs.headers import HeaderModel
+from rlm_cli.logs.masking import MASK_PATTERN, WILDCARD
+
+_MASK_SUB = MASK_PATTERN.sub
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class Template:
+    """One kind of line: its pattern, how often it occurs and where."""
+
+    id: int
+    pattern: str
+    count: int
+    first_line: int
+    examples: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "pattern": self.pattern,
+            "count": self.count,
+            "first_line": self.first_line,
+            "examples": self.examples,
+        }
+
+
+@dataclass
+class MinerConfig:
+    """Knobs of the miner; the defaults work across log types."""
+
+    header_sample: int = 500  # lines used to learn the header model in mine()
+    max_signatures: int = 50_000  # distinct masked bodies kept (memory bound)
+    max_examples: int = 5
+    similarity: float = 0.5  # share of agreeing tokens needed to merge signatures
+    max_tokens: int = 256  # bodies longer than this are keyed on their first tokens
+
+
+@dataclass
+class _Sig:
+    tokens: tuple[str, ...]
+    count: int
+    first_line: int
+    examples: list[int]
+
+
+class TemplateMiner:
+    """Streams lines into signatures, then merges them into templates."""
+
+    def __init__(self, header: HeaderModel | None = None, config: MinerConfig | None = None):
+        self.header = header if header is not None else HeaderModel.empty()
+        self.config = config or MinerConfig()
+        self._ids: dict[str, int] = {}  # masked body -> signature index
+        self._sigs: list[_Sig] = []
+        self._assign = array("I")  # signature index per line
+        self._overflow: dict[int, int] = {}  # token count -> overflow signature index
+        self._remap: list[int] | None = None  # signature index -> final template id
+        self._templates: list[Template] | None = None
+
+    @property
+    def lines(self) -> int:
+        """Number of lines added so far."""
+        return len(self._assign)
+
+    def add(self, line: str) -> int:
+        """Add one line; return its provisional template id (merges happen in finish)."""
+        line = line.rstrip("\r\n")
+        body = line[self.header.body_start(line) :]
+        key = _MASK_SUB(WILDCARD, body)
+        sid = self._ids.get(key)
+        n = len(self._assign) + 1
+        if sid is None:
+            sid = self._new_signature(key, n)
+        else:
+            sig = self._sigs[sid]
+            sig.count += 1
+            if len(sig.examples) < self.config.max_examples:
+                sig.examples.append(n)
+        self._assign.append(sid)
+        self._templates = None
+        return sid + 1
+
+    def add_many(self, lines: Iterable[str]) -> None:
+        """Add many lines; same result as calling :meth:`add` on each, but faster."""
+        body_start = self.header.body_start
+        bodies = []
+        for line in lines:
+            line = line.rstrip("\r\n")
+            bodies.append(line[body_start(line) :].replace("\n", " "))
+        if not bodies:
+            return
+        keys = _MASK_SUB(WILDCARD, "\n".join(bodies)).split("\n")
+        ids_get = self._ids.get
+        sigs = self._sigs
+        assign = self._assign
+        max_ex = self.config.max_examples
+        n = len(assign)
+        for key in keys:
+            n += 1
+            sid = ids_get(key)
+            if sid is None:
+                sid = self._new_signature(key, n)
+            else:
+                sig = sigs[sid]
+                sig.count += 1
+                if len(sig.examples) < max_ex:
+                    sig.examples.append(n)
+            assign.append(sid)
+        self._templates = None
+
+    def _new_signature(self, key: str, n: int) -> int:
+        tokens = tuple(key.split())[: self.config.max_tokens]
+        if len(self._sigs) < self.config.max_signatures:
+            sid = len(self._sigs)
+            self._sigs.append(_Sig(tokens, 1, n, [n]))
+            self._ids[key] = sid
+            return sid
+        # Over the cap: fold into the closest kept signature of the same shape.
+        sid = self._closest(tokens)
+        sig = self._sigs[sid]
+        sig.count += 1
+        if len(sig.examples) < self.config.max_examples:
+            sig.examples.append(n)
+        return sid
+
+    def _closest(self, tokens: tuple[str, ...]) -> int:
+        """Best kept signature for ``tokens`` once the cap is reached (bounded work)."""
+        index = self._shape_index()
+        cands = index.get((len(tokens), tokens[0] if tokens else ""), ())
+        best, best_sim = -1, -1.0
+        for sid in cands[:200]:
+            s = _similarity(self._sigs[sid].tokens, tokens)
+            if s > best_sim:
+                best, best_sim = sid, s
+        if best >= 0 and best_sim >= self.config.similarity:
+            return best
+        n = len(tokens)
+        if n not in self._overflow:
+            # one overflow signature per token count; replaces nothing, grows by one
+            self._overflow[n] = len(self._sigs)
+            self._sigs.append(_Sig(tuple([WILDCARD] * n), 0, len(self._assign) + 1, []))
+        return self._overflow[n]
+
+    def _shape_index(self) -> dict[tuple[int, str], list[int]]:
+        idx = getattr(self, "_shape_idx", None)
+        if idx is None or self._shape_idx_size != len(self._sigs):
+            idx = {}
+            for sid, sig in enumerate(self._sigs):
+                t = sig.tokens
+                idx.setdefault((len(t), t[0] if t else ""), []).append(sid)
+            self._shape_idx = idx
+            self._shape_idx_size = len(self._sigs)
+        return idx
+
+    # -- merging ---------------------------------------------------------------
+
+    def finish(self) -> list[Template]:
+        """Merge signatures into templates and return them, ids in order of first line."""
+        if self._templates is not None:
+            return self._templates
+        groups = merge_signatures([s.tokens for s in self._sigs], [s.count for s in self._sigs])
+        # groups: signature index -> group index; build templates ordered by first line
+        members: dict[int, list[int]] = {}
+        for sid, g in enumerate(groups):
+            members.setdefault(g, []).append(sid)
+        order = sorted(
+            (g for g in members if sum(self._sigs[s].count for s in members[g]) > 0),
+            key=lambda g: min(self._sigs[s].first_line for s in members[g]),
+        )
+        remap = [0] * len(self._sigs)
+        templates = []
+        for tid, g in enumerate(order, start=1):
+            sids = members[g]
+            for s in sids:
+                remap[s] = tid
+            sigs = [self._sigs[s] for s in sids]
+            examples = sorted(e for s in sigs for e in s.examples)[: self.config.max_examples]
+            templates.append(
+                Template(
+                    id=tid,
+                    pattern=_pattern([s.tokens for s in sigs]),
+                    count=sum(s.count for s in sigs),
+                    first_line=min(s.first_line for s in sigs),
+                    examples=examples,
+                )
+            )
+        self._remap = remap
+        self._templates = templates
+        return templates
+
+    def assignments(self) -> Sequence[int]:
+        """Final template id of every line, in line order (an ``array('I')``)."""
+        self.finish()
+        remap = self._remap or []
+        return array("I", (remap[s] for s in self._assign))
+
+    def result(self) -> MiningResult:
+        """Templates and per-line assignments, ready to save."""
+        return MiningResult(self.finish(), array("I", self.assignments()))
+
+
+# -- signature merging -----------------------------------------------------------
+
+
+def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    if len(a) != len(b) or not a:
+        return 1.0 if a == b else 0.0
+    same = sum(1 for x, y in zip(a, b, strict=True) if x == y)
+    return same / len(a)
+
+
+_WORDISH = re.compile(r"^[A-Za-z][a-z]+[.,:;!?]?$")
+
+
+def merge_signatures(sigs: Sequence[tuple[str, ...]], counts: Sequence[int]) -> list[int]:
+    """Group signature token tuples into templates; returns a group index per signature."""
+    buckets: dict[tuple[int, str], list[int]] = {}
+    for i, t in enumerate(sigs):
+        first = t[0] if t else ""
+        buckets.setdefault((len(t), first), []).append(i)
+    group = list(range(len(sigs)))
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        clusters: list[tuple[list[str], int]] = []  # (template tokens, group id)
+        for i in sorted(members, key=lambda k: -counts[k]):
+            toks = sigs[i]
+            best, best_sim = -1, 0.0
+            for ci, (tmpl, _) in enumerate(clusters):
+                s = _similarity(tmpl, toks)
+                if s > best_sim:
+                    best, best_sim = ci, s
+            if best >= 0 and best_sim >= 0.5:
+                tmpl, gid = clusters[best]
+                for p, (x, y) in enumerate(zip(tmpl, toks, strict=True)):
+                    if x != y:
+                        tmpl[p] = WILDCARD
+                group[i] = gid
+            else:
+                clusters.append((list(toks), i))
+    return group
+
+
+def _pattern(token_lists: list[tuple[str, ...]]) -> str:
+    if not token_lists:
+        return ""
+    first = token_lists[0]
+    if any(len(t) != len(first) for t in token_lists):
+        return " ".join(first)
+    out = list(first)
+    for t in token_lists[1:]:
+        for p, tok in enumerate(t):
+            if out[p] != tok:
+                out[p] = WILDCARD
+    return " ".join(out)
+
+
+# -- convenience and persistence ---------------------------------------------------
+
+
+@dataclass
+class MiningResult:
+    """Templates plus the template id of every line."""
+
+    templates: list[Template]
+    assignments: array
+
+    def save(self, folder: Path) -> None:
+        """Write ``templates.json`` and ``assignments.u32`` into ``folder`` atomically."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        data = orjson.dumps(
+            {"version": 1, "lines": len(self.assignments), "templates": [t.to_dict() for t in self.templates]}
+        )
+        _atomic_write(folder / "templates.json", data)
+        arr = array("I", self.assignments)
+        if arr.itemsize != 4:  # pragma: no cover - exotic platforms
+            raise StoreError("array('I') is not 32-bit on this platform")
+        if os.sys.byteorder != "little":  # pragma: no cover
+            arr.byteswap()
+        _atomic_write(folder / "assignments.u32", arr.tobytes())
+
+    @classmethod
+    def load(cls, folder: Path) -> MiningResult:
+        """Read a result written by :meth:`save`."""
+        folder = Path(folder)
+        try:
+            meta = orjson.loads((folder / "templates.json").read_bytes())
+            raw = (folder / "assignments.u32").read_bytes()
+        except (OSError, orjson.JSONDecodeError) as e:
+            raise StoreError(f"cannot read template cache in {folder}: {e}") from e
+        arr = array("I")
+        arr.frombytes(raw)
+        if os.sys.byteorder != "little":  # pragma: no cover
+            arr.byteswap()
+        if len(arr) != meta.get("lines"):
+            raise StoreError(f"template cache in {folder} is inconsistent")
+        templates = [Template(**t) for t in meta["templates"]]
+        return cls(templates, arr)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def mine(
+    lines: Iterable[str],
+    header: HeaderModel | None = None,
+    config: MinerConfig | None = None,
+    batch: int = 4096,
+) -> MiningResult:
+    """Mine templates from lines, learning the header model from the first lines if needed."""
+    config = config or MinerConfig()
+    it = iter(lines)
+    head: list[str] = []
+    if header is None:
+        for line in it:
+            head.append(line)
+            if len(head) >= config.header_sample:
+                break
+        header = HeaderModel.learn(head)
+    miner = TemplateMiner(header, config)
+    if head:
+        miner.add_many(head)
+    buf: list[str] = []
+    for line in it:
+        buf.append(line)
+        if len(buf) >= batch:
+            miner.add_many(buf)
+            buf = []
+    if buf:
+        miner.add_many(buf)
+    return miner.result()
