@@ -242,11 +242,31 @@ def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
     return same / len(a)
 
 
-_WORDISH = re.compile(r"^[A-Za-z][a-z]+[.,:;!?]?$")
+_WORD = re.compile(r"^[(\['\"]?[A-Za-z][A-Za-z_']*[)\]'\"]?[.,:;!?]*$")
 
 
-def merge_signatures(sigs: Sequence[tuple[str, ...]], counts: Sequence[int]) -> list[int]:
-    """Group signature token tuples into templates; returns a group index per signature."""
+def _collapse(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Fold runs of one repeated masked token (``blk_<*> blk_<*> ...``) into one."""
+    out: list[str] = []
+    for t in tokens:
+        if out and t == out[-1] and WILDCARD in t:
+            continue
+        out.append(t)
+    return tuple(out) if len(out) != len(tokens) else tokens
+
+
+def merge_signatures(
+    sigs: Sequence[tuple[str, ...]], counts: Sequence[int], min_values: int = 4
+) -> list[int]:
+    """Group signature token tuples into templates; returns a group index per signature.
+
+    Signatures are bucketed by token count and first token. In a bucket, a position
+    whose tokens take at least ``min_values`` distinct values is a variable; the
+    signatures that agree on every other position form one template. Positions with
+    only a few distinct words (``password``/``none``, ``failure``/``failures``) are
+    wording and keep templates apart.
+    """
+    sigs = [_collapse(t) for t in sigs]
     buckets: dict[tuple[int, str], list[int]] = {}
     for i, t in enumerate(sigs):
         first = t[0] if t else ""
@@ -255,22 +275,22 @@ def merge_signatures(sigs: Sequence[tuple[str, ...]], counts: Sequence[int]) -> 
     for members in buckets.values():
         if len(members) < 2:
             continue
-        clusters: list[tuple[list[str], int]] = []  # (template tokens, group id)
-        for i in sorted(members, key=lambda k: -counts[k]):
-            toks = sigs[i]
-            best, best_sim = -1, 0.0
-            for ci, (tmpl, _) in enumerate(clusters):
-                s = _similarity(tmpl, toks)
-                if s > best_sim:
-                    best, best_sim = ci, s
-            if best >= 0 and best_sim >= 0.5:
-                tmpl, gid = clusters[best]
-                for p, (x, y) in enumerate(zip(tmpl, toks, strict=True)):
-                    if x != y:
-                        tmpl[p] = WILDCARD
-                group[i] = gid
-            else:
-                clusters.append((list(toks), i))
+        width = len(sigs[members[0]])
+        variable = []
+        for p in range(1, width):
+            vals = {sigs[i][p] for i in members}
+            if len(vals) >= min_values or (
+                len(vals) > 1 and any(_WORD.match(v) is None for v in vals)
+            ):
+                variable.append(p)
+        if not variable:
+            continue
+        keys: dict[tuple[str, ...], int] = {}
+        for i in members:
+            toks = list(sigs[i])
+            for p in variable:
+                toks[p] = WILDCARD
+            group[i] = keys.setdefault(tuple(toks), i)
     return group
 
 
