@@ -245,6 +245,38 @@ def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
 _WORD = re.compile(r"^[(\['\"]?[A-Za-z][A-Za-z_']*[)\]'\"]?[.,:;!?]*$")
 
 
+_KEY = re.compile(r"^[\w.\-]+[=:]")
+_RUNS = re.compile(r"(?:[A-Za-z0-9_\-]|<\*>)+")
+
+
+def _value_like(vals: set[str]) -> bool:
+    """True when a few differing tokens still look like values, not wording.
+
+    ``key=value`` tokens sharing a key are judged by their values. Values count when
+    none is a plain word or identifier and either all have the same punctuation
+    skeleton (``a.b.c`` host names, ``/x/y`` paths) or one is a bare masked variable
+    (an IP beside host names). So ``(uid=0)`` vs ``LOGIN(uid=0)``, ``tty=:0`` vs
+    ``tty=NODEVssh`` or ``alt0`` vs ``ee0`` stay apart.
+    """
+    keys = {m.group() if (m := _KEY.match(v)) else "" for v in vals}
+    if len(keys) == 1 and "" not in keys:
+        k = len(next(iter(keys)))
+        vals = {v[k:] for v in vals}
+    skeletons = set()
+    for v in vals:
+        if _WORD.match(v) is not None or not v:
+            return False
+        if "/" in v:
+            skeletons.add("/")
+            continue
+        sk = _RUNS.sub("w", v)
+        if sk == "w" and v != WILDCARD:
+            return False  # an identifier (``alt0``, ``eth1``), not a value
+        skeletons.add(sk)
+    # one skeleton (host names, paths), or a bare variable beside other forms of it
+    return len(skeletons) == 1 or WILDCARD in vals
+
+
 def _collapse(tokens: tuple[str, ...]) -> tuple[str, ...]:
     """Fold runs of one repeated masked token (``blk_<*> blk_<*> ...``) into one."""
     out: list[str] = []
@@ -279,9 +311,7 @@ def merge_signatures(
         variable = []
         for p in range(1, width):
             vals = {sigs[i][p] for i in members}
-            if len(vals) >= min_values or (
-                len(vals) > 1 and any(_WORD.match(v) is None for v in vals)
-            ):
+            if len(vals) >= min_values or (len(vals) > 1 and _value_like(vals)):
                 variable.append(p)
         if not variable:
             continue
