@@ -245,6 +245,8 @@ def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
 _WORD = re.compile(r"^[(\['\"]?[A-Za-z][A-Za-z_']*[)\]'\"]?[.,:;!?]*$")
 
 
+_HIGH_CARDINALITY = 16
+_ENUM = re.compile(r"^[A-Z][A-Z0-9_]*[.,:;]?$")
 _KEY = re.compile(r"^[\w.\-]+[=:]")
 _RUNS = re.compile(r"(?:[A-Za-z0-9_\-]|<\*>)+")
 
@@ -308,11 +310,7 @@ def merge_signatures(
         if len(members) < 2:
             continue
         width = len(sigs[members[0]])
-        variable = []
-        for p in range(1, width):
-            vals = {sigs[i][p] for i in members}
-            if len(vals) >= min_values or (len(vals) > 1 and _value_like(vals)):
-                variable.append(p)
+        variable = _variable_positions([sigs[i] for i in members], min_values)
         if not variable:
             continue
         keys: dict[tuple[str, ...], int] = {}
@@ -322,6 +320,46 @@ def merge_signatures(
                 toks[p] = WILDCARD
             group[i] = keys.setdefault(tuple(toks), i)
     return group
+
+
+def _variable_positions(rows: list[tuple[str, ...]], min_values: int) -> list[int]:
+    """Positions (never the first) that behave as variables across ``rows``.
+
+    A position is variable when, among rows that agree everywhere else (positions
+    already found variable aside), it takes ``min_values`` distinct values or a few
+    values that look like values (:func:`_value_like`). Judging a position with the
+    others held fixed keeps co-varying wording apart (``from NEW to RUNNING`` vs
+    ``from RUNNING to DONE``). Over the whole bucket, a position with ``min_values``
+    values is variable too unless they are all ALL_CAPS enum words (states, event
+    types), and one with very many values (``_HIGH_CARDINALITY``) always is.
+    """
+    width = len(rows[0])
+    variable: set[int] = set()
+    todo = list(range(1, width))
+    for p in todo:
+        vals = {r[p] for r in rows}
+        if len(vals) >= _HIGH_CARDINALITY or (
+            len(vals) >= min_values and not all(_ENUM.match(v) for v in vals)
+        ):
+            variable.add(p)
+    changed = True
+    rounds = 0
+    while changed and rounds < 4:
+        changed = False
+        rounds += 1
+        for p in todo:
+            if p in variable:
+                continue
+            fixed = [q for q in range(width) if q != p and q not in variable]
+            seen: dict[tuple[str, ...], set[str]] = {}
+            for r in rows:
+                seen.setdefault(tuple(r[q] for q in fixed), set()).add(r[p])
+            for vals in seen.values():
+                if len(vals) >= min_values or (len(vals) > 1 and _value_like(vals)):
+                    variable.add(p)
+                    changed = True
+                    break
+    return sorted(variable)
 
 
 def _pattern(token_lists: list[tuple[str, ...]]) -> str:
