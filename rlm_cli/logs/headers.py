@@ -52,15 +52,43 @@ _LEAD_CHARS = 400
 
 LEVEL_WORDS = frozenset(
     w.lower()
-    for w in (
-        "TRACE DEBUG DBG FINE FINER FINEST CONFIG INFO INFORMATION NOTICE WARN WARNING "
-        "ERR ERROR SEVERE CRIT CRITICAL FATAL FAILURE ALERT EMERG EMERGENCY PANIC "
-        "I W E F D V"
-    ).split()
+    for w in [
+        "TRACE",
+        "DEBUG",
+        "DBG",
+        "FINE",
+        "FINER",
+        "FINEST",
+        "CONFIG",
+        "INFO",
+        "INFORMATION",
+        "NOTICE",
+        "WARN",
+        "WARNING",
+        "ERR",
+        "ERROR",
+        "SEVERE",
+        "CRIT",
+        "CRITICAL",
+        "FATAL",
+        "FAILURE",
+        "ALERT",
+        "EMERG",
+        "EMERGENCY",
+        "PANIC",
+        "I",
+        "W",
+        "E",
+        "F",
+        "D",
+        "V",
+    ]
     if len(w) > 1
 )
-_MONTHS = frozenset("jan feb mar apr may jun jul aug sep sept oct nov dec".split())
-_WEEKDAYS = frozenset("mon tue wed thu fri sat sun".split())
+_MONTHS = frozenset(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]
+)
+_WEEKDAYS = frozenset(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
 
 _TOKEN_RE = re.compile(r"\[(?:[^\[\]]|\[[^\[\]]*\])*\]\S*|<[^<>\s]{1,20}>|\S+")
 _TIME_RE = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?$")
@@ -164,9 +192,7 @@ class HeaderModel:
     # -- learning --------------------------------------------------------------
 
     @classmethod
-    def learn(
-        cls, sample_lines: Iterable[str], formats: Sequence[UserFormat] = ()
-    ) -> HeaderModel:
+    def learn(cls, sample_lines: Iterable[str], formats: Sequence[UserFormat] = ()) -> HeaderModel:
         """Learn the common leading-field structure from a sample of raw lines."""
         rows: list[list[str]] = []
         for line in sample_lines:
@@ -320,12 +346,13 @@ def _fields(toks: list[tuple[str, str, int]]) -> dict[str, str]:
     time_parts: list[str] = []
     seen_time = False
     for i, (tok, shape, _) in enumerate(toks):
-        if shape in (TIME, DATE, MONTH, WEEKDAY):
-            time_parts.append(tok.strip("[]"))
-            seen_time = True
-        elif shape == NUM and (
-            (time_parts and len(time_parts) < 4)
-            or (len(tok.strip("[]")) >= 9 and "time" not in fields)
+        if (
+            shape in (TIME, DATE, MONTH, WEEKDAY)
+            or shape == NUM
+            and (
+                (time_parts and len(time_parts) < 4)
+                or (len(tok.strip("[]")) >= 9 and "time" not in fields)
+            )
         ):
             time_parts.append(tok.strip("[]"))
             seen_time = True

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,9 @@ from rlm_cli.logs.headers import HeaderModel
 from rlm_cli.logs.masking import MASK_PATTERN, WILDCARD
 
 _MASK_SUB = MASK_PATTERN.sub
+# Fast cache key: every digit becomes 0 (and stray CRs go), so lines that differ only
+# in their numbers share a key without running the mask regex.
+_DIGITS = str.maketrans("123456789", "000000000", "\r")
 _WS = re.compile(r"\s+")
 
 
@@ -64,6 +68,7 @@ class MinerConfig:
 
     header_sample: int = 500  # lines used to learn the header model in mine()
     max_signatures: int = 50_000  # distinct masked bodies kept (memory bound)
+    max_fast_keys: int = 200_000  # digit-normalised bodies cached (memory bound)
     max_examples: int = 5
     similarity: float = 0.5  # share of agreeing tokens needed to merge signatures
     max_tokens: int = 256  # bodies longer than this are keyed on their first tokens
@@ -84,6 +89,7 @@ class TemplateMiner:
         self.header = header if header is not None else HeaderModel.empty()
         self.config = config or MinerConfig()
         self._ids: dict[str, int] = {}  # masked body -> signature index
+        self._fast: dict[str, int] = {}  # digit-normalised body -> signature index
         self._sigs: list[_Sig] = []
         self._assign = array("I")  # signature index per line
         self._overflow: dict[int, int] = {}  # token count -> overflow signature index
@@ -99,62 +105,56 @@ class TemplateMiner:
         """Add one line; return its provisional template id (merges happen in finish)."""
         line = line.rstrip("\r\n")
         body = line[self.header.body_start(line) :]
-        key = _MASK_SUB(WILDCARD, body)
-        sid = self._ids.get(key)
-        n = len(self._assign) + 1
+        sid = self._fast.get(body.translate(_DIGITS))
         if sid is None:
-            sid = self._new_signature(key, n)
-        else:
-            sig = self._sigs[sid]
-            sig.count += 1
-            if len(sig.examples) < self.config.max_examples:
-                sig.examples.append(n)
+            sid = self._slow(body, len(self._assign) + 1)
         self._assign.append(sid)
         self._templates = None
         return sid + 1
 
     def add_many(self, lines: Iterable[str]) -> None:
         """Add many lines; same result as calling :meth:`add` on each, but faster."""
-        body_start = self.header.body_start
-        bodies = []
-        for line in lines:
-            line = line.rstrip("\r\n")
-            bodies.append(line[body_start(line) :].replace("\n", " "))
-        if not bodies:
-            return
-        keys = _MASK_SUB(WILDCARD, "\n".join(bodies)).split("\n")
-        ids_get = self._ids.get
-        sigs = self._sigs
+        rx = self.header.regex if not self.header.formats else None
+        start = self.header.body_start
+        fast_get = self._fast.get
+        slow = self._slow
         assign = self._assign
-        max_ex = self.config.max_examples
-        n = len(assign)
-        for key in keys:
-            n += 1
-            sid = ids_get(key)
-            if sid is None:
-                sid = self._new_signature(key, n)
+        append = assign.append
+        table = _DIGITS
+        for line in lines:
+            if line[-1:] in "\r\n":
+                line = line.rstrip("\r\n")
+            if rx is not None:
+                m = rx.match(line)
+                body = line[m.end() :] if m is not None else line[start(line) :]
             else:
-                sig = sigs[sid]
-                sig.count += 1
-                if len(sig.examples) < max_ex:
-                    sig.examples.append(n)
-            assign.append(sid)
+                body = line[start(line) :]
+            sid = fast_get(body.translate(table))
+            if sid is None:
+                sid = slow(body, len(assign) + 1)
+            append(sid)
         self._templates = None
+
+    def _slow(self, body: str, n: int) -> int:
+        """First sight of a digit-normalised body: mask it properly, find its signature."""
+        key = _MASK_SUB(WILDCARD, body)
+        sid = self._ids.get(key)
+        if sid is None:
+            sid = self._new_signature(key, n)
+        if len(self._fast) >= self.config.max_fast_keys:
+            self._fast.clear()  # a cache: dropping it costs speed, never correctness
+        self._fast[body.translate(_DIGITS)] = sid
+        return sid
 
     def _new_signature(self, key: str, n: int) -> int:
         tokens = tuple(key.split())[: self.config.max_tokens]
         if len(self._sigs) < self.config.max_signatures:
             sid = len(self._sigs)
-            self._sigs.append(_Sig(tokens, 1, n, [n]))
+            self._sigs.append(_Sig(tokens, 0, n, []))
             self._ids[key] = sid
             return sid
         # Over the cap: fold into the closest kept signature of the same shape.
-        sid = self._closest(tokens)
-        sig = self._sigs[sid]
-        sig.count += 1
-        if len(sig.examples) < self.config.max_examples:
-            sig.examples.append(n)
-        return sid
+        return self._closest(tokens)
 
     def _closest(self, tokens: tuple[str, ...]) -> int:
         """Best kept signature for ``tokens`` once the cap is reached (bounded work)."""
@@ -187,10 +187,30 @@ class TemplateMiner:
 
     # -- merging ---------------------------------------------------------------
 
+    def _tally(self) -> None:
+        """Counts and example lines per signature, from the assignment array."""
+        sigs = self._sigs
+        for sig in sigs:
+            sig.count = 0
+            sig.examples = []
+        for sid, c in Counter(self._assign).items():
+            sigs[sid].count = c
+        want = self.config.max_examples
+        missing = sum(1 for s in sigs if s.count)
+        for n, sid in enumerate(self._assign, start=1):
+            ex = sigs[sid].examples
+            if len(ex) < want:
+                ex.append(n)
+                if len(ex) == want or len(ex) == sigs[sid].count:
+                    missing -= 1
+                    if missing == 0:
+                        break
+
     def finish(self) -> list[Template]:
         """Merge signatures into templates and return them, ids in order of first line."""
         if self._templates is not None:
             return self._templates
+        self._tally()
         groups = merge_signatures([s.tokens for s in self._sigs], [s.count for s in self._sigs])
         # groups: signature index -> group index; build templates ordered by first line
         members: dict[int, list[int]] = {}
@@ -309,7 +329,6 @@ def merge_signatures(
     for members in buckets.values():
         if len(members) < 2:
             continue
-        width = len(sigs[members[0]])
         variable = _variable_positions([sigs[i] for i in members], min_values)
         if not variable:
             continue
@@ -391,7 +410,11 @@ class MiningResult:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         data = orjson.dumps(
-            {"version": 1, "lines": len(self.assignments), "templates": [t.to_dict() for t in self.templates]}
+            {
+                "version": 1,
+                "lines": len(self.assignments),
+                "templates": [t.to_dict() for t in self.templates],
+            }
         )
         _atomic_write(folder / "templates.json", data)
         arr = array("I", self.assignments)
