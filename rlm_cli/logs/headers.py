@@ -23,6 +23,7 @@ Users can add formats for odd logs in YAML; they are tried first::
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -183,56 +184,95 @@ class UserFormat:
 
 @dataclass
 class HeaderModel:
-    """A learned header layout: the shapes allowed in each leading column."""
+    """Learned header layouts: for each, the shapes allowed in each leading column.
 
-    columns: list[frozenset[str]] = field(default_factory=list)
+    Most sources have one layout; a stream that mixes kinds of logs (several files,
+    a container's interleaved output) gains more through :meth:`add_layout`.
+    """
+
+    layouts: list[list[frozenset[str]]] = field(default_factory=list)
     formats: list[UserFormat] = field(default_factory=list)
-    _rx: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    _rxs: list[re.Pattern[str]] | None = field(default=None, repr=False, compare=False)
+
+    max_layouts = 8
 
     # -- learning --------------------------------------------------------------
 
     @classmethod
     def learn(cls, sample_lines: Iterable[str], formats: Sequence[UserFormat] = ()) -> HeaderModel:
         """Learn the common leading-field structure from a sample of raw lines."""
-        rows: list[list[str]] = []
-        for line in sample_lines:
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            rows.append([token_shape(t) for t in _lead_tokens(line)])
-        return cls(columns=_learn_columns(rows), formats=list(formats))
+        cols = learn_layout(sample_lines)
+        return cls(layouts=[cols] if cols else [], formats=list(formats))
 
     @classmethod
     def empty(cls) -> HeaderModel:
         """A model that treats every line as all body."""
         return cls()
 
+    def add_layout(self, sample_lines: Iterable[str]) -> bool:
+        """Learn one more layout from lines the current ones miss; True if one was added."""
+        if len(self.layouts) >= self.max_layouts:
+            return False
+        cols = learn_layout(sample_lines)
+        if not cols or cols in self.layouts:
+            return False
+        self.layouts.append(cols)
+        self._rxs = None
+        return True
+
     def with_formats_file(self, path: Path) -> HeaderModel:
         """Return a copy that tries the formats in a YAML file first."""
-        return HeaderModel(columns=self.columns, formats=load_formats(path) + self.formats)
+        return HeaderModel(layouts=list(self.layouts), formats=load_formats(path) + self.formats)
+
+    @property
+    def columns(self) -> list[frozenset[str]]:
+        """The primary layout's columns (empty when no header was learned)."""
+        return self.layouts[0] if self.layouts else []
 
     # -- splitting -------------------------------------------------------------
 
     @property
-    def regex(self) -> re.Pattern[str] | None:
-        """The compiled header regex (None when no header was learned)."""
-        if self._rx is None and self.columns:
-            self._rx = _compile(self.columns)
-        return self._rx
+    def regexes(self) -> list[re.Pattern[str]]:
+        """One compiled, anchored regex per layout, tried in order."""
+        if self._rxs is None:
+            self._rxs = [_compile(cols) for cols in self.layouts]
+        return self._rxs
 
-    def body_start(self, line: str) -> int:
-        """Offset where the message body starts in ``line`` (fast path for mining)."""
+    @property
+    def regex(self) -> re.Pattern[str] | None:
+        """The primary layout's regex (None when no header was learned)."""
+        return _compile_cached(tuple(self.layouts[0])) if self.layouts else None
+
+    def fast_start(self, line: str) -> int:
+        """Body offset when a user format or a layout regex matches, else -1."""
         for fmt in self.formats:
             m = fmt.regex.match(line)
             if m is not None:
                 return m.start("body") if "body" in fmt.regex.groupindex else m.end()
-        rx = self.regex
-        if rx is None:
-            return 0
-        m = rx.match(line)
-        if m is not None:
-            return m.end()
-        return self._slow_start(line)[0]
+        rxs = self._rxs if self._rxs is not None else self.regexes
+        for i, rx in enumerate(rxs):
+            m = rx.match(line)
+            if m is not None:
+                if i:  # lines come in runs from one source: try its layout first
+                    rxs.insert(0, rxs.pop(i))
+                return m.end()
+        return -1
+
+    def starts_like_header(self, line: str) -> bool:
+        """Cheap check: does the first or second token fit its column in some layout?"""
+        toks = []
+        for m in _TOKEN_RE.finditer(line, 0, _LEAD_CHARS):
+            toks.append(token_shape(m.group()))
+            if len(toks) == 2:
+                break
+        return any(
+            any(i < len(cols) and s in cols[i] for i, s in enumerate(toks)) for cols in self.layouts
+        )
+
+    def body_start(self, line: str) -> int:
+        """Offset where the message body starts in ``line``."""
+        start = self.fast_start(line)
+        return start if start >= 0 else self._slow_start(line)[0]
 
     def split(self, line: str) -> Header:
         """Split ``line`` into header fields and the offset of its body."""
@@ -248,37 +288,60 @@ class HeaderModel:
         return Header(start, _fields(toks))
 
     def _slow_start(self, line: str) -> tuple[int, list[tuple[str, str, int]]]:
-        """Tolerant column match: returns (body offset, header tokens with shapes)."""
-        cols = self.columns
-        if not cols:
-            return 0, []
-        toks: list[tuple[str, str, int]] = []
-        misses = 0
-        last_good = 0
-        for i, m in enumerate(_TOKEN_RE.finditer(line, 0, _LEAD_CHARS)):
-            if i >= len(cols):
+        """Tolerant column match over the layouts: (body offset, header tokens)."""
+        best: tuple[int, list[tuple[str, str, int]]] = (0, [])
+        for cols in self.layouts:
+            start, toks, full = _tolerant(line, cols)
+            if full:
+                return start, toks
+            if start > best[0] and not best[1]:
+                best = (start, toks)
+        return best
+
+
+def learn_layout(sample_lines: Iterable[str]) -> list[frozenset[str]]:
+    """Header columns (allowed shapes per column) common to most sample lines."""
+    rows: list[list[str]] = []
+    for line in sample_lines:
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        rows.append([token_shape(t) for t in _lead_tokens(line)])
+    return _learn_columns(rows)
+
+
+def _tolerant(
+    line: str, cols: list[frozenset[str]]
+) -> tuple[int, list[tuple[str, str, int]], bool]:
+    """Match ``cols`` allowing a few odd columns; (offset, tokens, whole header?)."""
+    toks: list[tuple[str, str, int]] = []
+    misses = 0
+    last_good = 0
+    allowed_misses = max(1, len(cols) // 4)
+    for i, m in enumerate(_TOKEN_RE.finditer(line, 0, _LEAD_CHARS)):
+        if i >= len(cols):
+            break
+        tok = m.group()
+        shape = token_shape(tok)
+        if shape not in cols[i]:
+            misses += 1
+            if misses > allowed_misses or i == len(cols) - 1:
                 break
-            tok = m.group()
-            shape = token_shape(tok)
-            if shape not in cols[i]:
-                misses += 1
-                if misses > max(1, len(cols) // 4) or i == len(cols) - 1:
-                    break
-            else:
-                last_good = i + 1
-            toks.append((tok, shape, m.end()))
-        if last_good == len(cols) and misses <= max(1, len(cols) // 4):
-            return _skip_ws(line, toks[-1][2]), toks
-        # partial: keep the longest clean prefix ending on a strong column
-        clean = 0
-        for i, (_, shape, _) in enumerate(toks):
-            if shape not in cols[i]:
-                break
-            if shape in _STRONG or shape == COMP:
-                clean = i + 1
-        if clean == 0:
-            return 0, []
-        return _skip_ws(line, toks[clean - 1][2]), toks[:clean]
+        else:
+            last_good = i + 1
+        toks.append((tok, shape, m.end()))
+    if last_good == len(cols) and misses <= allowed_misses:
+        return _skip_ws(line, toks[-1][2]), toks, True
+    # partial: keep the longest clean prefix ending on a strong column
+    clean = 0
+    for i, (_, shape, _) in enumerate(toks):
+        if shape not in cols[i]:
+            break
+        if shape in _STRONG or shape == COMP:
+            clean = i + 1
+    if clean == 0:
+        return 0, [], False
+    return _skip_ws(line, toks[clean - 1][2]), toks[:clean], False
 
 
 def _skip_ws(line: str, pos: int) -> int:
@@ -330,6 +393,11 @@ def _learn_columns(rows: list[list[str]], min_share: float = 0.7) -> list[frozen
         total = sum(c.values())
         cols.append(frozenset(s for s, k in c.items() if k >= max(2, 0.02 * total)))
     return cols
+
+
+@functools.lru_cache(maxsize=64)
+def _compile_cached(cols: tuple[frozenset[str], ...]) -> re.Pattern[str]:
+    return _compile(list(cols))
 
 
 def _compile(cols: list[frozenset[str]]) -> re.Pattern[str]:

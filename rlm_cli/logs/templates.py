@@ -36,8 +36,9 @@ from rlm_cli.logs.headers import HeaderModel
 from rlm_cli.logs.masking import MASK_PATTERN, WILDCARD
 
 _MASK_SUB = MASK_PATTERN.sub
-# Fast cache key: every digit becomes 0 (and stray CRs go), so lines that differ only
-# in their numbers share a key without running the mask regex.
+# Fast cache key: every digit becomes 0 (and stray CRs go), then runs of 0 shrink to
+# one, so lines that differ only in their numbers share a key without running the
+# mask regex (str.translate and str.replace run at C speed).
 _DIGITS = str.maketrans("123456789", "000000000", "\r")
 _WS = re.compile(r"\s+")
 
@@ -69,6 +70,7 @@ class MinerConfig:
     header_sample: int = 500  # lines used to learn the header model in mine()
     max_signatures: int = 50_000  # distinct masked bodies kept (memory bound)
     max_fast_keys: int = 200_000  # digit-normalised bodies cached (memory bound)
+    relearn_after: int = 300  # header-less lines that trigger learning another layout
     max_examples: int = 5
     similarity: float = 0.5  # share of agreeing tokens needed to merge signatures
     max_tokens: int = 256  # bodies longer than this are keyed on their first tokens
@@ -90,6 +92,10 @@ class TemplateMiner:
         self.config = config or MinerConfig()
         self._ids: dict[str, int] = {}  # masked body -> signature index
         self._fast: dict[str, int] = {}  # digit-normalised body -> signature index
+        self._raw: dict[int, str] = {}  # signature -> a line no layout matched then
+        self._missed: list[str] = []  # recent lines no header layout matched
+        self._miss_backoff = 0
+        self._hits = 0  # matched lines seen since the miss buffer started
         self._sigs: list[_Sig] = []
         self._assign = array("I")  # signature index per line
         self._overflow: dict[int, int] = {}  # token count -> overflow signature index
@@ -103,19 +109,13 @@ class TemplateMiner:
 
     def add(self, line: str) -> int:
         """Add one line; return its provisional template id (merges happen in finish)."""
-        line = line.rstrip("\r\n")
-        body = line[self.header.body_start(line) :]
-        sid = self._fast.get(body.translate(_DIGITS))
-        if sid is None:
-            sid = self._slow(body, len(self._assign) + 1)
-        self._assign.append(sid)
-        self._templates = None
-        return sid + 1
+        self.add_many((line,))
+        return self._assign[-1] + 1
 
     def add_many(self, lines: Iterable[str]) -> None:
         """Add many lines; same result as calling :meth:`add` on each, but faster."""
-        rx = self.header.regex if not self.header.formats else None
-        start = self.header.body_start
+        header = self.header
+        fast_start = header.fast_start
         fast_get = self._fast.get
         slow = self._slow
         assign = self._assign
@@ -124,26 +124,60 @@ class TemplateMiner:
         for line in lines:
             if line[-1:] in "\r\n":
                 line = line.rstrip("\r\n")
-            if rx is not None:
-                m = rx.match(line)
-                body = line[m.end() :] if m is not None else line[start(line) :]
-            else:
-                body = line[start(line) :]
-            sid = fast_get(body.translate(table))
+            start = fast_start(line)
+            raw = None
+            if start < 0:
+                start = self._unmatched(line)
+                raw = line
+            elif self._missed:
+                self._hits += 1
+                if self._hits > len(self._missed):  # sporadic misses: not a new source
+                    self._missed.clear()
+                    self._hits = 0
+            body = line[start:]
+            key = body.translate(table)
+            while "00" in key:
+                key = key.replace("00", "0")
+            sid = fast_get(key)
             if sid is None:
-                sid = slow(body, len(assign) + 1)
+                sid = slow(body, key, len(assign) + 1, raw)
             append(sid)
         self._templates = None
 
-    def _slow(self, body: str, n: int) -> int:
+    def _unmatched(self, line: str) -> int:
+        """A line no header layout matched: tolerant split, and learn a new layout
+        once enough such lines have been seen (a second kind of log in the stream)."""
+        buf = self._missed
+        if len(buf) < self.config.relearn_after:
+            buf.append(line)
+        else:
+            self._miss_backoff -= 1
+            if self._miss_backoff <= 0:
+                added = self.header.add_layout(buf)
+                buf.clear()
+                self._hits = 0
+                self._miss_backoff = 0 if added else 4 * self.config.relearn_after
+                if added:
+                    start = self.header.fast_start(line)
+                    if start >= 0:
+                        return start
+        # Tolerant split (one odd column) only for lines that start like a header;
+        # indented continuation lines and stack traces are all body.
+        if line[:1].strip() and self.header.starts_like_header(line):
+            return self.header.body_start(line)
+        return 0
+
+    def _slow(self, body: str, fast_key: str, n: int, raw: str | None) -> int:
         """First sight of a digit-normalised body: mask it properly, find its signature."""
         key = _MASK_SUB(WILDCARD, body)
         sid = self._ids.get(key)
         if sid is None:
             sid = self._new_signature(key, n)
+            if raw is not None and sid == len(self._sigs) - 1:
+                self._raw[sid] = raw
         if len(self._fast) >= self.config.max_fast_keys:
             self._fast.clear()  # a cache: dropping it costs speed, never correctness
-        self._fast[body.translate(_DIGITS)] = sid
+        self._fast[fast_key] = sid
         return sid
 
     def _new_signature(self, key: str, n: int) -> int:
@@ -206,11 +240,21 @@ class TemplateMiner:
                     if missing == 0:
                         break
 
+    def _rekey(self) -> None:
+        """Signatures made before their source's header layout was learned: cut the
+        header now so they join the signatures of the later lines."""
+        for sid, raw in self._raw.items():
+            start = self.header.fast_start(raw)
+            if start > 0:
+                key = _MASK_SUB(WILDCARD, raw[start:])
+                self._sigs[sid].tokens = tuple(key.split())[: self.config.max_tokens]
+
     def finish(self) -> list[Template]:
         """Merge signatures into templates and return them, ids in order of first line."""
         if self._templates is not None:
             return self._templates
         self._tally()
+        self._rekey()
         groups = merge_signatures([s.tokens for s in self._sigs], [s.count for s in self._sigs])
         # groups: signature index -> group index; build templates ordered by first line
         members: dict[int, list[int]] = {}
@@ -326,6 +370,9 @@ def merge_signatures(
         first = t[0] if t else ""
         buckets.setdefault((len(t), first), []).append(i)
     group = list(range(len(sigs)))
+    first_of: dict[tuple[str, ...], int] = {}
+    for i, t in enumerate(sigs):
+        group[i] = first_of.setdefault(t, i)
     for members in buckets.values():
         if len(members) < 2:
             continue
@@ -337,7 +384,7 @@ def merge_signatures(
             toks = list(sigs[i])
             for p in variable:
                 toks[p] = WILDCARD
-            group[i] = keys.setdefault(tuple(toks), i)
+            group[i] = keys.setdefault(tuple(toks), group[i])
     return group
 
 
