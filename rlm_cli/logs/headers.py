@@ -375,8 +375,12 @@ def _learn_columns(rows: list[list[str]], min_share: float = 0.7) -> list[frozen
         if not c:
             break
         shape, cnt = c.most_common(1)[0]
+        if shape in (NUM, HOST):  # ids: decimal, hex or node-like, one column
+            cnt = c[NUM] + c[HOST]
         if cnt / n < min_share:
             break
+        if shape == SEP and pending_words > 1:
+            break  # a separator after words: a table row's cells are message
         if shape in _STRONG:
             header_end = i + 1
             pending_words = 0
@@ -405,7 +409,7 @@ def _compile(cols: list[frozenset[str]]) -> re.Pattern[str]:
     for allowed in cols:
         alts = [_shape_rx(s, LEVEL_WORDS) for s in sorted(allowed)]
         parts.append("(?:" + "|".join(alts) + ")")
-    return re.compile(r"[ \t]+".join(parts) + r"(?:[ \t]+|$)")
+    return re.compile(r"[ \t]*" + r"[ \t]+".join(parts) + r"(?:[ \t]+|$)")
 
 
 def _fields(toks: list[tuple[str, str, int]]) -> dict[str, str]:
