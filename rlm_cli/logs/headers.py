@@ -92,6 +92,7 @@ _MONTHS = frozenset(
 _WEEKDAYS = frozenset(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
 
 _TOKEN_RE = re.compile(r"\[(?:[^\[\]]|\[[^\[\]]*\])*\]\S*|<[^<>\s]{1,20}>|\S+")
+_KV_RE = re.compile(r"^([A-Za-z_][\w.]*)=(\S+)$")
 _TIME_RE = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _DATE_RE = re.compile(
     r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}[-/][A-Za-z]{3}[-/]\d{2,4})"
@@ -120,6 +121,14 @@ def token_shape(tok: str) -> str:
         if _NUM_RE.match(inner.strip(" ")):
             return NUM
         return BRACKET
+    kv = _KV_RE.match(tok)
+    if kv is not None:  # ts=2026-..., level=warn, time="12:00:01": judge the value
+        value = kv.group(2).strip("\"'")
+        if value:
+            shape = token_shape(value)
+            if shape in (TIME, DATE, LEVEL) or (shape == NUM and len(value) >= 9):
+                return shape
+        return WORD
     stripped = low.rstrip(":,")
     if stripped in LEVEL_WORDS:
         return LEVEL
@@ -159,8 +168,12 @@ _SHAPE_RX = {
 def _shape_rx(shape: str, levels: Iterable[str]) -> str:
     if shape == LEVEL:
         words = "|".join(sorted((re.escape(w) for w in levels), key=len, reverse=True))
-        return rf"(?:[\[<]?(?i:{words})[\]>]?:?)"
-    return _SHAPE_RX[shape]
+        rx = rf"(?:[\[<]?(?i:{words})[\]>]?:?)"
+    else:
+        rx = _SHAPE_RX[shape]
+    if shape in (TIME, DATE, LEVEL, NUM):  # also as the value of key=value
+        rx = rf"(?:[A-Za-z_][\w.]*=[\"']?)?{rx}[\"']?"
+    return rx
 
 
 # --- public types -------------------------------------------------------------
@@ -418,6 +431,9 @@ def _fields(toks: list[tuple[str, str, int]]) -> dict[str, str]:
     time_parts: list[str] = []
     seen_time = False
     for i, (tok, shape, _) in enumerate(toks):
+        kv = _KV_RE.match(tok) if shape in (TIME, DATE, LEVEL, NUM) else None
+        if kv is not None:
+            tok = kv.group(2).strip("\"'")
         if (
             shape in (TIME, DATE, MONTH, WEEKDAY)
             or shape == NUM

@@ -29,6 +29,11 @@ _MASKS: list[tuple[str, str]] = [
         "TIME",
         r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s+(?:\d{4}\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:\s+\d{4}\b)?",
     ),
+    # ISO-like date-time as one variable: 2026-11-23T04:12:55.123Z, 2015-10-18 18:01:47,978
+    (
+        "TIME",
+        r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d:])",
+    ),
     ("IP", r"(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d])"),
     ("HEX", r"\b0[xX][0-9A-Fa-f]+\b"),
     # long hex / id-like runs that contain at least one digit and one a-f letter

@@ -163,3 +163,16 @@ def test_bad_formats_file_is_a_config_error(tmp_path, text: str) -> None:
 def test_missing_formats_file_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError):
         load_formats(tmp_path / "nope.yaml")
+
+
+def test_key_value_header() -> None:
+    lines = [
+        f'ts=2026-11-23T04:{i % 60:02d}:00Z level={"info" if i % 2 else "warn"} msg="cache miss" key=k{i}'
+        for i in range(50)
+    ]
+    hm = HeaderModel.learn(lines)
+    h = hm.split(lines[1])
+    assert lines[1][h.body_start :].startswith('msg="cache miss"')
+    assert h.fields["level"] == "INFO"
+    assert h.fields["time"] == "2026-11-23T04:01:00Z"
+    assert hm.body_start(lines[1]) == h.body_start
