@@ -100,8 +100,10 @@ _DATE_RE = re.compile(
 )
 _NUM_RE = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 _SEP_RE = re.compile(r"^(?:-+|\||:|\*+|=+|>+|#)$")
-_COMP_RE = re.compile(r"^[A-Za-z_][\w.$/@()\-]*(?:\[[^\]\s]*\])?(?:\([^)\s]*\))?:$")
-_PROGPID_RE = re.compile(r"^[A-Za-z_][\w.$/\-]*(?:\([^)\s]*\))?\[\d+\]:?$")
+_COMP_RE = re.compile(r"^[A-Za-z_/][\w.$/@()\-]*(?:\[[^\]\s]*\])?(?:\([^)\s]*\))?:$")
+_PROGPID_RE = re.compile(r"^[A-Za-z_/][\w.$/\-]*(?:\([^)\s]*\))?\[\d+\]:?$")
+_IP_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$")
+_MONTHDAY_RE = re.compile(r"^(?:0[1-9]|1[0-2])-(?:[0-2]\d|3[01])$")  # Android's 03-17
 _HOSTLIKE_RE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[\w.:\-]+$|^\d+\.\d+\.\d+\.\d+$")
 
 
@@ -132,9 +134,12 @@ def token_shape(tok: str) -> str:
     stripped = low.rstrip(":,")
     if stripped in LEVEL_WORDS:
         return LEVEL
-    if _TIME_RE.match(tok):
+    bare = tok.rstrip(",")  # "04:30:30," before a level
+    if _IP_RE.match(bare):
+        return HOST
+    if _TIME_RE.match(bare):
         return TIME
-    if _DATE_RE.match(tok):
+    if _DATE_RE.match(bare) or _MONTHDAY_RE.match(bare):
         return DATE
     if _NUM_RE.match(stripped):
         return NUM
@@ -152,13 +157,13 @@ def token_shape(tok: str) -> str:
 
 
 _SHAPE_RX = {
-    TIME: r"(?:\[[^\]]*\]\S*|\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)",
-    DATE: r"(?:\d{1,4}[-/.][\dA-Za-z]{1,3}[-/.]\d{1,4}(?:[T_ :.-][\d:.,]+)?(?:Z|[+-]\d{2}:?\d{2})?)",
+    TIME: r"(?:\[[^\]]*\]\S*|\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?,?)",
+    DATE: r"(?:\d{1,4}[-/.][\dA-Za-z]{1,3}[-/.]\d{1,4}(?:[T_ :.-][\d:.,]+)?(?:Z|[+-]\d{2}:?\d{2})?,?|\d{2}-\d{2})",
     MONTH: r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*",
     WEEKDAY: r"(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*",
     NUM: r"(?:\[\s*)?[-+]?\d+(?:\.\d+)?(?:\])?[:,]?",
     SEP: r"(?:-+|\||:|\*+|=+|>+|#)",
-    COMP: r"[A-Za-z_][\w.$/@()\-]*(?:\[[^\]\s]*\])?(?:\([^)\s]*\))?:|[A-Za-z_][\w.$/\-]*(?:\([^)\s]*\))?\[\d+\]:?",
+    COMP: r"[A-Za-z_/][\w.$/@()\-]*(?:\[[^\]\s]*\])?(?:\([^)\s]*\))?:|[A-Za-z_/][\w.$/\-]*(?:\([^)\s]*\))?\[\d+\]:?",
     HOST: r"[\w.:\-]+",
     BRACKET: r"\[(?:[^\[\]]|\[[^\[\]]*\])*\]\S*",
     WORD: r"[^\s\[<]\S*",
@@ -425,6 +430,24 @@ def _compile(cols: list[frozenset[str]]) -> re.Pattern[str]:
     return re.compile(r"[ \t]*" + r"[ \t]+".join(parts) + r"(?:[ \t]+|$)")
 
 
+def _is_time_number(toks: list[tuple[str, str, int]], i: int) -> bool:
+    """A number that belongs to the timestamp: epoch seconds (9+ digits), the day
+    after a month name, a year after a time, a ``yymmdd hhmmss`` pair at the start."""
+    tok = toks[i][0].strip("[]")
+    digits = tok.split(".")[0].lstrip("-")
+    if len(digits) >= 9:
+        return True
+    prev = toks[i - 1][1] if i > 0 else ""
+    if prev in (MONTH, WEEKDAY) and len(tok) <= 2:  # Jun 14
+        return True
+    if prev in (TIME, DATE) and len(tok) == 4 and tok[:2] in ("19", "20"):  # ... 2005
+        return True
+    if len(tok) == 6 and tok.isdigit() and i <= 1:
+        j = 1 - i
+        return j < len(toks) and len(toks[j][0]) == 6 and toks[j][0].isdigit()
+    return False
+
+
 def _fields(toks: list[tuple[str, str, int]]) -> dict[str, str]:
     """Name the header tokens: time, host, component, pid, level; others as fieldN."""
     fields: dict[str, str] = {}
@@ -434,14 +457,7 @@ def _fields(toks: list[tuple[str, str, int]]) -> dict[str, str]:
         kv = _KV_RE.match(tok) if shape in (TIME, DATE, LEVEL, NUM) else None
         if kv is not None:
             tok = kv.group(2).strip("\"'")
-        if (
-            shape in (TIME, DATE, MONTH, WEEKDAY)
-            or shape == NUM
-            and (
-                (time_parts and len(time_parts) < 4)
-                or (len(tok.strip("[]")) >= 9 and "time" not in fields)
-            )
-        ):
+        if shape in (TIME, DATE, MONTH, WEEKDAY) or (shape == NUM and _is_time_number(toks, i)):
             time_parts.append(tok.strip("[]"))
             seen_time = True
         elif shape == LEVEL and "level" not in fields:
@@ -453,6 +469,8 @@ def _fields(toks: list[tuple[str, str, int]]) -> dict[str, str]:
                 fields["pid"] = pid.group(1)
                 name = name[: pid.start()]
             fields["component"] = name
+        elif shape == NUM and seen_time and "pid" not in fields:
+            fields["pid"] = tok.strip("[]")
         elif shape in (HOST, WORD) and seen_time and "host" not in fields:
             fields["host"] = tok
         else:

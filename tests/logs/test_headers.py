@@ -176,3 +176,17 @@ def test_key_value_header() -> None:
     assert h.fields["level"] == "INFO"
     assert h.fields["time"] == "2026-11-23T04:01:00Z"
     assert hm.body_start(lines[1]) == h.body_start
+
+
+def test_numbers_in_header_fields() -> None:
+    lines = [
+        f"081109 2036{i:02d} {100 + i} INFO dfs.DataNode: Receiving block blk_{i}"
+        for i in range(40)
+    ]
+    h = HeaderModel.learn(lines).split(lines[3])
+    assert h.fields["time"] == "081109 203603"
+    assert h.fields["pid"] == "103"
+    lines = [f"Jun {1 + i % 9} 15:16:{i % 60:02d} combo kernel: eth0 up" for i in range(40)]
+    h = HeaderModel.learn(lines).split(lines[4])
+    assert h.fields["time"] == "Jun 5 15:16:04"
+    assert "pid" not in h.fields
