@@ -9,6 +9,7 @@ import typer
 
 from rlm_cli import __version__
 from rlm_cli.commands import ask as ask_cmd
+from rlm_cli.commands import logmap as logmap_cmd
 from rlm_cli.commands import models as models_cmd
 from rlm_cli.errors import RlmError
 
@@ -56,6 +57,7 @@ def set_debug(value: bool) -> None:
 
 ask_cmd.register(app, set_debug)
 models_cmd.register(app, set_debug)
+logmap_cmd.register(app, set_debug)
 
 
 def main() -> None:

@@ -116,6 +116,21 @@ def open_context(req: AskRequest, warn) -> Context:
     return Context(store.root / meta["id"])
 
 
+def prepare_brief(context: Context, root: Model, max_tokens: int, warn) -> str:
+    """Build (or load) the log map in this process, and the brief for the root prompt."""
+    from rlm_cli.logs.brief import make_brief, render_brief
+    from rlm_cli.logs.logmap import LogMap, ensure_logmap
+
+    if LogMap.load(context.path) is None and context.line_count > 200_000:
+        warn(f"building the log map of {context.line_count:,} lines (once per context)…")
+    logmap = ensure_logmap(context)
+    if max_tokens <= 0:
+        return ""
+    return render_brief(
+        make_brief(context, logmap), max_tokens=max_tokens, count_tokens=root.count_tokens
+    )
+
+
 def exit_code_for(result: RunResult, fail_on: str) -> int:
     """0 no finding at or above ``fail_on``, 1 some (grep style)."""
     if fail_on == "never":
@@ -146,7 +161,8 @@ def run_ask(req: AskRequest) -> int:
     observer = LiveView(err) if live else NotesOnly(err) if not req.quiet else None
     run_id = new_run_id()
     started = time.time()
-    engine = RlmEngine(root, sub, context, engine_config(s), observer)
+    brief = prepare_brief(context, root, s.brief_tokens, warn)
+    engine = RlmEngine(root, sub, context, engine_config(s), observer, brief=brief)
     history = RunHistory() if s.log_runs else None
     try:
         with observer if isinstance(observer, LiveView) else contextlib.nullcontext():

@@ -9,19 +9,31 @@ from __future__ import annotations
 
 from rlm_cli.store.context import MODEL_API, Context
 
+MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "timeline")
+"""Names served by the log map (:class:`rlm_cli.logs.queries.MapQueries`)."""
+
 
 class ContextView:
-    """A read-only facade over a Context for model code."""
+    """A read-only facade over a Context (and its log map) for model code."""
 
-    __slots__ = ("_ctx",)
+    __slots__ = ("_ctx", "_map")
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, queries=None) -> None:
         object.__setattr__(self, "_ctx", ctx)
+        object.__setattr__(self, "_map", queries)
 
     def __getattr__(self, name: str):
         if name in MODEL_API:
             return getattr(self._ctx, name)
-        raise AttributeError(f"context has no {name!r}; available: {', '.join(MODEL_API)}")
+        if name in MAP_API:
+            if self._map is None:
+                raise AttributeError(
+                    f"context.{name}() needs the log map, which was not built for this run"
+                )
+            return getattr(self._map, name)
+        raise AttributeError(
+            f"context has no {name!r}; available: {', '.join(MODEL_API + MAP_API)}"
+        )
 
     def __setattr__(self, name: str, value) -> None:
         raise AttributeError("context is read-only")
@@ -39,4 +51,4 @@ class ContextView:
         return repr(self._ctx)
 
     def __dir__(self):
-        return list(MODEL_API)
+        return list(MODEL_API + MAP_API)

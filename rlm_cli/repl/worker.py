@@ -198,12 +198,16 @@ def _short_traceback(e: BaseException, keep: int = 6) -> str:
 def serve(channel: Channel) -> None:
     """Answer requests until told to stop or the parent goes away."""
     init = channel.recv()
+    from rlm_cli.logs.logmap import LogMap
+    from rlm_cli.logs.queries import MapQueries
     from rlm_cli.store.context import Context
 
     context = Context(init["context"])
+    logmap = LogMap.load(context.path)  # built by the parent; this process cannot write
+    queries = MapQueries(context, logmap) if logmap is not None else None
     state = _State(channel, int(init.get("max_output_chars", 4000)))
     ns: dict = {"__builtins__": sandbox.builtins_for_model(init), "__name__": "__sandbox__"}
-    ns["context"] = ContextView(context)
+    ns["context"] = ContextView(context, queries)
     ns.update(_make_api(state, ns))
     data_mb = context.size_bytes // (1 << 20) + 1  # the memory map counts against address space
     report = sandbox.lockdown(init, [context.path], extra_address_space_mb=data_mb)
