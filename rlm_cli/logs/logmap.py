@@ -22,9 +22,10 @@ from pathlib import Path
 
 import orjson
 
+from rlm_cli import paths
 from rlm_cli.errors import StoreError
 from rlm_cli.logs.entities import extract
-from rlm_cli.logs.headers import HeaderModel
+from rlm_cli.logs.headers import HeaderModel, load_formats
 from rlm_cli.logs.severity import Severity, classify
 from rlm_cli.logs.templates import MinerConfig, MiningResult, Template, TemplateMiner
 from rlm_cli.store.context import Context
@@ -35,8 +36,8 @@ TIME_DIR = "timeindex"
 VERSION = 1
 MAX_ENTITIES = 20_000
 SAMPLE_LINES = 20
-MAX_LINK_ROWS = 4_000_000
-"""Cap on (line, entity) pairs kept while building (about 100 MB at worst)."""
+MAX_LINK_ROWS = 8_000_000
+"""Cap on (line, entity) pairs kept while building (8 bytes each: 64 MB at worst)."""
 BUCKETS = 8
 HEADER_SAMPLE = 2000
 SEVERITY_WEIGHT = {
@@ -181,6 +182,12 @@ def ensure_time_index(context: Context) -> TimeIndex:
     return idx
 
 
+def user_formats() -> list:
+    """Log formats the user added in ``<config dir>/formats.yaml`` (tried before learned ones)."""
+    path = paths.config_dir() / "formats.yaml"
+    return load_formats(path) if path.is_file() else []
+
+
 def ensure_logmap(context: Context) -> LogMap:
     """The context's log map, built (in this process) if missing; cached with the context."""
     found = LogMap.load(context.path)
@@ -199,11 +206,15 @@ def build_logmap(context: Context) -> None:
     span = times.span()
     n = context.line_count
     head = context.lines(1, min(n, HEADER_SAMPLE))
-    header = HeaderModel.learn(head)
+    header = HeaderModel.learn(head, formats=user_formats())
     miner = TemplateMiner(header, MinerConfig())
     severity = array("B")
     entities: dict[str, EntityStats] = {}
-    line_entities: list[tuple[int, str]] = []  # (line, entity) to count each entity's templates
+    link_lines, link_entities = (
+        array("I"),
+        array("I"),
+    )  # (line, entity) to count each entity's templates
+    entity_ids: dict[str, int] = {}
     sev_counts: Counter = Counter()
     batch: list[str] = []
     line_no = 0
@@ -236,17 +247,17 @@ def build_logmap(context: Context) -> None:
                         st.severe_lines.append(line_no)
                 if len(st.sample_lines) < SAMPLE_LINES:
                     st.sample_lines.append(line_no)
-            if (ent.kind == "host" or sev >= Severity.WARNING) and len(
-                line_entities
-            ) < MAX_LINK_ROWS:
-                line_entities.append((line_no, key))
+            if (ent.kind == "host" or sev >= Severity.WARNING) and len(link_lines) < MAX_LINK_ROWS:
+                link_lines.append(line_no)
+                link_entities.append(entity_ids.setdefault(key, len(entity_ids)))
         if len(batch) >= 4096:
             miner.add_many(batch)
             batch = []
     if batch:
         miner.add_many(batch)
     mining = miner.result()
-    _attach_templates(mining, entities, line_entities)
+    keys = list(entity_ids)
+    _attach_templates(mining, entities, zip(link_lines, (keys[i] for i in link_entities)))
     summary = _summary(context, mining, severity, times, span, sev_counts, entities)
     _write(context.path / MAP_DIR, mining, severity, summary, entities)
 

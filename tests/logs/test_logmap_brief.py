@@ -87,3 +87,19 @@ def test_map_functions_in_the_repl_and_brief_in_the_prompt(tmp_path: Path) -> No
     assert lines[2].split() == ["from", "count"]
     bmc = (SAMPLES / "bmc_cluster.log").read_text().splitlines()
     assert lines[-1] == str(sum(1 for x in bmc if x.startswith("node09 ")))
+
+
+def test_user_formats_from_the_config_dir(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "formats.yaml").write_text(
+        "formats:\n  - name: weird\n    regex: '^<<(?P<host>\\w+)>>~(?P<level>\\w+)~ (?P<body>.*)$'\n"
+    )
+    log = "".join(
+        f"<<node{i % 3}>>~{'ERROR' if i % 7 == 0 else 'INFO'}~ job {i} finished in {i * 3} ms\n"
+        for i in range(60)
+    )
+    d = run_rlm(["templates", "--json"], tmp_path, stdin=log.encode()).json()
+    assert len(d["templates"]) == 1
+    assert d["templates"][0]["pattern"].startswith("job <*> finished")
+    b = run_rlm(["brief", "--json"], tmp_path, stdin=log.encode()).json()
+    assert b["severity_counts"]["error"] == 9  # the level group of the user format is used
