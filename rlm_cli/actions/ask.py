@@ -116,18 +116,28 @@ def open_context(req: AskRequest, warn) -> Context:
     return Context(store.root / meta["id"])
 
 
-def prepare_brief(context: Context, root: Model, max_tokens: int, warn) -> str:
-    """Build (or load) the log map in this process, and the brief for the root prompt."""
+def prepare_brief(context: Context, root: Model, s: Settings, warn) -> str:
+    """Build (or load) the log map in this process, and the brief for the root prompt.
+
+    Building is one pass at about 10k lines/s on a small machine; above ``map_max_lines``
+    a first run skips it (and says so) instead of making the operator wait.
+    """
     from rlm_cli.logs.brief import make_brief, render_brief
     from rlm_cli.logs.logmap import LogMap, ensure_logmap
 
-    if LogMap.load(context.path) is None and context.line_count > 200_000:
-        warn(f"building the log map of {context.line_count:,} lines (once per context)…")
-    logmap = ensure_logmap(context)
-    if max_tokens <= 0:
+    logmap = LogMap.load(context.path)
+    if logmap is None:
+        if context.line_count > s.map_max_lines:
+            warn(
+                f"log map not built for {context.line_count:,} lines (over map_max_lines={s.map_max_lines:,}); "
+                f"the model works without a brief. Build it once: rlm brief --context {context.id[:12]}"
+            )
+            return ""
+        logmap = ensure_logmap(context)
+    if s.brief_tokens <= 0:
         return ""
     return render_brief(
-        make_brief(context, logmap), max_tokens=max_tokens, count_tokens=root.count_tokens
+        make_brief(context, logmap), max_tokens=s.brief_tokens, count_tokens=root.count_tokens
     )
 
 
@@ -161,7 +171,7 @@ def run_ask(req: AskRequest) -> int:
     observer = LiveView(err) if live else NotesOnly(err) if not req.quiet else None
     run_id = new_run_id()
     started = time.time()
-    brief = prepare_brief(context, root, s.brief_tokens, warn)
+    brief = prepare_brief(context, root, s, warn)
     engine = RlmEngine(root, sub, context, engine_config(s), observer, brief=brief)
     history = RunHistory() if s.log_runs else None
     try:

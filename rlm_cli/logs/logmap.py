@@ -24,7 +24,7 @@ import orjson
 
 from rlm_cli import paths
 from rlm_cli.errors import StoreError
-from rlm_cli.logs.entities import extract
+from rlm_cli.logs.entities import Entity, extract
 from rlm_cli.logs.headers import HeaderModel, load_formats
 from rlm_cli.logs.severity import Severity, classify
 from rlm_cli.logs.templates import MinerConfig, MiningResult, Template, TemplateMiner
@@ -216,19 +216,18 @@ def build_logmap(context: Context) -> None:
     )  # (line, entity) to count each entity's templates
     entity_ids: dict[str, int] = {}
     sev_counts: Counter = Counter()
+    caches: tuple[dict, dict] = ({}, {})
     batch: list[str] = []
     line_no = 0
     for line in context:
         line_no += 1
         batch.append(line)
-        h = header.split(line)
-        body = line[h.body_start :]
-        sev = classify(body, h.fields.get("level"))
+        sev, ents = scan_line(line, header, caches)
         severity.append(int(sev))
         sev_counts[sev.name.lower()] += 1
         t = times.time_of(line_no)
         b = _bucket_of(t, line_no, span, n)
-        for ent in extract(line):
+        for ent in ents:
             key = f"{ent.kind}:{ent.key}"
             st = entities.get(key)
             if st is None:
@@ -260,6 +259,54 @@ def build_logmap(context: Context) -> None:
     _attach_templates(mining, entities, zip(link_lines, (keys[i] for i in link_entities)))
     summary = _summary(context, mining, severity, times, span, sev_counts, entities)
     _write(context.path / MAP_DIR, mining, severity, summary, entities)
+
+
+_LEVEL_WORD = re.compile(
+    r"(?<![\w-])(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRIT|CRITICAL|FATAL|ALERT|EMERG|SEVERE"
+    r"|trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|alert|emerg)(?![\w-])"
+)
+_NONZERO = str.maketrans("23456789", "11111111")
+"""Fold digits 2-9 to 1: same length, same spans; zero stays distinct (``0 errors``)."""
+CACHE_CAP = 200_000
+
+
+def scan_line(line: str, header: HeaderModel, caches: tuple[dict, dict]) -> tuple[Severity, list]:
+    """Severity and entities of one line, reusing work across lines with the same body.
+
+    Severity is cached by body with its non-zero digits folded (``0 errors`` stays
+    distinct from ``5 errors``); entities of the body by the exact body; the short
+    header part is scanned each time (it names the host).
+    """
+    sev_cache, ent_cache = caches
+    level = None
+    if header.formats:
+        h = header.split(line)
+        bs, level = h.body_start, h.fields.get("level")
+    else:
+        bs = header.body_start(line)
+        m = _LEVEL_WORD.search(line, 0, bs)
+        level = m.group(1) if m else None
+    body = line[bs:]
+    key = (level, body.translate(_NONZERO))
+    sev = sev_cache.get(key)
+    if sev is None:
+        if len(sev_cache) >= CACHE_CAP:
+            sev_cache.clear()
+        sev = sev_cache[key] = classify(body, level)
+    ents = _entities(body, ent_cache)
+    return sev, (_entities(line[:bs], ent_cache) + ents) if bs else ents
+
+
+def _entities(text: str, cache: dict) -> list[Entity]:
+    """Entities of ``text``, cached by its shape: digits 1-9 folded to 1 keep every span in
+    place, so the spans found once are read back from each line's own characters."""
+    key = text.translate(_NONZERO)
+    spans = cache.get(key)
+    if spans is None:
+        if len(cache) >= CACHE_CAP:
+            cache.clear()
+        spans = cache[key] = [(e.kind, e.start, e.end) for e in extract(text)]
+    return [Entity(kind, text[a:b], a, b) for kind, a, b in spans]
 
 
 def _attach_templates(
