@@ -72,6 +72,24 @@ def one(line: str, **kw) -> TimeMatch:
             utc(2026, 11, 23, 4, 12, 55),
             "11/23/2026 | 04:12:55",
         ),
+        (
+            "23-Nov-2026 04:12:55.123 INFO [main] org.apache.catalina.startup",
+            "mon_dmy",
+            utc(2026, 11, 23, 4, 12, 55, us=123000),
+            "23-Nov-2026 04:12:55.123",
+        ),
+        (
+            "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs",
+            "mmdd",
+            utc(2026, 3, 17, 16, 13, 38, us=811000),
+            "03-17 16:13:38.811",
+        ),
+        (
+            "I1123 04:12:55.123456       1 controller.go:42] Starting",
+            "glog",
+            utc(2026, 11, 23, 4, 12, 55, us=123456),
+            "1123 04:12:55.123456",
+        ),
         ("1700000000 node1 event", "epoch", 1700000000.0, "1700000000"),
         ("1700000000.25 node1 event", "epoch", 1700000000.25, "1700000000.25"),
         ("1700000000123 node1 event", "epoch_ms", 1700000000.123, "1700000000123"),
@@ -160,6 +178,8 @@ def test_zoneless_stamps_follow_given_tz():
         "id 9999999999 out of range epoch",
         "counter 0000000012 at start",
         "Nov 31 04:12:55 no such day",
+        "13-45 04:12:55.000 not a month",
+        "X1123 04:12:55.123456 not a glog level",
         "x" * 200 + " 2026-11-23 04:12:55 too far into the line",
     ],
 )
