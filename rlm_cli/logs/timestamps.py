@@ -75,7 +75,9 @@ _MONTHS = {
 }
 _MON = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _POW10 = [10**i for i in range(10)]
-_DIGIT = re.compile(r"\d")
+# Every supported stamp contains one of these (hh:mm:ss, a fraction or dotted time, a run of
+# six digits, Pre-Init): lines without any skip the full search.
+_MAYBE_STAMP = re.compile(r":\d\d:|\d\.\d|\d{6}|Pre-Init")
 _MISSING = object()
 
 # Each pattern has a named group ``ts`` giving the span reported.
@@ -176,7 +178,7 @@ class TimestampParser:
                     if v is not None:
                         self._last_start = s
                         return s, last_m.end("ts"), v[0], v[1], v[2] if len(v) > 2 else last[0]
-        if _DIGIT.search(head) is None:
+        if _MAYBE_STAMP.search(head) is None:
             return None
         best = None
         best_start = HEAD + 1
