@@ -79,10 +79,6 @@ _NODE_PREFIX = (
 _SHORT_NODE = frozenset({"gpu", "cn", "gn", "ln", "fe"})
 _NODE_TAIL = re.compile(r"[-_]?\d{1,6}(?:-\d{1,4}){0,3}(?![\w-])")
 _SHORT_NODE_TAIL = re.compile(r"(?:-?\d{2,6}|-\d{1,6})(?:-\d{1,4}){0,3}(?![\w-])")
-_RE_NODE = re.compile(
-    r"(?i)(?<![\w.-])(?:(?:" + _NODE_PREFIX + r")[-_]?\d{1,6}|(?:gpu|cn|gn|ln|fe)-?\d{2,6}"
-    r"|(?:gpu|cn|gn|ln|fe)-\d{1,6})(?:-\d{1,4}){0,3}(?![\w-])"
-)
 _TLDS = (
     r"com|net|org|edu|gov|mil|int|io|local|lan|internal|intra|corp|cluster|localdomain|ai|dev"
     r"|cloud|de|uk|fr|jp|cn|ru|nl|ch|se|fi|it|es|pl|br|in|au|ca|us|eu|kr|tw|hk|sg"
@@ -90,11 +86,6 @@ _TLDS = (
 _RE_TLD_HINT = re.compile(r"(?i)\.(?:" + _TLDS + r")\b")
 _FQDN_BODY = re.compile(r"(?i)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}(?:" + _TLDS + r")")
 _LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-_RE_FQDN = re.compile(
-    r"(?i)(?<![\w.@-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}(?:"
-    + _TLDS
-    + r")(?![\w-]|\.\w)"
-)
 _OCT = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _RE_IP = re.compile(r"(?<![\w.])" + _OCT + r"(?:\." + _OCT + r"){3}(?![\w]|\.\d)")
 _RE_IP_FAST = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
