@@ -254,3 +254,10 @@ def test_epoch_field_at_varying_positions_keeps_parsing():
     a = p.parse("1 n-1 x 1077804742 1 msg")
     b = p.parse("350766 node-109 unix.hw state_change.unavailable 1084680778 1 Component")
     assert (a.epoch, b.epoch) == (1077804742.0, 1084680778.0)
+
+
+def test_json_lines():
+    m = one('{"ts":"2026-11-23T04:12:55.5Z","level":"error","msg":"x"}')
+    assert (m.kind, m.epoch) == ("iso8601", utc(2026, 11, 23, 4, 12, 55, us=500000))
+    m = one('{"time": 1700000000.25, "msg": "x"}')
+    assert (m.kind, m.epoch) == ("epoch", 1700000000.25)
