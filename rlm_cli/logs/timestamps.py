@@ -9,7 +9,6 @@ to the next year).
 Kinds recognised (searched in the first ``HEAD`` characters of the line; when several
 formats match, the one that starts earliest wins):
 
-========== ==========================================================================
 iso8601    ``2026-11-23T04:12:55.003Z``, ``2026-11-23 04:12:55,978``, ``+hh:mm``/``+hhmm``
            zones, ``/`` date separators; journalctl ``short-iso`` lines
 rfc5424    ``<34>1 2026-11-23T04:12:55.003Z host app ...`` (span is the timestamp only)
@@ -27,7 +26,6 @@ dmesg      ``[  123.456789]``: relative seconds since boot
 mon_dmy    ``23-Nov-2026 04:12:55.123`` (Tomcat, Oracle)
 mmdd       ``11-23 04:12:55.123`` at line start (Android logcat; year inferred)
 glog       ``I1123 04:12:55.123456`` at line start (glog / Kubernetes; year inferred)
-========== ==========================================================================
 
 Timestamps without a zone are taken as UTC unless the parser was given ``tz``. Relative
 kinds (``dmesg``, ``sel_preinit``) report ``epoch=None`` and ``relative`` seconds. Epoch
