@@ -261,3 +261,14 @@ def test_json_lines():
     assert (m.kind, m.epoch) == ("iso8601", utc(2026, 11, 23, 4, 12, 55, us=500000))
     m = one('{"time": 1700000000.25, "msg": "x"}')
     assert (m.kind, m.epoch) == ("epoch", 1700000000.25)
+
+
+def test_zoneless_stamps_follow_dst_of_named_zone():
+    zoneinfo = pytest.importorskip("zoneinfo")
+    try:
+        tz = zoneinfo.ZoneInfo("Europe/Berlin")
+    except zoneinfo.ZoneInfoNotFoundError:
+        pytest.skip("no tz database")
+    p = TimestampParser(tz=tz)
+    assert p.parse("2026-01-15 12:00:00 winter").epoch == utc(2026, 1, 15, 11)
+    assert p.parse("2026-07-15 12:00:00 summer").epoch == utc(2026, 7, 15, 10)
