@@ -68,8 +68,9 @@ class MinerConfig:
     """Knobs of the miner; the defaults work across log types."""
 
     header_sample: int = 500  # lines used to learn the header model in mine()
-    max_signatures: int = 50_000  # distinct masked bodies kept (memory bound)
-    max_fast_keys: int = 200_000  # digit-normalised bodies cached (memory bound)
+    max_signatures: int = 30_000  # distinct masked bodies kept (memory bound)
+    max_fast_keys: int = 100_000  # digit-normalised bodies cached, as hashes (memory bound)
+    max_body_chars: int = 1000  # longer message bodies are grouped on their start
     relearn_after: int = 300  # header-less lines that trigger learning another layout
     max_examples: int = 5
     similarity: float = 0.5  # share of agreeing tokens needed to merge signatures
@@ -91,7 +92,7 @@ class TemplateMiner:
         self.header = header if header is not None else HeaderModel.empty()
         self.config = config or MinerConfig()
         self._ids: dict[str, int] = {}  # masked body -> signature index
-        self._fast: dict[str, int] = {}  # digit-normalised body -> signature index
+        self._fast: dict[int, int] = {}  # hash of digit-normalised body -> signature
         self._raw: dict[int, str] = {}  # signature -> a line no layout matched then
         self._missed: list[str] = []  # recent lines no header layout matched
         self._miss_backoff = 0
@@ -121,6 +122,7 @@ class TemplateMiner:
         assign = self._assign
         append = assign.append
         table = _DIGITS
+        cap = self.config.max_body_chars
         for line in lines:
             if line[-1:] in "\r\n":
                 line = line.rstrip("\r\n")
@@ -134,10 +136,13 @@ class TemplateMiner:
                 if self._hits > len(self._missed):  # sporadic misses: not a new source
                     self._missed.clear()
                     self._hits = 0
-            body = line[start:]
+            body = line[start : start + cap]
+            if len(body) == cap:  # cut at a space, not inside a token
+                body = body[: body.rfind(" ") + 1 or cap]
             key = body.translate(table)
             while "00" in key:
                 key = key.replace("00", "0")
+            key = hash(key)  # ints keep the cache's memory small whatever the lines
             sid = fast_get(key)
             if sid is None:
                 sid = slow(body, key, len(assign) + 1, raw)
@@ -167,7 +172,7 @@ class TemplateMiner:
             return self.header.body_start(line)
         return 0
 
-    def _slow(self, body: str, fast_key: str, n: int, raw: str | None) -> int:
+    def _slow(self, body: str, fast_key: int, n: int, raw: str | None) -> int:
         """First sight of a digit-normalised body: mask it properly, find its signature."""
         key = _MASK_SUB(WILDCARD, body)
         sid = self._ids.get(key)
