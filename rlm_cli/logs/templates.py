@@ -1,22 +1,25 @@
 """Template mining over message bodies: which kinds of lines a log holds.
 
-Two stages, both cheap:
+Two stages:
 
-1. Streaming (:meth:`TemplateMiner.add`): the header is cut off, the body is masked
-   (:mod:`rlm_cli.logs.masking`) and the masked body is looked up in a dict of
-   *signatures*. A line costs one header regex match, one mask ``sub`` and one dict
-   lookup; the per-line result is a signature id appended to a compact
-   ``array('I')``. Memory is bounded: at most ``max_signatures`` signatures are kept
-   (each with a count, first line and a few example lines); past the cap a new
-   signature is folded into the most similar one of the same shape, or into an
-   overflow signature for its token count.
-2. Merging (:meth:`TemplateMiner.finish`): signatures that differ only in positions
-   that behave like variables are merged into templates. Signatures are bucketed by
-   token count and first token (a message's first word names its kind, as in Drain);
-   within a bucket, a greedy pass joins a signature to a template when most tokens
-   agree and every differing position either already varies in that template or
-   holds tokens that look like values rather than the wording of the message.
-   Final template ids are 1-based, in order of first appearance.
+1. Streaming (:meth:`TemplateMiner.add_many`). The header is cut off
+   (:class:`~rlm_cli.logs.headers.HeaderModel`; a stream that switches to another
+   kind of log gets another layout learned on the fly). The body's digits are
+   normalised (``str.translate``, runs of digits folded to one) and that key is
+   looked up in a cache; only on a miss is the body masked
+   (:mod:`rlm_cli.logs.masking`) and looked up among the *signatures* (distinct
+   masked bodies). Per line that is one header regex match, a translate and a dict
+   lookup; the result is a signature index appended to a compact ``array('I')``.
+   Memory is bounded: at most ``max_signatures`` signatures and ``max_fast_keys``
+   cache entries (hashes) are kept, bodies are cut at ``max_body_chars``; past the
+   signature cap a new signature is folded into the most similar one of the same
+   shape, or into an overflow signature for its token count.
+2. Merging (:meth:`TemplateMiner.finish`). Signatures are bucketed by token count
+   and first token (a message's first word names its kind, as in Drain). In a
+   bucket, a position becomes a variable when it takes many values, or a few that
+   look like values (paths, host names, ``key=value`` values) rather than wording
+   (:func:`merge_signatures`); signatures equal outside the variable positions form
+   one template. Template ids are 1-based, in order of first appearance.
 """
 
 from __future__ import annotations
@@ -40,7 +43,6 @@ _MASK_SUB = MASK_PATTERN.sub
 # one, so lines that differ only in their numbers share a key without running the
 # mask regex (str.translate and str.replace run at C speed).
 _DIGITS = str.maketrans("123456789", "000000000", "\r")
-_WS = re.compile(r"\s+")
 
 
 @dataclass
@@ -178,7 +180,7 @@ class TemplateMiner:
         sid = self._ids.get(key)
         if sid is None:
             sid = self._new_signature(key, n)
-            if raw is not None and sid == len(self._sigs) - 1:
+            if raw is not None and self._ids.get(key) == sid:  # a new, kept signature
                 self._raw[sid] = raw
         if len(self._fast) >= self.config.max_fast_keys:
             self._fast.clear()  # a cache: dropping it costs speed, never correctness
@@ -290,15 +292,15 @@ class TemplateMiner:
         self._templates = templates
         return templates
 
-    def assignments(self) -> Sequence[int]:
-        """Final template id of every line, in line order (an ``array('I')``)."""
+    def assignments(self) -> array:
+        """Final template id of every line, in line order (a new ``array('I')``)."""
         self.finish()
         remap = self._remap or []
         return array("I", (remap[s] for s in self._assign))
 
     def result(self) -> MiningResult:
         """Templates and per-line assignments, ready to save."""
-        return MiningResult(self.finish(), array("I", self.assignments()))
+        return MiningResult(self.finish(), self.assignments())
 
 
 # -- signature merging -----------------------------------------------------------
@@ -406,25 +408,34 @@ def _variable_positions(rows: list[tuple[str, ...]], min_values: int) -> list[in
     """
     width = len(rows[0])
     variable: set[int] = set()
-    todo = list(range(1, width))
-    for p in todo:
+    candidates = []
+    for p in range(1, width):
         vals = {r[p] for r in rows}
+        if len(vals) < 2:
+            continue  # constant across the bucket: wording
         if len(vals) >= _HIGH_CARDINALITY or (
             len(vals) >= min_values and not all(_ENUM.match(v) for v in vals)
         ):
             variable.add(p)
+        else:
+            candidates.append(p)
     changed = True
     rounds = 0
-    while changed and rounds < 4:
+    while changed and candidates and rounds < 4:
         changed = False
         rounds += 1
-        for p in todo:
+        if variable:
+            masked = [
+                tuple(WILDCARD if q in variable else t for q, t in enumerate(r)) for r in rows
+            ]
+        else:
+            masked = list(rows)
+        for p in candidates:
             if p in variable:
                 continue
-            fixed = [q for q in range(width) if q != p and q not in variable]
             seen: dict[tuple[str, ...], set[str]] = {}
-            for r in rows:
-                seen.setdefault(tuple(r[q] for q in fixed), set()).add(r[p])
+            for r in masked:
+                seen.setdefault(r[:p] + r[p + 1 :], set()).add(r[p])
             for vals in seen.values():
                 if len(vals) >= min_values or (len(vals) > 1 and _value_like(vals)):
                     variable.add(p)
