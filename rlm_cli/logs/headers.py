@@ -104,7 +104,9 @@ _COMP_RE = re.compile(r"^[A-Za-z_/][\w.$/@()\-]*(?:\[[^\]\s]*\])?(?:\([^)\s]*\))
 _PROGPID_RE = re.compile(r"^[A-Za-z_/][\w.$/\-]*(?:\([^)\s]*\))?\[\d+\]:?$")
 _IP_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$")
 _MONTHDAY_RE = re.compile(r"^(?:0[1-9]|1[0-2])-(?:[0-2]\d|3[01])$")  # Android's 03-17
-_HOSTLIKE_RE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[\w.:\-]+$|^\d+\.\d+\.\d+\.\d+$")
+_HOSTLIKE_RE = re.compile(r"[\w.:\-]+")
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_ALPHA = re.compile(r"[A-Za-z]")
 
 
 def token_shape(tok: str) -> str:
@@ -151,7 +153,7 @@ def token_shape(tok: str) -> str:
         return SEP
     if _PROGPID_RE.match(tok) or (len(tok) > 1 and _COMP_RE.match(tok)):
         return COMP
-    if _HOSTLIKE_RE.match(tok):
+    if _HOSTLIKE_RE.fullmatch(tok) and _HAS_DIGIT.search(tok) and _HAS_ALPHA.search(tok):
         return HOST
     return WORD
 
