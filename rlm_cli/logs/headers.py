@@ -12,7 +12,11 @@ a syslog host name before ``sshd[42]:``).
 
 The learned columns compile into one anchored regex, so splitting a line is a
 single ``match`` call; lines the regex misses go through a tolerant slow path
-(one column may differ, e.g. an alert tag where most lines have ``-``).
+(one column may differ, e.g. an alert tag where most lines have ``-``). A stream
+mixing kinds of logs gets one layout per kind (:meth:`HeaderModel.add_layout`; the
+template miner learns them from dense runs of lines no layout matches). Table rows
+(``id | date | time | sensor | event``) keep their cells after the leading
+date/time ones as message.
 
 Users can add formats for odd logs in YAML; they are tried first::
 
