@@ -156,7 +156,7 @@ class TemplateMiner:
         once enough such lines have been seen (a second kind of log in the stream)."""
         buf = self._missed
         if len(buf) < self.config.relearn_after:
-            buf.append(line)
+            buf.append(line[:500])  # only the start matters for learning a header
         else:
             self._miss_backoff -= 1
             if self._miss_backoff <= 0:
@@ -181,7 +181,7 @@ class TemplateMiner:
         if sid is None:
             sid = self._new_signature(key, n)
             if raw is not None and self._ids.get(key) == sid:  # a new, kept signature
-                self._raw[sid] = raw
+                self._raw[sid] = raw[: 500 + self.config.max_body_chars]
         if len(self._fast) >= self.config.max_fast_keys:
             self._fast.clear()  # a cache: dropping it costs speed, never correctness
         self._fast[fast_key] = sid
