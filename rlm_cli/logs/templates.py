@@ -253,7 +253,11 @@ class TemplateMiner:
         for sid, raw in self._raw.items():
             start = self.header.fast_start(raw)
             if start > 0:
-                key = _MASK_SUB(WILDCARD, raw[start:])
+                cap = self.config.max_body_chars
+                body = raw[start : start + cap]
+                if len(body) == cap:  # the same cut as in add_many
+                    body = body[: body.rfind(" ") + 1 or cap]
+                key = _MASK_SUB(WILDCARD, body)
                 self._sigs[sid].tokens = tuple(key.split())[: self.config.max_tokens]
 
     def finish(self) -> list[Template]:
