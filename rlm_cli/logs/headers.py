@@ -157,7 +157,12 @@ def token_shape(tok: str) -> str:
         return SEP
     if _PROGPID_RE.match(tok) or (len(tok) > 1 and _COMP_RE.match(tok)):
         return COMP
-    if _HOSTLIKE_RE.fullmatch(tok) and _HAS_DIGIT.search(tok) and _HAS_ALPHA.search(tok):
+    if (
+        _HOSTLIKE_RE.fullmatch(tok)
+        and _HAS_DIGIT.search(tok)
+        and _HAS_ALPHA.search(tok)
+        and low.split(":", 1)[0] not in LEVEL_WORDS  # WARNING:pkg3.mod:message
+    ):
         return HOST
     return WORD
 
