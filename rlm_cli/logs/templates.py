@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -487,7 +488,7 @@ class MiningResult:
         arr = array("I", self.assignments)
         if arr.itemsize != 4:  # pragma: no cover - exotic platforms
             raise StoreError("array('I') is not 32-bit on this platform")
-        if os.sys.byteorder != "little":  # pragma: no cover
+        if sys.byteorder != "little":  # pragma: no cover
             arr.byteswap()
         _atomic_write(folder / "assignments.u32", arr.tobytes())
 
@@ -502,7 +503,7 @@ class MiningResult:
             raise StoreError(f"cannot read template cache in {folder}: {e}") from e
         arr = array("I")
         arr.frombytes(raw)
-        if os.sys.byteorder != "little":  # pragma: no cover
+        if sys.byteorder != "little":  # pragma: no cover
             arr.byteswap()
         if len(arr) != meta.get("lines"):
             raise StoreError(f"template cache in {folder} is inconsistent")
