@@ -485,10 +485,13 @@ class MiningResult:
             }
         )
         _atomic_write(folder / "templates.json", data)
-        arr = array("I", self.assignments)
+        arr = self.assignments
+        if not isinstance(arr, array) or arr.typecode != "I":
+            arr = array("I", arr)
         if arr.itemsize != 4:  # pragma: no cover - exotic platforms
             raise StoreError("array('I') is not 32-bit on this platform")
         if sys.byteorder != "little":  # pragma: no cover
+            arr = array("I", arr)
             arr.byteswap()
         _atomic_write(folder / "assignments.u32", arr.tobytes())
 
@@ -502,7 +505,10 @@ class MiningResult:
         except (OSError, orjson.JSONDecodeError) as e:
             raise StoreError(f"cannot read template cache in {folder}: {e}") from e
         arr = array("I")
-        arr.frombytes(raw)
+        try:
+            arr.frombytes(raw)
+        except ValueError as e:  # a length that is not a multiple of 4
+            raise StoreError(f"template cache in {folder} is damaged: {e}") from e
         if sys.byteorder != "little":  # pragma: no cover
             arr.byteswap()
         if len(arr) != meta.get("lines"):

@@ -326,3 +326,11 @@ def test_long_bodies_are_grouped_on_their_start() -> None:
     ids = list(res.assignments)
     assert len(set(ids[:20])) == 1 and ids[20] != ids[0]
     assert res.templates[0].pattern.startswith("ask <*>:<*> to delete blk_<*>")
+
+
+def test_load_rejects_truncated_assignments(tmp_path) -> None:
+    mine(labelled_syslog(40)[0]).save(tmp_path)
+    data = (tmp_path / "assignments.u32").read_bytes()
+    (tmp_path / "assignments.u32").write_bytes(data[:-1])
+    with pytest.raises(StoreError):
+        MiningResult.load(tmp_path)
