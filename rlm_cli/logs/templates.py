@@ -379,8 +379,7 @@ def merge_signatures(
     sigs = [_collapse(t) for t in sigs]
     buckets: dict[tuple[int, str], list[int]] = {}
     for i, t in enumerate(sigs):
-        first = t[0] if t else ""
-        buckets.setdefault((len(t), first), []).append(i)
+        buckets.setdefault((len(t), _first_word(t)), []).append(i)
     group = list(range(len(sigs)))
     first_of: dict[tuple[str, ...], int] = {}
     for i, t in enumerate(sigs):
@@ -398,6 +397,15 @@ def merge_signatures(
                 toks[p] = WILDCARD
             group[i] = keys.setdefault(tuple(toks), group[i])
     return group
+
+
+def _first_word(tokens: tuple[str, ...]) -> str:
+    """The first token that has a letter outside masks: a leading ``[<*>]`` (a dmesg uptime,
+    a bracketed counter) names no kind of message, the word after it does."""
+    for tok in tokens[:4]:
+        if any(c.isalpha() for c in tok.replace("<*>", "")):
+            return tok
+    return tokens[0] if tokens else ""
 
 
 def _variable_positions(rows: list[tuple[str, ...]], min_values: int) -> list[int]:
