@@ -18,7 +18,7 @@ from rlm_cli.llm.llama import LlamaOptions
 from rlm_cli.llm.spec import ModelLoader, ModelOptions
 from rlm_cli.render.console import stderr_console, stdout_console
 from rlm_cli.render.live import LiveView, NotesOnly
-from rlm_cli.render.report import print_answer, print_json
+from rlm_cli.render.report import print_answer, print_json, print_partial
 from rlm_cli.runs.history import RunHistory, new_run_id
 from rlm_cli.store.context import Context
 from rlm_cli.store.contexts import ContextStore
@@ -85,7 +85,7 @@ def load_models(s: Settings) -> tuple[Model, Model]:
             "no model configured: pass --model PATH.gguf (or script:FILE.yaml, openai:URL#name), "
             "set RLM_MODEL, or run `rlm models pull` to get the default model"
         )
-    loader = ModelLoader(model_options(s))
+    loader = ModelLoader(model_options(s), s.aliases)
     root = loader.load(s.model, "root")
     sub = loader.load(s.sub_model or s.model, "sub")
     return root, sub
@@ -142,11 +142,7 @@ def run_ask(req: AskRequest) -> int:
             result = engine.run(req.question, run_id)
     except RunInterrupted as e:
         _finish(e.result, history, started, EXIT_INTERRUPTED, out, err, req)
-        err.print(
-            "rlm: interrupted; partial run kept as " + e.result.run_id,
-            markup=False,
-            highlight=False,
-        )
+        _interrupted_note(e.result, history, err)
         return EXIT_INTERRUPTED
     except RlmError as e:
         partial = getattr(e, "partial", None)
@@ -173,8 +169,12 @@ def _finish(
     record = result.to_json()
     if history is not None:
         history.save(record, exit_code=code, started=started)
+        if req.settings.retention_days is not None:
+            history.prune(keep_days=req.settings.retention_days)
     if req.json:
         print_json(out, {**record, "exit_code": code})
+    elif result.ended_by == "interrupted":
+        print_partial(out, result.answer, result.findings)
     else:
         print_answer(out, result.answer, result.findings)
     if result.ended_by not in ("final", "interrupted") and not req.quiet:
@@ -183,3 +183,20 @@ def _finish(
             markup=False,
             highlight=False,
         )
+
+
+def _interrupted_note(result: RunResult, history: RunHistory | None, err) -> None:
+    """Say on stderr how far the run got and where the partial run is kept."""
+    turns = len(result.trajectory)
+    subs = sum(len(t.subcalls) for t in result.trajectory)
+    kept = (
+        f"partial run kept as {result.run_id} (rlm runs show {result.run_id})"
+        if history is not None
+        else "partial run not recorded (--no-log)"
+    )
+    err.print(
+        f"rlm: interrupted after {turns} turn{'s' if turns != 1 else ''} and {subs} sub-calls "
+        f"({len(result.findings)} findings so far); {kept}",
+        markup=False,
+        highlight=False,
+    )
