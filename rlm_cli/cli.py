@@ -9,6 +9,8 @@ import typer
 
 from rlm_cli import __version__
 from rlm_cli.commands import ask as ask_cmd
+from rlm_cli.commands import config as config_cmd
+from rlm_cli.commands import runs as runs_cmd
 from rlm_cli.errors import RlmError
 
 app = typer.Typer(
@@ -54,6 +56,8 @@ def set_debug(value: bool) -> None:
 
 
 ask_cmd.register(app, set_debug)
+runs_cmd.register(app, set_debug)
+config_cmd.register(app, set_debug)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from rlm_cli.errors import ModelError, RlmError, UsageError
 from rlm_cli.llm.base import GenerationParams, Model
 from rlm_cli.llm.llama import LlamaOptions
 from rlm_cli.llm.spec import ModelLoader, ModelOptions
-from rlm_cli.render.console import stderr_console, stdout_console
+from rlm_cli.render.console import live_capable, stderr_console, stdout_console
 from rlm_cli.render.live import LiveView, NotesOnly
 from rlm_cli.render.report import print_answer, print_json, print_partial
 from rlm_cli.runs.history import RunHistory, new_run_id
@@ -131,7 +131,7 @@ def run_ask(req: AskRequest) -> int:
         expand_inputs(req.paths, include=req.include, exclude=req.exclude) if req.paths else None
     root, sub = load_models(s)
     context = open_context(req, warn)
-    live = err.is_terminal and not req.quiet
+    live = live_capable(err) and not req.quiet
     observer = LiveView(err) if live else NotesOnly(err) if not req.quiet else None
     run_id = new_run_id()
     started = time.time()

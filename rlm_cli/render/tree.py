@@ -136,6 +136,7 @@ def sub_from_record(s: dict, depth: int) -> SubNode:
         tokens=_usage_tokens(s),
         cached=bool(s.get("cached")),
         elapsed=float(s.get("elapsed_s", 0) or 0),
+        done=s.get("answer") is not None or s.get("error") is not None,
         children=[turn_from_record(t, depth + 1) for t in child_turns],
     )
 
@@ -159,8 +160,12 @@ def turn_from_record(t: dict, depth: int = 0) -> TurnNode:
 
 
 def turns_from_record(record: dict) -> list[TurnNode]:
-    """The root turns of a stored run (``RunResult.to_json()``)."""
-    return [turn_from_record(t) for t in record.get("trajectory") or []]
+    """The root turns of a stored run (``RunResult.to_json()``); an interrupted run's last
+    turn is marked as stopped."""
+    turns = [turn_from_record(t) for t in record.get("trajectory") or []]
+    if turns and record.get("ended_by") == "interrupted":
+        turns[-1].done = False
+    return turns
 
 
 # -- drawing --------------------------------------------------------------------------------------
@@ -228,7 +233,9 @@ def draw_turn(
         return branch
     reasoning = t.reasoning.strip()
     if reasoning:
-        lines = reasoning.splitlines()
+        # The label already shows the first line; the rest of the reasoning goes here.
+        lines = [ln for ln in reasoning.splitlines()[1:] if ln.strip()]
+    if reasoning and lines:
         keep = lines if full else lines[:3]
         text = "\n".join(keep) + (
             f"\n… {len(lines) - 3} more lines" if len(keep) < len(lines) else ""

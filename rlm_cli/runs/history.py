@@ -86,9 +86,15 @@ class RunHistory:
         return record
 
     def list(
-        self, *, limit: int = 20, search: str | None = None, status: str | None = None
+        self,
+        *,
+        limit: int = 20,
+        search: str | None = None,
+        status: str | None = None,
+        since: float | None = None,
     ) -> list[dict]:
-        """Recent runs first, as summary rows."""
+        """Recent runs first, as summary rows. ``search`` matches the question or the answer
+        (case-insensitive), ``status`` how the run ended, ``since`` an epoch time."""
         sql = "SELECT id, started, elapsed_s, question, root_model, ended_by, exit_code, n_findings, context_id FROM runs"
         where, args = [], []
         if search:
@@ -97,6 +103,9 @@ class RunHistory:
         if status:
             where.append("ended_by = ?")
             args.append(status)
+        if since is not None:
+            where.append("started >= ?")
+            args.append(since)
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started DESC LIMIT ?"
@@ -113,6 +122,10 @@ class RunHistory:
             "context_id",
         ]
         return [dict(zip(cols, row)) for row in self.db.execute(sql, args)]
+
+    def count(self) -> int:
+        """How many runs are recorded."""
+        return int(self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
     def rm(self, run_id: str) -> str:
         """Delete one run; returns its id."""
