@@ -83,7 +83,7 @@ def show_run(run_id: str, *, full: bool = False, json: bool = False) -> int:
     if json:
         print_json(out, record)
         return 0
-    out.print(render_run(record, rich=out.is_terminal, full=full))
+    out.print(render_run(record, rich=out.is_terminal, full=full), crop=out.is_terminal)
     return 0
 
 

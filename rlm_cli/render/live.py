@@ -24,6 +24,7 @@ from rich.text import Text
 
 from rlm_cli.engine.events import RunObserver
 from rlm_cli.render.tree import (
+    CODE_LINES,
     SubNode,
     TurnNode,
     draw_tree,
@@ -245,13 +246,20 @@ class LiveView(RunObserver):
         self._used = set()
         live = not self.finished
         last = len(self.turns) - 1
+        # Open: the last turn, and while it is still thinking the one before (so what that
+        # turn's code printed stays in sight until the next reply arrives).
+        opened = {last}
+        if self.turns and not (self.turns[-1].code or self.turns[-1].reasoning):
+            opened.add(last - 1)
+        height = self.console.size.height
         tree = draw_tree(
             run_title(self.info.get("question", ""), self.info.get("lines")),
             self.turns,
-            expand=lambda i, t: (live or self.interrupted) and i == last,
+            expand=lambda i, t: (live or self.interrupted) and i in opened,
             now=now,
             spinner_for=self._spinner_for if live else None,
-            keep_last=TURNS_SHOWN,
+            keep_last=max(2, min(TURNS_SHOWN, height // 4)),
+            code_lines=max(3, min(CODE_LINES, (height - 12) // 2)),
         )
         for n in self.notes[-3:]:
             tree.add(one_line(("! ", "yellow"), (n, "yellow")))

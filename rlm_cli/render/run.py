@@ -66,9 +66,11 @@ def render_run(record: dict[str, Any], *, rich: bool = True, full: bool = False)
         if findings:
             parts += [Text(""), findings_table(findings)]
     else:
-        parts.append(Text("Answer:\n" + (answer or "(no answer)")))
+        # Plain text is never re-wrapped: long lines stay whole for grep and mail.
+        body = "Answer:\n" + (answer or "(no answer)")
         if findings:
-            parts.append(Text("\nFindings:\n" + plain_findings(findings)))
+            body += "\n\nFindings:\n" + plain_findings(findings)
+        parts.append(Text(body, no_wrap=True, overflow="ignore"))
     return Group(*parts)
 
 

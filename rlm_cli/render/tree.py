@@ -111,7 +111,7 @@ def fmt_secs(s: float) -> str:
 
 def fmt_tokens(n: int) -> str:
     """``812 tok``, ``12.4k tok``."""
-    return f"{n} tok" if n < 10_000 else f"{n / 1000:.1f}k tok"
+    return f"{n:,} tok" if n < 10_000 else f"{n / 1000:.1f}k tok"
 
 
 # -- from a stored record ------------------------------------------------------------------------
@@ -225,6 +225,7 @@ def draw_turn(
     spinner_for: SpinnerFor | None = None,
     full: bool = False,
     theme: str = "ansi_dark",
+    code_lines: int = CODE_LINES,
 ) -> Tree:
     """Add turn ``t`` under ``node``: one line, and when ``expanded`` its reasoning, code,
     printed output, notes and sub-calls (child RLMs nested under the sub-call that ran them)."""
@@ -242,7 +243,8 @@ def draw_turn(
         )
         branch.add(Text(text, style="italic dim"))
     for i, code in enumerate(t.code):
-        _draw_code(branch, code, t.outputs[i] if i < len(t.outputs) else None, full, theme)
+        out = t.outputs[i] if i < len(t.outputs) else None
+        _draw_code(branch, code, out, full, theme, code_lines)
     for n in t.notes:
         if n != "forced final answer":
             branch.add(one_line(("! ", "yellow"), (n, "yellow")))
@@ -250,9 +252,11 @@ def draw_turn(
     return branch
 
 
-def _draw_code(node: Tree, code: str, out: dict | None, full: bool, theme: str) -> None:
+def _draw_code(
+    node: Tree, code: str, out: dict | None, full: bool, theme: str, code_lines: int
+) -> None:
     lines = code.rstrip().splitlines() or [""]
-    shown = lines if full else lines[:CODE_LINES]
+    shown = lines if full else lines[:code_lines]
     block = node.add(
         Syntax(
             "\n".join(shown),
@@ -390,6 +394,7 @@ def draw_tree(
     spinner_for: SpinnerFor | None = None,
     full: bool = False,
     keep_last: int | None = None,
+    code_lines: int = CODE_LINES,
 ) -> Tree:
     """The run's tree: a title, then its turns (``expand(i, turn)`` picks the open ones).
     With ``keep_last``, earlier turns fold into one "N earlier turns" line."""
@@ -414,6 +419,7 @@ def draw_tree(
             now=now,
             spinner_for=spinner_for,
             full=full,
+            code_lines=code_lines,
         )
     return tree
 
