@@ -43,9 +43,8 @@ def plain_findings(findings: list[dict]) -> str:
     lines = []
     for f in findings:
         mark = "" if f.get("verified") else " [unverified]"
-        lines.append(
-            f"{f['severity'].upper():8} {f['entity']}: {f['summary']}{mark} ({evidence_refs(f)})"
-        )
+        refs = evidence_refs(f) if f.get("evidence") else "no line found"
+        lines.append(f"{f['severity'].upper():8} {f['entity']}: {f['summary']}{mark} ({refs})")
     return "\n".join(lines)
 
 

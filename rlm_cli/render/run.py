@@ -53,9 +53,13 @@ def render_run(record: dict[str, Any], *, rich: bool = True, full: bool = False)
         turns,
         expand=lambda i, t: True,
         full=full,
+        open_all=True,
     )
     parts: list[RenderableType] = [run_header(record), Text(""), tree, summary_line(record)]
+    in_turns = {n for t in record.get("trajectory") or [] for n in t.get("notes") or []}
     for n in record.get("notes") or []:
+        if n in in_turns:
+            continue  # already drawn under its turn
         parts.append(Text(f"! {n}", style="yellow"))
     parts.append(Text(""))
     answer = (record.get("answer") or "").strip()

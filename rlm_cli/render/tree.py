@@ -226,9 +226,11 @@ def draw_turn(
     full: bool = False,
     theme: str = "ansi_dark",
     code_lines: int = CODE_LINES,
+    open_all: bool = False,
 ) -> Tree:
     """Add turn ``t`` under ``node``: one line, and when ``expanded`` its reasoning, code,
-    printed output, notes and sub-calls (child RLMs nested under the sub-call that ran them)."""
+    printed output, notes and sub-calls (child RLMs nested under the sub-call that ran them;
+    their turns open too with ``open_all``, else only a running one)."""
     branch = node.add(turn_label(t, now=now, spinner_for=spinner_for))
     if not expanded:
         return branch
@@ -248,7 +250,16 @@ def draw_turn(
     for n in t.notes:
         if n != "forced final answer":
             branch.add(one_line(("! ", "yellow"), (n, "yellow")))
-    draw_subcalls(branch, t.subs, now=now, spinner_for=spinner_for, full=full, theme=theme)
+    draw_subcalls(
+        branch,
+        t.subs,
+        now=now,
+        spinner_for=spinner_for,
+        full=full,
+        theme=theme,
+        code_lines=code_lines,
+        open_all=open_all,
+    )
     return branch
 
 
@@ -330,6 +341,8 @@ def draw_subcalls(
     spinner_for: SpinnerFor | None = None,
     full: bool = False,
     theme: str = "ansi_dark",
+    code_lines: int = CODE_LINES,
+    open_all: bool = False,
 ) -> None:
     """Sub-calls under ``node``; beyond :data:`SUBCALLS_SHOWN`, finished ones fold into one
     line per kind and only a few running ones are listed."""
@@ -359,11 +372,13 @@ def draw_subcalls(
             draw_turn(
                 branch,
                 child,
-                expanded=full or (last and not child.done),
+                expanded=open_all or full or (last and not child.done),
                 now=now,
                 spinner_for=spinner_for,
                 full=full,
                 theme=theme,
+                code_lines=code_lines,
+                open_all=open_all,
             )
     if hidden > 0:
         node.add(Text(f"… {hidden} more running", style="dim"))
@@ -395,6 +410,7 @@ def draw_tree(
     full: bool = False,
     keep_last: int | None = None,
     code_lines: int = CODE_LINES,
+    open_all: bool = False,
 ) -> Tree:
     """The run's tree: a title, then its turns (``expand(i, turn)`` picks the open ones).
     With ``keep_last``, earlier turns fold into one "N earlier turns" line."""
@@ -420,6 +436,7 @@ def draw_tree(
             spinner_for=spinner_for,
             full=full,
             code_lines=code_lines,
+            open_all=open_all,
         )
     return tree
 
