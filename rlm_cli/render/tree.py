@@ -201,9 +201,10 @@ def turn_label(
         extra.append((f" · {errors} error{'s' if errors > 1 else ''}", "red"))
     if t.tokens:
         extra.append((f" · {fmt_tokens(t.tokens)}", "dim"))
-    if not t.done:
-        extra.append((" · stopped", "yellow"))
-    return one_line(head, (_summary(t), "white"), *extra, (f" · {fmt_secs(elapsed)}", "dim"))
+    stopped = ("stopped · ", "bold yellow") if not t.done else ""
+    return one_line(
+        head, stopped, (_summary(t), "white"), *extra, (f" · {fmt_secs(elapsed)}", "dim")
+    )
 
 
 def _summary(t: TurnNode) -> str:
