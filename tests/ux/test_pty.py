@@ -61,13 +61,21 @@ def test_live_tree_then_answer(rlm_env, log_file, slow_script, rows, cols):
         rlm_env, ["ask", "which node", str(log_file), "-m", f"script:{slow_script}"], rows, cols
     )
     screen = Screen(rows, cols)
-    # Mid-run: the second turn waits on its sub-calls, each with a spinner.
-    assert pump(child, screen, on_screen("waiting on")), screen.text()
+
+    # Mid-run: the second turn waits on its sub-calls, each with a spinner. (Frames arrive
+    # in pieces, so wait for the whole picture rather than check a half-drawn one.)
+    def mid_run(s: Screen) -> bool:
+        live = s.lines()
+        return (
+            live[0].startswith("rlm “which node”")
+            and any("turn 1 I'll count the ECC errors first." in ln for ln in live)
+            and any("waiting on" in ln for ln in live)
+            and any("batch summarise: Chunk(lines" in ln for ln in live)
+            and any(ln.startswith("─ turn 2/12 · sub-calls") for ln in live)
+        )
+
+    assert pump(child, screen, mid_run), screen.text()
     live = screen.lines()
-    assert live[0].startswith("rlm “which node”")
-    assert any("turn 1 I'll count the ECC errors first." in ln for ln in live)
-    assert any("batch summarise: Chunk(lines" in ln for ln in live)
-    assert any(ln.startswith("─ turn 2/12 · sub-calls") for ln in live)
     assert all(len(ln) <= cols for ln in live)
     pump(child, screen)
     child.close()
