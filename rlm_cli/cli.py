@@ -63,7 +63,7 @@ config_cmd.register(app, set_debug)
 def main() -> None:
     """Console entry point: run the app; expected errors become one line and exit 2."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="rlm")
     except RlmError as e:
         if _state["debug"]:
             raise
