@@ -195,7 +195,8 @@ def _interrupted_note(result: RunResult, history: RunHistory | None, err) -> Non
         else "partial run not recorded (--no-log)"
     )
     err.print(
-        f"rlm: interrupted after {turns} turn{'s' if turns != 1 else ''} and {subs} sub-calls "
+        f"rlm: interrupted after {turns} turn{'s' if turns != 1 else ''} and {subs} "
+        f"sub-call{'s' if subs != 1 else ''} "
         f"({len(result.findings)} findings so far); {kept}",
         markup=False,
         highlight=False,

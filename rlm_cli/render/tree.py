@@ -214,7 +214,7 @@ def _summary(t: TurnNode) -> str:
         return first_line(t.code[0], 200)
     if t.reply.strip():
         return first_line(t.reply, 200)
-    return "(no reply)" if t.done else ""
+    return "(no reply)" if t.done else "(no reply yet)"
 
 
 def draw_turn(
