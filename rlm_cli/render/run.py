@@ -79,23 +79,23 @@ def render_run(record: dict[str, Any], *, rich: bool = True, full: bool = False)
 
 
 def runs_table(rows: list[dict[str, Any]]) -> Table:
-    """The recent runs as a table (terminal form of `rlm runs list`)."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("id", style="bold", no_wrap=True)
-    table.add_column("started (UTC)", no_wrap=True, style="dim")
-    table.add_column("ended", no_wrap=True)
-    table.add_column("exit", justify="right")
-    table.add_column("findings", justify="right")
-    table.add_column("time", justify="right", no_wrap=True)
+    """The recent runs as a table (terminal form of `rlm runs list`); the id and the status
+    never shrink, the question takes what is left."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+    table.add_column("id", style="bold", no_wrap=True, min_width=20)
+    table.add_column("UTC", no_wrap=True, style="dim", min_width=11)
+    table.add_column("ended", no_wrap=True, min_width=15)
+    table.add_column("find", justify="right", no_wrap=True, min_width=4)
+    table.add_column("time", justify="right", no_wrap=True, min_width=6)
     table.add_column("question", overflow="ellipsis", no_wrap=True, ratio=1)
     for r in rows:
         code = r.get("exit_code")
         style = {0: "green", 1: "yellow", 130: "yellow"}.get(code, "red")
+        when = time.strftime("%m-%d %H:%M", time.gmtime(r["started"])) if r.get("started") else "?"
         table.add_row(
             r["id"],
-            fmt_when(r["started"])[:-7] if r.get("started") else "?",
-            r.get("ended_by") or "?",
-            Text(str(code), style=style),
+            when,
+            Text(f"{r.get('ended_by') or '?'} {code}", style=style),
             str(r.get("n_findings") or 0),
             fmt_secs(float(r.get("elapsed_s") or 0)),
             r.get("question") or "",
