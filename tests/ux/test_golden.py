@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from rlm_cli.runs.history import RunHistory
-from tests.ux.conftest import run_rlm
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 STARTED = 1767268800.0  # 2026-01-01 12:00:00 UTC
@@ -36,9 +35,9 @@ def stored(rlm_env) -> str:
         ("100", ["--full"], "runs_show_full_100.txt"),
     ],
 )
-def test_runs_show_plain_matches_golden(rlm_env, stored, columns, extra, golden):
+def test_runs_show_plain_matches_golden(rlm_fast, rlm_env, stored, columns, extra, golden):
     rlm_env["COLUMNS"] = columns
-    r = run_rlm(rlm_env, "runs", "show", stored, *extra)
+    r = rlm_fast(rlm_env, "runs", "show", stored, *extra)
     assert r.returncode == 0, r.stderr
     path = GOLDEN / golden
     if os.environ.get("RLM_UPDATE_GOLDEN"):
@@ -46,8 +45,8 @@ def test_runs_show_plain_matches_golden(rlm_env, stored, columns, extra, golden)
     assert r.stdout == path.read_text()
 
 
-def test_runs_list_plain(rlm_env, stored):
-    r = run_rlm(rlm_env, "runs", "list")
+def test_runs_list_plain(rlm_fast, rlm_env, stored):
+    r = rlm_fast(rlm_env, "runs", "list")
     assert r.stdout == (
         "20260101-120000-abcd\t2026-01-01 12:00:00 UTC\tfinal\t1\t2\t12.3\t"
         "which node will fail first, and why?\n"

@@ -10,47 +10,47 @@ from pathlib import Path
 from tests.ux.conftest import run_rlm, write_script
 
 
-def _ask(env, log_file, script, *extra, question="which node will fail"):
-    return run_rlm(env, "ask", question, str(log_file), "--model", f"script:{script}", *extra)
+def _ask(rlm, env, log_file, script, *extra, question="which node will fail"):
+    return rlm(env, "ask", question, str(log_file), "--model", f"script:{script}", *extra)
 
 
-def _ids(env, *args) -> list[str]:
-    r = run_rlm(env, "runs", "list", *args)
+def _ids(rlm, env, *args) -> list[str]:
+    r = rlm(env, "runs", "list", *args)
     assert r.returncode == 0, r.stderr
     return [line.split("\t")[0] for line in r.stdout.splitlines() if line]
 
 
-def test_ask_records_runs_and_list_filters(rlm_env, log_file, demo_script, tmp_path):
-    r = _ask(rlm_env, log_file, demo_script)
+def test_ask_records_runs_and_list_filters(rlm_fast, rlm_env, log_file, demo_script, tmp_path):
+    r = _ask(rlm_fast, rlm_env, log_file, demo_script)
     assert r.returncode == 1, r.stderr  # an error finding: exit 1
     stopper = write_script(tmp_path / "stop.yaml", ["```repl\nprint(1)\n```"] * 2 + ["FINAL(x)"])
-    r2 = _ask(rlm_env, log_file, stopper, "--max-iterations", "1", question="disk health")
+    r2 = _ask(rlm_fast, rlm_env, log_file, stopper, "--max-iterations", "1", question="disk health")
     assert r2.returncode == 0, r2.stderr
-    r3 = _ask(rlm_env, log_file, demo_script, "-n", question="not recorded")
+    r3 = _ask(rlm_fast, rlm_env, log_file, demo_script, "-n", question="not recorded")
     assert r3.returncode == 1
 
-    ids = _ids(rlm_env)
+    ids = _ids(rlm_fast, rlm_env)
     assert len(ids) == 2  # -n/--no-log skipped the third
-    rows = run_rlm(rlm_env, "runs", "list").stdout.splitlines()
+    rows = rlm_fast(rlm_env, "runs", "list").stdout.splitlines()
     assert "disk health" in rows[0] and "max_iterations" in rows[0]  # newest first
     assert "which node will fail" in rows[1] and "\tfinal\t1\t1\t" in rows[1]
-    assert _ids(rlm_env, "--search", "DISK") == ids[:1]  # case-insensitive, question
-    assert _ids(rlm_env, "--search", "rising ECC") == ids[1:]  # matches the answer
-    assert _ids(rlm_env, "--status", "final") == ids[1:]
-    assert _ids(rlm_env, "--limit", "1") == ids[:1]
-    assert _ids(rlm_env, "--since", "1h") == ids
-    assert _ids(rlm_env, "--since", "2099-01-01") == []
-    bad = run_rlm(rlm_env, "runs", "list", "--since", "yesterday-ish")
+    assert _ids(rlm_fast, rlm_env, "--search", "DISK") == ids[:1]  # case-insensitive, question
+    assert _ids(rlm_fast, rlm_env, "--search", "rising ECC") == ids[1:]  # matches the answer
+    assert _ids(rlm_fast, rlm_env, "--status", "final") == ids[1:]
+    assert _ids(rlm_fast, rlm_env, "--limit", "1") == ids[:1]
+    assert _ids(rlm_fast, rlm_env, "--since", "1h") == ids
+    assert _ids(rlm_fast, rlm_env, "--since", "2099-01-01") == []
+    bad = rlm_fast(rlm_env, "runs", "list", "--since", "yesterday-ish")
     assert bad.returncode == 2 and "--since" in bad.stderr
-    data = json.loads(run_rlm(rlm_env, "runs", "list", "--json").stdout)
+    data = json.loads(rlm_fast(rlm_env, "runs", "list", "--json").stdout)
     assert [row["id"] for row in data["runs"]] == ids
 
 
-def test_show_export_rm(rlm_env, log_file, demo_script, tmp_path):
-    assert _ask(rlm_env, log_file, demo_script).returncode == 1
-    (rid,) = _ids(rlm_env)
+def test_show_export_rm(rlm_fast, rlm_env, log_file, demo_script, tmp_path):
+    assert _ask(rlm_fast, rlm_env, log_file, demo_script).returncode == 1
+    (rid,) = _ids(rlm_fast, rlm_env)
 
-    shown = run_rlm(rlm_env, "runs", "show", rid[:17])  # a unique prefix is enough
+    shown = rlm_fast(rlm_env, "runs", "show", rid[:17])  # a unique prefix is enough
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
     assert f"run {rid}" in out and "exit 1 (final)" in out
@@ -61,39 +61,41 @@ def test_show_export_rm(rlm_env, log_file, demo_script, tmp_path):
     assert f"ERROR    node01: rising ECC on DIMM_B2 ({log_file}:97)" in out
     assert "\x1b[" not in out  # plain when piped
 
-    j = run_rlm(rlm_env, "runs", "export", rid, "--format", "json")
+    j = rlm_fast(rlm_env, "runs", "export", rid, "--format", "json")
     record = json.loads(j.stdout)
     assert record["run_id"] == rid and record["exit_code"] == 1
     assert len(record["trajectory"]) == 3
 
     html = tmp_path / "run.html"
-    h = run_rlm(rlm_env, "runs", "export", rid, "--format", "html", "-o", str(html))
+    h = rlm_fast(rlm_env, "runs", "export", rid, "--format", "html", "-o", str(html))
     assert h.returncode == 0 and "wrote" in h.stderr
     page = html.read_text()
     assert page.startswith("<!DOCTYPE html>") and rid in page and "<span style=" in page
-    s = run_rlm(rlm_env, "runs", "export", rid, "--format", "svg")
+    s = rlm_fast(rlm_env, "runs", "export", rid, "--format", "svg")
     assert s.stdout.lstrip().startswith("<svg") and s.stdout.rstrip().endswith("</svg>")
-    bad = run_rlm(rlm_env, "runs", "export", rid, "--format", "pdf")
+    bad = rlm_fast(rlm_env, "runs", "export", rid, "--format", "pdf")
     assert bad.returncode == 2
 
-    rm = run_rlm(rlm_env, "runs", "rm", rid)
+    rm = rlm_fast(rlm_env, "runs", "rm", rid)
     assert rm.returncode == 0 and rid in rm.stderr
-    assert _ids(rlm_env) == []
-    missing = run_rlm(rlm_env, "runs", "show", rid)
+    assert _ids(rlm_fast, rlm_env) == []
+    missing = rlm_fast(rlm_env, "runs", "show", rid)
     assert missing.returncode == 2 and "no run" in missing.stderr
 
 
-def test_retention_prunes_old_runs_on_each_recorded_run(rlm_env, log_file, demo_script, tmp_path):
-    assert _ask(rlm_env, log_file, demo_script).returncode == 1
+def test_retention_prunes_old_runs_on_each_recorded_run(
+    rlm_fast, rlm_env, log_file, demo_script, tmp_path
+):
+    assert _ask(rlm_fast, rlm_env, log_file, demo_script).returncode == 1
     db = Path(rlm_env["RLM_HOME"]) / "runs.db"
     with sqlite3.connect(db) as c:  # age the first run by 40 days
         c.execute("UPDATE runs SET started = ?", (time.time() - 40 * 86400,))
-    assert len(_ids(rlm_env)) == 1
+    assert len(_ids(rlm_fast, rlm_env)) == 1
     rlm_env["RLM_RETENTION_DAYS"] = "30"
-    assert _ask(rlm_env, log_file, demo_script).returncode == 1
-    ids = _ids(rlm_env)
+    assert _ask(rlm_fast, rlm_env, log_file, demo_script).returncode == 1
+    ids = _ids(rlm_fast, rlm_env)
     assert len(ids) == 1  # the old one went, the new one stayed
-    pr = run_rlm(rlm_env, "runs", "prune", "--older-than", "0s")
+    pr = rlm_fast(rlm_env, "runs", "prune", "--older-than", "0s")
     assert pr.returncode == 0 and "removed 1 run" in pr.stderr
 
 
