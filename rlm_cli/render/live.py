@@ -158,6 +158,7 @@ class LiveView(RunObserver):
                 t.streamed += len(piece)
                 if len(t.reply) < 2000:
                     t.reply += piece[: 2000 - len(t.reply)]
+                t.tail = (t.tail + piece)[-300:]
 
     def root_reply(
         self, turn: int, reasoning: str, code: list[str], usage: dict, depth: int = 0
@@ -253,7 +254,7 @@ class LiveView(RunObserver):
             opened.add(last - 1)
         height = self.console.size.height
         tree = draw_tree(
-            run_title(self.info.get("question", ""), self.info.get("lines")),
+            run_title(self.info.get("question", ""), self.info.get("lines"), self.info.get("root")),
             self.turns,
             expand=lambda i, t: (live or self.interrupted) and i in opened,
             now=now,

@@ -67,6 +67,8 @@ class TurnNode:
     done: bool = True
     started: float = 0.0
     streamed: int = 0
+    tail: str = ""
+    """The end of the reply streamed so far (live only: what the model is writing now)."""
     forced: bool = False
     reply: str = ""
     """The raw reply (kept only as a fallback summary when there is no reasoning or code)."""
@@ -235,6 +237,9 @@ def draw_turn(
     branch = node.add(turn_label(t, now=now, spinner_for=spinner_for))
     if not expanded:
         return branch
+    if not t.done and not t.code and not t.reasoning and t.tail.strip():
+        last = [ln for ln in t.tail.splitlines() if ln.strip()][-1]
+        branch.add(one_line(("✎ ", "dim"), (last.strip(), "dim italic")))
     reasoning = t.reasoning.strip()
     if reasoning:
         # The label already shows the first line; the rest of the reasoning goes here.
@@ -442,12 +447,25 @@ def draw_tree(
     return tree
 
 
-def run_title(question: str, lines: int | None = None) -> Text:
-    """The root line of the tree: the question (and the context's size when known)."""
+def run_title(question: str, lines: int | None = None, model: str | None = None) -> Text:
+    """The root line of the tree: the question (and the context's size and the root model
+    when known)."""
     title = Text.assemble(("rlm ", "bold"), (f"“{first_line(question, 300)}”", "italic"))
     if lines:
         title.append(f"  {lines:,} lines", style="dim")
+    if model:
+        title.append(f" · {model_name(model)}", style="dim")
+    title.no_wrap, title.overflow = True, "ellipsis"
     return title
+
+
+def model_name(spec: str) -> str:
+    """A short name for a model spec: a file's name without .gguf, a server's model name."""
+    spec = spec.rstrip("/")
+    if "#" in spec:
+        return spec.rsplit("#", 1)[1]
+    name = spec.rsplit("/", 1)[-1]
+    return name[:-5] if name.endswith(".gguf") else name
 
 
 def summary_line(record: dict[str, Any]) -> Text:

@@ -172,3 +172,17 @@ def test_a_tall_turn_in_a_short_terminal_is_cropped_not_scrolled():
     lines = frame(view, c)
     assert len(lines) <= 14
     assert lines[0].startswith("rlm “which node”") and "lines above" in lines[1]
+
+
+def test_thinking_turn_shows_what_the_model_is_writing():
+    c = console(80, 24)
+    view = LiveView(c)
+    start(view)
+    view.info["root"] = "/models/qwen3-4b.gguf"
+    view.turn_started(1)
+    for piece in ["Let me look", " at the ECC errors.\n", "First I will grep"]:
+        view.root_text(1, piece)
+    lines = frame(view, c)
+    assert lines[0].endswith("400 lines · qwen3-4b")
+    assert "turn 1 thinking… 48 chars" in lines[1]
+    assert lines[2].strip().endswith("✎ First I will grep")
