@@ -73,6 +73,7 @@ class LiveView(RunObserver):
         self.tokens = 0
         self.finished = False
         self.interrupted = False
+        self.failed = False
         self._containers: dict[int, list[TurnNode]] = {0: self.turns}
         self._running: dict[tuple[int, int], SubNode] = {}
         self._synthetic: dict[int, SubNode] = {}
@@ -95,7 +96,11 @@ class LiveView(RunObserver):
     def __exit__(self, exc_type, exc, tb) -> None:
         with self._lock:
             self.finished = True
+            # RunInterrupted (Ctrl-C) or any error: the last turn stays open, marked stopped.
             self.interrupted = exc_type is not None
+            self.failed = exc_type is not None and not (
+                issubclass(exc_type, KeyboardInterrupt) or exc_type.__name__ == "RunInterrupted"
+            )
             now = time.monotonic()
             for turns in self._containers.values():
                 if turns and not turns[-1].done and not self.interrupted:
@@ -291,7 +296,9 @@ class LiveView(RunObserver):
         parts.append((f" · {fmt_secs(elapsed)}", "dim"))
         if lim.get("timeout_s"):
             parts.append((f" of {fmt_secs(lim['timeout_s'])}", "dim"))
-        if self.interrupted:
+        if self.failed:
+            parts.append((" · stopped by an error", "bold red"))
+        elif self.interrupted:
             parts.append((" · interrupted", "bold yellow"))
         elif not self.finished:
             parts.append((" · Ctrl-C stops and keeps the partial run", "dim"))

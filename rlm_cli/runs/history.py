@@ -74,12 +74,13 @@ class RunHistory:
     def get(self, run_id: str) -> dict:
         """The full record of a run (id or unique prefix)."""
         rows = self.db.execute(
-            "SELECT id, record, exit_code, started FROM runs WHERE id LIKE ? ORDER BY started DESC LIMIT 2",
-            (run_id.replace("%", "") + "%",),
+            "SELECT id, record, exit_code, started FROM runs WHERE substr(id, 1, ?) = ? "
+            "ORDER BY id = ? DESC, started DESC LIMIT 2",
+            (len(run_id), run_id, run_id),
         ).fetchall()
         if not rows:
             raise StoreError(f"no run {run_id!r} (see: rlm runs list)")
-        if len(rows) > 1 and rows[0][0] != run_id:
+        if not run_id or len(rows) > 1 and rows[0][0] != run_id:
             raise StoreError(f"run id {run_id!r} is ambiguous")
         record = orjson.loads(rows[0][1])
         record["exit_code"], record["started"] = rows[0][2], rows[0][3]

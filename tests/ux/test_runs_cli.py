@@ -116,3 +116,20 @@ def test_json_stays_pure_on_stdout_notes_on_stderr(rlm_env, log_file, tmp_path):
     obj = json.loads(r.stdout)  # the whole of stdout is one JSON object
     assert obj["answer"] == "forced" and obj["ended_by"] == "max_iterations"
     assert "rlm: note:" in r.stderr and "budget" in r.stderr
+
+
+def test_failed_runs_are_recorded_and_prefixes_must_be_unique(
+    rlm_fast, rlm_env, log_file, tmp_path
+):
+    short = write_script(tmp_path / "short.yaml", ["```repl\nprint(1)\n```"])
+    r = _ask(rlm_fast, rlm_env, log_file, short)
+    assert r.returncode == 2 and "root replies ran out" in r.stderr
+    assert _ask(rlm_fast, rlm_env, log_file, short).returncode == 2
+    ids = _ids(rlm_fast, rlm_env, "--status", "error")
+    assert len(ids) == 2
+    common = ids[0][:9]  # the date part, shared
+    amb = rlm_fast(rlm_env, "runs", "show", common)
+    assert amb.returncode == 2 and "ambiguous" in amb.stderr
+    shown = rlm_fast(rlm_env, "runs", "show", ids[0])
+    assert shown.returncode == 0 and "exit 2 (error)" in shown.stdout
+    assert "turn 1 print(1)" in shown.stdout
