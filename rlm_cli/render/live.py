@@ -69,6 +69,7 @@ class LiveView(RunObserver):
         self.notes: list[str] = []
         self.started = time.monotonic()
         self.subcalls_done = 0
+        self.subcalls_started = 0
         self.cache_hits = 0
         self.tokens = 0
         self.finished = False
@@ -194,6 +195,7 @@ class LiveView(RunObserver):
             if t is not None:
                 t.subs.append(sub)
             self._running[(depth, call_id)] = sub
+            self.subcalls_started += 1
 
     def subcall_finished(
         self, call_id: int, ok: bool, usage: dict, preview: str, depth: int = 0
@@ -282,17 +284,19 @@ class LiveView(RunObserver):
         turn = self.turns[-1].index if self.turns else 0
         elapsed = now - self.started
         max_sub = lim.get("max_subcalls")
+        running = len(self._running)
         parts: list[tuple[str, str] | str] = [
             ("─ ", "dim"),
             (f"turn {turn}/{lim.get('max_iterations', '?')}", "bold"),
             f" · sub-calls {self.subcalls_done}"
-            + (f" ({max(0, max_sub - self.subcalls_done)} left)" if max_sub is not None else ""),
-            f" · {self.tokens:,} tokens",
+            + (f"+{running}" if running else "")
+            + (f" ({max(0, max_sub - self.subcalls_started)} left)" if max_sub is not None else ""),
+            f" · {self.tokens:,} tok",
         ]
         if lim.get("max_tokens"):
             parts.append(f" ({max(0, lim['max_tokens'] - self.tokens):,} left)")
         if self.cache_hits:
-            parts.append(f" · {self.cache_hits} cache hits")
+            parts.append(f" · {self.cache_hits} cached")
         parts.append((f" · {fmt_secs(elapsed)}", "dim"))
         if lim.get("timeout_s"):
             parts.append((f" of {fmt_secs(lim['timeout_s'])}", "dim"))

@@ -66,8 +66,9 @@ def test_hundreds_of_subcalls_stay_inside_the_terminal():
     assert "✓ 489 batch done · 1 failed" in text  # the finished fan folds into one line
     assert "✗ batch chunk 7 → too long" in text  # failures stay visible
     assert "… 6 more running" in text  # ten running: four listed with spinners
-    assert lines[-1].startswith("─ turn 31/40 · sub-calls 1090 (3910 left)")
-    assert "120 cache hits" in lines[-1]
+    # 1090 done, 10 running, 3900 left of the budget (running ones are reserved)
+    assert lines[-1].startswith("─ turn 31/40 · sub-calls 1090+10 (3900 left) · 4,170 tok")
+    assert "120 cached" in lines[-1]
 
 
 def test_each_running_item_keeps_its_spinner_until_done():
