@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 import typer
 
-CONFIG_HELP = """Settings: built-in defaults < config.yaml in the config dir < RLM_* environment
-variables (RLM_N_CTX=16384, RLM_MODEL=...) < command-line flags.
-
-The config dir ($RLM_CONFIG_DIR, else $XDG_CONFIG_HOME/rlm, else ~/.config/rlm) also holds
-prompt overrides (prompts/root.yaml, prompts/subcall.yaml: keys replace the shipped ones)
-and task presets (tasks/NAME.yaml). `rlm config path --all` lists every location."""
+CONFIG_HELP = (
+    "Settings: built-in defaults < config.yaml in the config dir < RLM_* environment "
+    "variables (RLM_N_CTX=16384, RLM_MODEL=...) < command-line flags.\n\n"
+    "The config dir ($RLM_CONFIG_DIR, else $XDG_CONFIG_HOME/rlm, else ~/.config/rlm) also "
+    "holds prompt overrides (prompts/root.yaml, prompts/subcall.yaml: their keys replace the "
+    "shipped ones) and task presets (tasks/NAME.yaml). `rlm config path --all` lists every "
+    "location."
+)
 
 PATH_EXAMPLES = """
 Examples:
@@ -51,7 +53,9 @@ Examples:
 def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `config` command group to ``app``."""
     config = typer.Typer(help=CONFIG_HELP, no_args_is_help=True, rich_markup_mode="rich")
-    app.add_typer(config, name="config")
+    app.add_typer(
+        config, name="config", short_help="Settings: config path, show, set KEY VALUE, unset."
+    )
 
     @config.command("path", epilog=PATH_EXAMPLES)
     def path(

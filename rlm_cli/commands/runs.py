@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 import typer
 
-RUNS_HELP = """Run history: every `rlm ask` is recorded (question, models, context, trajectory,
-findings, usage, timings, exit status) in runs.db in the data dir, unless -n/--no-log.
-Old runs are pruned on each new run when `retention_days` is set (rlm config set
-retention_days 30)."""
+RUNS_HELP = (
+    "Run history: every `rlm ask` is recorded (question, models, context, trajectory, "
+    "findings, usage, timings, exit status) in runs.db in the data dir, unless -n/--no-log.\n\n"
+    "Old runs are pruned on each new run when retention_days is set "
+    "(rlm config set retention_days 30)."
+)
 
 LIST_EXAMPLES = """
 Examples:
@@ -55,7 +57,9 @@ Examples:
 def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `runs` command group to ``app``."""
     runs = typer.Typer(help=RUNS_HELP, no_args_is_help=True, rich_markup_mode="rich")
-    app.add_typer(runs, name="runs")
+    app.add_typer(
+        runs, name="runs", short_help="Recorded runs: list, show, export (html/svg/json), rm."
+    )
 
     @runs.command("list", epilog=LIST_EXAMPLES)
     def list_(
