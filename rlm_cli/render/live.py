@@ -228,10 +228,14 @@ class LiveView(RunObserver):
     def run_finished(self, result: Any) -> None:
         with self._lock:
             if getattr(result, "run_id", None) not in (None, self.info.get("run_id")):
-                return  # a child RLM finished; the root run goes on
+                return  # a child RLM with its own id finished; the root run goes on
+            # A child may share the root's id: the sub-calls still running above it tell
+            # how deep the run that finished is; only turns below them are closed.
+            busy = {d for d, _ in self._running} | {d - 1 for d in self._synthetic}
+            floor = max(busy) + 1 if busy else 0
             now = time.monotonic()
-            for turns in self._containers.values():
-                if turns and not turns[-1].done:
+            for depth, turns in self._containers.items():
+                if depth >= floor and turns and not turns[-1].done:
                     turns[-1].done, turns[-1].elapsed = True, now - turns[-1].started
 
     # -- drawing --------------------------------------------------------------------------------

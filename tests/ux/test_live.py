@@ -187,3 +187,22 @@ def test_thinking_turn_shows_what_the_model_is_writing():
     assert lines[0].endswith("400 lines · qwen3-4b")
     assert "turn 1 thinking… 48 chars" in lines[1]
     assert lines[2].strip().endswith("✎ First I will grep")
+
+
+def test_a_child_finishing_under_the_root_id_closes_only_its_own_turns():
+    view = LiveView(console())
+    start(view)
+    view.turn_started(1)
+    view.root_reply(1, "recurse", ["rlm_query(p, t)"], {})
+    view.subcall_started(1, 1, "rlm_query", "why")
+    view.turn_started(1, depth=1)
+
+    class Result:
+        run_id = "r1"  # the same id as the root run
+
+    view.run_finished(Result())
+    assert view.turns[0].subs[0].children[0].done
+    assert not view.turns[0].done  # the root turn is still waiting on its rlm_query
+    view.subcall_finished(1, True, {}, "answer")
+    view.run_finished(Result())
+    assert view.turns[0].done
