@@ -165,9 +165,23 @@ def turns_from_record(record: dict) -> list[TurnNode]:
     """The root turns of a stored run (``RunResult.to_json()``); an interrupted run's last
     turn is marked as stopped."""
     turns = [turn_from_record(t) for t in record.get("trajectory") or []]
+    _attach_children(turns, record.get("children") or [])
     if turns and record.get("ended_by") == "interrupted":
         turns[-1].done = False
     return turns
+
+
+def _attach_children(turns: list[TurnNode], children: list[dict]) -> None:
+    """Hang the record's child RLM runs (``children``: prompt, trajectory, in run order)
+    under the rlm_query sub-calls that started them: in order, checked by prompt."""
+    pending = [c for c in children if isinstance(c, dict) and c.get("trajectory")]
+    for t in turns:
+        for sub in t.subs:
+            if sub.kind != "rlm_query" or sub.children or not sub.ok or not pending:
+                continue
+            match = next((c for c in pending if c.get("prompt") == sub.prompt), pending[0])
+            pending.remove(match)
+            sub.children = [turn_from_record(ct, t.depth + 1) for ct in match["trajectory"]]
 
 
 # -- drawing --------------------------------------------------------------------------------------

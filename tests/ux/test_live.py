@@ -206,3 +206,39 @@ def test_a_child_finishing_under_the_root_id_closes_only_its_own_turns():
     view.subcall_finished(1, True, {}, "answer")
     view.run_finished(Result())
     assert view.turns[0].done
+
+
+def test_stored_children_hang_under_their_rlm_query_subcalls():
+    from rlm_cli.render.tree import turns_from_record
+
+    def sub(i, kind, prompt, error=None):
+        return {
+            "id": i,
+            "kind": kind,
+            "prompt": prompt,
+            "answer": None if error else "a",
+            "error": error,
+        }
+
+    def child(prompt, reasoning):
+        return {"prompt": prompt, "trajectory": [{"turn": 1, "reasoning": reasoning}]}
+
+    record = {
+        "trajectory": [
+            {"turn": 1, "subcalls": [sub(1, "llm_query", "plain"), sub(2, "rlm_query", "first")]},
+            {
+                "turn": 2,
+                "subcalls": [
+                    sub(1, "rlm_query", "broken", "failed"),
+                    sub(2, "rlm_query", "second"),
+                ],
+            },
+        ],
+        "children": [child("first", "child one"), child("second", "child two")],
+    }
+    turns = turns_from_record(record)
+    assert turns[0].subs[0].children == []
+    assert [t.reasoning for t in turns[0].subs[1].children] == ["child one"]
+    assert turns[1].subs[0].children == []  # a failed child left no record
+    assert [t.reasoning for t in turns[1].subs[1].children] == ["child two"]
+    assert turns[1].subs[1].children[0].depth == 1
