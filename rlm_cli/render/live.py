@@ -270,7 +270,7 @@ class LiveView(RunObserver):
             expand=lambda i, t: (live or self.interrupted) and i in opened,
             now=now,
             spinner_for=self._spinner_for if live else None,
-            keep_last=max(2, min(TURNS_SHOWN, height // 4)),
+            keep_last=max(2, min(TURNS_SHOWN, height // 4)) if live else None,
             code_lines=max(3, min(CODE_LINES, (height - 12) // 2)),
         )
         for n in self.notes[-3:]:
@@ -281,6 +281,10 @@ class LiveView(RunObserver):
         # The footer stops short of the last columns: the terminal echoes "^C" at the cursor,
         # and a wrap there would push the live region down a line.
         footer = Constrain(self._footer(now), width=max(20, self.console.width - 3))
+        if not live:
+            # The last frame stays in the scrollback: every turn, one line each (Rich lets
+            # the final refresh be taller than the screen).
+            return Group(tree, footer)
         return Group(FitHeight(tree, reserve=2), footer)
 
     def _footer(self, now: float) -> Text:
