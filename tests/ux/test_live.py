@@ -242,3 +242,18 @@ def test_stored_children_hang_under_their_rlm_query_subcalls():
     assert turns[1].subs[0].children == []  # a failed child left no record
     assert [t.reasoning for t in turns[1].subs[1].children] == ["child two"]
     assert turns[1].subs[1].children[0].depth == 1
+
+
+def test_last_frame_lists_every_turn():
+    c = console(80, 12)
+    view = LiveView(c)
+    start(view)
+    for turn in range(1, 21):
+        view.turn_started(turn)
+        view.root_reply(turn, f"step {turn}", ["x = 1"], {})
+    assert "earlier turns" in "\n".join(frame(view, c))  # while running: folded, cropped
+    view.run_finished(None)
+    view.finished = True
+    lines = frame(view, c)
+    assert sum(1 for ln in lines if " turn " in ln and "step" in ln) == 20
+    assert "earlier turns" not in "\n".join(lines)
