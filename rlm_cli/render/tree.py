@@ -254,11 +254,9 @@ def draw_turn(
     if not t.done and not t.code and not t.reasoning and t.tail.strip():
         last = [ln for ln in t.tail.splitlines() if ln.strip()][-1]
         branch.add(one_line(("✎ ", "dim"), (last.strip(), "dim italic")))
-    reasoning = t.reasoning.strip()
-    if reasoning:
-        # The label already shows the first line; the rest of the reasoning goes here.
-        lines = [ln for ln in reasoning.splitlines()[1:] if ln.strip()]
-    if reasoning and lines:
+    # The label already shows the reasoning's first line; the rest goes here.
+    lines = [ln for ln in t.reasoning.strip().splitlines()[1:] if ln.strip()]
+    if lines:
         keep = lines if full else lines[:3]
         text = "\n".join(keep) + (
             f"\n… {len(lines) - 3} more lines" if len(keep) < len(lines) else ""
