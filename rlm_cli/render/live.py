@@ -176,6 +176,7 @@ class LiveView(RunObserver):
             t.reasoning, t.code = reasoning, list(code)
             spent = int(usage.get("prompt_tokens", 0)) + int(usage.get("completion_tokens", 0))
             t.tokens += spent
+            t.reused += int(usage.get("prompt_tokens_reused", 0) or 0)
             self.tokens += spent
 
     def step_finished(self, turn: int, index: int, result: dict, depth: int = 0) -> None:

@@ -62,6 +62,8 @@ class TurnNode:
     outputs: list[dict] = field(default_factory=list)
     subs: list[SubNode] = field(default_factory=list)
     tokens: int = 0
+    reused: int = 0
+    """Prompt tokens the backend did not evaluate again (its prefix cache hit)."""
     notes: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     done: bool = True
@@ -154,6 +156,7 @@ def turn_from_record(t: dict, depth: int = 0) -> TurnNode:
         outputs=list(t.get("outputs") or []),
         subs=[sub_from_record(s, depth) for s in t.get("subcalls") or []],
         tokens=_usage_tokens(t.get("usage") or {}),
+        reused=int((t.get("usage") or {}).get("prompt_tokens_reused", 0) or 0),
         notes=notes,
         elapsed=float(t.get("elapsed_s", 0) or 0),
         forced="forced final answer" in notes,
@@ -208,19 +211,24 @@ def turn_label(
             )
             label = one_line(head, (doing, "white"), (f"  {fmt_secs(elapsed)}", "dim"))
         return Ticking(spinner_for(t), label)
+    # Facts first, the summary last: a narrow terminal crops the summary, never the facts.
     subs = len(t.subs)
     errors = sum(1 for o in t.outputs if o.get("error"))
-    extra = []
-    if subs:
-        extra.append((f" · {subs} sub-call{'s' if subs != 1 else ''}", "magenta"))
-    if errors:
-        extra.append((f" · {errors} error{'s' if errors > 1 else ''}", "red"))
+    facts: list[tuple[str, str]] = [(fmt_secs(elapsed), "dim")]
     if t.tokens:
-        extra.append((f" · {fmt_tokens(t.tokens)}", "dim"))
-    stopped = ("stopped · ", "bold yellow") if not t.done else ""
-    return one_line(
-        head, stopped, (_summary(t), "white"), *extra, (f" · {fmt_secs(elapsed)}", "dim")
-    )
+        cached = f" ({t.reused:,} cached)" if t.reused else ""
+        facts.append((fmt_tokens(t.tokens) + cached, "dim"))
+    if subs:
+        facts.append((f"{subs} sub-call{'s' if subs != 1 else ''}", "magenta"))
+    if errors:
+        facts.append((f"{errors} error{'s' if errors > 1 else ''}", "red"))
+    if not t.done:
+        facts.insert(0, ("stopped", "bold yellow"))
+    parts: list[tuple[str, str] | str] = [(head[0].rstrip(), head[1])]
+    for fact in facts:
+        parts += [(" · ", "dim"), fact]
+    parts += ["  ", (_summary(t), "white")]
+    return one_line(*parts)
 
 
 def _summary(t: TurnNode) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -54,7 +55,7 @@ def test_show_export_rm(rlm_fast, rlm_env, log_file, demo_script, tmp_path):
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
     assert f"run {rid}" in out and "exit 1 (final)" in out
-    assert "turn 1 I'll count the ECC errors first." in out
+    assert re.search(r"turn 1 · .*  I'll count the ECC errors first\.", out)
     assert "hits = context.grep('EDAC')" in out
     assert "4 batch" not in out  # four sub-calls are listed one by one, not folded
     assert out.count("✓ batch summarise: Chunk(lines") == 4
@@ -132,4 +133,4 @@ def test_failed_runs_are_recorded_and_prefixes_must_be_unique(
     assert amb.returncode == 2 and "ambiguous" in amb.stderr
     shown = rlm_fast(rlm_env, "runs", "show", ids[0])
     assert shown.returncode == 0 and "exit 2 (error)" in shown.stdout
-    assert "turn 1 print(1)" in shown.stdout
+    assert re.search(r"turn 1 · .*  print\(1\)", shown.stdout)
