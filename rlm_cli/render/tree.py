@@ -200,7 +200,10 @@ def turn_label(
     if not t.done and spinner_for is not None:
         if not t.code and not t.reasoning:
             label = one_line(
-                head, ("thinking… ", "dim"), (f"{t.streamed:,} chars · {fmt_secs(elapsed)}", "dim")
+                (head[0].rstrip(), head[1]),
+                (f" · {fmt_secs(elapsed)} · ", "dim"),
+                ("thinking… ", "dim"),
+                (f"{t.streamed:,} chars", "dim"),
             )
         else:
             running = sum(1 for s in t.subs if not s.done)
@@ -209,7 +212,13 @@ def turn_label(
                 if running
                 else ("running its code" if t.code else "answering")
             )
-            label = one_line(head, (doing, "white"), (f"  {fmt_secs(elapsed)}", "dim"))
+            label = one_line(
+                (head[0].rstrip(), head[1]),
+                (f" · {fmt_secs(elapsed)} · ", "dim"),
+                (doing, "magenta"),
+                "  ",
+                (_summary(t), "white"),
+            )
         return Ticking(spinner_for(t), label)
     # Facts first, the summary last: a narrow terminal crops the summary, never the facts.
     subs = len(t.subs)

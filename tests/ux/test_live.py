@@ -186,7 +186,7 @@ def test_thinking_turn_shows_what_the_model_is_writing():
         view.root_text(1, piece)
     lines = frame(view, c)
     assert lines[0].endswith("400 lines · qwen3-4b")
-    assert "turn 1 thinking… 48 chars" in lines[1]
+    assert re.search(r"turn 1 · [0-9.]+s · thinking… 48 chars", lines[1])
     assert lines[2].strip().endswith("✎ First I will grep")
 
 
