@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ def run_ask(req: AskRequest) -> int:
     run_id = new_run_id()
     started = time.time()
     engine = RlmEngine(root, sub, context, engine_config(s), observer)
-    history = RunHistory() if s.log_runs else None
+    history = _open_history(err) if s.log_runs else None
     try:
         with observer if isinstance(observer, LiveView) else contextlib.nullcontext():
             result = engine.run(req.question, run_id)
@@ -147,7 +148,8 @@ def run_ask(req: AskRequest) -> int:
     except RlmError as e:
         partial = getattr(e, "partial", None)
         if partial is not None and history is not None:
-            history.save(partial.to_json(), exit_code=EXIT_ERROR, started=started)
+            with contextlib.suppress(sqlite3.Error):  # the error itself is what to report
+                history.save(partial.to_json(), exit_code=EXIT_ERROR, started=started)
         raise
     finally:
         root.close()
@@ -168,9 +170,12 @@ def _finish(
 ) -> None:
     record = result.to_json()
     if history is not None:
-        history.save(record, exit_code=code, started=started)
-        if req.settings.retention_days is not None:
-            history.prune(keep_days=req.settings.retention_days)
+        try:
+            history.save(record, exit_code=code, started=started)
+            if req.settings.retention_days is not None:
+                history.prune(keep_days=req.settings.retention_days)
+        except sqlite3.Error as e:  # the answer matters more than its record
+            err.print(f"rlm: warning: run not recorded: {e}", markup=False, highlight=False)
     if req.json:
         print_json(out, {**record, "exit_code": code})
     elif result.ended_by == "interrupted":
@@ -183,6 +188,16 @@ def _finish(
             markup=False,
             highlight=False,
         )
+
+
+def _open_history(err) -> RunHistory | None:
+    """The run history, or None (with a warning) when it cannot be opened: a run is never
+    refused because its record cannot be kept."""
+    try:
+        return RunHistory()
+    except RlmError as e:
+        err.print(f"rlm: warning: run not recorded: {e}", markup=False, highlight=False)
+        return None
 
 
 def _interrupted_note(result: RunResult, history: RunHistory | None, err) -> None:

@@ -134,3 +134,13 @@ def test_failed_runs_are_recorded_and_prefixes_must_be_unique(
     shown = rlm_fast(rlm_env, "runs", "show", ids[0])
     assert shown.returncode == 0 and "exit 2 (error)" in shown.stdout
     assert re.search(r"turn 1 · .*  print\(1\)", shown.stdout)
+
+
+def test_an_unusable_history_never_costs_the_answer(rlm_fast, rlm_env, log_file, demo_script):
+    db = Path(rlm_env["RLM_HOME"]) / "runs.db"
+    db.parent.mkdir(parents=True)
+    db.write_text("not a database")
+    r = _ask(rlm_fast, rlm_env, log_file, demo_script)
+    assert r.returncode == 1
+    assert r.stdout.startswith("node01 will fail")
+    assert "warning: run not recorded" in r.stderr
