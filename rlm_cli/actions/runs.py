@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import time
@@ -123,7 +124,8 @@ def export_document(record: dict, fmt: str, width: int = 120) -> str:
     console.print(render_run(record, rich=True, full=True))
     title = f"rlm run {record.get('run_id', '')}"
     if fmt == "html":
-        return console.export_html(inline_styles=True)
+        page = console.export_html(inline_styles=True)
+        return page.replace("<head>", f"<head>\n<title>{html.escape(title)}</title>", 1)
     return console.export_svg(title=title)
 
 

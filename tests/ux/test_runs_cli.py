@@ -72,6 +72,7 @@ def test_show_export_rm(rlm_fast, rlm_env, log_file, demo_script, tmp_path):
     assert h.returncode == 0 and "wrote" in h.stderr
     page = html.read_text()
     assert page.startswith("<!DOCTYPE html>") and rid in page and "<span style=" in page
+    assert f"<title>rlm run {rid}</title>" in page
     s = rlm_fast(rlm_env, "runs", "export", rid, "--format", "svg")
     assert s.stdout.lstrip().startswith("<svg") and s.stdout.rstrip().endswith("</svg>")
     bad = rlm_fast(rlm_env, "runs", "export", rid, "--format", "pdf")
