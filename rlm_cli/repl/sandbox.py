@@ -77,7 +77,7 @@ def lockdown(init: dict, readable: list[Path], extra_address_space_mb: int = 0) 
 def check(code: str, namespace: dict, init: dict) -> None:
     """Raise Refused if the language layer rejects ``code``."""
     if options(init)["language"]:
-        guard.check(code, library_names=guard.library_names(namespace))
+        guard.check(code, library_names=guard.library_names(namespace), bound_names=namespace)
 
 
 def builtins_for_model(init: dict) -> dict:

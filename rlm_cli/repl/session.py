@@ -231,12 +231,27 @@ class ReplSession:
     # -- variables --------------------------------------------------------------------------------
 
     def get_var(self, name: str) -> tuple[bool, str]:
-        """``(found, value as text)`` of a REPL variable."""
+        """``(found, value as text)`` of a REPL variable; not found: ``(False, why or "")``.
+
+        Turning the value into text may run the model's code (its ``__str__``): a
+        worker that hangs or dies doing it is restarted, and the text says so.
+        """
         if self.channel is None:
             return False, ""
-        self.channel.send({"op": "get", "name": name})
-        msg = self.channel.recv(timeout=self.config.step_timeout_s)
-        return bool(msg.get("found")), msg.get("value", "")
+        try:
+            self.channel.send({"op": "get", "name": name})
+            msg = self.channel.recv(timeout=self.config.step_timeout_s)
+        except TimeoutError:
+            return False, self._lost(
+                f"turning {name!r} into text ran past the {self.config.step_timeout_s:g} s "
+                "step limit",
+                time.monotonic(),
+            ).error or ""
+        except ChannelClosed:
+            return False, self._lost(self._death_reason(), time.monotonic()).error or ""
+        if msg.get("found"):
+            return True, msg.get("value", "")
+        return False, msg.get("error", "")
 
     def set_var(self, name: str, value: Any) -> None:
         """Set a REPL variable to a JSON-able value."""
