@@ -35,6 +35,9 @@ class Settings:
     timeout: float | None = None
     max_output_chars: int = 4000
     step_timeout: float = 60.0
+    sandbox_isolation: bool = True
+    """False: skip the OS layer of the REPL sandbox (namespaces, empty root, dropping
+    privileges), as on a platform that refuses them; the language and process layers stay."""
     root_max_tokens: int = 1024
     sub_max_tokens: int = 512
     fail_on: str = "error"

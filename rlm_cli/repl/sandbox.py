@@ -37,6 +37,23 @@ DEFAULTS = {
 }
 
 
+OS_LAYER_OFF = {"network": False, "filesystem": False, "drop_privileges": False}
+"""Sandbox options without the OS layer (the ``sandbox_isolation: false`` setting)."""
+
+
+def describe(report: dict) -> str:
+    """The isolation report in one line, saying which layers fell back."""
+    parts = [f"{k}: {report[k]}" for k in ("language", "network", "filesystem", "privileges")]
+    parts += [f"process: {report.get('process', '?')}"]
+    fell_back = [
+        k for k in ("network", "filesystem") if str(report.get(k, "none")).startswith("none")
+    ]
+    if fell_back:
+        parts.insert(0, "FALLBACK, no " + " and no ".join(fell_back) + " isolation")
+    notes = report.get("notes") or []
+    return "; ".join(parts + [f"note: {n}" for n in notes])
+
+
 def options(init: dict) -> dict:
     """The sandbox options of an init message, with defaults filled in."""
     return {**DEFAULTS, **(init.get("sandbox") or {})}

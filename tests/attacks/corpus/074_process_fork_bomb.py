@@ -1,0 +1,8 @@
+# technique: os.fork() loop / multiprocessing / threading
+# source: CTF pyjail write-ups (e.g. HackTricks 'Bypass Python sandboxes')
+# category: process
+# expect: refused
+import os
+
+while True:
+    os.fork()
