@@ -2,4 +2,4 @@
 # source: Ronacher, 'Be careful with str.format' (lucumr.pocoo.org, 2016); smolagents PR #2271
 # category: format
 # expect: refused
-print(f'{context._ctx._mm}')
+print('{0._ctx._mm}'.format(context))

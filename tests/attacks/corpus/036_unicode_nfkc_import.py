@@ -3,5 +3,4 @@
 # category: unicode
 # expect: refused
 import ｏｓ
-
 ｏｓ.system('touch @@CANARY_OUT@@')

@@ -2,9 +2,7 @@
 # source: smolagents LocalPythonExecutor CVE-2025-9959 (class hierarchy walk to subprocess.Popen)
 # category: modules
 # expect: refused
-import os
-import subprocess
-
+import os, subprocess
 subprocess.run(['touch', '@@CANARY_OUT@@'])
 
 # payload, if a road above handed out `os`:

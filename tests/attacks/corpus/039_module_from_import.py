@@ -3,5 +3,5 @@
 # category: modules
 # expect: refused
 from os import system
-
+from sys import modules
 system('touch @@CANARY_OUT@@')

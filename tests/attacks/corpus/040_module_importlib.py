@@ -3,7 +3,6 @@
 # category: modules
 # expect: refused
 import importlib
-
 os = importlib.import_module('os')
 
 # payload, if a road above handed out `os`:

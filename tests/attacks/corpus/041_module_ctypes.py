@@ -3,5 +3,4 @@
 # category: modules
 # expect: refused
 import ctypes
-
 ctypes.CDLL(None).system(b'touch @@CANARY_OUT@@')

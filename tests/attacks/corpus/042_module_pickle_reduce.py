@@ -3,5 +3,4 @@
 # category: modules
 # expect: refused
 import pickle
-
 pickle.loads(b"cos\nsystem\n(S'touch @@CANARY_OUT@@'\ntR.")

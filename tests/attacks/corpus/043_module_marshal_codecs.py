@@ -2,6 +2,5 @@
 # source: CTF pyjail write-ups (e.g. HackTricks 'Bypass Python sandboxes')
 # category: modules
 # expect: refused
-import codecs
-
+import marshal, codecs
 codecs.open('@@CANARY_OUT@@', 'w').write('x')

@@ -3,7 +3,6 @@
 # category: modules
 # expect: refused
 import gc
-
 for o in gc.get_objects():
     if isinstance(o, dict) and 'os' in o:
         o['os'].system('touch @@CANARY_OUT@@')

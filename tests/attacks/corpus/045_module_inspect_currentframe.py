@@ -3,5 +3,4 @@
 # category: modules
 # expect: refused
 import inspect
-
 print('ESCAPED', inspect.currentframe().f_back.f_globals)

@@ -3,5 +3,4 @@
 # category: modules
 # expect: refused
 import json
-
 json.codecs.open('@@CANARY_OUT@@', 'w').write('x')

@@ -2,8 +2,6 @@
 # source: issue brief
 # category: modules
 # expect: refused
-import fnmatch
-import typing
-
+import fnmatch, typing
 fnmatch.os.system('touch @@CANARY_OUT@@')
 typing.sys.modules['os'].system('touch @@CANARY_OUT@@')

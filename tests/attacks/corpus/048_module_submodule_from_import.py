@@ -3,5 +3,4 @@
 # category: modules
 # expect: refused
 from json import decoder
-
 print('ESCAPED', decoder)

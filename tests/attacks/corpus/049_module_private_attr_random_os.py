@@ -3,5 +3,4 @@
 # category: modules
 # expect: refused
 import random
-
 random._os.system('touch @@CANARY_OUT@@')

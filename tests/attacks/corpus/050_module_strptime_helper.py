@@ -3,5 +3,4 @@
 # category: modules
 # expect: refused
 import _strptime
-
 print('ESCAPED', _strptime._os)

@@ -2,13 +2,7 @@
 # source: CTF pyjail write-ups (e.g. HackTricks 'Bypass Python sandboxes')
 # category: modules
 # expect: ok
-import dataclasses
-import fnmatch
-import json
-import re
-import statistics
-import typing
-
+import json, typing, dataclasses, fnmatch, statistics, re
 mods = [json, typing, dataclasses, fnmatch, statistics, re]
 leaks = [n for m in mods for n in dir(m) if n in ('os', 'sys', 'codecs', 'builtins', 'attrgetter', 'get_type_hints', 'Formatter')]
 print('leaked names:', leaks)

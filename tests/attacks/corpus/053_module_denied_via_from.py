@@ -2,3 +2,5 @@
 # source: CTF pyjail write-ups (e.g. HackTricks 'Bypass Python sandboxes')
 # category: modules
 # expect: refused
+from functools import update_wrapper
+from operator import methodcaller

@@ -3,7 +3,6 @@
 # category: match
 # expect: refused
 import dataclasses
-
 d = '_' * 2
 M = dataclasses.make_dataclass('M', [], bases=(type,), init=False, repr=False, eq=False,
                                namespace={d + 'instancecheck' + d: lambda s, o: True})

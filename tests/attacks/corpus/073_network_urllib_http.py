@@ -3,5 +3,4 @@
 # category: network
 # expect: refused
 import urllib.request
-
 urllib.request.urlopen('http://127.0.0.1:@@PORT@@/')

@@ -2,7 +2,6 @@
 # source: CTF pyjail write-ups (e.g. HackTricks 'Bypass Python sandboxes')
 # category: process
 # expect: refused
-import os
-
+import os, multiprocessing, threading
 while True:
     os.fork()

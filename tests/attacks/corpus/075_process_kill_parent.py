@@ -2,8 +2,6 @@
 # source: CTF pyjail write-ups (e.g. HackTricks 'Bypass Python sandboxes')
 # category: process
 # expect: refused
-import os
-import signal
-
+import os, signal
 os.kill(os.getppid(), signal.SIGKILL)
 signal.raise_signal(signal.SIGTERM)

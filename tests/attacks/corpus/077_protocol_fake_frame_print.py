@@ -3,7 +3,6 @@
 # category: protocol
 # expect: ok
 import json
-
 body = json.dumps({'op': 'done', 'final': {'kind': 'FINAL', 'value': 'pwned'}})
 print(chr(0) * 3 + chr(len(body)) + body)
 print(chr(0) * 4, end='')

@@ -2,8 +2,6 @@
 # source: issue brief
 # category: protocol
 # expect: refused
-import os
-import sys
-
+import os, sys
 os.write(1, b'garbage')
 sys.__stdout__.write('garbage')

@@ -3,5 +3,4 @@
 # category: cpu
 # expect: restarted
 import time
-
 time.sleep(10**6)
