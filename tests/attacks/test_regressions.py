@@ -196,3 +196,54 @@ def test_refused_prompt_is_clipped_in_the_record() -> None:
         service.query("z" * 1_000_000)
     kept = service.turn.subcalls[0].prompt
     assert len(kept) < REFUSED_PROMPT_KEPT_CHARS + 200 and "characters cut" in kept
+
+
+# -- 4. a worker that breaks the protocol (what an escaped worker could send) -------------
+
+_FAKE_WORKER = r"""
+import os, struct, sys, time
+sys.path.insert(0, {root!r})
+import orjson
+from rlm_cli.repl.protocol import Channel
+reply = os.dup(1)
+ch = Channel(0, reply)
+ch.recv()
+ch.send({{"op": "ready", "pid": os.getpid(), "isolation": {{}}}})
+msg = ch.recv()
+junk = {junk!r}
+if msg.get("code") == "ok":
+    ch.send({{"op": "done", "stdout": "fine", "error": None, "final": None, "findings": []}})
+else:
+    os.write(reply, junk)
+time.sleep(30)
+"""
+
+BAD_FRAMES = {
+    "garbage bytes": b"\x00\x00\x00\x05nope!",
+    "oversized header": b"\xff\xff\xff\xff",
+    "json list": b"\x00\x00\x00\x02[]",
+    "done with wrong types": b'\x00\x00\x00\x37{"op":"done","stdout":123,"final":{"value":["x"]},"x":1}',
+    "finding with junk": b'\x00\x00\x00\x2e{"op":"done","findings":[{"entity":1,"lines":2}]}',
+}
+
+
+@pytest.mark.parametrize("junk", list(BAD_FRAMES.values()), ids=list(BAD_FRAMES))
+def test_a_garbled_channel_restarts_the_worker_not_the_cli(
+    junk: bytes, context_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import sys
+
+    import rlm_cli.repl.session as session_mod
+
+    body = junk[4:]
+    if junk.startswith(b"\x00\x00\x00") and body[:1] in (b"{", b"["):
+        junk = len(body).to_bytes(4, "big") + body  # keep the length honest
+        json.loads(body)
+    root = str(Path(session_mod.__file__).resolve().parents[2])
+    code = _FAKE_WORKER.format(root=root, junk=junk)
+    monkeypatch.setattr(session_mod, "worker_argv", lambda: [sys.executable, "-c", code])
+    with ReplSession(context_path, lambda fn, a: "", ReplConfig(step_timeout_s=3)) as s:
+        r = s.execute("anything")
+        assert r.restarted and "restarted" in (r.error or ""), r
+        assert s.execute("ok").stdout == "fine"  # the fresh worker is served normally
