@@ -186,7 +186,12 @@ def _finish(
 ) -> None:
     record = result.to_json()
     if req.debug and result.isolation:
-        err.print(f"rlm: sandbox: {describe(result.isolation)}", markup=False, highlight=False)
+        err.print(
+            f"rlm: sandbox: {describe(result.isolation)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     if history is not None:
         history.save(record, exit_code=code, started=started)
     if req.json:
