@@ -5,6 +5,16 @@ from __future__ import annotations
 import io
 
 
+def exact_str(value: object) -> str:
+    """``value`` as a plain ``str``.
+
+    A ``str`` subclass from model code could lie about its length or slices and slip
+    past every bound below; it is copied to a plain ``str`` without running its methods.
+    """
+    text = value if isinstance(value, str) else str(value)
+    return text if type(text) is str else str.__str__(text)
+
+
 class BoundedWriter(io.TextIOBase):
     """A text stream that keeps the first and last ``limit // 2`` characters.
 
@@ -26,8 +36,7 @@ class BoundedWriter(io.TextIOBase):
         return True
 
     def write(self, s: str) -> int:
-        if not isinstance(s, str):
-            s = str(s)
+        s = exact_str(s)
         self.total += len(s)
         room = self.head_limit - self._head_len
         if room > 0:
@@ -57,6 +66,7 @@ class BoundedWriter(io.TextIOBase):
 
 def clip(text: str, limit: int) -> tuple[str, int]:
     """Cut ``text`` to ``limit`` characters, head + tail, with a marker. Returns (text, cut)."""
+    text = exact_str(text)
     if len(text) <= limit:
         return text, 0
     w = BoundedWriter(limit)

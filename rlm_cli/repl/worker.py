@@ -19,7 +19,7 @@ import traceback
 from typing import Any
 
 from rlm_cli.repl import sandbox
-from rlm_cli.repl.output import BoundedWriter, clip
+from rlm_cli.repl.output import BoundedWriter, clip, exact_str
 from rlm_cli.repl.protocol import Channel
 from rlm_cli.repl.view import ContextView
 
@@ -62,7 +62,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _prompt_text(value: Any, what: str = "prompt") -> str:
-    text = str(value)
+    text = exact_str(value)
     if len(text) > MAX_PROMPT_CHARS:
         raise ValueError(
             f"this {what} is {len(text):,} characters; a model call takes at most "
@@ -83,16 +83,14 @@ def _final_text(value: Any) -> str:
 
 
 def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
     if isinstance(value, (dict, list, tuple)):
         import json
 
         try:
-            return json.dumps(value, indent=2, default=str, ensure_ascii=False)
+            return exact_str(json.dumps(value, indent=2, default=str, ensure_ascii=False))
         except (TypeError, ValueError):
-            return str(value)
-    return str(value)
+            pass
+    return exact_str(value)
 
 
 def _make_api(state: _State, ns: dict) -> dict:

@@ -247,3 +247,24 @@ def test_a_garbled_channel_restarts_the_worker_not_the_cli(
         r = s.execute("anything")
         assert r.restarted and "restarted" in (r.error or ""), r
         assert s.execute("ok").stdout == "fine"  # the fresh worker is served normally
+
+
+LYING_STR = (
+    "class S(str):\n    def __len__(self):\n        return 0\n"
+    "    def __getitem__(self, k):\n        return self\n"
+)
+
+
+def test_a_str_subclass_cannot_lie_its_way_past_the_bounds(session: ReplSession) -> None:
+    n = MAX_PROMPT_CHARS + 10
+    r = session.execute(
+        LYING_STR
+        + f"try:\n    llm_query(S('p' * {n}))\nexcept ValueError as e:\n    print('refused')\n"
+        f"print(S('w' * {n}))\n"
+        f"FINDING(S('e' * {n}), 'info', S('s' * {n}))\nFINAL(S('q' * {n}))"
+    )
+    assert r.error is None, r.error
+    assert len(r.stdout) < 1200 and "refused" in r.stdout and r.cut > n
+    assert session.calls == []  # type: ignore[attr-defined]
+    assert len(r.findings[0]["entity"]) < 300 and len(r.findings[0]["summary"]) < 2200
+    assert len(r.final["value"]) < 4_000_100 and "answer cut" in r.final["value"]
