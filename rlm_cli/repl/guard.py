@@ -2,7 +2,8 @@
 
 ``check(source)`` refuses code that could walk out of the namespace it runs in
 (dunder attributes, frame/traceback/generator internals, string-named attribute
-access, imports outside :data:`ALLOWED_MODULES`).  ``safe_builtins()`` is the
+access, including positional class patterns in ``match``, which read the attributes
+``__match_args__`` names; imports outside :data:`ALLOWED_MODULES`).  ``safe_builtins()`` is the
 ``__builtins__`` mapping for that namespace; its ``__import__`` hands out
 *filtered copies* of the allowed modules: public names only, no module-valued
 attributes (``json.codecs``, ``fnmatch.os``, ``typing.sys`` would otherwise be
