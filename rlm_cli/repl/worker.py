@@ -12,6 +12,7 @@ Keep imports light: worker start-up time is on every run's critical path.
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import sys
 import time
@@ -143,13 +144,15 @@ def _make_api(state: _State, ns: dict) -> dict:
         if isinstance(lines, int):
             lines = [lines]
         cited = []
-        for x in list(lines)[:50]:
+        for x in itertools.islice(iter(lines), 50):  # an endless iterator is fine too
             if isinstance(x, (tuple, list)) and x:
                 x = x[0]
             try:
-                cited.append(int(x))
-            except (TypeError, ValueError):
+                n = int(x)
+            except (TypeError, ValueError, OverflowError):
                 continue
+            if -(2**63) <= n < 2**63:  # past 64 bits it is no line, and no JSON number
+                cited.append(n)
         if len(state.findings) >= MAX_FINDINGS_PER_STEP:
             raise ValueError(f"at most {MAX_FINDINGS_PER_STEP} findings per step")
         given = {"entity": entity, "severity": severity, "summary": summary}

@@ -268,3 +268,15 @@ def test_a_str_subclass_cannot_lie_its_way_past_the_bounds(session: ReplSession)
     assert session.calls == []  # type: ignore[attr-defined]
     assert len(r.findings[0]["entity"]) < 300 and len(r.findings[0]["summary"]) < 2200
     assert len(r.final["value"]) < 4_000_100 and "answer cut" in r.final["value"]
+
+
+def test_absurd_cited_lines_do_not_crash_the_worker(session: ReplSession) -> None:
+    session.execute("kept = 1")
+    r = session.execute(
+        "import itertools\n"
+        "FINDING('n', 'info', 's', [10**30, float('inf'), 'x', 2, -1])\n"
+        "FINDING('n', 'info', 's', itertools.count(1))"
+    )
+    assert r.error is None and not r.restarted, r
+    assert r.findings[0]["lines"] == [2, -1] and r.findings[1]["lines"] == list(range(1, 51))
+    assert session.get_var("kept") == (True, "1")
