@@ -15,6 +15,16 @@ def exact_str(value: object) -> str:
     return text if type(text) is str else str.__str__(text)
 
 
+def utf8_safe(text: str) -> str:
+    """``text`` with lone surrogates (``chr(0xD800)``) replaced by ``?``: they cannot be
+    encoded, and one in a reply would make the worker's JSON encoder fail."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
 class BoundedWriter(io.TextIOBase):
     """A text stream that keeps the first and last ``limit // 2`` characters.
 
@@ -57,8 +67,8 @@ class BoundedWriter(io.TextIOBase):
         """What was printed, with a marker where the middle was cut."""
         head = "".join(self._head)
         if not self.cut:
-            return head + self._tail
-        return (
+            return utf8_safe(head + self._tail)
+        return utf8_safe(
             f"{head}\n[... {self.cut:,} characters cut from the middle of "
             f"{self.total:,} printed; print less, or slice ...]\n{self._tail}"
         )
@@ -68,7 +78,7 @@ def clip(text: str, limit: int) -> tuple[str, int]:
     """Cut ``text`` to ``limit`` characters, head + tail, with a marker. Returns (text, cut)."""
     text = exact_str(text)
     if len(text) <= limit:
-        return text, 0
+        return utf8_safe(text), 0
     w = BoundedWriter(limit)
     w.write(text)
     return w.text(), w.cut

@@ -20,7 +20,7 @@ import traceback
 from typing import Any
 
 from rlm_cli.repl import sandbox
-from rlm_cli.repl.output import BoundedWriter, clip, exact_str
+from rlm_cli.repl.output import BoundedWriter, clip, exact_str, utf8_safe
 from rlm_cli.repl.protocol import Channel
 from rlm_cli.repl.view import ContextView
 
@@ -63,7 +63,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _prompt_text(value: Any, what: str = "prompt") -> str:
-    text = exact_str(value)
+    text = utf8_safe(exact_str(value))
     if len(text) > MAX_PROMPT_CHARS:
         raise ValueError(
             f"this {what} is {len(text):,} characters; a model call takes at most "
@@ -76,11 +76,11 @@ def _prompt_text(value: Any, what: str = "prompt") -> str:
 def _final_text(value: Any) -> str:
     text = _as_text(value)
     if len(text) > MAX_FINAL_CHARS:
-        return (
+        text = (
             text[:MAX_FINAL_CHARS]
             + f"\n[... answer cut: {len(text) - MAX_FINAL_CHARS:,} more characters]"
         )
-    return text
+    return utf8_safe(text)
 
 
 def _as_text(value: Any) -> str:

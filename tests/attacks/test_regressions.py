@@ -280,3 +280,17 @@ def test_absurd_cited_lines_do_not_crash_the_worker(session: ReplSession) -> Non
     assert r.error is None and not r.restarted, r
     assert r.findings[0]["lines"] == [2, -1] and r.findings[1]["lines"] == list(range(1, 51))
     assert session.get_var("kept") == (True, "1")
+
+
+def test_lone_surrogates_do_not_kill_the_worker(session: ReplSession) -> None:
+    session.execute("kept = 1\nbad = 'a' + chr(0xD800) + 'b'")
+    r = session.execute(
+        "print(bad)\nFINDING(bad, 'info', bad, [1])\nprint(llm_query(bad))\nFINAL(bad)"
+    )
+    assert not r.restarted and r.error is None, r
+    assert r.stdout.startswith("a?b\n") and r.final["value"] == "a?b"
+    assert r.findings[0]["entity"] == "a?b"
+    assert session.calls[-1] == ("llm_query", {"prompt": "a?b"})  # type: ignore[attr-defined]
+    r = session.execute("raise ValueError(bad)")
+    assert "a?b" in (r.error or "") and not r.restarted
+    assert session.get_var("bad") == (True, "a?b") and session.get_var("kept") == (True, "1")
