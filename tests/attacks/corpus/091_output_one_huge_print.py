@@ -1,5 +1,5 @@
-# technique: one print of a 400 MB string
+# technique: one print of a 200 MB string
 # source: issue brief
 # category: output
 # expect: ok
-print('h' * 400_000_000)
+print('h' * 200_000_000)

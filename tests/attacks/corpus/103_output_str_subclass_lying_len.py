@@ -10,11 +10,11 @@ class S(str):
         return self
 class Shout:
     def __str__(self):
-        return S('w' * 50_000_000)
+        return S('w' * 10_000_000)
 print(Shout())
 try:
-    llm_query(S('p' * 50_000_000))
+    llm_query(S('p' * 10_000_000))
 except Exception as e:
     print('refused:', str(e)[:60])
-FINDING(S('e' * 10_000_000), 'info', S('s' * 10_000_000))
-FINAL(S('q' * 100_000_000))
+FINDING(S('e' * 5_000_000), 'info', S('s' * 5_000_000))
+FINAL(S('q' * 20_000_000))
