@@ -20,6 +20,7 @@ from rlm_cli.llm.spec import ModelLoader, ModelOptions
 from rlm_cli.render.console import live_capable, stderr_console, stdout_console
 from rlm_cli.render.live import LiveView, NotesOnly
 from rlm_cli.render.report import print_answer, print_json, print_partial
+from rlm_cli.repl.sandbox import OS_LAYER_OFF, describe
 from rlm_cli.runs.history import RunHistory, new_run_id
 from rlm_cli.store.context import Context
 from rlm_cli.store.contexts import ContextStore
@@ -41,6 +42,7 @@ class AskRequest:
     allow_binary: bool = False
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+    debug: bool = False
 
 
 def model_options(s: Settings) -> ModelOptions:
@@ -76,6 +78,7 @@ def engine_config(s: Settings) -> EngineConfig:
         ),
         max_output_chars=s.max_output_chars,
         step_timeout_s=s.step_timeout,
+        sandbox={} if s.sandbox_isolation else dict(OS_LAYER_OFF),
     )
 
 
@@ -206,6 +209,13 @@ def _finish(
     req: AskRequest,
 ) -> None:
     record = result.to_json()
+    if req.debug and result.isolation:
+        err.print(
+            f"rlm: sandbox: {describe(result.isolation)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     if history is not None:
         try:
             history.save(record, exit_code=code, started=started)

@@ -135,5 +135,6 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             allow_binary=binary,
             include=include or [],
             exclude=exclude or [],
+            debug=debug,
         )
         return run_ask(request)
