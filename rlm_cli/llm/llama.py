@@ -300,7 +300,7 @@ class LlamaModel(Model):
                 prompt_tokens_reused=0,
                 finish_reason=o.finish_reason,
                 elapsed_s=elapsed,
-                meta={**meta, "batched": len(prepared)},
+                meta={**meta, "batched": len(prepared), **self._batcher.last_timing},
             )
             for o, (toks, _), (_, meta) in zip(outs, prepared, fits)
         ]

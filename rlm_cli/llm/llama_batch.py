@@ -17,6 +17,7 @@ one-at-a-time completion.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from rlm_cli.errors import ModelError
@@ -54,6 +55,8 @@ class BatchDecoder:
         self._ctx = None
         self._ctx_shape: tuple[int, int] = (0, 0)
         self._batch = None
+        self.last_timing: dict[str, float] = {}
+        """Seconds of the last run: ``prefill_s`` (prompts) and ``decode_s`` (generation)."""
 
     # -- resources ---------------------------------------------------------------------------
 
@@ -122,8 +125,10 @@ class BatchDecoder:
             for p, m in zip(prompts, max_tokens)
         ]
         stop_bytes = [s.encode("utf-8") for s in stops if s]
+        t0 = time.perf_counter()
         try:
             self._prefill(ctx, seqs, stop_bytes)
+            t1 = time.perf_counter()
             while True:
                 live = [i for i, s in enumerate(seqs) if not s.done]
                 if not live:
@@ -138,6 +143,7 @@ class BatchDecoder:
         finally:
             for s in seqs:
                 s.sampler.close()  # type: ignore[attr-defined]
+        self.last_timing = {"prefill_s": t1 - t0, "decode_s": time.perf_counter() - t1}
         return [s.out for s in seqs]
 
     def _prefill(self, ctx, seqs: list[_Seq], stop_bytes: list[bytes]) -> None:
