@@ -83,12 +83,12 @@ def bench_reuse(model_path: Path, threads: int | None, turns: int = 10) -> list[
     from rlm_cli.llm.llama import LlamaModel, LlamaOptions
 
     rng = random.Random(1)
-    params = GenerationParams(max_tokens=24, temperature=0.0)
+    params = GenerationParams(max_tokens=16, temperature=0.0)
     opts = LlamaOptions(n_ctx=4096, n_threads=threads)
     reuse, fresh = LlamaModel(model_path, opts), LlamaModel(model_path, opts)
     conv = [
-        {"role": "system", "content": "You triage logs with Python. " + _text(rng, 120)},
-        {"role": "user", "content": "Question: which node will fail? " + _text(rng, 40)},
+        {"role": "system", "content": "You triage logs with Python. " + _text(rng, 60)},
+        {"role": "user", "content": "Question: which node will fail? " + _text(rng, 20)},
     ]
     new_total = ev_reuse = ev_fresh = 0
     t_reuse = t_fresh = 0.0
@@ -107,13 +107,14 @@ def bench_reuse(model_path: Path, threads: int | None, turns: int = 10) -> list[
         new_total += new
         ev_reuse += a.prompt_tokens_evaluated
         ev_fresh += b.prompt_tokens_evaluated
+        print(f"  reuse turn {turn} done", file=sys.stderr, flush=True)
         rows.append(
             f"    turn {turn:2d}: prompt {a.prompt_tokens:5d}  new {new:4d}  "
             f"evaluated with reuse {a.prompt_tokens_evaluated:4d}  without {b.prompt_tokens_evaluated:5d}"
         )
         conv = conv + [
             {"role": "assistant", "content": a.text},
-            {"role": "user", "content": "Output of the code:\n" + _text(rng, 40)},
+            {"role": "user", "content": "Output of the code:\n" + _text(rng, 20)},
         ]
     reuse.close()
     fresh.close()
@@ -164,6 +165,7 @@ def bench_batch(
         t0 = time.perf_counter()
         seq.append(model.complete(c, params))
         t_seq += time.perf_counter() - t0
+        print(f"  one-at-a-time call {len(seq)} done", file=sys.stderr, flush=True)
         perf = llama_cpp.llama_perf_context(ctx)
         t_seq_p += perf.t_p_eval_ms / 1000
         t_seq_g += perf.t_eval_ms / 1000

@@ -74,6 +74,7 @@ class LlamaModel(Model):
                 model_path=str(self.path),
                 n_ctx=self.options.n_ctx,
                 n_threads=self.options.n_threads,
+                n_threads_batch=self.options.n_threads,
                 n_batch=self.options.n_batch,
                 n_gpu_layers=self.options.n_gpu_layers,
                 flash_attn=self.options.flash_attn,
