@@ -268,7 +268,7 @@ def bench_overhead(workdir: Path, size: str = "1G") -> list[str]:
     cmd = [sys.executable, "-m", "rlm_cli", "ask", "which node will fail", "--context", ctx_id]
     cmd += ["--model", f"script:{script}", "--json", "--no-log", "--max-iterations", "12"]
     lines = [f"overhead: {len(SCRIPT)}-turn scripted run over {log.stat().st_size / 2**30:.2f} GiB"]
-    for label in ("first run (builds derived caches)", "second run"):
+    for label in ("run 1", "run 2"):
         t0 = time.perf_counter()
         r = subprocess.run(cmd, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - t0
