@@ -7,6 +7,7 @@ import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from rlm_cli.config import Settings
 from rlm_cli.engine.budget import Limits
@@ -92,7 +93,12 @@ def load_models(s: Settings) -> tuple[Model, Model]:
 
 
 def _installed_default() -> str:
-    """The registry's default model when it is downloaded; else a clear error saying how to get one."""
+    """The registry's default model when it is downloaded; else a clear error saying how to get one.
+
+    When the default model's download host cannot be reached, the error says the machine
+    looks offline and how to use a model file copied onto it instead.
+    """
+    from rlm_cli.llm.download import apply_mirror, reachable
     from rlm_cli.llm.registry import ModelRegistry
 
     registry = ModelRegistry()
@@ -100,6 +106,14 @@ def _installed_default() -> str:
     entry = registry.get(name)
     if entry is not None and entry.installed and entry.path is not None:
         return str(entry.path)
+    url = entry.catalogue.url if entry is not None and entry.catalogue is not None else None
+    if url and not reachable(apply_mirror(url)):
+        host = urlsplit(apply_mirror(url)).netloc
+        raise ModelError(
+            f"no model installed, and {host} cannot be reached: this machine looks offline, "
+            "so `rlm models pull` cannot download one. Copy a .gguf file here and pass "
+            "--model PATH.gguf, or register it with `rlm models add PATH.gguf --alias NAME`"
+        )
     raise ModelError(
         "no model configured: pass --model PATH.gguf (or script:FILE.yaml, openai:URL#name), "
         f"set RLM_MODEL, or download the default with `rlm models pull {name}`"
