@@ -77,10 +77,13 @@ class Turn:
     usage: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    compaction: dict | None = None
+    """Set when older turns were compacted before this turn (what, how, tokens)."""
 
     def to_json(self) -> dict:
         """The form in ``--json`` and the run history."""
         return {
+            "compaction": self.compaction,
             "turn": self.index,
             "reply": self.reply,
             "reasoning": self.reasoning,
@@ -101,7 +104,9 @@ class RunResult:
     question: str
     answer: str
     ended_by: str
-    """``final`` (the model answered), or the budget that ran out: ``max_iterations``, ..."""
+    """``final`` (the model answered), or what ended it: ``max_iterations``, ``max_tokens``,
+    ``max_subcalls``, ``timeout``, ``repeating`` (the same code again and again), ``direct``
+    (one-call baseline), ``interrupted``, ``error``."""
     iterations: int
     elapsed_s: float
     usage: Usage
