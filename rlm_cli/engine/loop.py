@@ -240,6 +240,7 @@ class RlmEngine:
                     break
                 messages.append({"role": "assistant", "content": self._history_text(turn.reply)})
                 messages.append({"role": "user", "content": reply_msg})
+                turn.feedback = reply_msg
                 self._remember(turn, reply_msg, session)
                 if self._stalled >= 2:
                     ended_by = "repeating"
