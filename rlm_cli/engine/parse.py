@@ -48,19 +48,18 @@ class FinalSpec:
 
     @property
     def is_literal(self) -> bool:
-        """Whether the argument is a plain string literal (or bare text, not code)."""
+        """Whether the argument is answer text: a string literal or prose, not an expression
+        (``FINAL("node " + name)`` is an expression the REPL evaluates)."""
+        import ast
+
         a = self.arg.strip()
         if not a:
             return True
-        if a[0] in "'\"":
-            return True
         try:
-            import ast
-
-            ast.parse(a, mode="eval")
+            tree = ast.parse(a, mode="eval")
         except SyntaxError:
-            return True  # prose such as FINAL(node09 will fail)
-        return False
+            return True  # prose such as FINAL(node09 will fail), or a cut string
+        return isinstance(tree.body, ast.Constant)
 
 
 @dataclass
