@@ -1,7 +1,8 @@
 """GBNF grammars that shape root replies on backends that can constrain output (llama.cpp).
 
-A turn is either *short reasoning + exactly one* ```repl block, or *short reasoning +
-a final answer* (``FINAL("...")`` / ``FINAL_VAR(name)``). The code inside the block
+A turn is either *one short line of reasoning + exactly one* ```repl block, or *one
+short line of reasoning + a final answer* (``FINAL("...")`` / ``FINAL_VAR(name)``), the
+block or the final starting on its own line. The code inside the block
 may contain any character sequence except the closing fence, so real Python
 (strings, backticks, braces) always fits. The reasoning is bounded so a small model
 cannot ramble through its token budget before it writes code.
@@ -13,7 +14,7 @@ DEFAULT_REASONING_CHARS = 400
 
 _COMMON = r"""
 reasoning ::= rchar{0,%(n)d}
-rchar ::= [^`\x00]
+rchar ::= [^`\x00\n]
 code ::= cchar*
 cchar ::= [^`] | "`" [^`] | "``" [^`]
 final ::= "FINAL(" fstring ")" | "FINAL_VAR(" fvar ")"
@@ -27,7 +28,7 @@ def turn_grammar(reasoning_chars: int = DEFAULT_REASONING_CHARS) -> str:
     """The grammar of one root turn: reasoning, then one ```repl block or a FINAL."""
     n = max(0, int(reasoning_chars))
     return (
-        "root ::= reasoning (block | final)\n"
+        'root ::= (reasoning "\\n")? (block | final)\n'
         'block ::= "```repl\\n" code "\\n```"\n' + _COMMON % {"n": n}
     ).strip() + "\n"
 

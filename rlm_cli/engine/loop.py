@@ -356,14 +356,31 @@ class RlmEngine:
                 answer = r.final["value"]
                 break
         self._stalled = self._stalled + 1 if blocks and not ran else 0
-        if answer is None and parsed.final is not None:
+        if (
+            answer is None
+            and parsed.final is not None
+            and not parsed.final.closed
+            and c.finish_reason == "length"
+        ):
+            outputs.append(
+                "[answer not accepted] Your FINAL(...) was cut at the token limit before it "
+                "closed. Give a shorter final answer."
+            )
+            self._note(
+                turn, f"turn {turn.index}: final answer cut by the token limit, not accepted"
+            )
+        elif answer is None and parsed.final is not None:
             answer, message = self._resolve_final(parsed.final, session)
             if message:
                 outputs.append(message)
                 self._note(turn, f"turn {turn.index}: {message.splitlines()[0]}")
         if answer is not None:
             answer = strip_thinking(answer)[0]
-            if self.config.plan_pushback and not self._looked and not self._pushed_back:
+            if not answer.strip():
+                self._note(turn, f"turn {turn.index}: empty final answer not accepted")
+                outputs.append(self.prompts["empty_final"].strip())
+                answer = None
+            elif self.config.plan_pushback and not self._looked and not self._pushed_back:
                 self._pushed_back = True
                 self._note(
                     turn,

@@ -25,6 +25,8 @@ class FinalSpec:
 
     kind: str
     arg: str
+    closed: bool = True
+    """False when the closing parenthesis is missing (a reply cut inside the answer)."""
 
     @property
     def names_variable(self) -> str | None:
@@ -171,4 +173,5 @@ def _find_final(outside: str) -> FinalSpec | None:
     if end is None:  # unbalanced: take up to the last ')' or the end
         last = outside.rfind(")")
         end = last if last >= start else len(outside)
-    return FinalSpec(kind=m.group(1), arg=outside[start:end].strip())
+    closed = end < len(outside) and outside[end] == ")" and depth == 0
+    return FinalSpec(kind=m.group(1), arg=outside[start:end].strip(), closed=closed)
