@@ -10,7 +10,9 @@ its best answer from the trajectory.
 from __future__ import annotations
 
 import io
+import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from rlm_cli.engine import findings as findings_mod
@@ -103,6 +105,7 @@ class RlmEngine:
         depth: int = 0,
         usage: Usage | None = None,
         budget: Budget | None = None,
+        call_ids: Iterator[int] | None = None,
     ) -> None:
         self.root = root
         self.sub = sub
@@ -128,6 +131,7 @@ class RlmEngine:
         self._stalled = 0
         self._run_id = ""
         self.session: ReplSession | None = None
+        self.call_ids = call_ids or itertools.count(1)
 
     # -- prompt pieces ------------------------------------------------------------------------
 
@@ -178,6 +182,7 @@ class RlmEngine:
             cache=self.config.cache,
             guard=self.config.guard,
             chunk_chars=self._sub_chunk_chars(),
+            call_ids=self.call_ids,
         )
         session = ReplSession(
             self.context.path,
@@ -552,6 +557,7 @@ class RlmEngine:
             depth=self.depth + 1,
             usage=self.usage,
             budget=self.budget,
+            call_ids=self.call_ids,
         )
         n = len(self.children) + 1
         self.observer.note(

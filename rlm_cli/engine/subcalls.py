@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -58,6 +58,7 @@ class SubcallService:
         cache: SubcallCache | None = None,
         guard: ExplosionGuard | None = None,
         chunk_chars: int = 8000,
+        call_ids: Iterator[int] | None = None,
     ) -> None:
         self.model = model
         self.params = params
@@ -71,7 +72,8 @@ class SubcallService:
         self.guard = guard or ExplosionGuard()
         self.chunk_chars = chunk_chars
         self.turn: Turn | None = None
-        self._ids = itertools.count(1)
+        self._ids = call_ids or itertools.count(1)
+        """Shared with child runs so call ids are unique across the whole tree."""
         self._lock = threading.Lock()
         self._tiny_in_turn: dict[int, int] = {}
         self._identity: str | None = None
