@@ -33,7 +33,7 @@ def _run(rlm, tiny_gguf, *extra: str):
     )
 
 
-@pytest.mark.slow  # about 20-30 s on an idle 2-core machine (20 llama.cpp turns)
+@pytest.mark.slow  # about 15 s of CPU (20 llama.cpp turns); slower on a busy machine
 def test_twenty_grammar_turns_end_by_budget_with_an_answer(rlm, tiny_gguf) -> None:
     (rlm.config).mkdir(parents=True, exist_ok=True)
     (rlm.config / "config.yaml").write_text("reasoning_chars: 40\n")
@@ -44,7 +44,7 @@ def test_twenty_grammar_turns_end_by_budget_with_an_answer(rlm, tiny_gguf) -> No
     assert d["grammar"] is True
     assert d["ended_by"] == "max_iterations" and d["iterations"] == 20
     turns = d["trajectory"]
-    assert len(turns) == 21 and turns[-1]["notes"] == ["forced final answer"]
+    assert len(turns) == 21 and "forced final answer" in turns[-1]["notes"]
     for t in turns[:-1]:
         p = parse_reply(t["reply"])
         assert len(p.code_blocks) + (p.final is not None) == 1, t["reply"]

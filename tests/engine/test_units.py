@@ -72,7 +72,7 @@ def test_grammar_shapes_tiny_model_replies(tiny_gguf: Path) -> None:
     pytest.importorskip("llama_cpp")
     from rlm_cli.llm.llama import LlamaModel, LlamaOptions
 
-    m = LlamaModel(tiny_gguf, LlamaOptions(n_ctx=512, n_threads=2))
+    m = LlamaModel(tiny_gguf, LlamaOptions(n_ctx=512, n_threads=1))
     try:
         msgs = [{"role": "user", "content": "go"}]
         for seed in range(4):
