@@ -9,7 +9,6 @@ its best answer from the trajectory.
 
 from __future__ import annotations
 
-import io
 import itertools
 import time
 from collections.abc import Iterator
@@ -535,49 +534,10 @@ class RlmEngine:
     # -- recursion -----------------------------------------------------------------------------------
 
     def _run_child(self, prompt: str, text: str) -> str:
-        """A child RLM over ``text`` (stored as its own context) at depth + 1."""
-        from rlm_cli.store.ingest import ingest_streams
+        """A child RLM over ``text`` at depth + 1 (see :mod:`rlm_cli.engine.recursion`)."""
+        from rlm_cli.engine.recursion import run_child
 
-        meta = ingest_streams(
-            self.context.path.parent,
-            [("rlm_query text", io.BytesIO(text.encode("utf-8")), None)],
-            empty_message="rlm_query: the text is empty",
-        )
-        child_ctx = Context(self.context.path.parent / meta["id"])
-        lim = self.config.limits
-        cfg = replace(
-            self.config, limits=replace(lim, max_iterations=max(2, lim.max_iterations // 2))
-        )
-        child = RlmEngine(
-            self.root,
-            self.sub,
-            child_ctx,
-            cfg,
-            self.observer,
-            depth=self.depth + 1,
-            usage=self.usage,
-            budget=self.budget,
-            call_ids=self.call_ids,
-        )
-        n = len(self.children) + 1
-        self.observer.note(
-            f"rlm_query: child run {n} at depth {self.depth + 1} over {child_ctx.line_count:,} lines",
-            self.depth,
-        )
-        result = child.run(prompt, f"{self._run_id}.{n}")
-        self.children.append(
-            {
-                "depth": self.depth + 1,
-                "context_id": child_ctx.id,
-                "prompt": prompt,
-                "answer": result.answer,
-                "ended_by": result.ended_by,
-                "iterations": result.iterations,
-                "trajectory": [t.to_json() for t in result.trajectory],
-            }
-        )
-        self.child_findings.extend(result.findings)
-        return result.answer
+        return run_child(self, prompt, text)
 
     def _result(
         self,
