@@ -482,8 +482,8 @@ class RlmEngine:
         if answer is None:
             for code in parsed.code_blocks:  # FINAL("...") written inside a block anyway
                 inner = parse_reply(code).final
-                if inner is not None and inner.is_literal:
-                    answer = inner.literal()
+                if inner is not None:
+                    answer, _ = self._resolve_final(inner, session)
         if answer is None:
             answer = parsed.reasoning or strip_thinking(c.text)[0]
         answer = strip_thinking(answer)[0].strip()

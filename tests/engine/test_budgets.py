@@ -108,3 +108,12 @@ def test_child_at_the_depth_limit_uses_llm_query(rlm) -> None:
     d = rlm.ask(rlm.script(root, sub=["from sub"]), "--max-depth", "2").json
     assert d["answer"] == "child: from sub"
     assert d["children"][0]["trajectory"][0]["subcalls"][0]["kind"] == "llm_query"
+
+
+def test_forced_final_written_as_code_still_gives_the_value(rlm) -> None:
+    root = [
+        rlm.code("verdict = 'node02: ' + str(context.count('ECC')) + ' ECC'"),
+        rlm.code("FINAL(verdict)"),
+    ]
+    d = rlm.ask(rlm.script(root), "--max-iterations", "1").json
+    assert d["ended_by"] == "max_iterations" and d["answer"] == "node02: 4 ECC"
