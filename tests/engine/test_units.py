@@ -86,6 +86,11 @@ def test_grammar_shapes_tiny_model_replies(tiny_gguf: Path) -> None:
                 msgs, GenerationParams(max_tokens=30, seed=seed, grammar=final_grammar())
             )
             assert c.text.startswith('FINAL("')
+        # thinking off goes to the chat template; ChatML does not read it, so it says so
+        assert m.set_thinking(False) is False and m.template_kwargs == {"enable_thinking": False}
+        assert m.complete(msgs, GenerationParams(max_tokens=4)).completion_tokens >= 0
+        st = tiny_gguf.stat()
+        assert m.identity().endswith(f"|{st.st_size}|{st.st_mtime_ns}")
     finally:
         m.close()
 
