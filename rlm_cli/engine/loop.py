@@ -366,10 +366,7 @@ class RlmEngine:
             and not parsed.final.closed
             and c.finish_reason == "length"
         ):
-            outputs.append(
-                "[answer not accepted] Your FINAL(...) was cut at the token limit before it "
-                "closed. Give a shorter final answer."
-            )
+            outputs.append(self.prompts["cut_final"].strip())
             self._note(
                 turn, f"turn {turn.index}: final answer cut by the token limit, not accepted"
             )

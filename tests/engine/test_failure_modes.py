@@ -180,3 +180,11 @@ def test_budget_line_is_shown_each_turn(rlm) -> None:
     d = rlm.ask(rlm.script(root, sub=["node02"]), "--max-subcalls", "5").json
     assert "turn 2/12 · 4 sub-calls left" in d["trajectory"][0]["feedback"]
     assert "turn 3/12 · 4 sub-calls left" in d["trajectory"][1]["feedback"]
+
+
+def test_final_cut_by_max_tokens_is_not_accepted(rlm) -> None:
+    long_final = 'FINAL("node02 ' + "because of many many ECC errors " * 10 + '")'
+    root = [rlm.code(LOOK), long_final, 'FINAL("node02")']
+    d = rlm.ask(rlm.script(root), "--root-max-tokens", "30").json
+    assert "cut at the token limit" in d["trajectory"][1]["feedback"]
+    assert d["answer"] == "node02" and d["ended_by"] == "final"
