@@ -43,6 +43,12 @@ class Settings:
     root_max_tokens: int = 1024
     sub_max_tokens: int = 512
     fail_on: str = "error"
+    grammar: bool = True
+    reasoning_chars: int = 400
+    thinking: str = "hide"
+    cache: bool = True
+    tiny_prompt_chars: int = 400
+    max_tiny_subcalls: int = 8
     log_runs: bool = True
     retention_days: float | None = None
     aliases: dict = field(default_factory=dict)

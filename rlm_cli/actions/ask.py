@@ -11,11 +11,15 @@ from urllib.parse import urlsplit
 
 from rlm_cli.config import Settings
 from rlm_cli.engine.budget import Limits
+from rlm_cli.engine.direct import run_direct
 from rlm_cli.engine.findings import severity_rank
 from rlm_cli.engine.loop import EngineConfig, RlmEngine, RunInterrupted
+from rlm_cli.engine.prompts import load_task
 from rlm_cli.engine.records import RunResult
-from rlm_cli.errors import ModelError, RlmError, UsageError
+from rlm_cli.engine.subcalls import ExplosionGuard
+from rlm_cli.errors import ConfigError, ModelError, RlmError, UsageError
 from rlm_cli.llm.base import GenerationParams, Model
+from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.llm.llama import LlamaOptions
 from rlm_cli.llm.spec import ModelLoader, ModelOptions
 from rlm_cli.render.console import live_capable, stderr_console, stdout_console
@@ -44,6 +48,8 @@ class AskRequest:
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     debug: bool = False
+    task: str | None = None
+    mode: str = "rlm"
 
 
 def model_options(s: Settings) -> ModelOptions:
@@ -63,6 +69,8 @@ def model_options(s: Settings) -> ModelOptions:
 
 def engine_config(s: Settings) -> EngineConfig:
     """Loop options from settings."""
+    if s.thinking not in ("hide", "keep", "off"):
+        raise ConfigError(f"thinking={s.thinking!r}: expected hide, keep or off")
     return EngineConfig(
         limits=Limits(
             max_iterations=s.max_iterations,
@@ -80,6 +88,11 @@ def engine_config(s: Settings) -> EngineConfig:
         max_output_chars=s.max_output_chars,
         step_timeout_s=s.step_timeout,
         sandbox={} if s.sandbox_isolation else dict(OS_LAYER_OFF),
+        grammar=s.grammar,
+        reasoning_chars=s.reasoning_chars,
+        thinking=s.thinking,
+        cache=SubcallCache() if s.cache else None,
+        guard=ExplosionGuard(tiny_chars=s.tiny_prompt_chars, max_tiny=s.max_tiny_subcalls),
     )
 
 
@@ -173,8 +186,16 @@ def run_ask(req: AskRequest) -> int:
     err = stderr_console()
     out = stdout_console()
     s = req.settings
+    guidance = ""
+    if req.task:
+        task = load_task(req.task)
+        guidance = task["guidance"]
+        if not req.question.strip():
+            req.question = task["question"].strip()
     if not req.question.strip():
         raise UsageError("the question is empty")
+    if req.mode not in ("rlm", "direct"):
+        raise UsageError(f"--mode {req.mode!r}: expected rlm or direct")
     warn = (
         (lambda m: None)
         if req.quiet
@@ -190,11 +211,19 @@ def run_ask(req: AskRequest) -> int:
     run_id = new_run_id()
     started = time.time()
     brief = prepare_brief(context, root, s, warn)
-    engine = RlmEngine(root, sub, context, engine_config(s), observer, brief=brief)
+    config = engine_config(s)
+    engine = RlmEngine(root, sub, context, config, observer, guidance=guidance, brief=brief)
     history = _open_history(err) if s.log_runs else None
     try:
-        with observer if isinstance(observer, LiveView) else contextlib.nullcontext():
-            result = engine.run(req.question, run_id)
+        if req.mode == "direct":
+            result = run_direct(
+                root, context, req.question, config.root_params, run_id, guidance=guidance
+            )
+            for note in result.notes:
+                warn("note: " + note)
+        else:
+            with observer if isinstance(observer, LiveView) else contextlib.nullcontext():
+                result = engine.run(req.question, run_id)
     except RunInterrupted as e:
         _finish(e.result, history, started, EXIT_INTERRUPTED, out, err, req)
         _interrupted_note(e.result, history, err)
@@ -208,6 +237,8 @@ def run_ask(req: AskRequest) -> int:
     finally:
         root.close()
         sub.close()
+        if config.cache is not None:
+            config.cache.close()
     code = exit_code_for(result, s.fail_on)
     _finish(result, history, started, code, out, err, req)
     return code
@@ -243,9 +274,10 @@ def _finish(
         print_partial(out, result.answer, result.findings)
     else:
         print_answer(out, result.answer, result.findings)
-    if result.ended_by not in ("final", "interrupted") and not req.quiet:
+    if result.ended_by not in ("final", "interrupted", "direct") and not req.quiet:
         err.print(
-            f"rlm: note: the run ended by budget ({result.ended_by}); the answer was forced",
+            f"rlm: note: the run ended by budget ({result.ended_by}); the answer was forced "
+            "from the trajectory",
             markup=False,
             highlight=False,
         )

@@ -18,6 +18,11 @@ Examples:
   rlm ask "summarise the errors" --context 3f9a2c1b --quiet
 
   rlm ask "which node will fail" sample_logs/bmc_cluster.log --model script:demo.yaml
+
+  rlm ask --task which-node-fails bmc.log      (presets: which-node-fails, error-summary,
+                                                 timeline; with --task every argument is a path)
+
+  rlm ask "which node will fail" bmc.log --mode direct   (one-call baseline, for comparison)
 """
 
 
@@ -26,7 +31,9 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
 
     @app.command(epilog=EXAMPLES)
     def ask(
-        question: str = typer.Argument(..., help="What you want to know about the log."),
+        question: str = typer.Argument(
+            None, help="What you want to know about the log (with --task: a path)."
+        ),
         paths: list[str] = typer.Argument(
             None, help="Log files, folders or globs; stdin when none or '-'."
         ),
@@ -107,12 +114,39 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         no_log: bool = typer.Option(
             False, "--no-log", "-n", help="Do not record this run in the history."
         ),
+        brief_tokens: int = typer.Option(
+            None,
+            "--brief-tokens",
+            min=0,
+            help="Token budget of the log map in the first prompt (0: none; at most 1/8 of --n-ctx). [default: 1200]",
+        ),
         binary: bool = typer.Option(False, "--binary", help="Keep inputs that contain NUL bytes."),
         include: list[str] = typer.Option(
             None, "--include", help="Glob of files to read inside folders (repeatable)."
         ),
         exclude: list[str] = typer.Option(
             None, "--exclude", help="Glob of files to skip inside folders (repeatable)."
+        ),
+        task: str = typer.Option(
+            None,
+            "--task",
+            help="A preset question and guidance: which-node-fails, error-summary, timeline "
+            "(or your own in <config dir>/tasks/NAME.yaml). All arguments are then paths.",
+        ),
+        mode: str = typer.Option(
+            "rlm", "--mode", help="rlm (the loop) or direct (one call over what fits, a baseline)."
+        ),
+        no_grammar: bool = typer.Option(
+            False, "--no-grammar", help="Do not constrain root replies with a grammar (GGUF)."
+        ),
+        no_cache: bool = typer.Option(
+            False, "--no-cache", help="Do not read or write the sub-call cache."
+        ),
+        thinking: str = typer.Option(
+            None,
+            "--thinking",
+            help="Thinking models: hide (default; <think> kept out of answer and history), "
+            "keep (kept in the history) or off (disabled via the chat template).",
         ),
         debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
     ) -> int:
@@ -145,11 +179,24 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             fail_on=fail_on,
             root_max_tokens=root_max_tokens,
             sub_max_tokens=sub_max_tokens,
+            brief_tokens=brief_tokens,
             log_runs=False if no_log else None,
+            grammar=False if no_grammar else None,
+            cache=False if no_cache else None,
+            thinking=thinking,
         )
+        positional = [p for p in ([question] if question else []) + list(paths or []) if p]
+        if task:
+            question, positional = "", positional
+        elif not question:
+            raise UsageError("give a question (or --task NAME)")
+        else:
+            positional = positional[1:]
         request = AskRequest(
             question=question,
-            paths=[p for p in (paths or []) if p],
+            paths=positional,
+            task=task,
+            mode=mode,
             context_id=context_id,
             settings=settings,
             json=json_out,

@@ -28,12 +28,15 @@ class Budget:
         self.usage = usage
         self.started = time.monotonic()
         self.subcalls_used = 0
+        self.subcalls_refused = 0
+        """Sub-calls refused because the sub-call budget was used up (ends the run)."""
         self._lock = threading.Lock()
 
     def take_subcalls(self, n: int = 1) -> bool:
         """Reserve ``n`` sub-calls; False (and nothing reserved) if that would exceed the budget."""
         with self._lock:
             if self.subcalls_used + n > self.limits.max_subcalls:
+                self.subcalls_refused += n
                 return False
             self.subcalls_used += n
             return True
@@ -48,13 +51,29 @@ class Budget:
         return time.monotonic() - self.started
 
     def exhausted(self) -> str | None:
-        """The name of a budget that ran out (other than turns), or None."""
+        """The name of a budget that ran out (other than turns), or None.
+
+        The sub-call budget counts as run out once a sub-call was refused for it: a
+        model that used exactly its allowance may still finish with code alone.
+        """
         lim = self.limits
         if lim.max_tokens is not None and self.usage.total_tokens >= lim.max_tokens:
             return "max_tokens"
         if lim.timeout_s is not None and self.elapsed() >= lim.timeout_s:
             return "timeout"
+        if self.subcalls_refused:
+            return "max_subcalls"
         return None
+
+    def time_left(self) -> float | None:
+        """Seconds left in the run, or None without a timeout."""
+        if self.limits.timeout_s is None:
+            return None
+        return max(0.0, self.limits.timeout_s - self.elapsed())
+
+    def turn_line(self, turn: int, max_turns: int) -> str:
+        """What the model sees each turn: "turn 4/12 · 37 sub-calls left · ..."."""
+        return f"turn {turn}/{max_turns} · {self.subcalls_left} sub-calls left{self.status_line()}"
 
     def status_line(self) -> str:
         """Extra budget facts for the model's turn line (tokens and time, when limited)."""

@@ -9,26 +9,37 @@ its best answer from the trajectory.
 
 from __future__ import annotations
 
+import itertools
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.budget import Budget, Limits
+from rlm_cli.engine.compaction import Compactor
 from rlm_cli.engine.events import RunObserver
-from rlm_cli.engine.parse import ParsedReply, parse_reply, strip_thinking
+from rlm_cli.engine.grammar import DEFAULT_REASONING_CHARS, final_grammar, turn_grammar
+from rlm_cli.engine.parse import (
+    FinalSpec,
+    ParsedReply,
+    normalise_code,
+    parse_reply,
+    strip_thinking,
+    touches_data,
+)
 from rlm_cli.engine.prompts import fill, load_prompts
 from rlm_cli.engine.records import RunResult, Turn, Usage
-from rlm_cli.engine.subcalls import SubcallService
-from rlm_cli.errors import PromptTooLong, RlmError
+from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
+from rlm_cli.errors import RlmError
 from rlm_cli.llm.base import GenerationParams, Message, Model
-from rlm_cli.repl.output import clip
+from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.repl.session import ReplConfig, ReplSession
 from rlm_cli.store.context import Context
 
 
 @dataclass
 class EngineConfig:
-    """How a run behaves (budgets, sampling, windows)."""
+    """How a run behaves (budgets, sampling, windows, structure)."""
 
     limits: Limits = field(default_factory=Limits)
     root_params: GenerationParams = field(default_factory=lambda: GenerationParams(max_tokens=1024))
@@ -37,6 +48,18 @@ class EngineConfig:
     step_timeout_s: float = 60.0
     compact_at: float = 0.85
     sandbox: dict = field(default_factory=dict)
+    grammar: bool = True
+    """Constrain root replies with a GBNF grammar where the backend can (llama.cpp)."""
+    reasoning_chars: int = DEFAULT_REASONING_CHARS
+    """Longest reasoning before the code block, under the grammar."""
+    thinking: str = "hide"
+    """``hide``: <think> kept out of answer and history; ``keep``: kept in the history;
+    ``off``: disabled through the chat template (Qwen3 ``enable_thinking``, ``/no_think``)."""
+    cache: SubcallCache | None = None
+    guard: ExplosionGuard = field(default_factory=ExplosionGuard)
+    plan_pushback: bool = True
+    """Refuse once a FINAL given before any code looked at the data."""
+    summary_max_tokens: int = 300
 
 
 class RunInterrupted(Exception):
@@ -77,7 +100,11 @@ class RlmEngine:
         observer: RunObserver | None = None,
         *,
         brief: str = "",
+        guidance: str = "",
         depth: int = 0,
+        usage: Usage | None = None,
+        budget: Budget | None = None,
+        call_ids: Iterator[int] | None = None,
     ) -> None:
         self.root = root
         self.sub = sub
@@ -85,26 +112,44 @@ class RlmEngine:
         self.config = config or EngineConfig()
         self.observer = observer or RunObserver()
         self.brief = brief
+        self.guidance = guidance
         self.depth = depth
         self.prompts = load_prompts("root")
-        self.usage = Usage()
-        self.budget = Budget(self.config.limits, self.usage)
+        self.usage = usage or Usage()
+        self.budget = budget or Budget(self.config.limits, self.usage)
         self.turns: list[Turn] = []
         self.findings: list[dict] = []
+        self.child_findings: list[dict] = []
+        self.children: list[dict] = []
         self.notes: list[str] = []
+        self.history: list[dict] = []
+        self.use_grammar = bool(self.config.grammar and root.supports_grammar())
+        self._looked = False
+        self._pushed_back = False
+        self._seen_code: dict[str, int] = {}
+        self._stalled = 0
+        self._run_id = ""
+        self.session: ReplSession | None = None
+        self.call_ids = call_ids or itertools.count(1)
 
     # -- prompt pieces ------------------------------------------------------------------------
 
-    def _system_prompt(self) -> str:
+    def _sub_chunk_chars(self) -> int:
         sub_room = max(1000, self.sub.n_ctx - self.config.sub_params.max_tokens - 200)
-        return fill(
+        return sub_room * 3
+
+    def _system_prompt(self) -> str:
+        text = fill(
             self.prompts["system"],
             context_info=describe_context(self.context),
             brief=f"\n{self.brief}\n" if self.brief else "",
             functions=self.prompts["functions"],
             max_output_chars=f"{self.config.max_output_chars:,}",
-            sub_chunk_chars=f"{sub_room * 3:,}",
+            sub_chunk_chars=f"{self._sub_chunk_chars():,}",
         )
+        if self.config.thinking == "off":
+            text += "\n/no_think"
+        return text
 
     def _budget_values(self, turn: int) -> dict:
         return {
@@ -112,6 +157,7 @@ class RlmEngine:
             "max_turns": self.config.limits.max_iterations,
             "subcalls_left": self.budget.subcalls_left,
             "budget_extra": self.budget.status_line(),
+            "budget_line": self.budget.turn_line(turn, self.config.limits.max_iterations),
         }
 
     # -- the run ----------------------------------------------------------------------------------
@@ -119,15 +165,23 @@ class RlmEngine:
     def run(self, question: str, run_id: str) -> RunResult:
         """Answer ``question``; returns the full record of the run."""
         t0 = time.monotonic()
-        sub_system = load_prompts("subcall")["system"]
+        self._run_id = run_id
+        if self.config.thinking == "off":
+            for m in {id(self.root): self.root, id(self.sub): self.sub}.values():
+                m.set_thinking(False)
         service = SubcallService(
             self.sub,
             self.config.sub_params,
-            sub_system,
+            load_prompts("subcall")["system"],
             self.budget,
             self.usage,
             self.observer,
             depth=self.depth,
+            child_runner=self._run_child,
+            cache=self.config.cache,
+            guard=self.config.guard,
+            chunk_chars=self._sub_chunk_chars(),
+            call_ids=self.call_ids,
         )
         session = ReplSession(
             self.context.path,
@@ -138,26 +192,39 @@ class RlmEngine:
                 sandbox=self.config.sandbox,
             ),
         )
-        self.observer.run_started(
-            {
-                "run_id": run_id,
-                "question": question,
-                "root": self.root.spec,
-                "sub": self.sub.spec,
-                "context_id": self.context.id,
-                "lines": self.context.line_count,
-                "limits": self.config.limits.__dict__,
-            }
+        self.session = session
+        if self.depth == 0:
+            self.observer.run_started(
+                {
+                    "run_id": run_id,
+                    "question": question,
+                    "root": self.root.spec,
+                    "sub": self.sub.spec,
+                    "context_id": self.context.id,
+                    "lines": self.context.line_count,
+                    "limits": self.config.limits.__dict__,
+                    "grammar": self.use_grammar,
+                }
+            )
+        first_user = fill(
+            self.prompts["first_user"],
+            question=question,
+            guidance=f"\n{self.guidance.strip()}\n" if self.guidance.strip() else "",
+            **self._budget_values(1),
         )
         messages: list[Message] = [
             {"role": "system", "content": self._system_prompt()},
-            {
-                "role": "user",
-                "content": fill(
-                    self.prompts["first_user"], question=question, **self._budget_values(1)
-                ),
-            },
+            {"role": "user", "content": first_user},
         ]
+        self.compactor = Compactor(
+            model=self.root,
+            prompts=self.prompts,
+            question=question,
+            compact_at=self.config.compact_at,
+            reply_tokens=self.config.root_params.max_tokens,
+            summary_max_tokens=self.config.summary_max_tokens,
+            complete=self._root_call,
+        )
         answer: str | None = None
         ended_by = "max_iterations"
         try:
@@ -170,14 +237,22 @@ class RlmEngine:
                 turn = Turn(index=turn_no)
                 service.turn = turn
                 self.turns.append(turn)
-                answer, reply_msg = self._turn(turn, messages, session, question)
+                self._fit_window(messages, first_user, turn)
+                answer, reply_msg = self._turn(turn, messages, session)
                 if answer is not None:
                     ended_by = "final"
                     break
-                messages.append({"role": "assistant", "content": strip_thinking(turn.reply)[0]})
+                messages.append({"role": "assistant", "content": self._history_text(turn.reply)})
                 messages.append({"role": "user", "content": reply_msg})
+                turn.feedback = reply_msg
+                self._remember(turn, reply_msg, session)
+                if self._stalled >= 2:
+                    ended_by = "repeating"
+                    break
             if answer is None:
-                answer = self._forced_final(messages, question, ended_by)
+                if ended_by == "max_iterations" and self.budget.exhausted():
+                    ended_by = self.budget.exhausted() or ended_by
+                answer = self._forced_final(messages, first_user, question, ended_by, session)
         except KeyboardInterrupt:
             result = self._result(run_id, question, answer or "", "interrupted", t0, session)
             session.close()
@@ -188,39 +263,86 @@ class RlmEngine:
             raise
         session.close()
         result = self._result(run_id, question, answer, ended_by, t0, session)
-        self.observer.run_finished(result)
+        if self.depth == 0:
+            self.observer.run_finished(result)
         return result
 
-    def _turn(self, turn: Turn, messages: list[Message], session: ReplSession, question: str):
+    def _root_call(self, messages: list[Message], params: GenerationParams, on_text=None):
+        c = self.root.complete(messages, params, on_text)
+        self.usage.add(c, root=True)
+        return c
+
+    def _history_text(self, reply: str) -> str:
+        """The assistant message kept in the conversation (thinking out unless ``keep``)."""
+        if self.config.thinking == "keep":
+            return reply
+        return strip_thinking(reply)[0]
+
+    def _turn(self, turn: Turn, messages: list[Message], session: ReplSession):
         """One root turn. Returns (answer or None, next user message)."""
         t0 = time.monotonic()
         self.observer.turn_started(turn.index, self.depth)
-        self._fit_window(messages, turn)
-        c = self.root.complete(
+        params = self.config.root_params
+        if self.use_grammar:
+            params = replace(params, grammar=turn_grammar(self.config.reasoning_chars))
+        c = self._root_call(
             messages,
-            self.config.root_params,
+            params,
             lambda piece: self.observer.root_text(turn.index, piece, self.depth),
         )
-        self.usage.add(c, root=True)
         parsed: ParsedReply = parse_reply(c.text)
-        turn.reply, turn.reasoning, turn.code = c.text, parsed.reasoning, parsed.code_blocks
+        turn.reply, turn.reasoning, turn.code = c.text, parsed.reasoning, list(parsed.code_blocks)
         turn.usage = {
             "prompt_tokens": c.prompt_tokens,
             "completion_tokens": c.completion_tokens,
             "prompt_tokens_reused": c.prompt_tokens_reused,
             "finish_reason": c.finish_reason,
+            "grammar": self.use_grammar,
         }
+        if parsed.thinking:
+            turn.usage["thinking_chars"] = len(parsed.thinking)
+        outputs: list[str] = []
+        blocks = list(parsed.code_blocks)
         if c.finish_reason == "length":
+            what = ""
+            if blocks and parsed.unclosed and not _compiles(blocks[-1]):
+                blocks.pop()
+                what = " inside its code block, so that block was not run"
+            elif not blocks and parsed.final is None:
+                what = " before it wrote any code"
             self._note(
                 turn,
-                f"turn {turn.index}: the reply hit the {self.config.root_params.max_tokens}-token limit and was cut",
+                f"turn {turn.index}: the reply hit the {params.max_tokens}-token limit and was cut"
+                + what,
             )
-        self.observer.root_reply(
-            turn.index, parsed.reasoning, parsed.code_blocks, turn.usage, self.depth
-        )
-        outputs: list[str] = []
+            outputs.append(
+                fill(self.prompts["cut_reply"], max_tokens=params.max_tokens, what=what).strip()
+            )
+        self.observer.root_reply(turn.index, parsed.reasoning, blocks, turn.usage, self.depth)
         answer = None
-        for i, code in enumerate(parsed.code_blocks):
+        ran = 0
+        for i, code in enumerate(blocks):
+            key = normalise_code(code)
+            if key in self._seen_code:
+                outputs.append(
+                    f"[block {i + 1}] "
+                    + fill(self.prompts["repeated_code"], turn_ran=self._seen_code[key]).strip()
+                )
+                self._note(
+                    turn,
+                    f"turn {turn.index}: repeated code from turn {self._seen_code[key]} not run",
+                )
+                continue
+            self._seen_code[key] = turn.index
+            ran += 1
+            if touches_data(code):
+                self._looked = True
+            left = self.budget.time_left()
+            session.config.step_timeout_s = (
+                self.config.step_timeout_s
+                if left is None
+                else max(1.0, min(self.config.step_timeout_s, left))
+            )
             r = session.execute(code)
             turn.outputs.append(r.to_json())
             self.observer.step_finished(turn.index, i, r.to_json(), self.depth)
@@ -233,20 +355,49 @@ class RlmEngine:
                 self._note(turn, f"turn {turn.index}: {r.error}")
             for f in r.findings:
                 self.findings.append({**f, "turn": turn.index})
-            outputs.append(self._format_step(i, len(parsed.code_blocks), r.stdout, r.error))
+            outputs.append(self._format_step(i, len(blocks), r.stdout, r.error))
             if r.final is not None:
                 answer = r.final["value"]
                 break
-        if answer is None and parsed.final is not None:
-            answer, message = self._resolve_final(parsed, session)
+        self._stalled = self._stalled + 1 if blocks and not ran else 0
+        if (
+            answer is None
+            and parsed.final is not None
+            and not parsed.final.closed
+            and c.finish_reason == "length"
+        ):
+            outputs.append(self.prompts["cut_final"].strip())
+            self._note(
+                turn, f"turn {turn.index}: final answer cut by the token limit, not accepted"
+            )
+        elif answer is None and parsed.final is not None:
+            answer, message = self._resolve_final(parsed.final, session)
             if message:
                 outputs.append(message)
+                self._note(turn, f"turn {turn.index}: {message.splitlines()[0]}")
+        if answer is not None:
+            answer = strip_thinking(answer)[0]
+            if not answer.strip():
+                self._note(turn, f"turn {turn.index}: empty final answer not accepted")
+                outputs.append(self.prompts["empty_final"].strip())
+                answer = None
+            elif self.config.plan_pushback and not self._looked and not self._pushed_back:
+                self._pushed_back = True
+                self._note(
+                    turn,
+                    f"turn {turn.index}: final answer before any code looked at the log: pushed back once",
+                )
+                outputs.append(self.prompts["plan_pushback"].strip())
+                answer = None
         turn.elapsed_s = time.monotonic() - t0
         if answer is not None:
             return answer, ""
         values = self._budget_values(turn.index + 1)
-        if not parsed.code_blocks and parsed.final is None:
+        if not blocks and parsed.final is None and not outputs:
             return None, fill(self.prompts["no_code_user"], **values)
+        if not blocks and parsed.final is None:
+            outputs.append(fill(self.prompts["no_code_user"], **values).strip())
+            return None, "\n\n".join(outputs)
         return None, fill(self.prompts["step_user"], outputs="\n\n".join(outputs), **values)
 
     def _format_step(self, i: int, n: int, stdout: str, error: str | None) -> str:
@@ -257,11 +408,10 @@ class RlmEngine:
         return f"{label}\n{body}"
 
     def _resolve_final(
-        self, parsed: ParsedReply, session: ReplSession
+        self, spec: FinalSpec, session: ReplSession
     ) -> tuple[str | None, str | None]:
-        """FINAL written outside code: a variable's value, or the literal text."""
-        spec = parsed.final
-        assert spec is not None
+        """FINAL written outside code: a variable's value, an expression run in the REPL,
+        or the literal text. A FINAL_VAR of a missing variable is an error for the model."""
         name = spec.names_variable
         if name:
             found, value = session.get_var(name)
@@ -270,19 +420,32 @@ class RlmEngine:
             if value:  # the variable exists but could not be turned into text
                 return None, f"[error] {spec.kind}({name!r}): {value}"
             if spec.kind == "FINAL_VAR":
-                return None, (
-                    f"[error] FINAL_VAR({name!r}): there is no variable named {name!r}. "
-                    'Assign it in a ```repl block first, or use FINAL("answer text").'
-                )
+                return None, fill(self.prompts["missing_var"], kind=spec.kind, name=name).strip()
+            return spec.literal(), None
+        if spec.kind == "FINAL" and not spec.is_literal:
+            r = session.execute(f"FINAL({spec.arg})")
+            if r.final is not None and not r.error:
+                return r.final["value"], None
+        if spec.kind == "FINAL_VAR":
+            return None, fill(self.prompts["missing_var"], kind=spec.kind, name=spec.arg).strip()
         return spec.literal(), None
 
-    def _forced_final(self, messages: list[Message], question: str, ended_by: str) -> str:
+    def _forced_final(
+        self,
+        messages: list[Message],
+        first_user: str,
+        question: str,
+        ended_by: str,
+        session: ReplSession,
+    ) -> str:
         reasons = {
             "max_iterations": f"You have used all {self.config.limits.max_iterations} turns.",
             "max_tokens": "You have used the token budget.",
+            "max_subcalls": "You have used all your sub-calls.",
             "timeout": "The time budget is used up.",
+            "repeating": "You are repeating the same code.",
         }
-        self.notes.append(f"ended by budget ({ended_by}); final answer forced from the trajectory")
+        self.notes.append(f"ended by {ended_by}; final answer forced from the trajectory")
         self.observer.note(
             f"budget reached ({ended_by}): asking for the best final answer", self.depth
         )
@@ -296,60 +459,84 @@ class RlmEngine:
             }
         )
         turn = Turn(index=len(self.turns) + 1)
-        self._fit_window(msgs, turn)
-        params = GenerationParams(
-            max_tokens=self.config.root_params.max_tokens,
-            temperature=self.config.root_params.temperature,
-            seed=self.config.root_params.seed,
-        )
-        c = self.root.complete(msgs, params)
-        self.usage.add(c, root=True)
-        parsed = parse_reply(c.text)
-        turn.reply, turn.reasoning = c.text, parsed.reasoning
         turn.notes.append("forced final answer")
         self.turns.append(turn)
+        self._fit_window(msgs, first_user, turn, extra_tail=1)
+        params = replace(
+            self.config.root_params,
+            grammar=final_grammar() if self.use_grammar else None,
+        )
+        c = self._root_call(msgs, params)
+        parsed = parse_reply(c.text)
+        turn.reply, turn.reasoning = c.text, parsed.reasoning
+        turn.usage = {
+            "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens,
+            "finish_reason": c.finish_reason,
+            "grammar": self.use_grammar,
+        }
+        answer = None
         if parsed.final is not None:
-            return parsed.final.literal()
-        return strip_thinking(c.text)[0].strip()
+            answer, _ = self._resolve_final(parsed.final, session)
+        if answer is None:
+            for code in parsed.code_blocks:  # FINAL("...") written inside a block anyway
+                inner = parse_reply(code).final
+                if inner is not None:
+                    answer, _ = self._resolve_final(inner, session)
+        if answer is None:
+            answer = parsed.reasoning or strip_thinking(c.text)[0]
+        answer = strip_thinking(answer)[0].strip()
+        if not answer:
+            answer = f"(no answer: the run ended by {ended_by} before the model gave one)"
+        return answer
 
-    # -- windows -------------------------------------------------------------------------------------
+    # -- windows, history ----------------------------------------------------------------------------
 
-    def _tokens(self, messages: list[Message]) -> int:
-        return sum(self.root.count_tokens(m["content"]) + 8 for m in messages)
-
-    def _fit_window(self, messages: list[Message], turn: Turn) -> None:
-        """Compact older turns when the conversation nears the window (never cut silently)."""
-        limit = int(self.root.n_ctx * self.config.compact_at) - self.config.root_params.max_tokens
-        if self._tokens(messages) <= limit:
+    def _fit_window(
+        self, messages: list[Message], first_user: str, turn: Turn, extra_tail: int = 0
+    ) -> None:
+        """Compact older turns into a summary when the conversation nears the window."""
+        tail = messages[len(messages) - extra_tail :] if extra_tail else []
+        body = messages[: len(messages) - extra_tail] if extra_tail else messages
+        record = self.compactor.fit(body, first_user, self.turns, turn.index)
+        if extra_tail:
+            messages[:] = body + tail
+        if record is None:
             return
-        # messages: system, first user, then (assistant, user) pairs. Keep the last two pairs.
-        marker = "[earlier turn, compacted] "
-        i, compacted = 2, 0
-        while self._tokens(messages) > limit and i < len(messages) - 4:
-            a, u = messages[i], messages[i + 1]
-            if not a["content"].startswith(marker):
-                messages[i] = {"role": "assistant", "content": marker + clip(a["content"], 300)[0]}
-                messages[i + 1] = {
-                    "role": "user",
-                    "content": "[its output, compacted] " + clip(u["content"], 300)[0],
-                }
-                compacted += 1
-            i += 2
-        if compacted:
-            self._note(
-                turn,
-                f"turn {turn.index}: {compacted} older turn(s) compacted to fit the {self.root.n_ctx}-token window",
-            )
-        if self._tokens(messages) > self.root.n_ctx - self.config.root_params.max_tokens:
-            raise PromptTooLong(
-                f"the root prompt does not fit the model's window ({self.root.n_ctx} tokens) even after "
-                "compaction; use a larger --n-ctx",
-            )
+        turn.compaction = record
+        self._note(
+            turn,
+            f"turn {turn.index}: turns {record['turns'][0]}-{record['turns'][1]} compacted "
+            f"({record['tokens_before']:,} → {record['tokens_after']:,} tokens of "
+            f"{record['n_ctx']:,}; summary by {record['summary_by']}); full history in `history`",
+        )
+        if self.session is not None:
+            self.session.set_var("history", self.history)
+
+    def _remember(self, turn: Turn, reply_msg: str, session: ReplSession) -> None:
+        self.history.append(
+            {
+                "turn": turn.index,
+                "reply": self._history_text(turn.reply),
+                "code": turn.code,
+                "output": reply_msg,
+            }
+        )
+        if self.compactor.records:
+            session.set_var("history", self.history)
 
     def _note(self, turn: Turn, message: str) -> None:
         turn.notes.append(message)
         self.notes.append(message)
         self.observer.note(message, self.depth)
+
+    # -- recursion -----------------------------------------------------------------------------------
+
+    def _run_child(self, prompt: str, text: str) -> str:
+        """A child RLM over ``text`` at depth + 1 (see :mod:`rlm_cli.engine.recursion`)."""
+        from rlm_cli.engine.recursion import run_child
+
+        return run_child(self, prompt, text)
 
     def _result(
         self,
@@ -361,6 +548,12 @@ class RlmEngine:
         session: ReplSession,
     ) -> RunResult:
         verified = [findings_mod.verify(f, self.context) for f in self.findings]
+        extra: dict = {"grammar": self.use_grammar}
+        compactor = getattr(self, "compactor", None)
+        if compactor is not None and compactor.records:
+            extra["compactions"] = compactor.records
+        if self.children:
+            extra["children"] = self.children
         return RunResult(
             run_id=run_id,
             question=question,
@@ -370,9 +563,18 @@ class RlmEngine:
             elapsed_s=time.monotonic() - t0,
             usage=self.usage,
             trajectory=self.turns,
-            findings=verified,
+            findings=verified + self.child_findings,
             notes=self.notes,
             context_id=self.context.id,
             models={"root": self.root.spec, "sub": self.sub.spec},
             isolation=session.isolation,
+            extra=extra,
         )
+
+
+def _compiles(code: str) -> bool:
+    try:
+        compile(code, "<repl>", "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return True

@@ -1,8 +1,10 @@
 """Parse a root model's reply: reasoning, code blocks, and a FINAL outside code.
 
 Small models write messy replies: several blocks, a missing closing fence,
-``FINAL(...)`` on the last line instead of in code, ``<think>`` blocks. This module
-turns any of that into one :class:`ParsedReply`; deciding what to do is the loop's job.
+``FINAL(...)`` on the last line instead of in code, ``<think>`` blocks (or only the
+closing ``</think>`` when the chat template opened it), replies cut by max_tokens.
+This module turns any of that into one :class:`ParsedReply`; deciding what to do is
+the loop's job.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from dataclasses import dataclass, field
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[ \t]*(repl|python|py|python3)?[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.DOTALL)
-_FINAL = re.compile(r"(?m)^[ \t>*_`]*(FINAL_VAR|FINAL)\s*\(")
+_FINAL = re.compile(r"(?<![A-Za-z0-9_.])(FINAL_VAR|FINAL)\s*\(")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CLOSE_THINK = re.compile(r"</think>", re.IGNORECASE)
 
 
 @dataclass
@@ -22,6 +25,8 @@ class FinalSpec:
 
     kind: str
     arg: str
+    closed: bool = True
+    """False when the closing parenthesis is missing (a reply cut inside the answer)."""
 
     @property
     def names_variable(self) -> str | None:
@@ -34,12 +39,29 @@ class FinalSpec:
     def literal(self) -> str:
         """The argument as answer text (quotes of a string literal removed)."""
         a = self.arg.strip()
-        if len(a) >= 2 and a[0] == a[-1] and a[0] in "'\"":
-            return a[1:-1]
         for q in ('"""', "'''"):
             if a.startswith(q) and a.endswith(q) and len(a) >= 6:
                 return a[3:-3]
+        if len(a) >= 2 and a[0] == a[-1] and a[0] in "'\"":
+            return a[1:-1].replace('\\"', '"').replace("\\n", "\n")
+        if a[:1] in "'\"" and a[-1:] != a[:1]:  # cut reply: an opening quote with no close
+            return a[1:]
         return a
+
+    @property
+    def is_literal(self) -> bool:
+        """Whether the argument is answer text: a string literal or prose, not an expression
+        (``FINAL("node " + name)`` is an expression the REPL evaluates)."""
+        import ast
+
+        a = self.arg.strip()
+        if not a:
+            return True
+        try:
+            tree = ast.parse(a, mode="eval")
+        except SyntaxError:
+            return True  # prose such as FINAL(node09 will fail), or a cut string
+        return isinstance(tree.body, ast.Constant)
 
 
 @dataclass
@@ -51,12 +73,23 @@ class ParsedReply:
     code_blocks: list[str] = field(default_factory=list)
     final: FinalSpec | None = None
     thinking: str = ""
+    unclosed: bool = False
+    """The last code block had no closing fence (forgotten, or the reply was cut)."""
 
 
 def strip_thinking(text: str) -> tuple[str, str]:
-    """Remove ``<think>`` blocks; returns (visible text, thinking text)."""
+    """Remove ``<think>`` blocks; returns (visible text, thinking text).
+
+    A reply holding only ``</think>`` (the template opened the block) is thinking up to it.
+    """
     thoughts = [m.group(0) for m in _THINK.finditer(text)]
-    return _THINK.sub("", text).strip(), "\n".join(thoughts)
+    visible = _THINK.sub("", text)
+    closes = list(_CLOSE_THINK.finditer(visible))
+    if closes:
+        m = closes[-1]
+        thoughts.insert(0, visible[: m.end()])
+        visible = visible[m.end() :]
+    return visible.strip(), "\n".join(thoughts)
 
 
 def parse_reply(text: str) -> ParsedReply:
@@ -65,11 +98,13 @@ def parse_reply(text: str) -> ParsedReply:
     blocks: list[str] = []
     outside_parts: list[str] = []
     pos = 0
+    unclosed = False
     for m in _FENCE.finditer(visible):
         outside_parts.append(visible[pos : m.start()])
         code = m.group(2).strip("\n")
         if code.strip():
             blocks.append(code)
+            unclosed = not m.group(0).rstrip().endswith("```")
         pos = m.end()
     outside_parts.append(visible[pos:])
     outside = "".join(outside_parts)
@@ -81,8 +116,31 @@ def parse_reply(text: str) -> ParsedReply:
         )
     reasoning = re.sub(r"\n{3,}", "\n\n", reasoning).strip()
     return ParsedReply(
-        text=text, reasoning=reasoning, code_blocks=blocks, final=final, thinking=thinking
+        text=text,
+        reasoning=reasoning,
+        code_blocks=blocks,
+        final=final,
+        thinking=thinking,
+        unclosed=unclosed,
     )
+
+
+def normalise_code(code: str) -> str:
+    """Code with comments, blank lines and trailing spaces dropped (to spot repeats)."""
+    lines = (line.rstrip() for line in code.splitlines())
+    return "\n".join(ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#"))
+
+
+def touches_data(code: str) -> bool:
+    """Whether code reads the log or calls a model (i.e. the model looked at the data)."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return "context" in code
+    names = {"context", "llm_query", "llm_query_batched", "rlm_query"}
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(tree))
 
 
 def _find_final(outside: str) -> FinalSpec | None:
@@ -115,4 +173,5 @@ def _find_final(outside: str) -> FinalSpec | None:
     if end is None:  # unbalanced: take up to the last ')' or the end
         last = outside.rfind(")")
         end = last if last >= start else len(outside)
-    return FinalSpec(kind=m.group(1), arg=outside[start:end].strip())
+    closed = end < len(outside) and outside[end] == ")" and depth == 0
+    return FinalSpec(kind=m.group(1), arg=outside[start:end].strip(), closed=closed)

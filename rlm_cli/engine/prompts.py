@@ -9,26 +9,79 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from pathlib import Path
 
 import yaml
 
+import rlm_cli
 from rlm_cli import paths
 from rlm_cli.errors import ConfigError
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
 
 
+def _shipped(relpath: str) -> str | None:
+    """Text of a shipped prompt file: the source checkout's prompts/ first (so a checkout
+    run with PYTHONPATH uses its own prompts), else the installed rlm_cli.prompts."""
+    checkout = Path(rlm_cli.__file__).resolve().parent.parent
+    candidate = checkout / "prompts" / relpath
+    if (checkout / "pyproject.toml").is_file() and candidate.is_file():
+        return candidate.read_text("utf-8")
+    try:
+        return resources.files("rlm_cli.prompts").joinpath(relpath).read_text("utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
+        return None
+
+
 def load_prompts(name: str) -> dict[str, str]:
     """The prompt set ``name`` (e.g. "root"), with user overrides applied."""
-    try:
-        text = resources.files("rlm_cli.prompts").joinpath(f"{name}.yaml").read_text("utf-8")
-    except (FileNotFoundError, ModuleNotFoundError) as e:
-        raise ConfigError(f"prompt set {name!r} is missing from the installation") from e
+    text = _shipped(f"{name}.yaml")
+    if text is None:
+        raise ConfigError(f"prompt set {name!r} is missing from the installation")
     prompts = _parse(text, f"prompts/{name}.yaml")
     override = paths.config_dir() / "prompts" / f"{name}.yaml"
     if override.is_file():
         prompts.update(_parse(override.read_text("utf-8"), str(override)))
     return prompts
+
+
+def task_names() -> list[str]:
+    """Names of the task presets: shipped ones and the user's own."""
+    names = set()
+    checkout = Path(rlm_cli.__file__).resolve().parent.parent / "prompts" / "tasks"
+    if checkout.is_dir():
+        names.update(p.stem for p in checkout.glob("*.yaml"))
+    try:
+        shipped = resources.files("rlm_cli.prompts").joinpath("tasks")
+        names.update(p.name[:-5] for p in shipped.iterdir() if p.name.endswith(".yaml"))
+    except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
+        pass
+    user = paths.config_dir() / "tasks"
+    if user.is_dir():
+        names.update(p.stem for p in user.glob("*.yaml"))
+    return sorted(names)
+
+
+def load_task(name: str) -> dict[str, str]:
+    """A task preset: ``question`` and ``guidance``. A user file
+    ``<config dir>/tasks/NAME.yaml`` replaces the shipped preset's keys one by one."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
+        raise ConfigError(f"bad task name {name!r}")
+    task: dict[str, str] = {}
+    text = _shipped(f"tasks/{name}.yaml")
+    if text is not None:
+        task.update(_parse(text, f"prompts/tasks/{name}.yaml"))
+    override = paths.config_dir() / "tasks" / f"{name}.yaml"
+    if override.is_file():
+        task.update(_parse(override.read_text("utf-8"), str(override)))
+    if not task:
+        raise ConfigError(
+            f"unknown task {name!r}; known tasks: {', '.join(task_names()) or 'none'}"
+        )
+    if not task.get("question", "").strip():
+        raise ConfigError(f"task {name!r} has no question")
+    task.setdefault("guidance", "")
+    return task
 
 
 def _parse(text: str, where: str) -> dict[str, str]:

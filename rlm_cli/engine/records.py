@@ -20,6 +20,9 @@ class Usage:
     prompt_tokens_evaluated: int = 0
     prompt_tokens_reused: int = 0
     sub_cache_hits: int = 0
+    sub_prompt_tokens: int = 0
+    """Prompt tokens spent by sub-calls (cache hits spend none)."""
+    sub_completion_tokens: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, c: Completion, *, root: bool) -> None:
@@ -32,6 +35,9 @@ class Usage:
             if c.cached:
                 self.sub_cache_hits += 1
                 return
+            if not root:
+                self.sub_prompt_tokens += c.prompt_tokens
+                self.sub_completion_tokens += c.completion_tokens
             self.prompt_tokens += c.prompt_tokens
             self.completion_tokens += c.completion_tokens
             self.prompt_tokens_evaluated += c.prompt_tokens_evaluated
@@ -77,10 +83,15 @@ class Turn:
     usage: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    feedback: str = ""
+    """The message the model got back after this turn (outputs, errors, budget line)."""
+    compaction: dict | None = None
+    """Set when older turns were compacted before this turn (what, how, tokens)."""
 
     def to_json(self) -> dict:
         """The form in ``--json`` and the run history."""
         return {
+            "compaction": self.compaction,
             "turn": self.index,
             "reply": self.reply,
             "reasoning": self.reasoning,
@@ -88,6 +99,7 @@ class Turn:
             "outputs": self.outputs,
             "subcalls": [asdict(s) for s in self.subcalls],
             "usage": self.usage,
+            "feedback": self.feedback,
             "notes": self.notes,
             "elapsed_s": round(self.elapsed_s, 3),
         }
@@ -101,7 +113,9 @@ class RunResult:
     question: str
     answer: str
     ended_by: str
-    """``final`` (the model answered), or the budget that ran out: ``max_iterations``, ..."""
+    """``final`` (the model answered), or what ended it: ``max_iterations``, ``max_tokens``,
+    ``max_subcalls``, ``timeout``, ``repeating`` (the same code again and again), ``direct``
+    (one-call baseline), ``interrupted``, ``error``."""
     iterations: int
     elapsed_s: float
     usage: Usage

@@ -3,20 +3,26 @@
 Every sub-call is checked against the sub-model's window before it is sent: a prompt
 that does not fit is refused with a message telling the model how to split it, never
 cut silently. Sub-calls count against the run's budget and are recorded in the turn.
+Answers come from the SQLite cache when the same model, parameters and prompt were
+seen before (no tokens spent). Many tiny prompts in one turn are refused with a
+message asking for fewer, bigger pieces (a small model's classic sub-call explosion).
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from rlm_cli.engine.budget import Budget
 from rlm_cli.engine.events import RunObserver
 from rlm_cli.engine.records import SubcallRecord, Turn, Usage
 from rlm_cli.errors import PromptTooLong, RlmError
-from rlm_cli.llm.base import GenerationParams, Message, Model
+from rlm_cli.llm.base import Completion, GenerationParams, Message, Model
+from rlm_cli.llm.cache import SubcallCache, cache_key
 from rlm_cli.repl.output import clip
 
 REFUSED_PROMPT_KEPT_CHARS = 4000
@@ -24,6 +30,19 @@ REFUSED_PROMPT_KEPT_CHARS = 4000
 
 ChildRunner = Callable[[str, str], str]
 """Runs a child RLM: ``runner(prompt, text) -> answer``."""
+
+
+class SubcallRefused(RlmError):
+    """A sub-call the engine would not send (budget, window, explosion guard)."""
+
+
+@dataclass
+class ExplosionGuard:
+    """Limits on tiny sub-calls per turn: more than ``max_tiny`` prompts shorter than
+    ``tiny_chars`` characters in one turn are refused."""
+
+    tiny_chars: int = 400
+    max_tiny: int = 8
 
 
 class SubcallService:
@@ -40,6 +59,10 @@ class SubcallService:
         *,
         depth: int = 0,
         child_runner: ChildRunner | None = None,
+        cache: SubcallCache | None = None,
+        guard: ExplosionGuard | None = None,
+        chunk_chars: int = 8000,
+        call_ids: Iterator[int] | None = None,
     ) -> None:
         self.model = model
         self.params = params
@@ -49,8 +72,15 @@ class SubcallService:
         self.observer = observer
         self.depth = depth
         self.child_runner = child_runner
+        self.cache = cache
+        self.guard = guard or ExplosionGuard()
+        self.chunk_chars = chunk_chars
         self.turn: Turn | None = None
-        self._ids = itertools.count(1)
+        self._ids = call_ids or itertools.count(1)
+        """Shared with child runs so call ids are unique across the whole tree."""
+        self._lock = threading.Lock()
+        self._tiny_in_turn: dict[int, int] = {}
+        self._identity: str | None = None
 
     def handle(self, fn: str, args: dict):
         """Entry point for :class:`rlm_cli.repl.session.ReplSession`."""
@@ -62,7 +92,7 @@ class SubcallService:
             return self.recurse(args.get("prompt", ""), args.get("text", ""))
         raise RlmError(f"unknown function {fn!r}")
 
-    # -- one call ---------------------------------------------------------------------------
+    # -- checks -------------------------------------------------------------------------------
 
     def _messages(self, prompt: str) -> list[Message]:
         return [
@@ -85,32 +115,76 @@ class SubcallService:
                 limit=room,
             )
 
-    def _call(self, prompt: str, kind: str) -> str:
-        call_id = next(self._ids)
-        record = SubcallRecord(id=call_id, kind=kind, prompt=prompt)
+    def _check_budget(self, n: int) -> None:
+        spent = self.budget.exhausted()
+        if spent in ("max_tokens", "timeout"):
+            what = "token" if spent == "max_tokens" else "time"
+            raise SubcallRefused(
+                f"the run's {what} budget is used up; no sub-call was sent. Finish with FINAL(...)"
+            )
+        if not self.budget.take_subcalls(n):
+            raise SubcallRefused(
+                f"this needs {n} sub-call(s) but only {self.budget.subcalls_left} of "
+                f"{self.budget.limits.max_subcalls} are left; nothing was sent. "
+                "Finish with what you have: FINAL(...)"
+            )
+
+    def _check_explosion(self, prompts: list[str]) -> None:
+        """Refuse a turn's worth of tiny prompts; ask for pieces of about chunk_chars."""
+        tiny = sum(1 for p in prompts if len(p) < self.guard.tiny_chars)
+        if not tiny:
+            return
+        key = self.turn.index if self.turn else 0
+        with self._lock:
+            seen = self._tiny_in_turn.get(key, 0)
+            if seen + tiny > self.guard.max_tiny:
+                self.observer.note(
+                    f"refused {len(prompts)} sub-call(s): too many tiny prompts in one turn",
+                    self.depth,
+                )
+                raise SubcallRefused(
+                    f"too many tiny sub-calls: {seen + tiny} prompts under "
+                    f"{self.guard.tiny_chars} characters in this turn (limit "
+                    f"{self.guard.max_tiny}); nothing was sent. Batch by size: join lines into "
+                    f"pieces of about {self.chunk_chars:,} characters (e.g. "
+                    f"context.chunks(tokens=...)) and send them with llm_query_batched, or "
+                    "filter with code (grep/count) first"
+                )
+            self._tiny_in_turn[key] = seen + tiny
+
+    # -- calls --------------------------------------------------------------------------------
+
+    def _model_identity(self) -> str:
+        if self._identity is None:
+            self._identity = self.model.identity()
+        return self._identity
+
+    def _cached(self, prompt: str) -> tuple[str | None, Completion | None]:
+        if self.cache is None:
+            return None, None
+        key = cache_key(self._model_identity(), self.params, self._messages(prompt))
+        return key, self.cache.get(key)
+
+    def _start(self, prompt: str, kind: str) -> tuple[SubcallRecord, float]:
+        record = SubcallRecord(id=next(self._ids), kind=kind, prompt=prompt)
         if self.turn is not None:
-            self.turn.subcalls.append(record)
+            with self._lock:
+                self.turn.subcalls.append(record)
         self.observer.subcall_started(
-            call_id, self.turn.index if self.turn else 0, kind, prompt[:120], self.depth
+            record.id, self.turn.index if self.turn else 0, kind, prompt[:120], self.depth
         )
-        t0 = time.perf_counter()
-        try:
-            self.check_fits(prompt)
-            c = self.model.complete(self._messages(prompt), self.params)
-        except RlmError as e:
-            record.error = str(e)
-            # Never sent: keep only its ends (a refused prompt can be as big as the worker's memory).
-            record.prompt = clip(prompt, REFUSED_PROMPT_KEPT_CHARS)[0]
-            record.elapsed_s = time.perf_counter() - t0
-            self.observer.subcall_finished(call_id, False, {}, str(e)[:120], self.depth)
-            raise
+        return record, time.perf_counter()
+
+    def _finish(self, record: SubcallRecord, t0: float, c: Completion, key: str | None) -> str:
         self.usage.add(c, root=False)
+        if key is not None and self.cache is not None and not c.cached:
+            self.cache.put(key, self._model_identity(), c)
         record.answer = c.text
         record.prompt_tokens, record.completion_tokens = c.prompt_tokens, c.completion_tokens
         record.cached = c.cached
         record.elapsed_s = time.perf_counter() - t0
         self.observer.subcall_finished(
-            call_id,
+            record.id,
             True,
             {
                 "prompt_tokens": c.prompt_tokens,
@@ -123,37 +197,90 @@ class SubcallService:
         )
         return c.text
 
+    def _fail(self, record: SubcallRecord, t0: float, e: Exception) -> None:
+        record.error = str(e)
+        # A refused prompt can be as big as the worker's memory: keep only its ends.
+        record.prompt = clip(record.prompt, REFUSED_PROMPT_KEPT_CHARS)[0]
+        record.elapsed_s = time.perf_counter() - t0
+        self.observer.subcall_finished(record.id, False, {}, str(e)[:120], self.depth)
+
+    def _call(self, prompt: str, kind: str) -> str:
+        record, t0 = self._start(prompt, kind)
+        try:
+            key, hit = self._cached(prompt)
+            c = hit or self.model.complete(self._messages(prompt), self.params)
+        except RlmError as e:
+            self._fail(record, t0, e)
+            raise
+        return self._finish(record, t0, c, key)
+
     def query(self, prompt: str) -> str:
         """One sub-call."""
-        if not self.budget.take_subcalls(1):
-            raise RlmError(
-                f"sub-call budget used up ({self.budget.limits.max_subcalls}); "
-                "finish with what you have"
-            )
+        self.check_fits(prompt)
+        self._check_explosion([prompt])
+        self._check_budget(1)
         return self._call(prompt, "llm_query")
 
     def batch(self, prompts: list[str]) -> list[str]:
-        """Several sub-calls, run with the model's concurrency; answers in order."""
+        """Several sub-calls, run with the backend's concurrency (or its own batching); answers
+        in order. Refused whole, before anything is spent, if any prompt cannot be sent."""
         if not prompts:
             return []
-        if not self.budget.take_subcalls(len(prompts)):
-            raise RlmError(
-                f"this batch needs {len(prompts)} sub-calls but only {self.budget.subcalls_left} are "
-                "left; send fewer, bigger pieces"
-            )
-        for p in prompts:  # refuse the whole batch before spending anything
+        for p in prompts:
             self.check_fits(p)
+        self._check_explosion(prompts)
+        self._check_budget(len(prompts))
+        if type(self.model).complete_many is not Model.complete_many:
+            return self._batch_native(prompts)
         workers = max(1, min(self.model.concurrency, len(prompts)))
         if workers == 1:
             return [self._call(p, "batch") for p in prompts]
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(lambda p: self._call(p, "batch"), prompts))
 
+    def _batch_native(self, prompts: list[str]) -> list[str]:
+        """Cache lookups first, then one ``complete_many`` for the misses."""
+        started = [self._start(p, "batch") for p in prompts]
+        answers: list[str | None] = [None] * len(prompts)
+        misses: list[tuple[int, str | None]] = []
+        for i, p in enumerate(prompts):
+            key, hit = self._cached(p)
+            if hit is not None:
+                answers[i] = self._finish(*started[i], hit, key)
+            else:
+                misses.append((i, key))
+        if misses:
+            try:
+                done = self.model.complete_many(
+                    [self._messages(prompts[i]) for i, _ in misses], self.params
+                )
+            except RlmError as e:
+                for i, _ in misses:
+                    self._fail(*started[i], e)
+                raise
+            for (i, key), c in zip(misses, done):
+                answers[i] = self._finish(*started[i], c, key)
+        return [a or "" for a in answers]
+
     def recurse(self, prompt: str, text: str) -> str:
         """A child RLM over ``text`` while depth allows, else a plain sub-call."""
         if self.child_runner is not None and self.depth + 1 < self.budget.limits.max_depth:
-            if not self.budget.take_subcalls(1):
-                raise RlmError("sub-call budget used up; finish with what you have")
-            return self.child_runner(prompt, text)
-        self.observer.note("rlm_query at maximum depth: answered by a plain sub-call", self.depth)
+            self._check_budget(1)
+            record, t0 = self._start(prompt, "rlm_query")
+            try:
+                answer = self.child_runner(prompt, text)
+            except RlmError as e:
+                self._fail(record, t0, e)
+                raise
+            record.answer = answer
+            record.elapsed_s = time.perf_counter() - t0
+            self.observer.subcall_finished(
+                record.id, True, {"elapsed_s": record.elapsed_s}, answer[:120], self.depth
+            )
+            return answer
+        self.observer.note(
+            f"rlm_query at the depth limit (--max-depth {self.budget.limits.max_depth}): "
+            "answered by a plain sub-call",
+            self.depth,
+        )
         return self.query(f"{prompt}\n\n---\n{text}")

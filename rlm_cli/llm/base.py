@@ -98,5 +98,15 @@ class Model(ABC):
         """Whether ``GenerationParams.grammar`` is honoured."""
         return False
 
+    def set_thinking(self, enabled: bool) -> bool:
+        """Turn a thinking model's reasoning on or off through its chat template
+        (e.g. Qwen3's ``enable_thinking``); True when the backend applied it."""
+        return False
+
+    def identity(self) -> str:
+        """What names this model's weights for the sub-call cache: the spec by default;
+        file backends add size and modification time so a replaced file misses the cache."""
+        return self.spec
+
     def close(self) -> None:
         """Release resources (model weights, connections)."""

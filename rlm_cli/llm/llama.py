@@ -113,6 +113,8 @@ class LlamaModel(Model):
 
         llm.eval = counting_eval
         llm.sample = counting_sample
+        self.template_kwargs: dict = {}
+        """Extra variables for the chat template (``enable_thinking`` for Qwen3)."""
 
     # -- prompt formatting ----------------------------------------------------------------
 
@@ -129,7 +131,7 @@ class LlamaModel(Model):
 
     def tokenize_chat(self, messages: Sequence[Message]) -> tuple[list[int], list[str]]:
         """Token ids of the formatted conversation, and the template's stop strings."""
-        resp = self._formatter(messages=list(messages))
+        resp = self._formatter(messages=list(messages), **self.template_kwargs)
         stops = resp.stop if isinstance(resp.stop, list) else ([resp.stop] if resp.stop else [])
         tokens = self._llm.tokenize(
             resp.prompt.encode("utf-8"), add_bos=not resp.added_special, special=True
@@ -142,6 +144,17 @@ class LlamaModel(Model):
 
     def supports_grammar(self) -> bool:
         return True
+
+    def set_thinking(self, enabled: bool) -> bool:
+        """Pass ``enable_thinking`` to templates that read it (Qwen3); others ignore it."""
+        template = (self._llm.metadata or {}).get("tokenizer.chat_template") or ""
+        self.template_kwargs["enable_thinking"] = bool(enabled)
+        return "enable_thinking" in template
+
+    def identity(self) -> str:
+        """Path, size and modification time of the GGUF file."""
+        st = self.path.stat()
+        return f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
     def _grammar(self, gbnf: str | None):
         if not gbnf:

@@ -12,6 +12,8 @@ deterministically in tests. The file is a mapping::
       - FINAL(node09 will fail)
     sub:               # replies of the sub-model, in order; the last one repeats
       - "node09: rising correctable ECC on DIMM_B2"
+    summary:           # optional: the root's answers to compaction requests (last repeats);
+      - "Turns 1-3 counted ECC errors per node."   # without it a compaction request fails
 
 A reply may also be a mapping ``{text: ..., delay_s: 0.5}`` to pace a demo.
 """
@@ -69,15 +71,16 @@ class Script:
             raise UsageError(f"script {self.path}: expected a mapping with a 'root:' list")
         self.root = _replies(self.path, "root", data.get("root"))
         self.sub = _replies(self.path, "sub", data.get("sub"))
+        self.summary = _replies(self.path, "summary", data.get("summary"))
         if not self.root:
             raise UsageError(f"script {self.path}: 'root' has no replies")
-        self._next = {"root": 0, "sub": 0}
+        self._next = {"root": 0, "sub": 0, "summary": 0}
         self._lock = threading.Lock()
 
     def next_reply(self, role: str) -> _Reply:
         """The next reply for ``role`` ("root" or "sub")."""
         with self._lock:
-            replies = self.root if role == "root" else self.sub
+            replies = {"root": self.root, "sub": self.sub, "summary": self.summary}[role]
             i = self._next[role]
             if role == "root":
                 if i >= len(replies):
@@ -87,11 +90,14 @@ class Script:
                 self._next[role] = i + 1
                 return replies[i]
             if not replies:
-                raise ModelError(
-                    f"script {self.path.name}: the model made a sub-call but 'sub' is empty"
-                )
+                what = "made a sub-call" if role == "sub" else "was asked for a summary"
+                raise ModelError(f"script {self.path.name}: the model {what} but '{role}' is empty")
             self._next[role] = min(i + 1, len(replies) - 1)
             return replies[i]
+
+
+SUMMARY_MARKER = "[compaction request]"
+"""How the engine's compaction request begins; a scripted root answers it from ``summary:``."""
 
 
 class ScriptedModel(Model):
@@ -104,15 +110,38 @@ class ScriptedModel(Model):
         self.n_ctx = n_ctx
         self.concurrency = concurrency
 
+    def identity(self) -> str:
+        """The script path, size and modification time (an edited script misses the cache)."""
+        st = self.script.path.stat()
+        return f"script:{self.script.path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
     def complete(
         self, messages: Sequence[Message], params: GenerationParams, on_text: OnText | None = None
     ) -> Completion:
         t0 = time.perf_counter()
-        reply = self.script.next_reply(self.role)
+        role = self.role
+        if (
+            role == "root"
+            and messages
+            and messages[-1].get("content", "").startswith(SUMMARY_MARKER)
+        ):
+            role = "summary"
+        reply = self.script.next_reply(role)
         if reply.delay_s:
             time.sleep(reply.delay_s)
         if on_text:
             on_text(reply.text)
+        if role == "root" and len(reply.text) > 4 * params.max_tokens:
+            # honour max_tokens like a real backend: cut, and say so
+            text = reply.text[: 4 * params.max_tokens]
+            return Completion(
+                text=text,
+                prompt_tokens=sum(self.count_tokens(m.get("content", "")) for m in messages),
+                completion_tokens=params.max_tokens,
+                finish_reason="length",
+                elapsed_s=time.perf_counter() - t0,
+                meta={"usage_estimated": True},
+            )
         prompt = sum(self.count_tokens(m.get("content", "")) for m in messages)
         return Completion(
             text=reply.text,

@@ -84,4 +84,9 @@ class ModelLoader:
         key = path.resolve()
         if key not in self._scripts:
             self._scripts[key] = Script(path)
-        return ScriptedModel(self._scripts[key], role, concurrency=self.options.concurrency)  # type: ignore[arg-type]
+        return ScriptedModel(
+            self._scripts[key],
+            role,
+            n_ctx=self.options.llama.n_ctx,
+            concurrency=self.options.concurrency,
+        )  # type: ignore[arg-type]

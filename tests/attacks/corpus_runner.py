@@ -159,14 +159,21 @@ def run_attack(attack: Attack, home: Path, *, isolation: bool = True) -> Outcome
         "SECRET_NAME": SECRET_NAME,
     }
     root = [f"```repl\n{_fill(attack.code, values)}```", *(_fill(t, values) for t in attack.then)]
-    script = write_script(home / "script.yaml", [*root, f"FINAL({FINAL_ANSWER})"], ["sub answer"])
+    # FINAL twice: the engine pushes back once on a FINAL that comes before any code looked
+    # at the log (most attacks never touch `context`); the second one is then accepted.
+    final = f"FINAL({FINAL_ANSWER})"
+    script = write_script(home / "script.yaml", [*root, final, final], ["sub answer"])
     log = _input_file(attack.input, home)
     env = isolated_env(
         home,
         **{
             SECRET_NAME: SECRET_VALUE,
             "RLM_STEP_TIMEOUT": str(STEP_TIMEOUT_S),
-            "RLM_MAX_ITERATIONS": str(len(root) + 2),
+            "RLM_MAX_ITERATIONS": str(len(root) + 3),
+            # The scripted model cuts replies longer than this, like a real one would; the
+            # attack's code is the reply, so let it through whole.
+            "RLM_ROOT_MAX_TOKENS": "50000",
+            "RLM_N_CTX": "400000",
             "RLM_SANDBOX_ISOLATION": "true" if isolation else "false",
         },
     )

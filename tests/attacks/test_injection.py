@@ -164,10 +164,15 @@ def test_nothing_else_is_reached(run: dict) -> None:
     for where in ("stdout", "stderr"):
         assert SECRET not in run[where]
     assert SECRET.encode() not in run["db"]
+    cache = Path(run["home"]) / "data" / "subcall_cache.db" if "home" in run else None
+    if cache is not None and cache.exists():
+        assert SECRET.encode() not in cache.read_bytes()
     assert "root:x:0:0" not in run["stdout"]
     unexpected = [
         f
         for f in run["home_files"]
-        if not f.startswith(("data/contexts/", "data/runs.db", "gullible.yaml"))
+        if not f.startswith(
+            ("data/contexts/", "data/runs.db", "data/subcall_cache.db", "gullible.yaml")
+        )
     ]
     assert not unexpected, unexpected

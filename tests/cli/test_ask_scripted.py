@@ -76,7 +76,11 @@ def test_plain_output_has_answer_then_findings(tmp_path: Path) -> None:
 def test_exception_mid_run_goes_back_to_the_model(tmp_path: Path) -> None:
     script = write_script(
         tmp_path / "s.yaml",
-        ["```repl\nx = 1 / 0\n```", "```repl\nx = 2\nprint('fine', x)\n```", "FINAL_VAR(x)"],
+        [
+            "```repl\nn = context.line_count\nx = 1 / 0\n```",
+            "```repl\nx = 2\nprint('fine', x)\n```",
+            "FINAL_VAR(x)",
+        ],
     )
     r = run_rlm(["ask", "q", "--model", f"script:{script}", "--json"], tmp_path, stdin=b"a\nb\n")
     assert r.code == 0, r.stderr
@@ -90,7 +94,11 @@ def test_exception_mid_run_goes_back_to_the_model(tmp_path: Path) -> None:
 def test_iteration_limit_forces_one_final_call(tmp_path: Path) -> None:
     script = write_script(
         tmp_path / "s.yaml",
-        ["```repl\nprint(1)\n```", "```repl\nprint(2)\n```", "FINAL(best guess from the budget)"],
+        [
+            "```repl\nprint(context.line_count)\n```",
+            "```repl\nprint(context.line(1))\n```",
+            "FINAL(best guess from the budget)",
+        ],
     )
     r = run_rlm(
         ["ask", "q", "--model", f"script:{script}", "--max-iterations", "2", "--json"],
@@ -103,14 +111,17 @@ def test_iteration_limit_forces_one_final_call(tmp_path: Path) -> None:
     assert d["iterations"] == 2
     assert d["answer"] == "best guess from the budget"
     assert d["usage"]["root_calls"] == 3
-    assert any("ended by budget" in n for n in d["notes"])
+    assert any("ended by max_iterations" in n for n in d["notes"])
     assert "ended by budget" in r.stderr
 
 
 def test_long_output_is_cut_head_and_tail_and_the_model_is_told(tmp_path: Path) -> None:
     script = write_script(
         tmp_path / "s.yaml",
-        ["```repl\nprint('A' * 5000 + 'B' * 100000 + 'C' * 5000)\n```", "FINAL(done)"],
+        [
+            "```repl\nn = context.line_count\nprint('A' * 5000 + 'B' * 100000 + 'C' * 5000)\n```",
+            "FINAL(done)",
+        ],
     )
     r = run_rlm(
         ["ask", "q", "--model", f"script:{script}", "--max-output-chars", "1000", "--json"],
@@ -128,7 +139,8 @@ def test_long_output_is_cut_head_and_tail_and_the_model_is_told(tmp_path: Path) 
 
 def test_final_on_last_line_outside_code_and_final_of_a_variable(tmp_path: Path) -> None:
     script = write_script(
-        tmp_path / "s.yaml", ["```repl\nverdict = 'node07 PSU'\n```\nFINAL(verdict)"]
+        tmp_path / "s.yaml",
+        ["```repl\nverdict = 'node07 PSU' if context.line_count else ''\n```\nFINAL(verdict)"],
     )
     r = run_rlm(["ask", "q", "--model", f"script:{script}"], tmp_path, stdin=b"x\n")
     assert r.stdout.strip() == "node07 PSU"
@@ -137,7 +149,11 @@ def test_final_on_last_line_outside_code_and_final_of_a_variable(tmp_path: Path)
 def test_final_var_of_a_missing_variable_does_not_end_the_run(tmp_path: Path) -> None:
     script = write_script(
         tmp_path / "s.yaml",
-        ["FINAL_VAR(nothing_here)", "```repl\nnothing_here = 'ok'\n```", "FINAL_VAR(nothing_here)"],
+        [
+            "```repl\nprint(context.line_count)\n```\nFINAL_VAR(nothing_here)",
+            "```repl\nnothing_here = 'ok'\n```",
+            "FINAL_VAR(nothing_here)",
+        ],
     )
     r = run_rlm(["ask", "q", "--model", f"script:{script}", "--json"], tmp_path, stdin=b"x\n")
     d = r.json()

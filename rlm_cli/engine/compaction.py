@@ -1,0 +1,165 @@
+"""Keep the root conversation inside the model's window: summarise older turns.
+
+When the conversation (counted with the root model's own tokenizer) plus room for
+the reply passes ``compact_at`` (85 %) of n_ctx, the oldest turns but the last are
+replaced by a summary the root model writes from a short prompt; if that call fails
+the summary is a deterministic digest of the turns instead. Nothing is lost: the full
+history goes into the REPL as the variable ``history``, the trajectory records each
+compaction, and the operator sees a note. Never silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rlm_cli.engine.prompts import fill
+from rlm_cli.engine.records import Turn
+from rlm_cli.errors import PromptTooLong, RlmError
+from rlm_cli.llm.base import Completion, GenerationParams, Message, Model
+from rlm_cli.repl.output import clip
+
+
+def digest(turns: list[Turn], per_turn_chars: int = 240) -> str:
+    """A deterministic summary of turns: what each ran and the start of what it printed."""
+    lines = []
+    for t in turns:
+        code = (
+            " | ".join(c.strip().splitlines()[0][:100] for c in t.code if c.strip()) or "(no code)"
+        )
+        printed = " ".join(
+            " ".join(((o.get("stdout") or "") + " " + (o.get("error") or "")).split())
+            for o in t.outputs
+        )
+        lines.append(f"- turn {t.index}: ran {code}; printed: {clip(printed, per_turn_chars)[0]}")
+    return "\n".join(lines)
+
+
+def turn_text(t: Turn, max_chars: int) -> str:
+    """One turn as the summariser sees it (clipped to ``max_chars``, marked when clipped)."""
+    outs = []
+    for o in t.outputs:
+        outs.append((o.get("stdout") or "").rstrip())
+        if o.get("error"):
+            outs.append("[error] " + o["error"])
+    body = (
+        f"## turn {t.index}\nreasoning: {t.reasoning}\ncode:\n"
+        + "\n---\n".join(t.code)
+        + "\noutput:\n"
+        + "\n".join(outs)
+    )
+    return clip(body, max_chars)[0]
+
+
+@dataclass
+class Compactor:
+    """Compacts one engine's root conversation. ``complete`` calls the root model."""
+
+    model: Model
+    prompts: dict[str, str]
+    question: str
+    compact_at: float
+    reply_tokens: int
+    summary_max_tokens: int
+    complete: Callable[[list[Message], GenerationParams], Completion]
+    first_turn: int = 1
+    """Turn number of the oldest turn still in the conversation."""
+    summary: str = ""
+    records: list[dict] = field(default_factory=list)
+
+    def tokens(self, messages: list[Message]) -> int:
+        """Tokens of a conversation by the model's own tokenizer (+ a few per message)."""
+        return sum(self.model.count_tokens(m["content"]) + 8 for m in messages)
+
+    def limit(self) -> int:
+        """Conversation size above which older turns are compacted."""
+        return int(self.model.n_ctx * self.compact_at) - self.reply_tokens
+
+    def fit(
+        self, messages: list[Message], first_user: str, turns: list[Turn], turn_no: int
+    ) -> dict | None:
+        """Compact ``messages`` in place when needed; returns the compaction record or None.
+
+        ``messages`` is [system, first user, (assistant, user) per turn since ``first_turn``].
+        The last (assistant, user) pair is always kept. Raises PromptTooLong when even the
+        compacted conversation cannot fit.
+        """
+        before = self.tokens(messages)
+        record = None
+        if before > self.limit():
+            pairs = (len(messages) - 2) // 2
+            drop = pairs - 1
+            if drop > 0:
+                record = self._compact(messages, first_user, turns, drop, turn_no, before)
+        if self.tokens(messages) > self.model.n_ctx - self.reply_tokens:
+            raise PromptTooLong(
+                f"the root prompt does not fit the model's window ({self.model.n_ctx} tokens) "
+                "even after compaction; use a larger --n-ctx or a smaller --max-output-chars",
+            )
+        return record
+
+    def _compact(
+        self,
+        messages: list[Message],
+        first_user: str,
+        turns: list[Turn],
+        drop: int,
+        turn_no: int,
+        before: int,
+    ) -> dict:
+        first, last = self.first_turn, self.first_turn + drop - 1
+        covered = [t for t in turns if first <= t.index <= last]
+        summary, how = self._summarise(covered)
+        full = (self.summary + "\n" + summary).strip() if self.summary else summary
+        self.summary = full
+        del messages[2 : 2 + 2 * drop]
+        messages[1] = {
+            "role": "user",
+            "content": first_user.rstrip()
+            + "\n\n"
+            + fill(self.prompts["compacted"], first=1, last=last, summary=full),
+        }
+        self.first_turn = last + 1
+        record = {
+            "at_turn": turn_no,
+            "turns": [first, last],
+            "tokens_before": before,
+            "tokens_after": self.tokens(messages),
+            "n_ctx": self.model.n_ctx,
+            "summary_by": how,
+            "summary": summary,
+        }
+        self.records.append(record)
+        return record
+
+    def _summarise(self, turns: list[Turn]) -> tuple[str, str]:
+        """(summary, "model" | "digest: why")."""
+        room_tokens = self.model.n_ctx - self.summary_max_tokens - 400
+        per_turn = max(200, room_tokens * 3 // max(1, len(turns) + 1))
+        body = "\n\n".join(turn_text(t, per_turn) for t in turns)
+        previous = f"Earlier summary:\n{self.summary}\n" if self.summary else ""
+        msgs: list[Message] = [
+            {"role": "system", "content": self.prompts["compact_system"]},
+            {
+                "role": "user",
+                "content": fill(
+                    self.prompts["compact_user"],
+                    question=self.question,
+                    previous=previous,
+                    turns=body,
+                ),
+            },
+        ]
+        try:
+            if self.tokens(msgs) + self.summary_max_tokens > self.model.n_ctx:
+                raise PromptTooLong("the turns to summarise do not fit the window")
+            c = self.complete(msgs, GenerationParams(max_tokens=self.summary_max_tokens))
+        except RlmError as e:
+            return digest(turns), f"digest ({e})"
+        text = c.text.strip()
+        from rlm_cli.engine.parse import strip_thinking
+
+        text = strip_thinking(text)[0]
+        if not text or c.finish_reason == "length" and len(text) < 40:
+            return digest(turns), "digest (the model's summary was empty or cut)"
+        return text, "model"

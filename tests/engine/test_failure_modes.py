@@ -1,0 +1,190 @@
+"""Each way a small model breaks the loop, reproduced with a scripted trajectory through the
+CLI, must end right: the run goes on (or ends by a named budget) with a real answer."""
+
+from __future__ import annotations
+
+LOOK = 'hits = context.grep("ECC")\nprint(len(hits), hits[0])'
+
+
+def notes(d: dict) -> str:
+    return "\n".join(d["notes"])
+
+
+def test_several_blocks_all_run_in_order(rlm) -> None:
+    reply = (
+        "Two steps.\n```repl\nn = context.count('ECC')\n```\nthen\n"
+        "```python\nprint('count', n)\n```\n"
+    )
+    r = rlm.ask(rlm.script([reply, 'FINAL("node02")']))
+    assert r.rc == 0, r.stderr
+    d = r.json
+    t1 = d["trajectory"][0]
+    assert len(t1["code"]) == 2
+    assert "count 4" in t1["outputs"][1]["stdout"]
+    assert d["answer"] == "node02" and d["ended_by"] == "final"
+
+
+def test_missing_closing_fence_still_runs(rlm) -> None:
+    reply = "Counting.\n```repl\nprint('ecc', context.count('ECC'))"
+    r = rlm.ask(rlm.script([reply, 'FINAL("node02")']))
+    assert r.rc == 0, r.stderr
+    assert "ecc 4" in r.json["trajectory"][0]["outputs"][0]["stdout"]
+
+
+def test_final_inside_code_ends_with_its_value(rlm) -> None:
+    reply = rlm.code(
+        'worst = max({"node02": context.count("node02.*ECC")}.items(), key=lambda kv: kv[1])\n'
+        'FINAL(f"{worst[0]} ({worst[1]} ECC errors)")'
+    )
+    d = rlm.ask(rlm.script([reply])).json
+    assert d["answer"] == "node02 (4 ECC errors)" and d["ended_by"] == "final"
+
+
+def test_final_of_a_variable_outside_code_means_its_value(rlm) -> None:
+    root = [
+        rlm.code('answer = "node02: " + str(context.count("ECC")) + " ECC errors"'),
+        "FINAL(answer)",
+    ]
+    d = rlm.ask(rlm.script(root)).json
+    assert d["answer"] == "node02: 4 ECC errors"
+
+
+def test_final_expression_outside_code_is_evaluated(rlm) -> None:
+    root = [rlm.code("n = context.count('ECC')"), 'FINAL(f"node02 with {n} errors")']
+    assert rlm.ask(rlm.script(root)).json["answer"] == "node02 with 4 errors"
+
+
+def test_final_var_of_missing_variable_is_told_and_run_goes_on(rlm) -> None:
+    root = [
+        rlm.code(LOOK),
+        'FINAL_VAR("verdict")',
+        rlm.code('FINAL_VAR("verdict")'),
+        rlm.code('verdict = "node02"\nFINAL_VAR("verdict")'),
+    ]
+    r = rlm.ask(rlm.script(root))
+    assert r.rc == 0, r.stderr
+    d = r.json
+    assert d["answer"] == "node02" and d["ended_by"] == "final"
+    assert "no variable named verdict" in d["trajectory"][1]["feedback"]
+    assert "no variable named 'verdict'" in d["trajectory"][2]["outputs"][0]["error"]
+    assert d["iterations"] == 4
+
+
+def test_plan_returned_as_answer_is_pushed_back_once(rlm) -> None:
+    root = [
+        'FINAL("I will grep the log for ECC errors and count them per node.")',
+        rlm.code(LOOK),
+        'FINAL("node02 has 4 ECC errors")',
+    ]
+    d = rlm.ask(rlm.script(root)).json
+    assert d["answer"] == "node02 has 4 ECC errors"
+    assert "look at the data first" in d["trajectory"][0]["feedback"].lower()
+    assert "pushed back" in notes(d)
+
+
+def test_pushback_happens_only_once(rlm) -> None:
+    root = ['FINAL("plan A")', 'FINAL("plan B")']
+    d = rlm.ask(rlm.script(root)).json
+    assert d["answer"] == "plan B" and d["ended_by"] == "final" and d["iterations"] == 2
+
+
+def test_verification_loop_is_told_then_ended(rlm) -> None:
+    same = rlm.code(LOOK, "Let me verify once more.")
+    root = [same, same, same, 'FINAL("node02")']
+    r = rlm.ask(rlm.script(root))
+    assert r.rc == 0, r.stderr
+    d = r.json
+    assert "same code you already ran in turn 1" in d["trajectory"][1]["feedback"]
+    assert d["trajectory"][1]["outputs"] == []  # not run again
+    assert d["ended_by"] == "repeating"
+    assert d["answer"] == "node02"  # from the one forced final step
+    assert d["trajectory"][-1]["notes"] == ["forced final answer"]
+
+
+def test_think_blocks_hidden_from_answer(rlm) -> None:
+    root = [
+        "<think>The user wants a node. I should grep.</think>\n" + rlm.code(LOOK),
+        '<think>node02 has the most.</think>FINAL("node02")',
+    ]
+    d = rlm.ask(rlm.script(root)).json
+    assert d["answer"] == "node02"
+    assert "<think>" in d["trajectory"][0]["reply"]  # the trajectory keeps everything
+
+
+def test_reply_cut_by_max_tokens_inside_code_is_not_run(rlm) -> None:
+    long_code = rlm.code(
+        "x = 1\n" + "y = [" + ", ".join(str(i) for i in range(200)) + "]\nprint(y)"
+    )
+    root = [long_code, rlm.code(LOOK), 'FINAL("node02")']
+    r = rlm.ask(rlm.script(root), "--root-max-tokens", "40")
+    assert r.rc == 0, r.stderr
+    d = r.json
+    t1 = d["trajectory"][0]
+    assert t1["usage"]["finish_reason"] == "length"
+    assert t1["outputs"] == []
+    assert "40-token limit" in t1["feedback"]
+    assert d["answer"] == "node02"
+
+
+def test_no_code_and_no_final_gets_a_nudge(rlm) -> None:
+    root = ["I think the answer is probably node02.", rlm.code(LOOK), 'FINAL("node02")']
+    d = rlm.ask(rlm.script(root)).json
+    assert "no ```repl block" in d["trajectory"][0]["feedback"]
+    assert d["answer"] == "node02"
+
+
+def test_many_tiny_batched_prompts_are_refused(rlm) -> None:
+    root = [
+        rlm.code(
+            "answers = llm_query_batched([f'is this bad? {l}' for _, l in context.grep('node')])"
+        ),
+        rlm.code(LOOK),
+        'FINAL("node02")',
+    ]
+    r = rlm.ask(rlm.script(root, sub=["no"]))
+    d = r.json
+    err = d["trajectory"][0]["outputs"][0]["error"]
+    assert "too many tiny sub-calls" in err and "Batch by size" in err
+    assert d["usage"]["sub_calls"] == 0
+
+
+def test_many_tiny_llm_query_calls_in_one_step_are_stopped(rlm) -> None:
+    root = [
+        rlm.code("for n, l in context.grep('node0'):\n    llm_query('bad? ' + l)"),
+        'FINAL("node02")',
+    ]
+    d = rlm.ask(rlm.script(root, sub=["no"])).json
+    assert "too many tiny sub-calls" in d["trajectory"][0]["outputs"][0]["error"]
+    assert d["usage"]["sub_calls"] == 8  # the guard's default allowance, then refused
+
+
+def test_sub_call_bigger_than_the_window_is_refused_with_advice(rlm) -> None:
+    root = [
+        rlm.code("print(llm_query('summarise: ' + context[0 : len(context)] * 10))"),
+        rlm.code(LOOK),
+        'FINAL("node02")',
+    ]
+    d = rlm.ask(rlm.script(root, sub=["x"]), "--n-ctx", "2048", "--root-max-tokens", "256").json
+    err = d["trajectory"][0]["outputs"][0]["error"]
+    assert "window" in err and "Split the text into pieces of about" in err
+    assert d["usage"]["sub_calls"] == 0
+    assert d["answer"] == "node02"
+
+
+def test_budget_line_is_shown_each_turn(rlm) -> None:
+    root = [
+        rlm.code("print(llm_query('which node? ' + context[0:600]))"),
+        rlm.code(LOOK),
+        'FINAL("x")',
+    ]
+    d = rlm.ask(rlm.script(root, sub=["node02"]), "--max-subcalls", "5").json
+    assert "turn 2/12 · 4 sub-calls left" in d["trajectory"][0]["feedback"]
+    assert "turn 3/12 · 4 sub-calls left" in d["trajectory"][1]["feedback"]
+
+
+def test_final_cut_by_max_tokens_is_not_accepted(rlm) -> None:
+    long_final = 'FINAL("node02 ' + "because of many many ECC errors " * 10 + '")'
+    root = [rlm.code(LOOK), long_final, 'FINAL("node02")']
+    d = rlm.ask(rlm.script(root), "--root-max-tokens", "30").json
+    assert "cut at the token limit" in d["trajectory"][1]["feedback"]
+    assert d["answer"] == "node02" and d["ended_by"] == "final"

@@ -1,0 +1,289 @@
+"""Unit tests of the engine's parts: parsing, grammar, cache, sub-calls, thinking, events."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from rlm_cli.engine.budget import Budget, Limits
+from rlm_cli.engine.events import RunObserver
+from rlm_cli.engine.grammar import final_grammar, turn_grammar
+from rlm_cli.engine.loop import EngineConfig, RlmEngine
+from rlm_cli.engine.parse import normalise_code, parse_reply, strip_thinking, touches_data
+from rlm_cli.engine.records import Usage
+from rlm_cli.engine.subcalls import ExplosionGuard, SubcallRefused, SubcallService
+from rlm_cli.errors import PromptTooLong
+from rlm_cli.llm.base import Completion, GenerationParams, Model
+from rlm_cli.llm.cache import SubcallCache, cache_key
+from rlm_cli.store.contexts import ContextStore
+from rlm_cli.store.inputs import expand_inputs
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def test_parse_several_blocks_and_unclosed_last() -> None:
+    p = parse_reply("a\n```repl\nx = 1\n```\nb\n```python\nprint(x)")
+    assert p.code_blocks == ["x = 1", "print(x)"] and p.unclosed
+    assert not parse_reply("```repl\nx = 1\n```").unclosed
+
+
+def test_parse_final_forms() -> None:
+    assert parse_reply('done\nFINAL("node 7")').final.literal() == "node 7"
+    assert parse_reply("FINAL(node09 will fail)").final.literal() == "node09 will fail"
+    assert parse_reply("FINAL(ans)").final.names_variable == "ans"
+    assert parse_reply('FINAL_VAR("ans")').final.names_variable == "ans"
+    f = parse_reply('FINAL("cut here').final
+    assert not f.closed and f.literal() == "cut here"
+    assert not parse_reply('FINAL("a" + b)').final.is_literal
+    assert parse_reply('FINAL("a (b)")').final.is_literal
+    # FINAL inside code is the worker's business, not an outside final
+    assert parse_reply('```repl\nFINAL("x")\n```').final is None
+    assert parse_reply("MY_FINAL(x)").final is None
+
+
+def test_thinking_is_split_off() -> None:
+    assert strip_thinking("<think>plan</think>answer") == ("answer", "<think>plan</think>")
+    vis, th = strip_thinking("opened by the template</think>\nFINAL('x')")
+    assert vis == "FINAL('x')" and "template" in th
+    p = parse_reply("<think>FINAL('wrong')</think>FINAL('right')")
+    assert p.final.literal() == "right"
+
+
+def test_repeat_and_data_detection() -> None:
+    assert normalise_code("x = 1  \n\n# c\nprint(x)") == normalise_code("x = 1\nprint(x)")
+    assert touches_data("print(context.count('x'))") and touches_data("llm_query('a')")
+    assert not touches_data("answer = 'node02'\nFINAL(answer)")
+
+
+# -- grammar ----------------------------------------------------------------------------------
+
+
+def test_grammars_compile_in_llama_cpp() -> None:
+    llama_cpp = pytest.importorskip("llama_cpp")
+    for g in (turn_grammar(), turn_grammar(10), final_grammar()):
+        assert llama_cpp.LlamaGrammar.from_string(g, verbose=False) is not None
+    assert "rchar{0,10}" in turn_grammar(10)
+    assert "```repl" not in final_grammar()
+
+
+def test_grammar_shapes_tiny_model_replies(tiny_gguf: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    from rlm_cli.llm.llama import LlamaModel, LlamaOptions
+
+    m = LlamaModel(tiny_gguf, LlamaOptions(n_ctx=512, n_threads=1))
+    try:
+        msgs = [{"role": "user", "content": "go"}]
+        for seed in range(4):
+            c = m.complete(
+                msgs, GenerationParams(max_tokens=80, seed=seed, grammar=turn_grammar(8))
+            )
+            p = parse_reply(c.text)
+            assert len(p.code_blocks) + (p.final is not None) == 1, c.text
+            assert len(c.text.split("\n", 1)[0]) <= 8 or c.text.startswith(("```", "FINAL"))
+            c = m.complete(
+                msgs, GenerationParams(max_tokens=30, seed=seed, grammar=final_grammar())
+            )
+            assert c.text.startswith('FINAL("')
+        # thinking off goes to the chat template; ChatML does not read it, so it says so
+        assert m.set_thinking(False) is False and m.template_kwargs == {"enable_thinking": False}
+        assert m.complete(msgs, GenerationParams(max_tokens=4)).completion_tokens >= 0
+        st = tiny_gguf.stat()
+        assert m.identity().endswith(f"|{st.st_size}|{st.st_mtime_ns}")
+    finally:
+        m.close()
+
+
+# -- cache ------------------------------------------------------------------------------------
+
+
+def test_cache_key_depends_on_model_params_and_prompt(tmp_path: Path) -> None:
+    msgs = [{"role": "user", "content": "q"}]
+    k = cache_key("m1", GenerationParams(), msgs)
+    assert k == cache_key("m1", GenerationParams(), msgs)
+    assert k != cache_key("m2", GenerationParams(), msgs)
+    assert k != cache_key("m1", GenerationParams(temperature=0.9), msgs)
+    assert k != cache_key("m1", GenerationParams(), [{"role": "user", "content": "q2"}])
+    cache = SubcallCache(tmp_path / "c.db")
+    assert cache.get(k) is None
+    cache.put(k, "m1", Completion("answer", prompt_tokens=5, completion_tokens=2))
+    hit = cache.get(k)
+    assert hit.cached and hit.text == "answer"
+    usage = Usage()
+    usage.add(hit, root=False)
+    assert usage.sub_cache_hits == 1 and usage.total_tokens == 0
+    cache.put("bad", "m1", Completion("x", finish_reason="error"))
+    assert cache.get("bad") is None
+
+
+# -- sub-calls --------------------------------------------------------------------------------
+
+
+class Echo(Model):
+    """Answers with the last message; counts calls; optional native batching."""
+
+    def __init__(self, n_ctx: int = 4096, concurrency: int = 1) -> None:
+        self.spec, self.n_ctx, self.concurrency = "echo", n_ctx, concurrency
+        self.calls = 0
+        self.threads: set[int] = set()
+        self.lock = threading.Lock()
+
+    def complete(self, messages, params, on_text=None):
+        with self.lock:
+            self.calls += 1
+            self.threads.add(threading.get_ident())
+        return Completion(
+            "re: " + messages[-1]["content"][:20], prompt_tokens=10, completion_tokens=3
+        )
+
+
+class Batching(Echo):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def complete_many(self, conversations, params):
+        self.batches.append(len(conversations))
+        return [Completion("b: " + c[-1]["content"][:8], prompt_tokens=10) for c in conversations]
+
+
+def _service(model, tmp_path=None, max_subcalls=64, **kw) -> SubcallService:
+    usage = Usage()
+    budget = Budget(Limits(max_subcalls=max_subcalls), usage)
+    cache = SubcallCache(tmp_path / "c.db") if tmp_path else None
+    return SubcallService(
+        model,
+        GenerationParams(max_tokens=64),
+        "sys",
+        budget,
+        usage,
+        RunObserver(),
+        cache=cache,
+        **kw,
+    )
+
+
+def test_batch_uses_native_batching_and_cache(tmp_path: Path) -> None:
+    m = Batching()
+    s = _service(m, tmp_path)
+    prompts = [f"piece {i} " + "x" * 500 for i in range(5)]
+    assert s.batch(prompts) == [f"b: piece {i} " for i in range(5)]
+    assert m.batches == [5] and m.calls == 0
+    s2 = _service(m, tmp_path)
+    s2.batch(prompts[:3] + ["new one " + "y" * 500])
+    assert m.batches == [5, 1]  # only the miss went to the model
+    assert s2.usage.sub_cache_hits == 3
+
+
+def test_batch_runs_with_backend_concurrency() -> None:
+    m = Echo(concurrency=3)
+    s = _service(m)
+    out = s.batch([f"p{i} " + "x" * 500 for i in range(9)])
+    assert out[0].startswith("re: p0 ") and m.calls == 9
+    assert 1 <= len(m.threads) <= 3
+
+
+def test_explosion_guard_and_budget_refusals() -> None:
+    s = _service(Echo(), guard=ExplosionGuard(tiny_chars=100, max_tiny=3))
+    with pytest.raises(SubcallRefused, match="too many tiny sub-calls"):
+        s.batch(["a", "b", "c", "d"])
+    assert s.usage.sub_calls == 0
+    s2 = _service(Echo(), max_subcalls=2)
+    with pytest.raises(SubcallRefused, match="only 2 of 2 are left"):
+        s2.batch(["x" * 500] * 3)
+    assert s2.budget.exhausted() == "max_subcalls"
+
+
+def test_window_check_refuses_without_cutting() -> None:
+    s = _service(Echo(n_ctx=256))
+    with pytest.raises(PromptTooLong, match="Split the text into pieces of about"):
+        s.query("x" * 4000)
+
+
+def test_budget_turn_line() -> None:
+    usage = Usage()
+    b = Budget(Limits(max_subcalls=40, max_tokens=1000), usage)
+    b.take_subcalls(3)
+    assert b.turn_line(4, 12) == "turn 4/12 · 37 sub-calls left · 1,000 tokens left"
+
+
+# -- the engine through its Python API ------------------------------------------------------------
+
+
+class Recorder(Model):
+    """A root model that replays replies and records every conversation it was given."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.spec, self.n_ctx = "recorder", 16384
+        self.replies = list(replies)
+        self.seen: list[list[dict]] = []
+        self.thinking: bool | None = None
+
+    def complete(self, messages, params, on_text=None):
+        self.seen.append([dict(m) for m in messages])
+        return Completion(self.replies.pop(0), prompt_tokens=10, completion_tokens=5)
+
+    def set_thinking(self, enabled: bool) -> bool:
+        self.thinking = enabled
+        return True
+
+
+@pytest.fixture
+def context(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("RLM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RLM_CONFIG_DIR", str(tmp_path / "cfg"))
+    log = tmp_path / "a.log"
+    log.write_text("node01 ok\nnode02 ECC error\nnode02 ECC error\n")
+    store = ContextStore()
+    meta = store.ingest(expand_inputs([str(log)]))
+    return store.open(meta["id"])
+
+
+THINKING = [
+    "<think>secret plan</think>Look.\n```repl\nprint(context.count('ECC'))\n```",
+    'FINAL("node02")',
+]
+
+
+@pytest.mark.parametrize("mode", ["hide", "keep", "off"])
+def test_thinking_modes(context, mode) -> None:
+    root = Recorder(THINKING)
+    sub = Echo()
+    result = RlmEngine(root, sub, context, EngineConfig(thinking=mode)).run("which?", "r1")
+    assert result.answer == "node02"
+    second_call = root.seen[1]
+    assistant = [m["content"] for m in second_call if m["role"] == "assistant"][0]
+    assert ("secret plan" in assistant) == (mode == "keep")
+    system = second_call[0]["content"]
+    assert system.endswith("/no_think") == (mode == "off")
+    assert root.thinking == (False if mode == "off" else None)
+
+
+class Events(RunObserver):
+    def __init__(self) -> None:
+        self.depths: list[tuple[str, int]] = []
+
+    def turn_started(self, turn, depth=0):
+        self.depths.append(("turn", depth))
+
+    def subcall_started(self, call_id, turn, kind, preview, depth=0):
+        self.depths.append((kind, depth))
+
+
+def test_child_events_reach_the_observer_one_level_deeper(context) -> None:
+    root = Recorder(
+        [
+            "Go.\n```repl\na = rlm_query('count?', 'x ECC\\ny ECC')\nprint(a)\n```",
+            "Child.\n```repl\nprint(context.count('ECC'))\n```",
+            'FINAL("two")',
+            "FINAL(a)",
+        ]
+    )
+    ev = Events()
+    cfg = EngineConfig(limits=Limits(max_depth=2))
+    result = RlmEngine(root, Echo(), context, cfg, ev).run("q", "r1")
+    assert result.answer == "two"
+    assert ("turn", 0) in ev.depths and ("turn", 1) in ev.depths
+    assert ("rlm_query", 0) in ev.depths
+    assert result.usage.root_calls == 4
