@@ -10,6 +10,7 @@ import typer
 from rlm_cli import __version__
 from rlm_cli.commands import ask as ask_cmd
 from rlm_cli.commands import models as models_cmd
+from rlm_cli.commands import scan as scan_cmd
 from rlm_cli.errors import RlmError
 
 app = typer.Typer(
@@ -56,6 +57,7 @@ def set_debug(value: bool) -> None:
 
 ask_cmd.register(app, set_debug)
 models_cmd.register(app, set_debug)
+scan_cmd.register(app, set_debug)
 
 
 def main() -> None:
