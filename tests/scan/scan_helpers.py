@@ -12,7 +12,6 @@ from pathlib import Path
 
 import orjson
 import yaml
-
 from helpers import REPO, Result, isolated_env, run_rlm
 
 # The root model's one reply: report every seq= it can see (the test checks each line

@@ -15,7 +15,10 @@ def test_append_reads_only_new_bytes_and_nothing_new_calls_no_model(tmp_path: Pa
     w.append(logs / "b.log", 3, node="node07")
     sc = Scanner(tmp_path, logs)
     d = sc.run(expect=0)
-    assert {p.split("/")[-1]: s["new_lines"] for p, s in by_path(d).items()} == {"a.log": 5, "b.log": 3}
+    assert {p.split("/")[-1]: s["new_lines"] for p, s in by_path(d).items()} == {
+        "a.log": 5,
+        "b.log": 3,
+    }
     w.append(logs / "a.log", 2)
     d = sc.run(expect=0)
     a = by_path(d)[str(logs / "a.log")]
