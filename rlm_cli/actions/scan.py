@@ -8,6 +8,7 @@ the previous state and the next run reads the same bytes again.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -22,7 +23,7 @@ from rlm_cli.engine.findings import severity_rank
 from rlm_cli.engine.loop import RlmEngine, RunInterrupted
 from rlm_cli.errors import RlmError, StoreError, UsageError
 from rlm_cli.render.console import stderr_console, stdout_console
-from rlm_cli.render.live import NotesOnly
+from rlm_cli.render.live import LiveView, NotesOnly
 from rlm_cli.render.report import print_answer, print_json
 from rlm_cli.runs.history import RunHistory, new_run_id
 from rlm_cli.scan.files import discover, read_new
@@ -172,10 +173,13 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
     prompt = scan_prompt(question, state.memory, findings_store.open(), scanned)
     root, sub = load_models(s)
     run_id = new_run_id()
-    engine = RlmEngine(root, sub, context, engine_config(s), None if req.quiet else NotesOnly(err))
+    live = err.is_terminal and not req.quiet
+    observer = LiveView(err) if live else None if req.quiet else NotesOnly(err)
+    engine = RlmEngine(root, sub, context, engine_config(s), observer)
     history = RunHistory() if s.log_runs else None
     try:
-        result = engine.run(prompt, run_id)
+        with observer if isinstance(observer, LiveView) else contextlib.nullcontext():
+            result = engine.run(prompt, run_id)
     except RunInterrupted as e:
         if history is not None:
             history.save(e.result.to_json(), exit_code=130, started=started)

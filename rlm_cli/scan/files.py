@@ -28,13 +28,14 @@ def discover(
 ) -> list[FileOnDisk]:
     """Open every file of the scan, sorted by path.
 
-    Folders are walked recursively (rotated files inside are scanned too). A named file
+    Paths are made absolute (cursors must not depend on cron's working folder). Folders
+    are walked recursively (rotated files inside are scanned too). A named file
     brings its rotated siblings (``NAME.1``, ``NAME.2.gz`` ...) along as candidates that
     are read only to finish what the last run started. Files that look binary (a NUL byte
     in their head) are skipped unless ``allow_binary``.
     """
     tracked: dict[str, bool] = {}
-    for t in targets:
+    for t in (os.path.abspath(t) for t in targets):
         p = Path(t)
         if p.is_dir():
             if not any(x.is_file() for x in p.rglob("*")):

@@ -31,11 +31,15 @@ from rlm_cli.scan.state import HEAD_BYTES, Cursor, head_sha
 from rlm_cli.store.inputs import MAGIC, InputFile, open_input
 
 _COMPRESSED_SUFFIX = re.compile(r"\.(gz|bz2|xz|zst|zstd)$")
-_ROTATION_SUFFIX = re.compile(r"([.-](\d{1,4}|\d{8}|\d{4}-\d{2}-\d{2}|\d{10}))$")
+_ROTATION_SUFFIX = re.compile(r"(\.\d{1,4}|[.-](\d{8}|\d{10}|\d{4}-\d{2}-\d{2}))$")
+"""logrotate's names: ``.1`` .. ``.9999``, dateext ``-YYYYMMDD`` (or ``-YYYYMMDDHH``, ``-YYYY-MM-DD``)."""
 
 
 def rotation_base(name: str) -> str:
-    """The live file a rotated name belongs to: ``app.log.2.gz`` → ``app.log``."""
+    """The live file a rotated name belongs to: ``app.log.2.gz`` → ``app.log``.
+
+    ``node-01.log`` stays itself: per-node files are not rotations of each other.
+    """
     base = os.path.basename(name)
     base = _COMPRESSED_SUFFIX.sub("", base)
     return _ROTATION_SUFFIX.sub("", base)

@@ -71,3 +71,20 @@ def test_two_runs_at_once_second_waits_or_exits_2(tmp_path: Path) -> None:
         sc.record(Result(proc.returncode, out.decode(), err.decode()))
     assert [r["new_bytes"] > 0 for r in sc.runs] == [True, True]
     sc.assert_exact(w)
+
+
+def test_a_failed_model_run_exits_2_and_commits_nothing(tmp_path: Path) -> None:
+    from helpers import run_rlm, write_script
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    w = LogWriter()
+    sc = Scanner(tmp_path, logs)
+    w.append(logs / "a.log", 3)
+    broken = write_script(tmp_path / "broken.yaml", ["```repl\nprint(1)\n```"])  # runs out
+    r = run_rlm(sc.args(model=broken), tmp_path)
+    assert r.code == 2 and "ran out" in r.stderr and r.stdout == ""
+    assert not (sc.state / "state.json").exists()
+    d = sc.run()
+    assert d["scanned"][0]["new_lines"] == 3
+    sc.assert_exact(w)
