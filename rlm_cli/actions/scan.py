@@ -126,6 +126,7 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
         include=req.include,
         exclude=req.exclude,
         allow_binary=req.allow_binary,
+        remembered=list(state.cursors),
         warn=say,
     )
     store = ContextStore()

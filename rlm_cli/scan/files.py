@@ -13,7 +13,7 @@ from rlm_cli.errors import InputError
 from rlm_cli.scan.rotation import FileOnDisk, ReadPlan, open_file, rotation_base
 from rlm_cli.scan.state import HEAD_BYTES, Cursor, head_sha, now
 from rlm_cli.store.ingest import ContextWriter
-from rlm_cli.store.inputs import InputFile, expand_inputs, open_input
+from rlm_cli.store.inputs import InputFile, _is_glob, expand_inputs, open_input
 
 _CHUNK = 1 << 20
 
@@ -24,37 +24,46 @@ def discover(
     include: list[str] | None = None,
     exclude: list[str] | None = None,
     allow_binary: bool = False,
+    remembered: list[str] | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> list[FileOnDisk]:
     """Open every file of the scan, sorted by path.
 
     Paths are made absolute (cursors must not depend on cron's working folder). Folders
-    are walked recursively (rotated files inside are scanned too). A named file
-    brings its rotated siblings (``NAME.1``, ``NAME.2.gz`` ...) along as candidates that
-    are read only to finish what the last run started. Files that look binary (a NUL byte
-    in their head) are skipped unless ``allow_binary``.
+    are walked recursively (rotated files inside are scanned too). The rotated siblings
+    (``NAME.1``, ``NAME.2.gz`` ...) of every scanned or ``remembered`` file come along as
+    candidates that are read only to finish what the last run started, so a named file or
+    an ``--include`` glob that misses the rotated names loses nothing. Files that look
+    binary (a NUL byte in their head) are skipped unless ``allow_binary``.
     """
     tracked: dict[str, bool] = {}
     for t in (os.path.abspath(t) for t in targets):
         p = Path(t)
         if p.is_dir():
-            if not any(x.is_file() for x in p.rglob("*")):
-                continue  # an empty folder is nothing new, not an error
+            try:
+                found = expand_inputs([t], include=include, exclude=exclude, warn=warn)
+            except InputError:
+                found = []  # nothing (matching) in the folder yet: nothing new, not an error
+            tracked.update((str(item.path), True) for item in found)
+        elif p.is_file():
+            tracked[str(p)] = True
+        elif p.exists() or _is_glob(t) or not p.parent.is_dir():
             for item in expand_inputs([t], include=include, exclude=exclude, warn=warn):
                 tracked[str(item.path)] = True
+        elif t not in (remembered or []):
+            raise InputError(f"{t}: no such file")
+        # else: rotated away since the last run; its siblings below still hold its tail
+    families = {(os.path.dirname(x), rotation_base(x)) for x in [*tracked, *(remembered or [])]}
+    families |= {(os.path.dirname(t), os.path.basename(t)) for t in map(os.path.abspath, targets)}
+    for folder in sorted({d for d, _ in families}):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
             continue
-        if p.is_file() or not p.exists():
-            parent = p.parent if str(p.parent) else Path(".")
-            if p.is_file():
-                tracked[str(p)] = True
-            elif not parent.is_dir():
-                raise InputError(f"{t}: no such file or folder")
-            for sib in sorted(parent.iterdir()):
-                if sib != p and sib.is_file() and rotation_base(sib.name) == p.name:
-                    tracked.setdefault(str(sib), False)
-            continue
-        for item in expand_inputs([t], include=include, exclude=exclude, warn=warn):
-            tracked[str(item.path)] = True
+        for name in names:
+            full = os.path.join(folder, name)
+            if (folder, rotation_base(name)) in families and os.path.isfile(full):
+                tracked.setdefault(full, False)
     files = []
     for path in sorted(tracked):
         f = open_file(path, tracked=tracked[path])

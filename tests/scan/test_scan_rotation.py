@@ -157,3 +157,34 @@ def test_named_file_brings_its_rotated_siblings(tmp_path: Path) -> None:
     d = sc.run()  # the sibling is not tracked: it is not read from the start next time
     assert d["model_called"] is False
     sc.assert_exact(w)
+
+
+def test_include_glob_that_misses_rotated_names_still_follows_the_rotation(tmp_path: Path) -> None:
+    logs, w, sc = _setup(tmp_path)
+    log = logs / "bmc.log"
+    w.append(log, 10)
+    sc.run("--include", "*.log")
+    w.append(log, 5)
+    os.rename(log, logs / "bmc.log.1")
+    gzip_file(logs / "bmc.log.1", logs / "bmc.log.1.gz")
+    d = sc.run("--include", "*.log")  # bmc.log is gone until the logger reopens it
+    assert by_path(d)[str(logs / "bmc.log.1.gz")]["new_lines"] == 5
+    w.append(log, 2)
+    d = sc.run("--include", "*.log")
+    assert [(s["path"], s["new_lines"]) for s in d["scanned"] if s["new_bytes"]] == [(str(log), 2)]
+    sc.assert_exact(w)
+
+
+def test_named_file_rotated_away_is_not_an_error(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    w = LogWriter()
+    log = logs / "bmc.log"
+    w.append(log, 4)
+    sc = Scanner(tmp_path, log)
+    sc.run()
+    w.append(log, 2)
+    os.rename(log, logs / "bmc.log.1")
+    d = sc.run()
+    assert by_path(d)[str(logs / "bmc.log.1")]["new_lines"] == 2
+    sc.assert_exact(w)
