@@ -13,7 +13,9 @@ A file is recognised in four passes, most certain first:
 4. a fingerprint match with a cursor already claimed → a second copy of the same bytes
    (``app.log.1`` and ``app.log.1.gz`` side by side): read only past the offset.
 
-Anything else is new and read from its start. A cursor's own path that no longer matches
+A cursor of a file that was empty (no head to compare) matches only its own path and inode,
+last: inode numbers are reused, and the head is what proves identity. Anything else is new
+and read from its start. A cursor's own path that no longer matches
 (same inode but shorter, or another head) was truncated or copy-truncated and is read
 from its start; whatever was written after the last run and before a truncation that left
 no copy is gone, and the plan says so.
@@ -146,18 +148,18 @@ def plan_reads(
         match[f.path] = (c, how)
         claimed.setdefault(c.path, f.path)
 
-    # 1. grew in place
+    # 1. grew in place (the head proves it is the same file, not a reused inode)
     for f in files:
         c = cursors.get(f.path)
-        if c and (c.dev, c.ino) == (f.dev, f.ino) and f.matches(c, need_head=False):
+        if c and (c.dev, c.ino) == (f.dev, f.ino) and f.matches(c, need_head=True):
             take(f, c, "append")
-    # 2. renamed (same inode elsewhere)
+    # 2. renamed (same inode and head elsewhere)
     by_inode = {(c.dev, c.ino): c for c in cursors.values()}
     for f in files:
         if f.path in match:
             continue
         c = by_inode.get((f.dev, f.ino))
-        if c and c.path not in claimed and f.matches(c, need_head=False):
+        if c and c.path not in claimed and f.matches(c, need_head=True):
             take(f, c, "renamed")
     # 3. and 4. copies recognised by their head, within the same rotation family
     for pass_claimed in (False, True):
@@ -175,6 +177,11 @@ def plan_reads(
             if options:
                 best = max(options, key=lambda c: (c.head_len, c.offset))
                 take(f, best, "duplicate copy" if pass_claimed else "rotated copy")
+    # 5. a file that was empty last time (no head to compare): still itself, read from 0
+    for f in files:
+        c = cursors.get(f.path)
+        if f.path not in match and c and c.head_len == 0 and (c.dev, c.ino) == (f.dev, f.ino):
+            take(f, c, "append")
 
     plans: list[ReadPlan] = []
     notes: list[str] = []

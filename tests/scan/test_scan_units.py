@@ -95,3 +95,27 @@ def test_prometheus_labels_are_escaped() -> None:
     )
     assert 'rlm_scan_new_bytes{path="a\\"b\\\\c"} 3\n' in text
     assert "rlm_scan_last_run_timestamp_seconds 1.5\n" in text
+
+
+def test_a_reused_inode_does_not_outrank_the_head(tmp_path: Path) -> None:
+    """A cursor of a file that was empty has no head; its inode number, reused by a new
+    file, must not claim that file when another cursor's head proves what it is."""
+    from rlm_cli.scan.rotation import open_file, plan_reads
+    from rlm_cli.scan.state import head_sha
+
+    data = b"2026-11-25 node01 ok seq=1\n" * 10
+    copy = tmp_path / "bmc.log.2"
+    copy.write_bytes(data)
+    st = copy.stat()
+    empty_then = Cursor(str(tmp_path / "bmc.log.1"), st.st_dev, st.st_ino, 0, 0, 0, head_sha(b""))
+    # the file it really is: bmc.log.3 read to its end, then renamed away (same family)
+    read_before = Cursor(
+        str(tmp_path / "bmc.log.3"), 0, 1, len(data), 10, len(data), head_sha(data)
+    )
+    f = open_file(str(copy))
+    assert f is not None
+    try:
+        (plan,), _ = plan_reads({c.path: c for c in (empty_then, read_before)}, [f])
+    finally:
+        f.close()
+    assert (plan.how, plan.start, plan.cursor) == ("rotated copy", len(data), read_before)
