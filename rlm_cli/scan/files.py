@@ -16,6 +16,9 @@ from rlm_cli.store.ingest import ContextWriter
 from rlm_cli.store.inputs import InputFile, _is_glob, expand_inputs, open_input
 
 _CHUNK = 1 << 20
+SETTLE_S = 300.0
+"""A line still being written (no newline yet) waits for the next run, unless the file has
+not changed for this long (its writer is gone: rotated away, or crashed mid-line)."""
 
 
 def discover(
@@ -112,6 +115,11 @@ def _range_reader(fd: int, start: int, end: int) -> Callable[[int], bytes]:
     return read
 
 
+def _settled(f: FileOnDisk) -> bool:
+    """Untouched for :data:`SETTLE_S`: a last line without a newline is complete after all."""
+    return now() - f.mtime >= SETTLE_S
+
+
 def _complete_lines_end(fd: int, start: int, end: int) -> int:
     """The end of the last whole line in [start, end): a line still being written waits."""
     pos = end
@@ -165,7 +173,7 @@ def read_new(plans: list[ReadPlan], writer: ContextWriter) -> list[FileRead]:
             stream = _Counting(lambda n: b"")
             total = plan.start
         elif f.compression is None:
-            end = f.size if plan.to_eof else _complete_lines_end(f.fh.fileno(), plan.start, f.size)
+            end = f.size if _settled(f) else _complete_lines_end(f.fh.fileno(), plan.start, f.size)
             stream = _Counting(_range_reader(f.fh.fileno(), plan.start, end))
             if end > plan.start:
                 stats = writer.add(f.path, stream)

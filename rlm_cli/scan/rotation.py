@@ -67,6 +67,7 @@ class FileOnDisk:
     compression: str | None
     head: bytes
     """The first :data:`HEAD_BYTES` of its content (decompressed)."""
+    mtime: float = 0.0
     tracked: bool = True
     """False for siblings of a named file: read only to finish a rotated cursor."""
 
@@ -97,7 +98,9 @@ def open_file(path: str, *, tracked: bool = True) -> FileOnDisk | None:
     except Exception:  # noqa: BLE001 - an unreadable file is skipped, never fatal
         fh.close()
         return None
-    return FileOnDisk(path, fh, st.st_dev, st.st_ino, st.st_size, compression, head, tracked)
+    return FileOnDisk(
+        path, fh, st.st_dev, st.st_ino, st.st_size, compression, head, st.st_mtime, tracked
+    )
 
 
 def decompressed_head(path: str, n: int = HEAD_BYTES) -> bytes:
@@ -128,13 +131,6 @@ class ReadPlan:
     """The cursor this file continues, if any."""
     lost: bool = False
     """True when bytes written before a truncation could not be found anywhere."""
-
-    @property
-    def to_eof(self) -> bool:
-        """Read everything (a rotated or compressed file will not grow any more)."""
-        return self.file.compression is not None or (
-            self.cursor is not None and self.cursor.path != self.file.path
-        )
 
 
 def plan_reads(

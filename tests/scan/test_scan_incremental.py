@@ -72,3 +72,22 @@ def test_empty_folder_is_nothing_new_and_missing_path_is_an_error(tmp_path: Path
     assert d["scanned"] == [] and d["model_called"] is False
     r = run_rlm(Scanner(tmp_path, tmp_path / "nope" / "x.log").args(), tmp_path)
     assert r.code == 2 and "no such file or folder" in r.stderr
+
+
+def test_a_half_line_left_alone_long_enough_is_read(tmp_path: Path) -> None:
+    import os
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    w = LogWriter()
+    w.append(logs / "a.log", 2)
+    whole = w.lines(1)
+    with open(logs / "a.log", "ab") as f:
+        f.write(whole[:-1])  # the writer died before its newline
+    sc = Scanner(tmp_path, logs)
+    assert sc.run()["scanned"][0]["new_lines"] == 2
+    os.utime(logs / "a.log", (1, 1))  # ... a long time ago
+    d = sc.run()
+    assert (d["scanned"][0]["new_lines"], d["scanned"][0]["new_bytes"]) == (1, len(whole) - 1)
+    w.bytes -= 1  # its newline was never written
+    sc.assert_exact(w)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def _scan(logs: Path, cursors: dict, store: Path) -> tuple[dict, int, list[int]]
     seqs: list[int] = []
     if meta:
         ctx = Context(store / meta["id"])
-        seqs = [int(line.rsplit("seq=", 1)[1]) for line in ctx if "seq=" in line]
+        whole = (re.search(r"seq=(\d{6})$", line) for line in ctx)
+        seqs = [int(m.group(1)) for m in whole if m]
         ctx.close()
     return {r.cursor.path: r.cursor for r in reads if r.cursor}, n, seqs
 
@@ -98,3 +100,77 @@ def test_random_rotations_read_every_line_exactly_once(tmp_path: Path, seed: int
     assert sorted(seen) == w.seqs
     assert total == w.bytes
     assert _scan(logs, cursors, store)[1] == 0  # and nothing is left to read
+
+
+def _logrotate_shift(logs: Path, name: str) -> None:
+    """Shift NAME.k(.gz) to NAME.k+1.gz, compressing the old .1 (delaycompress)."""
+    olds = sorted(
+        (p for p in logs.iterdir() if rotation_base(p.name) == name and p.name != name),
+        key=lambda p: int(p.name[len(name) + 1 :].split(".")[0]),
+        reverse=True,
+    )
+    for p in olds:
+        k = int(p.name[len(name) + 1 :].split(".")[0])
+        target = logs / p.name.replace(f"{name}.{k}", f"{name}.{k + 1}", 1)
+        os.rename(p, target)
+        if not target.name.endswith(".gz"):
+            gzip_file(target, target.with_name(target.name + ".gz"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_real_writers_keep_writing_to_renamed_files_and_leave_half_lines(
+    tmp_path: Path, seed: int
+) -> None:
+    """Loggers hold their file open: after a rename they write to the rotated file until they
+    reopen, and a line may be half written when a scan comes. Scans happen at any moment."""
+    rng = random.Random(seed)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    store = tmp_path / "contexts"
+    names = ["bmc.log", "node-01.log"]
+    w = LogWriter()
+    fds = {n: open(logs / n, "ab") for n in names}  # noqa: SIM115 - closed below
+    half = dict.fromkeys(names, b"")  # the rest of a line being written
+    renamed = dict.fromkeys(names, False)  # rotated by rename, logger not reopened yet
+    cursors: dict = {}
+    total, seen = 0, []
+    try:
+        for _ in range(120):
+            op, n = rng.random(), rng.choice(names)
+            if op < 0.45:
+                data = half[n] + w.lines(rng.randint(1, 30), node=f"node{names.index(n):02d}")
+                half[n] = b""
+                if rng.random() < 0.3:
+                    cut = rng.randint(1, 60)
+                    data, half[n] = data[:-cut], data[-cut:]
+                fds[n].write(data)
+                fds[n].flush()
+            elif op < 0.55 and not renamed[n]:
+                _logrotate_shift(logs, n)
+                if half[n] or rng.random() < 0.5:
+                    os.rename(logs / n, logs / f"{n}.1")
+                    renamed[n] = True
+                else:
+                    shutil.copyfile(logs / n, logs / f"{n}.1")
+                    os.truncate(logs / n, 0)
+            elif op < 0.62 and renamed[n]:  # SIGHUP: finish the line, reopen the live name
+                fds[n].write(half[n])
+                half[n] = b""
+                fds[n].close()
+                fds[n] = open(logs / n, "ab")  # noqa: SIM115
+                renamed[n] = False
+            else:
+                cursors, k, seqs = _scan(logs, cursors, store)
+                total += k
+                seen += seqs
+        for n in names:
+            fds[n].write(half[n])
+            fds[n].flush()
+    finally:
+        for fd in fds.values():
+            fd.close()
+    for p in logs.iterdir():  # long after: every writer is done
+        os.utime(p, (1, 1))
+    cursors, k, seqs = _scan(logs, cursors, store)
+    assert sorted(seen + seqs) == w.seqs
+    assert total + k == w.bytes
