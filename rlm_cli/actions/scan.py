@@ -78,7 +78,15 @@ def run_scan(req: ScanRequest) -> int:
         state = load_state(state_dir)
         if req.resolve or req.list_findings:
             return _manage_findings(req, state_dir, state)
-        return _scan(req, question, state_dir, state)
+        t0 = time.monotonic()
+        try:
+            return _scan(req, question, state_dir, state)
+        except (RlmError, KeyboardInterrupt):
+            if req.prom is not None:  # a failing scan must show on the dashboard too
+                _write_prom(
+                    req, {"scanned": []}, state, FindingsStore(state.findings), t0, EXIT_ERROR
+                )
+            raise
 
 
 def _manage_findings(req: ScanRequest, state_dir: Path, state: ScanState) -> int:
@@ -156,10 +164,11 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
 
     if meta is None:  # nothing new: no model, no alert; only the cursors move (renames)
         state.cursors = cursors
+        state.last_success = time.time()
         save_state(state_dir, state)
         code = EXIT_OK
         summary.update(run_id=None, model_called=False, answer="", findings=[], exit_code=code)
-        _write_prom(req, summary, state, findings_store, started, t0, code)
+        _write_prom(req, summary, state, findings_store, t0, code)
         if req.json:
             print_json(out, summary)
         else:
@@ -226,10 +235,11 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
     }
     state.runs += 1
     state.bytes_total += new_bytes
+    state.last_success = when
     save_state(state_dir, state)  # the commit point
     if previous_context and previous_context != context.id:
         shutil.rmtree(store.root / previous_context, ignore_errors=True)
-    _write_prom(req, summary, state, findings_store, started, t0, code)
+    _write_prom(req, summary, state, findings_store, t0, code)
     if history is not None:
         history.save({**result.to_json(), "scan": summary}, exit_code=code, started=started)
 
@@ -274,7 +284,7 @@ def _append_jsonl(path: Path, run_id: str, when: float, findings: list[dict]) ->
         raise StoreError(f"cannot append findings to {path}: {e.strerror or e}") from e
 
 
-def _write_prom(req, summary, state, findings_store, started, t0, code) -> None:
+def _write_prom(req, summary, state, findings_store, t0, code) -> None:
     if req.prom is None:
         return
     text = render_metrics(
@@ -286,5 +296,6 @@ def _write_prom(req, summary, state, findings_store, started, t0, code) -> None:
         open_findings=findings_store.open(),
         bytes_total=state.bytes_total,
         model_called=summary.get("model_called", False),
+        last_success=state.last_success,
     )
     write_textfile(req.prom, text)

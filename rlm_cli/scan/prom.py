@@ -22,8 +22,13 @@ def render_metrics(
     open_findings: list[dict],
     bytes_total: int,
     model_called: bool,
+    last_success: float | None = None,
 ) -> str:
-    """The textfile: last run time, outcome, bytes read, findings by severity."""
+    """The textfile: last run time, outcome, bytes read, findings by severity.
+
+    A failed run (exit 2) writes one too, with its exit code and the time of the last run
+    that succeeded, so a scan that keeps failing shows up on a dashboard.
+    """
     out: list[str] = []
 
     def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
@@ -38,6 +43,13 @@ def render_metrics(
         "When the last scan finished.",
         [("", float(round(when, 3)))],
     )
+    if last_success is not None:
+        metric(
+            "rlm_scan_last_success_timestamp_seconds",
+            "gauge",
+            "When a scan last completed (exit 0 or 1).",
+            [("", float(round(last_success, 3)))],
+        )
     metric(
         "rlm_scan_exit_code",
         "gauge",

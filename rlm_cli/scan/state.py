@@ -62,6 +62,8 @@ class ScanState:
     """The last completed run: ``run_id``, ``time``, ``answer``, ``context_id``."""
     runs: int = 0
     bytes_total: int = 0
+    last_success: float | None = None
+    """When a scan of this state last completed (with or without new lines)."""
 
     def to_json(self) -> dict:
         """The stored form."""
@@ -69,6 +71,7 @@ class ScanState:
             "version": STATE_VERSION,
             "runs": self.runs,
             "bytes_total": self.bytes_total,
+            "last_success": self.last_success,
             "memory": self.memory,
             "cursors": {p: asdict(c) for p, c in sorted(self.cursors.items())},
             "findings": self.findings,
@@ -99,6 +102,7 @@ def load_state(state_dir: Path) -> ScanState:
             memory=dict(d.get("memory", {})),
             runs=int(d.get("runs", 0)),
             bytes_total=int(d.get("bytes_total", 0)),
+            last_success=d.get("last_success"),
         )
     except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as e:
         raise StoreError(

@@ -104,6 +104,18 @@ def test_prometheus_textfile_is_written_whole(tmp_path: Path) -> None:
     assert "rlm_scan_exit_code 0\n" in text and "rlm_scan_model_called 0\n" in text
     assert 'rlm_scan_findings_open{severity="error"} 1\n' in text
     assert [p.name for p in prom.parent.iterdir()] == ["rlm.prom"]  # no temp file left
+    assert "rlm_scan_last_success_timestamp_seconds " in text
+    # a failing run says so too (exit 2), keeping the time of the last success
+    from helpers import write_script
+
+    w.append(logs / "a.log", 1)
+    broken = write_script(tmp_path / "broken.yaml", ["```repl\nprint(1)\n```"])
+    r = run_rlm(sc.args("--prom", str(prom), model=broken), tmp_path)
+    assert r.code == 2
+    failed = prom.read_text()
+    assert "rlm_scan_exit_code 2\n" in failed
+    ok_line = next(x for x in text.splitlines() if x.startswith("rlm_scan_last_success"))
+    assert ok_line + "\n" in failed
 
 
 def test_task_preset_and_question_errors(tmp_path: Path) -> None:
