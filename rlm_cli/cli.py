@@ -9,7 +9,10 @@ import typer
 
 from rlm_cli import __version__
 from rlm_cli.commands import ask as ask_cmd
+from rlm_cli.commands import config as config_cmd
+from rlm_cli.commands import logmap as logmap_cmd
 from rlm_cli.commands import models as models_cmd
+from rlm_cli.commands import runs as runs_cmd
 from rlm_cli.commands import scan as scan_cmd
 from rlm_cli.errors import RlmError
 
@@ -58,12 +61,15 @@ def set_debug(value: bool) -> None:
 ask_cmd.register(app, set_debug)
 models_cmd.register(app, set_debug)
 scan_cmd.register(app, set_debug)
+logmap_cmd.register(app, set_debug)
+runs_cmd.register(app, set_debug)
+config_cmd.register(app, set_debug)
 
 
 def main() -> None:
     """Console entry point: run the app; expected errors become one line and exit 2."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="rlm")
     except RlmError as e:
         if _state["debug"]:
             raise

@@ -6,6 +6,8 @@ turns colour off when the stream is not a terminal; we only pick the stream.
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Console
 
 
@@ -14,6 +16,16 @@ def stdout_console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
+def live_capable(console: Console) -> bool:
+    """A live, redrawn view makes sense: the stream really is a terminal (FORCE_COLOR alone
+    only asks for colour) and the terminal is not ``TERM=dumb``."""
+    try:
+        tty = os.isatty(console.file.fileno())
+    except (AttributeError, OSError, ValueError):
+        tty = False
+    return tty and console.is_interactive
+
+
 def stderr_console() -> Console:
     """Where the live view, notes and errors go."""
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)

@@ -14,7 +14,6 @@ import re
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import orjson
 
@@ -49,20 +48,46 @@ class Hits(list):
         return Hits(got) if isinstance(key, slice) else got
 
 
-class Chunk(NamedTuple):
+class Chunk:
     """A range of lines (inclusive) of a context; ``text`` reads it."""
 
-    start: int
-    end: int
-    context: Context
+    __slots__ = ("start", "end", "_context")
+
+    def __init__(self, start: int, end: int, context: Context) -> None:
+        self.start = start
+        self.end = end
+        self._context = context
 
     @property
     def text(self) -> str:
         """The chunk's lines joined by newlines."""
-        return "\n".join(self.context.lines(self.start, self.end))
+        return "\n".join(self._context.lines(self.start, self.end))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Chunk) and (self.start, self.end) == (other.start, other.end)
 
     def __repr__(self) -> str:
         return f"Chunk(lines {self.start}-{self.end})"
+
+
+MODEL_API = (
+    "meta",
+    "id",
+    "line_count",
+    "size_bytes",
+    "line",
+    "lines",
+    "head",
+    "tail",
+    "around",
+    "grep",
+    "count",
+    "chunks",
+    "sources",
+    "source_of",
+)
+"""The names the model's code may use on ``context`` (see :class:`rlm_cli.repl.view.ContextView`).
+Add a method here to give it to the model, and document it in prompts/root.yaml."""
 
 
 def compile_pattern(pattern: str, ignore_case: bool = False) -> re.Pattern[bytes]:

@@ -164,3 +164,14 @@ def test_runs_are_recorded_and_context_reused(tmp_path: Path) -> None:
     )
     assert r3.code == 0
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+
+
+def test_huge_context_skips_the_map_and_says_so(tmp_path: Path) -> None:
+    from helpers import isolated_env
+
+    script = write_script(tmp_path / "s.yaml", ["```repl\ncontext.templates()\n```", "FINAL(ok)"])
+    env = isolated_env(tmp_path, RLM_MAP_MAX_LINES="100")
+    r = run_rlm(["ask", "q", str(BMC), "--model", f"script:{script}", "--json"], tmp_path, env=env)
+    assert r.code == 0
+    assert "log map not built for 1,660 lines" in r.stderr and "rlm brief --context" in r.stderr
+    assert "needs the log map" in r.json()["trajectory"][0]["outputs"][0]["error"]

@@ -37,10 +37,18 @@ def session(tmp_path: Path):
 
 
 def test_runs_in_another_process_and_keeps_variables(session: ReplSession) -> None:
-    r = session.execute("import os\npid = os.getpid()\nhits = context.grep('ECC')\nlen(hits)")
+    r = session.execute("hits = context.grep('ECC')\nlen(hits)")
     assert r.error is None and r.stdout == "2\n"
-    assert session.execute("print(pid)").stdout.strip() != str(os.getpid())
+    assert session.worker_pid and session.worker_pid != os.getpid()
     assert session.execute("print(hits[0][0])").stdout == "2\n"
+
+
+def test_the_sandbox_is_on_and_reported(session: ReplSession) -> None:
+    r = session.execute("import os")
+    assert r.error.startswith("Refused:") and "'os'" in r.error
+    assert session.isolation["language"].startswith("ast guard")
+    assert "process" in session.isolation and "network" in session.isolation
+    assert "AttributeError: context has no 'path'" in session.execute("context.path").error
 
 
 def test_model_calls_are_served_by_the_parent(session: ReplSession) -> None:
