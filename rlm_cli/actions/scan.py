@@ -11,18 +11,26 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
-from rlm_cli.actions.ask import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, engine_config, load_models
+from rlm_cli.actions.ask import (
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    engine_config,
+    load_models,
+    prepare_brief,
+)
 from rlm_cli.config import Settings
 from rlm_cli.engine.findings import severity_rank
 from rlm_cli.engine.loop import RlmEngine, RunInterrupted
 from rlm_cli.errors import RlmError, StoreError, UsageError
-from rlm_cli.render.console import stderr_console, stdout_console
+from rlm_cli.render.console import live_capable, stderr_console, stdout_console
 from rlm_cli.render.live import LiveView, NotesOnly
 from rlm_cli.render.report import print_answer, print_json
 from rlm_cli.runs.history import RunHistory, new_run_id
@@ -183,21 +191,21 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
     prompt = scan_prompt(question, state.memory, findings_store.open(), scanned)
     root, sub = load_models(s)
     run_id = new_run_id()
-    live = err.is_terminal and not req.quiet
+    live = live_capable(err) and not req.quiet
     observer = LiveView(err) if live else None if req.quiet else NotesOnly(err)
-    engine = RlmEngine(root, sub, context, engine_config(s), observer)
-    history = RunHistory() if s.log_runs else None
+    history = _open_history(say) if s.log_runs else None
     try:
+        brief = prepare_brief(context, root, s, say)  # the log map of the new lines
+        engine = RlmEngine(root, sub, context, engine_config(s), observer, brief=brief)
         with observer if isinstance(observer, LiveView) else contextlib.nullcontext():
             result = engine.run(prompt, run_id)
     except RunInterrupted as e:
-        if history is not None:
-            history.save(e.result.to_json(), exit_code=130, started=started)
+        _record(history, e.result.to_json(), 130, started, say)
         raise KeyboardInterrupt from None
     except RlmError as e:
         partial = getattr(e, "partial", None)
-        if partial is not None and history is not None:
-            history.save(partial.to_json(), exit_code=EXIT_ERROR, started=started)
+        if partial is not None:
+            _record(history, partial.to_json(), EXIT_ERROR, started, say)
         raise
     finally:
         root.close()
@@ -240,8 +248,10 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
     if previous_context and previous_context != context.id:
         shutil.rmtree(store.root / previous_context, ignore_errors=True)
     _write_prom(req, summary, state, findings_store, t0, code)
-    if history is not None:
-        history.save({**result.to_json(), "scan": summary}, exit_code=code, started=started)
+    _record(history, {**result.to_json(), "scan": summary}, code, started, say)
+    if history is not None and s.retention_days is not None:
+        with contextlib.suppress(sqlite3.Error):
+            history.prune(keep_days=s.retention_days)
 
     if req.json:
         print_json(out, summary)
@@ -252,6 +262,24 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
         if repeats:
             say(f"{repeats} finding(s) seen in earlier scans (see --findings)")
     return code
+
+
+def _open_history(say) -> RunHistory | None:
+    """The run history, or None (said on stderr): a scan never fails for its record."""
+    try:
+        return RunHistory()
+    except RlmError as e:
+        say(f"warning: run not recorded: {e}")
+        return None
+
+
+def _record(history: RunHistory | None, record: dict, code: int, started: float, say) -> None:
+    if history is None:
+        return
+    try:
+        history.save(record, exit_code=code, started=started)
+    except sqlite3.Error as e:
+        say(f"warning: run not recorded: {e}")
 
 
 def _exit_code(merged: list[dict], fail_on: str, alert_on: str) -> int:
