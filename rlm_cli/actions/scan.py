@@ -9,6 +9,7 @@ the previous state and the next run reads the same bytes again.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import shutil
 import sqlite3
@@ -41,7 +42,7 @@ from rlm_cli.scan.memory import scan_prompt
 from rlm_cli.scan.prom import render_metrics, write_textfile
 from rlm_cli.scan.rotation import plan_reads
 from rlm_cli.scan.state import ScanState, default_state_dir, load_state, save_state
-from rlm_cli.scan.task import resolve_question
+from rlm_cli.scan.task import ScanTask, resolve_task
 from rlm_cli.store.context import Context
 from rlm_cli.store.contexts import ContextStore
 from rlm_cli.store.ingest import ContextWriter
@@ -69,9 +70,9 @@ class ScanRequest:
     list_findings: bool = False
 
 
-def state_dir_for(req: ScanRequest, question: str) -> Path:
-    """``--state`` or the default folder for these targets and this question."""
-    return req.state_dir or default_state_dir(req.paths, question)
+def state_dir_for(req: ScanRequest, task: ScanTask) -> Path:
+    """``--state`` or the default folder for these targets and this task or question."""
+    return req.state_dir or default_state_dir(req.paths, task.identity)
 
 
 def run_scan(req: ScanRequest) -> int:
@@ -80,15 +81,15 @@ def run_scan(req: ScanRequest) -> int:
         raise UsageError("name the log files or folders to scan: rlm scan DIR|FILE... --task NAME")
     if req.alert_on not in ("new", "any"):
         raise UsageError(f"--alert-on {req.alert_on!r}: expected new or any")
-    question = resolve_question(req.task, req.question)
-    state_dir = state_dir_for(req, question)
+    task = resolve_task(req.task, req.question)
+    state_dir = state_dir_for(req, task)
     with ScanLock(state_dir, req.wait_s):
         state = load_state(state_dir)
         if req.resolve or req.list_findings:
             return _manage_findings(req, state_dir, state)
         t0 = time.monotonic()
         try:
-            return _scan(req, question, state_dir, state)
+            return _scan(req, task, state_dir, state)
         except (RlmError, KeyboardInterrupt):
             if req.prom is not None:  # a failing scan must show on the dashboard too
                 _write_prom(
@@ -126,7 +127,7 @@ def _manage_findings(req: ScanRequest, state_dir: Path, state: ScanState) -> int
     return EXIT_OK
 
 
-def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) -> int:
+def _scan(req: ScanRequest, task: ScanTask, state_dir: Path, state: ScanState) -> int:
     err = stderr_console()
     out = stdout_console()
     s = req.settings
@@ -188,6 +189,9 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
         f"from {sum(1 for x in scanned if x['new_bytes'])} file(s)"
     )
     context = Context(store.root / meta["id"])
+    question, guidance = task.question, task.guidance
+    if guidance and not _engine_takes_guidance():
+        question, guidance = f"{question}\n\nGuidance: {guidance}", ""
     prompt = scan_prompt(question, state.memory, findings_store.open(), scanned)
     root, sub = load_models(s)
     run_id = new_run_id()
@@ -196,7 +200,8 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
     history = _open_history(say) if s.log_runs else None
     try:
         brief = prepare_brief(context, root, s, say)  # the log map of the new lines
-        engine = RlmEngine(root, sub, context, engine_config(s), observer, brief=brief)
+        extra = {"guidance": guidance} if guidance else {}
+        engine = RlmEngine(root, sub, context, engine_config(s), observer, brief=brief, **extra)
         with observer if isinstance(observer, LiveView) else contextlib.nullcontext():
             result = engine.run(prompt, run_id)
     except RunInterrupted as e:
@@ -262,6 +267,11 @@ def _scan(req: ScanRequest, question: str, state_dir: Path, state: ScanState) ->
         if repeats:
             say(f"{repeats} finding(s) seen in earlier scans (see --findings)")
     return code
+
+
+def _engine_takes_guidance() -> bool:
+    """Whether RlmEngine takes ``guidance=`` (the engine's task presets) in this tree."""
+    return "guidance" in inspect.signature(RlmEngine).parameters
 
 
 def _open_history(say) -> RunHistory | None:

@@ -1,70 +1,69 @@
-"""``--task NAME``: the question (and guidance) of a task preset.
+"""``--task NAME`` / ``--question TEXT``: what a scan asks, and the guidance that goes with it.
 
-Uses the engine's task presets (``rlm_cli.engine.tasks``) when that module exists; until
-then reads ``question:`` and optional ``guidance:`` from ``<config dir>/tasks/NAME.yaml``,
-``<config dir>/prompts/tasks/NAME.yaml`` or the shipped ``prompts/tasks/NAME.yaml``.
+The engine's task presets (``rlm_cli.engine.prompts.load_task``) are used when that function
+exists; until then a minimal lookup reads ``question:`` and ``guidance:`` from
+``<config dir>/tasks/NAME.yaml`` or the shipped ``prompts/tasks/NAME.yaml``.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from importlib import resources
 
 import yaml
 
 from rlm_cli import paths
+from rlm_cli.engine import prompts as engine_prompts
 from rlm_cli.errors import ConfigError, UsageError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-def resolve_question(task: str | None, question: str | None) -> str:
-    """The question a scan asks: ``--question`` as given, or the preset's text."""
+@dataclass
+class ScanTask:
+    """The question, its guidance, and the identity the scan's state is kept under."""
+
+    question: str
+    guidance: str
+    identity: str
+    """``task:NAME`` for a preset (editing the preset keeps the state), else the question."""
+
+
+def resolve_task(task: str | None, question: str | None) -> ScanTask:
+    """``--question`` as given, or the preset named by ``--task`` (exactly one of them)."""
     if bool(task) == bool(question and question.strip()):
         raise UsageError("give exactly one of --task NAME or --question TEXT")
     if question:
-        return question.strip()
+        return ScanTask(question.strip(), "", question.strip())
     assert task is not None
-    try:  # the engine's presets, once they land
-        from rlm_cli.engine import tasks as engine_tasks  # type: ignore[attr-defined]
-    except ImportError:
-        engine_tasks = None
-    if engine_tasks is not None and hasattr(engine_tasks, "task_question"):
-        return engine_tasks.task_question(task)
-    return _preset_question(task)
+    load = getattr(engine_prompts, "load_task", None) or _load_preset
+    preset = load(task)
+    return ScanTask(preset["question"].strip(), preset.get("guidance", "").strip(), f"task:{task}")
 
 
-def _preset_question(name: str) -> str:
+def _load_preset(name: str) -> dict[str, str]:
     if not _NAME.match(name):
         raise UsageError(f"--task {name!r}: not a task name")
-    for text, where in _candidates(name):
+    user = paths.config_dir() / "tasks" / f"{name}.yaml"
+    if user.is_file():
+        text, where = user.read_text("utf-8"), str(user)
+    else:
         try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{where} is not valid YAML: {e}") from e
-        q = data.get("question") if isinstance(data, dict) else None
-        if not isinstance(q, str) or not q.strip():
-            raise ConfigError(f"{where}: a task preset needs a 'question:' text")
-        guidance = data.get("guidance")
-        return q.strip() + (
-            f"\n\n{guidance.strip()}" if isinstance(guidance, str) and guidance.strip() else ""
-        )
-    raise UsageError(
-        f"no task preset {name!r} (put one in {paths.config_dir() / 'tasks'}/{name}.yaml)"
-    )
-
-
-def _candidates(name: str):
-    for p in (
-        paths.config_dir() / "tasks" / f"{name}.yaml",
-        paths.config_dir() / "prompts" / "tasks" / f"{name}.yaml",
-    ):
-        if p.is_file():
-            yield p.read_text("utf-8"), str(p)
-            return
+            text = (
+                resources.files("rlm_cli.prompts")
+                .joinpath("tasks", f"{name}.yaml")
+                .read_text("utf-8")
+            )
+        except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
+            raise UsageError(f"unknown task {name!r} (add one as {user})") from None
+        where = f"prompts/tasks/{name}.yaml"
     try:
-        shipped = resources.files("rlm_cli.prompts").joinpath("tasks", f"{name}.yaml")
-        if shipped.is_file():
-            yield shipped.read_text("utf-8"), f"prompts/tasks/{name}.yaml"
-    except (FileNotFoundError, ModuleNotFoundError):
-        return
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{where} is not valid YAML: {e}") from e
+    q = data.get("question") if isinstance(data, dict) else None
+    if not isinstance(q, str) or not q.strip():
+        raise ConfigError(f"{where}: a task preset needs a 'question:' text")
+    g = data.get("guidance")
+    return {"question": q, "guidance": g if isinstance(g, str) else ""}

@@ -129,9 +129,17 @@ def test_task_preset_and_question_errors(tmp_path: Path) -> None:
     args = sc.args()
     i = args.index("--question")
     args[i : i + 2] = ["--task", "nodes"]
+    j = args.index("--state")
+    del args[j : j + 2]  # the default state folder
     r = run_rlm(args, tmp_path)
     assert r.code == 0, r.stderr
+    assert r.json()["new_lines"] == 2
+    # editing the preset keeps the state: it is kept under the task's name, not its text
+    (tasks / "nodes.yaml").write_text("question: which node will fail first\n")
+    again = run_rlm(args, tmp_path)
+    assert again.code == 0 and again.json()["model_called"] is False
+    assert len(list((tmp_path / "data" / "scan").iterdir())) == 1
     both = run_rlm([*args, "--question", "x"], tmp_path)
     assert both.code == 2 and "exactly one of --task" in both.stderr
     missing = run_rlm(["scan", str(logs), "--task", "nope", "--state", str(sc.state)], tmp_path)
-    assert missing.code == 2 and "no task preset 'nope'" in missing.stderr
+    assert missing.code == 2 and "unknown task 'nope'" in missing.stderr
