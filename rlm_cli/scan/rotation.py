@@ -203,6 +203,8 @@ def plan_reads(
         else:
             plans.append(ReadPlan(f, 0, "new"))
     for c in cursors.values():
-        if c.path not in claimed and not any(p.file.path == c.path for p in plans):
+        live_name = os.path.basename(c.path) == rotation_base(c.path)
+        if live_name and c.path not in claimed and not any(p.file.path == c.path for p in plans):
+            # (old rotated files are deleted by logrotate all the time: not worth a word)
             notes.append(f"{c.path} is gone and no rotated copy of it was found; forgetting it")
     return plans, notes
