@@ -13,6 +13,7 @@ from rlm_cli.commands import config as config_cmd
 from rlm_cli.commands import logmap as logmap_cmd
 from rlm_cli.commands import models as models_cmd
 from rlm_cli.commands import runs as runs_cmd
+from rlm_cli.commands import scan as scan_cmd
 from rlm_cli.errors import RlmError
 
 app = typer.Typer(
@@ -59,6 +60,7 @@ def set_debug(value: bool) -> None:
 
 ask_cmd.register(app, set_debug)
 models_cmd.register(app, set_debug)
+scan_cmd.register(app, set_debug)
 logmap_cmd.register(app, set_debug)
 runs_cmd.register(app, set_debug)
 config_cmd.register(app, set_debug)

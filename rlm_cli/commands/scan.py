@@ -1,0 +1,148 @@
+"""`rlm scan DIR|FILE... (--task NAME | --question TEXT)`: options only; the work is in
+rlm_cli.actions.scan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from rlm_cli.config import load_settings
+
+EXAMPLES = """
+Examples:
+
+  rlm scan /var/log/bmc/ --task which-node-fails --quiet --out /var/lib/rlm/findings.jsonl
+
+  rlm scan /var/log/bmc/ --question "which node will fail" --json --prom /var/lib/node_exporter/rlm.prom
+
+  rlm scan /var/log/bmc/ --task which-node-fails --findings
+
+  rlm scan /var/log/bmc/ --task which-node-fails --resolve 3fa9c2
+"""
+
+
+def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
+    """Add the `scan` command to ``app``."""
+
+    @app.command(epilog=EXAMPLES)
+    def scan(
+        paths: list[str] = typer.Argument(..., help="Log folders (walked recursively) or files."),
+        task: str = typer.Option(None, "--task", "-t", help="A task preset's question."),
+        question: str = typer.Option(
+            None, "--question", "-Q", help="The question to ask of new lines."
+        ),
+        state: Path = typer.Option(
+            None,
+            "--state",
+            help="Folder of this scan's state (default: <data dir>/scan/<hash of paths and question>).",
+        ),
+        json_out: bool = typer.Option(
+            False, "--json", help="Print the run's summary as one JSON object."
+        ),
+        out: Path = typer.Option(
+            None, "--out", help="Append this run's findings to FILE as JSON Lines."
+        ),
+        prom: Path = typer.Option(
+            None, "--prom", help="Write a Prometheus textfile to FILE (atomically)."
+        ),
+        fail_on: str = typer.Option(
+            None,
+            "--fail-on",
+            help="Exit 1 when a new finding is at or above: info, warning, error, critical, or never. [default: error]",
+        ),
+        alert_on: str = typer.Option(
+            "new",
+            "--alert-on",
+            help="new: only findings not seen before (or reopened) alert; any: every one.",
+        ),
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help="Silent unless there is something to report."
+        ),
+        wait: float = typer.Option(
+            0.0,
+            "--wait",
+            min=0.0,
+            help="Seconds to wait for another scan of the same state to finish.",
+        ),
+        resolve: list[str] = typer.Option(
+            None, "--resolve", help="Mark a finding resolved by id (repeatable); no scan."
+        ),
+        list_findings: bool = typer.Option(
+            False, "--findings", help="List the findings kept across runs; no scan."
+        ),
+        model: str = typer.Option(
+            None,
+            "--model",
+            "-m",
+            help="Root model: PATH.gguf, script:FILE.yaml, openai:URL#name or an alias. [env: RLM_MODEL]",
+        ),
+        sub_model: str = typer.Option(
+            None, "--sub-model", help="Model for sub-calls (default: the root model)."
+        ),
+        max_iterations: int = typer.Option(
+            None, "--max-iterations", min=1, help="Root turns before a forced final answer."
+        ),
+        max_subcalls: int = typer.Option(
+            None, "--max-subcalls", min=0, help="Sub-calls allowed in the run."
+        ),
+        timeout: float = typer.Option(
+            None, "--timeout", min=1, help="Seconds allowed for the model run."
+        ),
+        n_ctx: int = typer.Option(
+            None, "--n-ctx", min=256, help="Model window in tokens (default 8192)."
+        ),
+        threads: int = typer.Option(None, "--threads", min=1, help="CPU threads for llama.cpp."),
+        include: list[str] = typer.Option(
+            None, "--include", help="Glob of files to read inside folders (repeatable)."
+        ),
+        exclude: list[str] = typer.Option(
+            None, "--exclude", help="Glob of files to skip inside folders (repeatable)."
+        ),
+        binary: bool = typer.Option(False, "--binary", help="Keep files that contain NUL bytes."),
+        no_log: bool = typer.Option(
+            False, "--no-log", "-n", help="Do not record this run in the history."
+        ),
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    ) -> int:
+        """Analyse only what is new in log files since the last scan (for cron); exit 1 on new findings."""
+        set_debug(debug)
+        from rlm_cli.actions.scan import ScanRequest, run_scan
+        from rlm_cli.errors import UsageError
+
+        if fail_on is not None and fail_on not in ("info", "warning", "error", "critical", "never"):
+            raise UsageError(
+                f"--fail-on {fail_on!r}: expected info, warning, error, critical or never"
+            )
+        settings = load_settings().merged(
+            model=model,
+            sub_model=sub_model,
+            max_iterations=max_iterations,
+            max_subcalls=max_subcalls,
+            timeout=timeout,
+            n_ctx=n_ctx,
+            threads=threads,
+            fail_on=fail_on,
+            log_runs=False if no_log else None,
+        )
+        return run_scan(
+            ScanRequest(
+                paths=[p for p in paths if p],
+                question=question,
+                task=task,
+                state_dir=state,
+                settings=settings,
+                json=json_out,
+                out=out,
+                prom=prom,
+                quiet=quiet,
+                wait_s=wait,
+                alert_on=alert_on,
+                include=include or [],
+                exclude=exclude or [],
+                allow_binary=binary,
+                resolve=resolve or [],
+                list_findings=list_findings,
+            )
+        )
