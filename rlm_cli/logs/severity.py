@@ -1,0 +1,213 @@
+"""One severity scale for every log: TRACE < DEBUG < INFO < NOTICE < WARNING < ERROR <
+CRITICAL < FATAL.
+
+- ``Severity.parse(name)`` reads a level field in any common spelling (``warn``, ``err``,
+  ``crit``, ``emerg``, ``SEVERE``, single letters ``E``/``W``/``I``/``D``/``F``/``V`` as in
+  Android or glog level fields, syslog numbers ``0``..``7``).
+- ``classify(body, level=None)`` uses the level field when one is given and readable; else a
+  level token written in the first characters of the body (``INFO``, ``[error]``); else the
+  keyword and sensor-state rules of ``RULES`` (IPMI SEL states, ECC, kernel failures), the
+  most severe rule that matches wins, and IPMI ``Deasserted`` (a condition cleared) caps the
+  result at NOTICE. Negations such as ``no errors``, ``0 failures``, ``error=0`` match first
+  and count for nothing.
+
+Rules are one data table (``RULES``); each row has trigger words and runs only when the body
+contains one of them (a set test on the lower-cased words), so ordinary lines cost one
+tokenisation and a set intersection.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    """Ordered severity; compare with ``<``/``>=``."""
+
+    TRACE = 0
+    DEBUG = 1
+    INFO = 2
+    NOTICE = 3
+    WARNING = 4
+    ERROR = 5
+    CRITICAL = 6
+    FATAL = 7
+
+    @classmethod
+    def parse(cls, name: str) -> Severity:
+        """The severity of a level-field value; raises ValueError when it is not one."""
+        sev = _LEVEL_NAMES.get(name.strip().strip("[]<>:").lower())
+        if sev is None:
+            raise ValueError(f"not a severity level: {name!r}")
+        return sev
+
+
+_S = Severity
+_LEVEL_NAMES: dict[str, Severity] = {
+    **dict.fromkeys(["trace", "finest", "finer", "verbose", "v", "t"], _S.TRACE),
+    **dict.fromkeys(["debug", "dbg", "fine", "d", "7"], _S.DEBUG),
+    **dict.fromkeys(["info", "information", "informational", "inf", "i", "6"], _S.INFO),
+    **dict.fromkeys(["notice", "note", "n", "5"], _S.NOTICE),
+    **dict.fromkeys(["warn", "warning", "wrn", "w", "4"], _S.WARNING),
+    **dict.fromkeys(["error", "err", "severe", "e", "3"], _S.ERROR),
+    **dict.fromkeys(["critical", "crit", "alert", "c", "2", "1"], _S.CRITICAL),
+    **dict.fromkeys(["fatal", "emerg", "emergency", "panic", "f", "0"], _S.FATAL),
+}
+
+# Rule table: (severity, trigger words, regex on the lower-cased body). A row is tried only
+# when one of its trigger words occurs as a whole word in the body. Rows are applied in
+# order and a match is dropped when it overlaps text an earlier row already claimed, so
+# negations come first ("no errors" claims "errors") and specific rows precede generic
+# ones ("upper non-critical" claims "critical"). The most severe surviving match wins.
+# Severity None marks a negation (claims text, counts for nothing); DEASSERT marks the IPMI
+# "Deasserted" state.
+DEASSERT = "deassert"
+_NEG_WORDS = "error errors failure failures failed fault faults warning warnings fatal critical"
+RULES: list[tuple[Severity | str | None, str, str]] = [
+    # negations
+    (
+        None,
+        _NEG_WORDS,
+        r"\b(?:no|zero|without|0)\s+(?:\w+\s+)?(?:errors?|failures?|failed|faults?|warnings?)\b",
+    ),
+    (
+        None,
+        _NEG_WORDS,
+        r"\b(?:errors?|failures?|failed|faults?|warnings?)(?:[ _]count)?\s*[=:]\s*0+(?![\d.])",
+    ),
+    (None, _NEG_WORDS, r"\b(?:error|failure)[- ]free\b"),
+    (None, _NEG_WORDS, r"\bnot\s+(?:an?\s+)?(?:errors?|failed|fatal|critical)\b"),
+    (None, _NEG_WORDS, r"\b(?:on|if|ignore|ignoring)\s+errors?\b"),
+    # IPMI SEL states and hardware
+    (DEASSERT, "deasserted", r"\bdeasserted\b"),
+    (_S.FATAL, "recoverable unrecoverable", r"\bnon-recoverable\b|\bunrecoverable\b"),
+    (_S.WARNING, "critical", r"\bnon-critical\b"),
+    (_S.CRITICAL, "critical", r"\b(?:upper|lower)\s+critical\s+going\s+(?:high|low)\b"),
+    (_S.ERROR, "logging", r"\blogging\s+limit\s+reached\b"),
+    (_S.WARNING, "correctable", r"\bcorrectable\s+(?:ecc|memory\s+error|machine\s+check)"),
+    (_S.FATAL, "uncorrectable", r"\buncorrectable\b"),
+    (_S.WARNING, "machine", r"\bmachine\s+check\s+events?\s+logged\b"),
+    (
+        _S.CRITICAL,
+        "machine ierr interrupt",
+        r"\bmachine\s+check\b|\bierr\b|\bcritical\s+interrupt\b",
+    ),
+    (_S.FATAL, "thermal", r"\bthermal\s+trip\b"),
+    (
+        _S.CRITICAL,
+        "detected lost",
+        r"\bfailure\s+detected\b|\bac\s+lost\b|\bpower\s+(?:supply\s+)?lost\b",
+    ),
+    (_S.WARNING, "predictive", r"\bpredictive\s+failure\b"),
+    (_S.ERROR, "fault", r"\bdrive\s+fault\b"),
+    # kernel and services
+    (_S.FATAL, "panic", r"\bpanic\b"),
+    (
+        _S.CRITICAL,
+        "memory oom oops bug",
+        r"\bout\s+of\s+memory\b|\boom[-_ ]?kill(?:er|ed)?\b|\boops\b|\bbug:",
+    ),
+    (
+        _S.ERROR,
+        "segfault segmentation trace lockup",
+        r"\bsegfault\b|\bsegmentation\s+fault\b|\bcall\s+trace\b|\bsoft\s+lockup\b",
+    ),
+    (_S.ERROR, "hung blocked", r"\bhung\s+task\b|\bblocked\s+for\s+more\s+than\b"),
+    (_S.ERROR, "error", r"\bi/o\s+error\b"),
+    (_S.ERROR, "link", r"\blink\s+(?:is\s+)?down\b"),
+    (
+        _S.WARNING,
+        "authentication password",
+        r"\bauthentication\s+failures?\b|\bfailed\s+password\b",
+    ),
+    (_S.FATAL, "fatal", r"\bfatal\b"),
+    (_S.CRITICAL, "critical", r"\bcritical\b"),
+    (_S.ERROR, "fail fails failed failure failures failing", r"\bfail(?:s|ed|ure|ures|ing)?\b"),
+    (
+        _S.ERROR,
+        "error errors exception exceptions fault faults faulty",
+        r"\berrors?\b|\bexceptions?\b|\bfault(?:s|y)?\b",
+    ),
+    (
+        _S.ERROR,
+        "abort aborts aborted aborting corrupt corrupted corruption",
+        r"\babort(?:s|ed|ing)?\b|\bcorrupt(?:ed|ion)?\b",
+    ),
+    (_S.WARNING, "timed timeout timeouts time", r"\btimed\s+out\b|\btime-?outs?\b"),
+    (
+        _S.WARNING,
+        "warn warning warnings refused denied",
+        r"\bwarn(?:ing|ings)?\b|\brefused\b|\bdenied\b",
+    ),
+    (
+        _S.WARNING,
+        "unable could cannot can degraded",
+        r"\bunable\s+to\b|\bcould\s+not\b|\bcannot\b|\bcan't\b|\bdegraded\b",
+    ),
+    (
+        _S.WARNING,
+        "unreachable unavailable offline retry retrying invalid",
+        r"\bunreachable\b|\bunavailable\b|\boffline\b|\bretry(?:ing)?\b|\binvalid\b",
+    ),
+    (
+        _S.NOTICE,
+        "shutting shutdown reboot rebooting rebooted restart restarting restarted",
+        r"\bshutting\s+down\b|\bshutdown\b|\breboot(?:ing|ed)?\b|\brestart(?:ing|ed)?\b",
+    ),
+]
+
+_COMPILED = [(sev, frozenset(trig.split()), re.compile(frag)) for sev, trig, frag in RULES]
+_WORD = re.compile(r"[a-z]+")
+TRIGGERS = frozenset().union(*(t for _, t, _ in _COMPILED))
+"""Words at least one of which a body must contain for any rule to run."""
+# A level written as a token near the start of the body: "INFO", "[error]", "<warn>".
+_LEVEL_TOKEN = re.compile(
+    r"(?<![\w.-])(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|CRIT|CRITICAL|FATAL|ALERT|EMERG)"
+    r"(?![\w.-])"
+    r"|[\[<](trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|alert|emerg)[\]>]"
+)
+LEVEL_TOKEN_SPAN = 128
+"""How far into the body a written level token is looked for."""
+
+
+def level_of(level: str | None) -> Severity | None:
+    """The severity of a level-field value, or None when it is missing or not a level."""
+    if not level:
+        return None
+    return _LEVEL_NAMES.get(level.strip().strip("[]<>:").lower())
+
+
+def classify(body: str, level: str | None = None) -> Severity:
+    """Severity of a log line body; ``level`` is its level field when the header had one."""
+    sev = level_of(level)
+    if sev is not None:
+        return sev
+    m = _LEVEL_TOKEN.search(body, 0, LEVEL_TOKEN_SPAN)
+    if m is not None:
+        return _LEVEL_NAMES[(m.group(1) or m.group(2)).lower()]
+    low = body.lower()
+    words = _WORD.findall(low)
+    if TRIGGERS.isdisjoint(words):
+        return Severity.INFO
+    present = TRIGGERS.intersection(words)
+    claimed: list[tuple[int, int]] = []
+    best = Severity.INFO
+    deasserted = False
+    for sev, triggers, rx in _COMPILED:
+        if triggers.isdisjoint(present):
+            continue
+        for m in rx.finditer(low):
+            a, b = m.span()
+            if any(a < y and x < b for x, y in claimed):
+                continue
+            claimed.append((a, b))
+            if sev is None:
+                continue
+            if sev == DEASSERT:
+                deasserted = True
+            elif sev > best:  # type: ignore[operator]
+                best = sev  # type: ignore[assignment]
+    if deasserted:
+        return Severity.NOTICE if best >= Severity.WARNING else Severity.INFO
+    return best
