@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import mmap
+import os
 import re
 from array import array
 from collections.abc import Iterator
@@ -18,9 +19,12 @@ from typing import NamedTuple
 
 import orjson
 
-from rlm_cli.store.layout import BLOCKS_FILE, DATA_FILE, META_FILE
+from rlm_cli.errors import StoreError
+from rlm_cli.store.layout import BLOCK_BYTES, BLOCKS_FILE, DATA_FILE, META_FILE
 
 _REGEX_META = set(".^$*+?{}[]\\|()")
+WINDOW_MAX = 1000
+"""Default cap on the lines ``window()`` returns (it says so when it cuts)."""
 
 
 class LineList(list):
@@ -37,7 +41,14 @@ class LineList(list):
 
 
 class Hits(list):
-    """``(line number, line)`` pairs that print like ``grep -n``."""
+    """``(line number, line)`` pairs that print like ``grep -n``.
+
+    ``truncated`` is True when a cap cut the result; ``total`` is how many there were
+    (when known).
+    """
+
+    truncated = False
+    total: int | None = None
 
     def __str__(self) -> str:
         return "\n".join(f"{n}: {line}" for n, line in self)
@@ -74,21 +85,85 @@ def compile_pattern(pattern: str, ignore_case: bool = False) -> re.Pattern[bytes
         raise ValueError(f"bad regex {pattern!r}: {e}") from None
 
 
+def required_literal(rx: re.Pattern[bytes]) -> bytes | None:
+    """The longest run of plain bytes every match of ``rx`` must contain, or None.
+
+    Only the top level of the pattern is looked at (a concatenation), so the run is
+    certainly required; alternations, groups and case folding give None. Searching for it
+    with ``find`` (memchr speed) and running the regex only on the lines that contain it
+    is how grep is fast, too.
+    """
+    if rx.flags & re.IGNORECASE:
+        return None
+    try:
+        try:
+            from re import _constants as sre_c  # type: ignore[attr-defined]
+            from re import _parser as sre_p  # type: ignore[attr-defined]
+        except ImportError:  # Python 3.10
+            import sre_constants as sre_c  # type: ignore[no-redef]
+            import sre_parse as sre_p  # type: ignore[no-redef]
+        parsed = sre_p.parse(rx.pattern, rx.flags)
+        if parsed.state.flags & sre_c.SRE_FLAG_IGNORECASE:
+            return None
+        best, run = b"", bytearray()
+        for op, arg in parsed:
+            if op == sre_c.LITERAL:
+                run.append(arg)
+                continue
+            if len(run) > len(best):
+                best = bytes(run)
+            run.clear()
+        if len(run) > len(best):
+            best = bytes(run)
+    except Exception:  # noqa: BLE001 - a private parser: any surprise just disables the shortcut
+        return None
+    return best if len(best) >= 2 and b"\n" not in best else None
+
+
+def to_epoch(t) -> float | None:
+    """Epoch seconds from a number, a ``datetime``, a time expression string, or None."""
+    if t is None:
+        return None
+    if isinstance(t, bool):
+        raise ValueError("a time must be a number, a string or a datetime")
+    if isinstance(t, (int, float)):
+        return float(t)
+    if hasattr(t, "timestamp"):
+        if getattr(t, "tzinfo", 1) is None:  # naive datetime: UTC, like zone-less strings
+            from datetime import timezone
+
+            t = t.replace(tzinfo=timezone.utc)
+        return float(t.timestamp())
+    from rlm_cli.logs.timestamps import parse_time_expr
+
+    return parse_time_expr(str(t))
+
+
 class Context:
     """A stored log, addressable by characters and by 1-based lines."""
 
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder)
-        self.meta: dict = orjson.loads((self.path / META_FILE).read_bytes())
+        try:
+            self.meta: dict = orjson.loads((self.path / META_FILE).read_bytes())
+            self._file = open(self.path / DATA_FILE, "rb")  # noqa: SIM115 - lives with the object
+            blocks = array("Q")
+            blocks.frombytes((self.path / BLOCKS_FILE).read_bytes())
+        except (OSError, orjson.JSONDecodeError, ValueError) as e:
+            raise StoreError(f"context {self.path.name} cannot be opened: {e}") from e
         self.id: str = self.meta["id"]
-        self._file = open(self.path / DATA_FILE, "rb")  # noqa: SIM115 - lives with the object
+        self._size = os.fstat(self._file.fileno()).st_size
+        if self._size != self.meta["bytes"]:
+            self._file.close()
+            raise StoreError(
+                f"context {self.id} is damaged (data is {self._size:,} bytes, expected "
+                f"{self.meta['bytes']:,}); remove it with: rlm contexts rm {self.id}"
+            )
         self._mm = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
-        blocks = array("Q")
-        blocks.frombytes((self.path / BLOCKS_FILE).read_bytes())
         self._boff = blocks[0::3]
         self._bline = blocks[1::3]
         self._bchar = blocks[2::3]
-        self._size = len(self._mm)
+        self._tindex = None
 
     # -- size -----------------------------------------------------------------------
 
@@ -117,10 +192,15 @@ class Context:
         """Byte offset where 0-based line ``k`` starts (``k == line_count`` gives the end)."""
         if k >= self.line_count:
             return self._size
+        if k <= 0:
+            return 0
         b = bisect.bisect_right(self._bline, k) - 1
-        pos = self._boff[b]
+        return self._advance(self._boff[b], k - self._bline[b])
+
+    def _advance(self, pos: int, k: int) -> int:
+        """Byte offset of the line ``k`` lines after the line starting at ``pos``."""
         find = self._mm.find
-        for _ in range(k - self._bline[b]):
+        for _ in range(k):
             pos = find(b"\n", pos) + 1
         return pos
 
@@ -144,7 +224,8 @@ class Context:
 
     def _raw_lines(self, start: int, end: int) -> list[str]:
         a = self._line_start(start - 1)
-        b = self._line_start(end)
+        n = end - start + 1
+        b = self._advance(a, n) if n <= 64 else self._line_start(end)
         return self._mm[a:b].decode("utf-8", "replace").split("\n")[: end - start + 1]
 
     def head(self, n: int = 10) -> LineList:
@@ -212,53 +293,81 @@ class Context:
 
     # -- search --------------------------------------------------------------------------
 
+    def _spans(self, pattern: str, ignore_case: bool) -> Iterator[tuple[int, int]]:
+        """Byte spans ``(line start, line end)`` of the lines matching ``pattern``, in order.
+
+        A pattern without regex syntax is found with ``find`` (memchr/two-way in C); a
+        regex with a required literal is prefiltered by it and checked on candidate lines
+        only; other regexes scan the mapped bytes with ``re``. Matches never span lines.
+        """
+        mm, size = self._mm, self._size
+        find, rfind = mm.find, mm.rfind
+        literal = None
+        if not ignore_case and not (_REGEX_META & set(pattern)) and "\n" not in pattern:
+            literal = pattern.encode("utf-8", "surrogateescape") or None
+        if literal is not None:
+            pos = 0
+            while True:
+                s = find(literal, pos)
+                if s < 0:
+                    return
+                le = find(b"\n", s)
+                yield rfind(b"\n", pos, s) + 1 or pos, le
+                pos = le + 1
+        rx = compile_pattern(pattern, ignore_case)
+        need = required_literal(rx)
+        search = rx.search
+        pos = 0
+        if need is not None:
+            while True:
+                s = find(need, pos)
+                if s < 0:
+                    return
+                ls = rfind(b"\n", pos, s) + 1 or pos
+                le = find(b"\n", s)
+                if search(mm, ls, le) is not None:
+                    yield ls, le
+                pos = le + 1
+        while pos < size:
+            m = search(mm, pos)
+            if m is None:
+                return
+            s = m.start()
+            if s >= size:
+                return
+            ls = rfind(b"\n", pos, s) + 1 or pos
+            le = find(b"\n", s)
+            if m.end() <= le or search(mm, ls, le) is not None:
+                yield ls, le
+            pos = le + 1
+
     def search(
         self, pattern: str, *, ignore_case: bool = False, max_hits: int | None = None
     ) -> Iterator[tuple[int, bytes]]:
         """Yield ``(line number, raw line)`` for every line matching ``pattern`` (a regex).
 
-        One scan over the memory-mapped bytes; each matching line is reported once.
+        One scan over the memory-mapped bytes; each matching line is reported once. This
+        is the one search behind ``context.grep``, ``context.count`` and ``rlm grep``.
         """
         mm = self._mm
-        literal = None
-        if not ignore_case and not (_REGEX_META & set(pattern)):
-            literal = pattern.encode("utf-8", "surrogateescape")
-            if not literal:
-                literal = None
-        rx = None if literal else compile_pattern(pattern, ignore_case)
-        pos, counted_to, line_no, hits = 0, 0, 0, 0
-        size = self._size
-        while pos < size:
-            if literal is not None:
-                s = mm.find(literal, pos)
-                if s < 0:
-                    return
-            else:
-                m = rx.search(mm, pos)  # type: ignore[union-attr]
-                if m is None:
-                    return
-                s = m.start()
-                if s >= size:
-                    return
-            ls = mm.rfind(b"\n", 0, s) + 1 if s > 0 else 0
-            le = mm.find(b"\n", s)
-            if le < 0:
-                le = size
-            line_no += mm[counted_to:ls].count(b"\n") if ls > counted_to else 0
-            counted_to = ls
+        counted_to, line_no = 0, 0  # line_no: newlines before counted_to
+        near = 4 * BLOCK_BYTES
+        for hits, (ls, le) in enumerate(self._spans(pattern, ignore_case), 1):
+            if ls - counted_to > near:  # far: count from the block that holds ls
+                b = bisect.bisect_right(self._boff, ls) - 1
+                counted_to, line_no = self._boff[b], self._bline[b]
+            if ls > counted_to:
+                line_no += mm[counted_to:ls].count(b"\n")
             yield line_no + 1, mm[ls:le]
-            hits += 1
+            counted_to, line_no = le + 1, line_no + 1
             if max_hits is not None and hits >= max_hits:
                 return
-            pos = le + 1
-            line_no += 1
-            counted_to = pos
 
     def grep(self, pattern: str, ignore_case: bool = False, max: int | None = 1000) -> Hits:
         """``(line number, line)`` for lines matching the regex ``pattern``.
 
         At most ``max`` hits (default 1000; ``None`` for all). When the cap is hit, the
-        result says so in its ``truncated`` attribute and in how it prints.
+        result's ``truncated`` attribute is set and a notice is printed.
         """
         found = Hits(
             (n, raw.decode("utf-8", "replace"))
@@ -268,12 +377,67 @@ class Context:
         )
         if max is not None and len(found) > max:
             del found[max:]
+            found.truncated = True
             print(f"[grep: more than {max} matching lines; showing the first {max}; use count()]")
         return found
 
     def count(self, pattern: str, ignore_case: bool = False) -> int:
-        """Number of lines matching the regex ``pattern``."""
-        return sum(1 for _ in self.search(pattern, ignore_case=ignore_case))
+        """Number of lines matching the regex ``pattern`` (like ``grep -c``)."""
+        n = 0
+        for _ in self._spans(pattern, ignore_case):
+            n += 1
+        return n
+
+    # -- time ------------------------------------------------------------------------------
+
+    def time_index(self):
+        """The per-line time index (built on first use, then cached in the context folder)."""
+        if self._tindex is None:
+            from rlm_cli.store.timeindex import TimeIndex
+
+            idx = TimeIndex.load(self.path)
+            if idx is None:
+                year = self.meta.get("default_year")
+                try:
+                    idx = TimeIndex.build(self.iter_bytes_lines(), self.path, default_year=year)
+                except OSError:  # read-only store (e.g. inside the sandbox): build aside
+                    import tempfile
+
+                    with tempfile.TemporaryDirectory(prefix="rlm-time-") as d:
+                        idx = TimeIndex.build(self.iter_bytes_lines(), Path(d), default_year=year)
+            self._tindex = idx
+        return self._tindex
+
+    def time_of(self, line: int) -> float | None:
+        """UTC epoch seconds of line ``line``'s own timestamp, None when it has none."""
+        line = self._norm_line(line)
+        return self.time_index().time_of(line)
+
+    def window(self, t0=None, t1=None, max: int | None = WINDOW_MAX) -> Hits:
+        """``(line number, line)`` for lines whose timestamp lies in ``[t0, t1]``.
+
+        ``t0``/``t1``: epoch seconds, ``datetime``, or strings like ``"2026-11-23 04:00"``
+        (zone-less means UTC), ``"2026-11-23"``, ``"30 min ago"``; None leaves an end open.
+        Works on logs out of time order (a time index, built on first use). Lines without
+        their own timestamp are not included. At most ``max`` lines (None for all); when
+        more fall in the window it prints a notice and ``truncated`` is set.
+        """
+        a, b = to_epoch(t0), to_epoch(t1)
+        if a is not None and b is not None and b < a:
+            raise ValueError(f"window end {t1!r} is before its start {t0!r}")
+        numbers = self.time_index().window(a, b)
+        total = len(numbers)
+        if max is not None and total > max:
+            numbers = numbers[:max]
+        out = Hits((n, self.line(n)) for n in numbers)
+        out.total = total
+        out.truncated = len(out) < total
+        if out.truncated:
+            print(
+                f"[window: {total:,} lines in the window; showing the first {len(out):,}; "
+                "narrow the window or pass max=None]"
+            )
+        return out
 
     # -- chunks and sources ------------------------------------------------------------------
 

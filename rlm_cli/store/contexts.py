@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import shutil
 import time
 from pathlib import Path
@@ -9,11 +11,33 @@ from pathlib import Path
 import orjson
 
 from rlm_cli import paths
-from rlm_cli.errors import StoreError
+from rlm_cli.errors import InputError, StoreError
 from rlm_cli.store.context import Context
 from rlm_cli.store.ingest import ContextWriter
 from rlm_cli.store.inputs import InputFile, open_input
 from rlm_cli.store.layout import META_FILE
+
+
+def _fstat(stream) -> os.stat_result | None:
+    """Stat of the file under ``stream`` (through decompressors), or None."""
+    for obj in (stream, getattr(stream, "fileobj", None), getattr(stream, "_fp", None)):
+        try:
+            return os.fstat(obj.fileno())  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            continue
+    return None
+
+
+def _check_changed(name: str, stream, before: os.stat_result, stats, compression, warn) -> None:
+    """Warn when a file was truncated or deleted while it was read (what was read is kept)."""
+    after = _fstat(stream)
+    if compression is None and stats.bytes_read < before.st_size:
+        warn(
+            f"{name} shrank while being read (truncated?): kept the {stats.bytes_read:,} of "
+            f"{before.st_size:,} bytes that were read"
+        )
+    if after is not None and after.st_nlink == 0:
+        warn(f"{name} was deleted while being read: kept the {stats.bytes_read:,} bytes read")
 
 
 class ContextStore:
@@ -23,20 +47,41 @@ class ContextStore:
         self.root = root or paths.contexts_dir()
 
     def ingest(self, inputs: list[InputFile], *, allow_binary: bool = False, warn=None) -> dict:
-        """Stream the inputs into one context and return its metadata."""
+        """Stream the inputs into one context and return its metadata.
+
+        Files found in folders that cannot be opened or read are skipped with a warning;
+        a named file that cannot be read stops the ingest (``InputError``). Files that
+        shrink or disappear while read are kept as read, with a warning.
+        """
+        warn = warn or (lambda _m: None)
         only_stdin = len(inputs) == 1 and inputs[0].path is None
         empty = "no input: stdin was empty" if only_stdin else "no input: every file was empty"
         if len(inputs) == 1 and inputs[0].path is not None:
             empty = f"{inputs[0].name}: file is empty"
         with ContextWriter(self.root, allow_binary=allow_binary) as writer:
             for item in inputs:
-                stream, compression = open_input(item)
                 try:
-                    stats = writer.add(item.name, stream, compression=compression)
+                    stream, compression = open_input(item)
+                except InputError as e:
+                    if not item.in_folder:
+                        raise
+                    warn(f"skipping {e}")
+                    writer.skipped.append(str(e))
+                    continue
+                try:
+                    before = _fstat(stream) if item.path is not None else None
+                    stats = writer.add(
+                        item.name,
+                        stream,
+                        compression=compression,
+                        mtime=before.st_mtime if before else None,
+                    )
+                    if before is not None:
+                        _check_changed(item.name, stream, before, stats, compression, warn)
                 finally:
                     if item.path is not None:
                         stream.close()
-                if stats.bytes == 0 and warn and len(inputs) > 1:
+                if stats.bytes == 0 and len(inputs) > 1:
                     warn(f"skipping {item.name}: empty")
             return writer.finish(empty_message=empty)
 

@@ -1,10 +1,14 @@
 """Stream inputs into a new context folder, never holding the whole input in memory.
 
 The writer reads ``READ_CHUNK`` bytes at a time, normalises CRLF and lone CR to LF,
-refuses NUL bytes unless told otherwise, hashes what it writes, and records a block
-index entry at the first line start after every ``BLOCK_BYTES``. Everything goes to a
+refuses NUL bytes unless told otherwise, and records a block index entry at the first line
+start after every ``BLOCK_BYTES``. Hashing and writing run in a background thread
+(``hashlib`` and ``write`` release the GIL), so they overlap with the line counting done
+here: ingest costs about one pass of ``bytes.count`` per byte, in C. Everything goes to a
 temporary folder that is renamed to ``contexts/<id>`` only when complete; any failure
-removes it, so a half-written context never exists.
+(disk full, file size limit, unreadable input) removes it, so a half-written context never
+exists. The data file is not fsynced (that would cost the disk's write time, which ``cp``
+does not pay); :class:`Context` checks its size against the metadata on open instead.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import errno
 import hashlib
 import lzma
 import os
+import queue
 import shutil
+import threading
 import time
 import uuid
 import zlib
@@ -49,6 +55,9 @@ class SourceStats:
     last_line: int = 0
     final_newline: bool = True
     compression: str | None = None
+    offset: int = 0  # byte offset of its first line in the data file
+    first_time: str | None = None
+    last_time: str | None = None
 
     def to_json(self) -> dict:
         """The form stored in meta.json and printed by ``rlm ingest --json``."""
@@ -61,6 +70,8 @@ class SourceStats:
             "last_line": self.last_line,
             "final_newline": self.final_newline,
             "compression": self.compression,
+            "first_time": self.first_time,
+            "last_time": self.last_time,
         }
 
 
@@ -73,6 +84,116 @@ class _Counters:
     blocks: array = field(default_factory=lambda: array("Q", [0, 0, 0]))
 
 
+def _store_error(e: OSError, root: Path) -> StoreError:
+    """The operator's message for a failed write into the store."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StoreError(f"disk full while storing the context in {root}; nothing was kept")
+    if e.errno == errno.EFBIG:
+        return StoreError(
+            f"file size limit reached while storing the context in {root} "
+            "(ulimit -f or the file system's limit); nothing was kept"
+        )
+    return StoreError(f"cannot write the context in {root}: {e.strerror or e}; nothing was kept")
+
+
+class _Sink:
+    """Hashes and writes chunks in two background threads (a pipeline), in order.
+
+    ``hashlib`` and file writes release the GIL, so this work overlaps with the line
+    counting in the caller's thread. Read buffers come from a small pool (:meth:`buffer`)
+    and go back to it once written, so memory stays at ``POOL`` chunks whatever the input
+    size and no fresh pages are faulted in per chunk. A write error is re-raised at the
+    next ``put`` or at ``close``.
+    """
+
+    POOL = 8
+
+    def __init__(self, path: Path) -> None:
+        self._f = open(path, "wb", buffering=0)  # noqa: SIM115 - closed in close()/abort()
+        self._hash = hashlib.sha256()
+        self._to_hash: queue.Queue = queue.Queue()
+        self._to_write: queue.Queue = queue.Queue()
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(self.POOL):
+            self._free.put(bytearray(READ_CHUNK))
+        self._error: OSError | None = None
+        self._threads = [
+            threading.Thread(target=self._hash_loop, name="rlm-ingest-hash", daemon=True),
+            threading.Thread(target=self._write_loop, name="rlm-ingest-write", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _hash_loop(self) -> None:
+        update, forward = self._hash.update, self._to_write.put
+        while True:
+            item = self._to_hash.get()
+            if item is not None:
+                update(item[0])
+            forward(item)
+            if item is None:
+                return
+
+    def _write_loop(self) -> None:
+        write = self._f.write
+        while True:
+            item = self._to_write.get()
+            if item is None:
+                return
+            chunk, pooled = item
+            if self._error is None:
+                try:
+                    view = memoryview(chunk)
+                    while view:
+                        n = write(view)
+                        view = view[n:]
+                    del view
+                except OSError as e:
+                    self._error = e
+            if pooled is not None:
+                self._free.put(pooled)
+
+    def buffer(self) -> bytearray:
+        """A free read buffer of ``READ_CHUNK`` bytes (waits for the writer if none)."""
+        return self._free.get()
+
+    def release(self, buf: bytearray) -> None:
+        """Give back a buffer that was not handed to :meth:`put`."""
+        self._free.put(buf)
+
+    def put(self, chunk: bytes | bytearray, pooled: bytearray | None = None) -> None:
+        """Queue one chunk; ``pooled`` goes back to the pool once written.
+
+        Raises the first write error seen so far.
+        """
+        if self._error is not None:
+            if pooled is not None:
+                self._free.put(pooled)
+            raise self._error
+        self._to_hash.put((chunk, pooled))
+
+    def close(self) -> bytes:
+        """Wait for every chunk, close the file; returns the SHA-256 digest of all data."""
+        self._to_hash.put(None)
+        for t in self._threads:
+            t.join()
+        if self._error is not None:
+            raise self._error
+        self._f.close()
+        return self._hash.digest()
+
+    def abort(self) -> None:
+        """Stop and close without raising."""
+        if self._threads[0].is_alive():
+            self._to_hash.put(None)
+        for t in self._threads:
+            t.join()
+        try:
+            self._f.close()
+        except OSError:
+            pass
+
+
 class ContextWriter:
     """Builds one context from one or more byte streams.
 
@@ -82,15 +203,20 @@ class ContextWriter:
     def __init__(self, contexts_root: Path, *, allow_binary: bool = False) -> None:
         self.root = contexts_root
         self.allow_binary = allow_binary
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.root / f".tmp-{uuid.uuid4().hex}"
-        self.tmp.mkdir()
-        self._data = open(self.tmp / DATA_FILE, "wb")  # noqa: SIM115 - closed in finish/abort
-        self._hash = hashlib.sha256()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.tmp = self.root / f".tmp-{uuid.uuid4().hex}"
+            self.tmp.mkdir()
+        except OSError as e:
+            raise StoreError(
+                f"cannot create the context store in {self.root}: {e.strerror or e}"
+            ) from e
+        self._sink = _Sink(self.tmp / DATA_FILE)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._c = _Counters()
         self.sources: list[SourceStats] = []
         self.skipped: list[str] = []
+        self.default_year: int | None = None
         self._done = False
 
     def __enter__(self) -> ContextWriter:
@@ -102,39 +228,70 @@ class ContextWriter:
 
     # -- writing -----------------------------------------------------------------
 
-    def add(self, name: str, stream: BinaryIO, *, compression: str | None = None) -> SourceStats:
-        """Append one source. Raises InputError on NUL bytes (unless allow_binary)."""
-        stats = SourceStats(path=name, first_line=self._c.lines + 1, compression=compression)
+    def add(
+        self,
+        name: str,
+        stream: BinaryIO,
+        *,
+        compression: str | None = None,
+        mtime: float | None = None,
+    ) -> SourceStats:
+        """Append one source. Raises InputError on NUL bytes (unless allow_binary).
+
+        ``mtime`` (the file's modification time) sets the year assumed for year-less
+        timestamps when it is the first source.
+        """
+        c = self._c
+        stats = SourceStats(
+            path=name, first_line=c.lines + 1, compression=compression, offset=c.pos
+        )
+        if mtime is not None and self.default_year is None:
+            self.default_year = time.gmtime(mtime).tm_year
         carry_cr = False
         last_byte = b""
+        readinto = getattr(stream, "readinto", None)
+        sink = self._sink
         while True:
+            pooled: bytearray | None = sink.buffer()
             try:
-                chunk = stream.read(READ_CHUNK)
+                if readinto is not None:
+                    n = readinto(pooled)
+                    chunk = pooled if n == READ_CHUNK else bytes(memoryview(pooled)[:n])
+                else:
+                    chunk = stream.read(READ_CHUNK)
+                    n = len(chunk)
             except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+                sink.release(pooled)
                 reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
                 raise InputError(f"cannot read {name}: {reason}") from e
-            if not chunk:
+            if not n:
+                sink.release(pooled)
                 break
-            stats.bytes_read += len(chunk)
+            stats.bytes_read += n
             if carry_cr:
                 chunk = b"\r" + chunk
                 carry_cr = False
-            if chunk.endswith(b"\r"):
+            if chunk[-1:] == b"\r":
                 chunk = chunk[:-1]
                 carry_cr = True
-            if not self.allow_binary:
+            if not self.allow_binary and b"\0" in chunk:
                 nul = chunk.find(b"\0")
-                if nul >= 0:
-                    raise InputError(
-                        f"{name} looks binary (NUL byte near offset {stats.bytes_read - len(chunk) + nul}); "
-                        "use --binary to keep it"
-                    )
+                sink.release(pooled)
+                raise InputError(
+                    f"{name} looks binary (NUL byte near offset {stats.bytes_read - len(chunk) + nul}); "
+                    "use --binary to keep it"
+                )
             if b"\r" in chunk:
                 chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            if chunk is not pooled:  # a copy was made: the buffer is free again
+                sink.release(pooled)
+                pooled = None
             if chunk:
-                self._write(chunk)
-                stats.bytes += len(chunk)
                 last_byte = chunk[-1:]
+                self._write(chunk, pooled)
+                stats.bytes += len(chunk)
+            elif pooled is not None:
+                sink.release(pooled)
         if carry_cr:
             self._write(b"\n")
             stats.bytes += 1
@@ -143,8 +300,8 @@ class ContextWriter:
             stats.final_newline = False
             self._write(b"\n")
             stats.bytes += 1
-        stats.lines = self._c.lines - stats.first_line + 1
-        stats.last_line = self._c.lines
+        stats.lines = c.lines - stats.first_line + 1
+        stats.last_line = c.lines
         if stats.bytes == 0:
             stats.first_line = stats.last_line = 0
             self.skipped.append(f"{name}: empty")
@@ -152,32 +309,35 @@ class ContextWriter:
             self.sources.append(stats)
         return stats
 
-    def _write(self, chunk: bytes) -> None:
+    def _write(self, chunk: bytes | bytearray, pooled: bytearray | None = None) -> None:
         c = self._c
         try:
-            self._data.write(chunk)
+            self._sink.put(chunk, pooled)
         except OSError as e:
-            if e.errno == errno.ENOSPC:
-                raise StoreError(f"disk full while storing the context in {self.root}") from e
-            raise StoreError(f"cannot write the context: {e.strerror or e}") from e
-        self._hash.update(chunk)
+            raise _store_error(e, self.root) from e
         ascii_fast = chunk.isascii() and not self._decoder.getstate()[0]
-        seg_start = 0
         end = c.pos + len(chunk)
+        if c.next_block >= end:  # common case: no block boundary in this chunk
+            c.lines += chunk.count(b"\n")
+            c.chars += len(chunk) if ascii_fast else len(self._decoder.decode(chunk))
+            c.pos = end
+            return
+        seg_start = 0
+        count, find, extend = chunk.count, chunk.find, c.blocks.extend
         while c.next_block < end:
-            nl = chunk.find(b"\n", max(seg_start, c.next_block - c.pos - 1))
+            nl = find(b"\n", max(seg_start, c.next_block - c.pos - 1))
             if nl < 0:
                 break
             cut = nl + 1
-            c.lines += chunk.count(b"\n", seg_start, cut)
+            c.lines += count(b"\n", seg_start, cut)
             c.chars += (
                 cut - seg_start if ascii_fast else len(self._decoder.decode(chunk[seg_start:cut]))
             )
             seg_start = cut
             abs_start = c.pos + cut
-            c.blocks.extend((abs_start, c.lines, c.chars))
+            extend((abs_start, c.lines, c.chars))
             c.next_block = abs_start + BLOCK_BYTES
-        c.lines += chunk.count(b"\n", seg_start)
+        c.lines += count(b"\n", seg_start)
         c.chars += (
             len(chunk) - seg_start if ascii_fast else len(self._decoder.decode(chunk[seg_start:]))
         )
@@ -189,7 +349,7 @@ class ContextWriter:
         """Remove everything written so far."""
         self._done = True
         try:
-            self._data.close()
+            self._sink.abort()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -203,46 +363,67 @@ class ContextWriter:
             if self._c.pos == 0:
                 raise InputError(empty_message)
             self._c.chars += len(self._decoder.decode(b"", final=True))
-            self._data.flush()
-            os.fsync(self._data.fileno())
-            self._data.close()
+            digest = self._sink.close()
             blocks = self._c.blocks
             # The last entry may point at the very end of the data; keep it only if inside.
             while len(blocks) > 3 and blocks[-3] >= self._c.pos:
                 del blocks[-3:]
             with open(self.tmp / BLOCKS_FILE, "wb") as f:
                 blocks.tofile(f)
-            ctx_id = self._context_id()
+            self._stamp_times()
+            ctx_id = self._context_id(digest)
+            times = [s.first_time for s in self.sources if s.first_time]
+            ends = [s.last_time for s in self.sources if s.last_time]
             meta = {
                 "version": FORMAT_VERSION,
                 "id": ctx_id,
                 "bytes": self._c.pos,
                 "lines": self._c.lines,
                 "chars": self._c.chars,
+                "first_time": min(times) if times else None,
+                "last_time": max(ends) if ends else None,
+                "default_year": self.default_year,
                 "sources": [s.to_json() for s in self.sources],
                 "skipped": self.skipped,
                 "created": time.time(),
             }
             (self.tmp / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
             final = self.root / ctx_id
-            if final.exists():
+            if (final / META_FILE).exists():
                 shutil.rmtree(self.tmp, ignore_errors=True)
                 meta = orjson.loads((final / META_FILE).read_bytes())
             else:
-                os.rename(self.tmp, final)
+                if final.exists():  # a damaged leftover of the same id: replace it
+                    shutil.rmtree(final, ignore_errors=True)
+                try:
+                    os.rename(self.tmp, final)
+                except OSError as e:
+                    if e.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                        raise
+                    # Another ingest of the same input won the race: use its context.
+                    shutil.rmtree(self.tmp, ignore_errors=True)
+                    meta = orjson.loads((final / META_FILE).read_bytes())
             self._done = True
             return meta
         except OSError as e:
             self.abort()
-            if e.errno == errno.ENOSPC:
-                raise StoreError(f"disk full while storing the context in {self.root}") from e
-            raise StoreError(f"cannot store the context: {e.strerror or e}") from e
+            raise _store_error(e, self.root) from e
         except BaseException:
             self.abort()
             raise
 
-    def _context_id(self) -> str:
-        h = hashlib.sha256(self._hash.digest())
+    def _stamp_times(self) -> None:
+        """First/last timestamp of each source, from its first and last lines only."""
+        from rlm_cli.store.timespan import edge_times
+
+        with open(self.tmp / DATA_FILE, "rb") as f:
+            for s in self.sources:
+                s.first_time, s.last_time = edge_times(
+                    f, s.offset, s.offset + s.bytes, default_year=self.default_year
+                )
+
+    def _context_id(self, digest: bytes) -> str:
+        h = hashlib.sha256(digest)
         for s in self.sources:
             h.update(orjson.dumps([s.path, s.lines]))
         return h.hexdigest()[:16]

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-BLOCK_BYTES = 16 * 1024
+BLOCK_BYTES = 64 * 1024
 """Target spacing of block-index entries. Smaller: faster random line access, bigger index."""
 
 READ_CHUNK = 1 << 20
