@@ -9,6 +9,9 @@ import typer
 
 from rlm_cli import __version__
 from rlm_cli.commands import ask as ask_cmd
+from rlm_cli.commands import contexts as contexts_cmd
+from rlm_cli.commands import grep as grep_cmd
+from rlm_cli.commands import ingest as ingest_cmd
 from rlm_cli.errors import RlmError
 
 app = typer.Typer(
@@ -54,6 +57,9 @@ def set_debug(value: bool) -> None:
 
 
 ask_cmd.register(app, set_debug)
+ingest_cmd.register(app, set_debug)
+grep_cmd.register(app, set_debug)
+contexts_cmd.register(app, set_debug)
 
 
 def main() -> None:

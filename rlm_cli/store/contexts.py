@@ -15,7 +15,7 @@ from rlm_cli.errors import InputError, StoreError
 from rlm_cli.store.context import Context
 from rlm_cli.store.ingest import ContextWriter
 from rlm_cli.store.inputs import InputFile, open_input
-from rlm_cli.store.layout import META_FILE
+from rlm_cli.store.layout import BLOCKS_FILE, DATA_FILE, META_FILE
 
 
 def _fstat(stream) -> os.stat_result | None:
@@ -120,19 +120,63 @@ class ContextStore:
         return folder.name
 
     def gc(self, *, older_than_s: float = 3600.0) -> list[str]:
-        """Remove leftovers of interrupted ingests (``.tmp-*`` folders older than an hour)."""
-        removed = []
+        """Remove what interrupted work left: ``.tmp-*`` folders and half-built cache files
+        older than ``older_than_s`` (younger ones may belong to a running ingest), and
+        damaged contexts (no metadata, or data of the wrong size). Returns what was removed.
+        """
+        removed: list[str] = []
         if not self.root.exists():
             return removed
         now = time.time()
-        for p in self.root.glob(".tmp-*"):
+
+        def old(p: Path) -> bool:
             try:
-                if now - p.stat().st_mtime >= older_than_s:
-                    shutil.rmtree(p, ignore_errors=True)
-                    removed.append(p.name)
+                return now - p.stat().st_mtime >= older_than_s
+            except OSError:
+                return False
+
+        for p in self.root.glob(".tmp-*"):
+            if old(p):
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p.name)
+        for folder in self._folders():
+            problem = self.damage(folder)
+            if problem is not None:
+                if old(folder):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed.append(f"{folder.name} ({problem})")
+                continue
+            for leftover in folder.glob("*.tmp*"):
+                if old(leftover):
+                    leftover.unlink(missing_ok=True)
+                    removed.append(f"{folder.name}/{leftover.name}")
+        return removed
+
+    @staticmethod
+    def damage(folder: Path) -> str | None:
+        """Why the context in ``folder`` cannot be used, or None when it looks whole."""
+        try:
+            meta = orjson.loads((folder / META_FILE).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return "no readable metadata"
+        try:
+            size = (folder / DATA_FILE).stat().st_size
+            (folder / BLOCKS_FILE).stat()
+        except OSError:
+            return "data or index missing"
+        if size != meta.get("bytes"):
+            return f"data is {size:,} bytes, expected {meta.get('bytes')}"
+        return None
+
+    def usage(self, folder: Path) -> int:
+        """Bytes a context folder takes on disk (data, index, caches)."""
+        total = 0
+        for p in folder.iterdir():
+            try:
+                total += p.stat().st_size
             except OSError:
                 continue
-        return removed
+        return total
 
     def _folders(self) -> list[Path]:
         if not self.root.exists():
