@@ -84,8 +84,10 @@ class _Counters:
     blocks: array = field(default_factory=lambda: array("Q", [0, 0, 0]))
 
 
-def _store_error(e: OSError, root: Path) -> StoreError:
+def _store_error(e: Exception, root: Path) -> StoreError:
     """The operator's message for a failed write into the store."""
+    if not isinstance(e, OSError):
+        return StoreError(f"cannot write the context in {root}: {e}; nothing was kept")
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
         return StoreError(f"disk full while storing the context in {root}; nothing was kept")
     if e.errno == errno.EFBIG:
@@ -116,7 +118,7 @@ class _Sink:
         self._free: queue.Queue[bytearray] = queue.Queue()
         for _ in range(self.POOL):
             self._free.put(bytearray(READ_CHUNK))
-        self._error: OSError | None = None
+        self._error: Exception | None = None
         self._threads = [
             threading.Thread(target=self._hash_loop, name="rlm-ingest-hash", daemon=True),
             threading.Thread(target=self._write_loop, name="rlm-ingest-write", daemon=True),
@@ -128,8 +130,11 @@ class _Sink:
         update, forward = self._hash.update, self._to_write.put
         while True:
             item = self._to_hash.get()
-            if item is not None:
-                update(item[0])
+            if item is not None and self._error is None:
+                try:
+                    update(item[0])
+                except Exception as e:  # noqa: BLE001 - re-raised in the caller's thread
+                    self._error = e
             forward(item)
             if item is None:
                 return
@@ -148,7 +153,7 @@ class _Sink:
                         n = write(view)
                         view = view[n:]
                     del view
-                except OSError as e:
+                except Exception as e:  # noqa: BLE001 - re-raised in the caller's thread
                     self._error = e
             if pooled is not None:
                 self._free.put(pooled)
@@ -213,7 +218,7 @@ class ContextWriter:
             ) from e
         self._sink = _Sink(self.tmp / DATA_FILE)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self._c = _Counters()
+        self._c = _Counters(next_block=BLOCK_BYTES)  # read at run time (tests shrink it)
         self.sources: list[SourceStats] = []
         self.skipped: list[str] = []
         self.default_year: int | None = None
@@ -313,7 +318,7 @@ class ContextWriter:
         c = self._c
         try:
             self._sink.put(chunk, pooled)
-        except OSError as e:
+        except Exception as e:  # noqa: BLE001 - the writer thread's error, for the operator
             raise _store_error(e, self.root) from e
         ascii_fast = chunk.isascii() and not self._decoder.getstate()[0]
         end = c.pos + len(chunk)
@@ -363,7 +368,10 @@ class ContextWriter:
             if self._c.pos == 0:
                 raise InputError(empty_message)
             self._c.chars += len(self._decoder.decode(b"", final=True))
-            digest = self._sink.close()
+            try:
+                digest = self._sink.close()
+            except Exception as e:  # noqa: BLE001 - the writer thread's error
+                raise _store_error(e, self.root) from e
             blocks = self._c.blocks
             # The last entry may point at the very end of the data; keep it only if inside.
             while len(blocks) > 3 and blocks[-3] >= self._c.pos:
