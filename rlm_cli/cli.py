@@ -64,6 +64,12 @@ contexts_cmd.register(app, set_debug)
 
 def main() -> None:
     """Console entry point: run the app; expected errors become one line and exit 2."""
+    from rlm_cli.commands.fast import run_fast
+
+    fast = run_fast(sys.argv[1:])  # plain `rlm grep` / `rlm ingest`: skip Typer's coercion
+    if fast is not None:
+        sys.stdout.flush()
+        sys.exit(fast)
     try:
         code = app(standalone_mode=False)
     except RlmError as e:
