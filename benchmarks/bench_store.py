@@ -176,6 +176,18 @@ def main() -> int:
                 ratio <= 1.5,
             )
         )
+        if shutil.which("sha256sum"):  # the floor of content addressing: one SHA-256 pass
+            t_sha, _ = median_of(lambda: run(["sha256sum", str(big)]), args.repeat)
+            rows.append(
+                (
+                    "ingest vs one SHA-256 pass",
+                    f"{t_in:.2f} s",
+                    f"sha256sum {t_sha:.2f} s",
+                    f"{t_in / t_sha:.2f}x",
+                    "(for scale)",
+                    True,
+                )
+            )
         rows.append(
             (
                 "ingest peak RSS",
