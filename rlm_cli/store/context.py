@@ -403,10 +403,38 @@ class Context:
                 except OSError:  # read-only store (e.g. inside the sandbox): build aside
                     import tempfile
 
-                    with tempfile.TemporaryDirectory(prefix="rlm-time-") as d:
-                        idx = TimeIndex.build(self.iter_bytes_lines(), Path(d), default_year=year)
+                    try:
+                        with tempfile.TemporaryDirectory(prefix="rlm-time-") as d:
+                            idx = TimeIndex.build(
+                                self.iter_bytes_lines(), Path(d), default_year=year
+                            )
+                    except OSError:  # nowhere to write at all: keep it in memory
+                        idx = self._time_index_in_memory()
             self._tindex = idx
         return self._tindex
+
+    def _time_index_in_memory(self):
+        """The same index as ``TimeIndex.build`` makes, held in arrays (no files)."""
+        from rlm_cli.logs.timestamps import TimestampParser
+        from rlm_cli.store.timeindex import TimeIndex
+
+        parse = TimestampParser(default_year=self.meta.get("default_year")).parse_raw
+        nan = float("nan")
+        times = array("d")
+        for raw in self.iter_bytes_lines():
+            r = parse(raw.decode("utf-8", "replace"))
+            times.append(r[2] if r is not None and r[2] is not None else nan)
+        timed = [i + 1 for i, t in enumerate(times) if t == t]
+        order = array("Q", sorted(timed, key=lambda ln: times[ln - 1]))
+        values = [times[ln - 1] for ln in order[:1]] + [times[ln - 1] for ln in order[-1:]]
+        meta = {
+            "version": 1,
+            "lines": len(times),
+            "with_time": len(order),
+            "min": values[0] if values else None,
+            "max": values[-1] if values else None,
+        }
+        return TimeIndex(times, order, meta)
 
     def time_of(self, line: int) -> float | None:
         """UTC epoch seconds of line ``line``'s own timestamp, None when it has none."""

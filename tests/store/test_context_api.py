@@ -205,3 +205,14 @@ def test_damaged_context_is_refused(ctx, store):
 def test_matches_never_span_lines(make_context, pattern):
     ctx = make_context({"a.log": b"boot ok\n2026 next\nok 2026 same line\n"})
     assert [n for n, _ in ctx.search(pattern)] == ([3] if pattern == r"ok\s+2026" else [])
+
+
+def test_window_with_nowhere_to_write(ctx, monkeypatch):
+    from rlm_cli.store import timeindex
+
+    def build(cls, lines, folder, default_year=None):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(timeindex.TimeIndex, "build", classmethod(build))
+    assert [n for n, _ in ctx.window("2026-11-23 03:58", "2026-11-23T04:01:00Z")] == [1, 4]
+    assert ctx.time_index().span() == (ctx.time_of(4), ctx.time_of(5))
