@@ -12,6 +12,8 @@ from rlm_cli.commands import ask as ask_cmd
 from rlm_cli.commands import contexts as contexts_cmd
 from rlm_cli.commands import grep as grep_cmd
 from rlm_cli.commands import ingest as ingest_cmd
+from rlm_cli.commands import logmap as logmap_cmd
+from rlm_cli.commands import models as models_cmd
 from rlm_cli.errors import RlmError
 
 app = typer.Typer(
@@ -60,6 +62,8 @@ ask_cmd.register(app, set_debug)
 ingest_cmd.register(app, set_debug)
 grep_cmd.register(app, set_debug)
 contexts_cmd.register(app, set_debug)
+models_cmd.register(app, set_debug)
+logmap_cmd.register(app, set_debug)
 
 
 def main() -> None:

@@ -34,6 +34,8 @@ class Settings:
     max_depth: int = 1
     timeout: float | None = None
     max_output_chars: int = 4000
+    brief_tokens: int = 1200
+    map_max_lines: int = 2_000_000
     step_timeout: float = 60.0
     root_max_tokens: int = 1024
     sub_max_tokens: int = 512

@@ -79,16 +79,27 @@ def engine_config(s: Settings) -> EngineConfig:
 
 
 def load_models(s: Settings) -> tuple[Model, Model]:
-    """The root and sub models named by the settings."""
-    if not s.model:
-        raise ModelError(
-            "no model configured: pass --model PATH.gguf (or script:FILE.yaml, openai:URL#name), "
-            "set RLM_MODEL, or run `rlm models pull` to get the default model"
-        )
+    """The root and sub models named by the settings (or the registry's default model)."""
+    spec = s.model or _installed_default()
     loader = ModelLoader(model_options(s))
-    root = loader.load(s.model, "root")
-    sub = loader.load(s.sub_model or s.model, "sub")
+    root = loader.load(spec, "root")
+    sub = loader.load(s.sub_model or spec, "sub")
     return root, sub
+
+
+def _installed_default() -> str:
+    """The registry's default model when it is downloaded; else a clear error saying how to get one."""
+    from rlm_cli.llm.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    name = registry.default_name()
+    entry = registry.get(name)
+    if entry is not None and entry.installed and entry.path is not None:
+        return str(entry.path)
+    raise ModelError(
+        "no model configured: pass --model PATH.gguf (or script:FILE.yaml, openai:URL#name), "
+        f"set RLM_MODEL, or download the default with `rlm models pull {name}`"
+    )
 
 
 def open_context(req: AskRequest, warn) -> Context:
@@ -103,6 +114,31 @@ def open_context(req: AskRequest, warn) -> Context:
     inputs = expand_inputs(req.paths, include=req.include, exclude=req.exclude, warn=warn)
     meta = store.ingest(inputs, allow_binary=req.allow_binary, warn=warn)
     return Context(store.root / meta["id"])
+
+
+def prepare_brief(context: Context, root: Model, s: Settings, warn) -> str:
+    """Build (or load) the log map in this process, and the brief for the root prompt.
+
+    Building is one pass at about 10k lines/s on a small machine; above ``map_max_lines``
+    a first run skips it (and says so) instead of making the operator wait.
+    """
+    from rlm_cli.logs.brief import make_brief, render_brief
+    from rlm_cli.logs.logmap import LogMap, ensure_logmap
+
+    logmap = LogMap.load(context.path)
+    if logmap is None:
+        if context.line_count > s.map_max_lines:
+            warn(
+                f"log map not built for {context.line_count:,} lines (over map_max_lines={s.map_max_lines:,}); "
+                f"the model works without a brief. Build it once: rlm brief --context {context.id[:12]}"
+            )
+            return ""
+        logmap = ensure_logmap(context)
+    if s.brief_tokens <= 0:
+        return ""
+    return render_brief(
+        make_brief(context, logmap), max_tokens=s.brief_tokens, count_tokens=root.count_tokens
+    )
 
 
 def exit_code_for(result: RunResult, fail_on: str) -> int:
@@ -135,7 +171,8 @@ def run_ask(req: AskRequest) -> int:
     observer = LiveView(err) if live else NotesOnly(err) if not req.quiet else None
     run_id = new_run_id()
     started = time.time()
-    engine = RlmEngine(root, sub, context, engine_config(s), observer)
+    brief = prepare_brief(context, root, s, warn)
+    engine = RlmEngine(root, sub, context, engine_config(s), observer, brief=brief)
     history = RunHistory() if s.log_runs else None
     try:
         with observer if isinstance(observer, LiveView) else contextlib.nullcontext():

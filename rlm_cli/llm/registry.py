@@ -374,8 +374,14 @@ def _gib(n: int) -> str:
 def render_models_table(entries: list[ModelEntry]) -> Table:
     """A Rich table of models for ``rlm models list`` (``*`` marks the default)."""
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for col in ("", "name", "installed", "size", "window", "thinking", "sha256", "about"):
-        table.add_column(col, overflow="fold" if col == "about" else "ellipsis")
+    table.add_column("")
+    table.add_column("name", no_wrap=True)
+    table.add_column("have", no_wrap=True)
+    table.add_column("size", no_wrap=True)
+    table.add_column("window", no_wrap=True)
+    table.add_column("think", no_wrap=True)
+    table.add_column("sha256", no_wrap=True, max_width=12)
+    table.add_column("about", overflow="fold", min_width=24, ratio=1)
     for e in entries:
         cat = e.catalogue
         if e.installed and e.size_bytes is not None:
@@ -387,7 +393,8 @@ def render_models_table(entries: list[ModelEntry]) -> Table:
         window = f"{cat.context_length // 1024}K" if cat and cat.context_length else "-"
         thinking = {True: "yes", False: "no", None: "unknown"}[cat.thinking] if cat else "-"
         installed = "yes" if e.installed else "no"
-        about = e.description if not e.note else f"{e.description} ({e.note})"
+        summary = e.description.split(". ")[0].rstrip(".")
+        about = summary if not e.note else f"{summary} ({e.note})"
         if e.installed and e.source != "catalogue" and e.path:
             about = str(e.path)
         sha = e.sha256_label if cat else "-"

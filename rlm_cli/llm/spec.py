@@ -42,11 +42,10 @@ class ModelLoader:
         if spec.startswith("openai:"):
             from rlm_cli.llm.openai_compat import OpenAICompatModel
 
-            return OpenAICompatModel(
+            return OpenAICompatModel.from_spec(
                 spec,
-                n_ctx=self.options.llama.n_ctx,
                 concurrency=self.options.concurrency,
-                timeout_s=self.options.request_timeout_s,
+                timeout=self.options.request_timeout_s,
             )
         path = Path(spec).expanduser()
         if spec.endswith(".gguf") or path.exists() or "/" in spec:

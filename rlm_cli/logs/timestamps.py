@@ -46,6 +46,9 @@ from datetime import date, datetime, tzinfo
 HEAD = 160
 """How many leading characters of a line are searched for a timestamp."""
 
+FAST_SLACK = 24
+"""How far right of the previous line's stamp the previous format is trusted blindly."""
+
 EPOCH_MIN = 946684800.0  # 2000-01-01T00:00:00Z
 EPOCH_MAX = 4102444800.0  # 2100-01-01T00:00:00Z
 
@@ -133,6 +136,7 @@ class TimestampParser:
             ("dmesg", _RE_DMESG, self._conv_relative),
         ]
         self._last: tuple[str, re.Pattern[str], Callable] | None = None
+        self._last_start = 0
 
     # ------------------------------------------------------------------ public
     def parse(self, line: str) -> TimeMatch | None:
@@ -146,21 +150,25 @@ class TimestampParser:
         """Like :meth:`parse` but returns a plain tuple (start, end, epoch, relative, kind)."""
         head = line[:HEAD]
         last = self._last
+        last_m = None
         if last is not None:
-            m = last[1].search(head)
-            if m is not None:
-                v = last[2](m)
-                if v is not None:
-                    s, e = m.span("ts")
-                    return s, e, v[0], v[1], v[2] if len(v) > 2 else last[0]
+            last_m = last[1].search(head)
+            if last_m is not None:
+                s = last_m.start("ts")
+                # Accept the previous line's format without looking further only where the
+                # stamp sits about where it did; a stamp that moved right may follow another
+                # (a syslog header before a dmesg "[  12.5]"), so search all formats then.
+                if s <= self._last_start + FAST_SLACK:
+                    v = last[2](last_m)
+                    if v is not None:
+                        self._last_start = s
+                        return s, last_m.end("ts"), v[0], v[1], v[2] if len(v) > 2 else last[0]
         if _DIGIT.search(head) is None:
             return None
         best = None
         best_start = HEAD + 1
         for fmt in self._formats:
-            if fmt is last:
-                continue
-            m = fmt[1].search(head)
+            m = last_m if fmt is last else fmt[1].search(head)
             if m is None:
                 continue
             s = m.start("ts")
@@ -176,6 +184,7 @@ class TimestampParser:
             return self._fallback(head, fmt)
         self._last = fmt
         s, e = m.span("ts")
+        self._last_start = s
         return s, e, v[0], v[1], v[2] if len(v) > 2 else fmt[0]
 
     def _fallback(self, head: str, skip: tuple) -> tuple | None:
@@ -192,6 +201,7 @@ class TimestampParser:
             if v is not None:
                 self._last = fmt
                 s, e = m.span("ts")
+                self._last_start = s
                 return s, e, v[0], v[1], v[2] if len(v) > 2 else fmt[0]
         return None
 

@@ -10,21 +10,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import rlm_cli
 from rlm_cli.errors import RlmError
+from rlm_cli.repl.environment import python_argv, scrubbed_env
 from rlm_cli.repl.protocol import Channel, ChannelClosed
 
 CallHandler = Callable[[str, dict], Any]
 """Serves the worker's model calls: ``handler(fn, args) -> value``; raise to report an error."""
-
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from rlm_cli.repl.worker import main; main()"
 
 
 @dataclass
@@ -75,16 +72,16 @@ class ReplSession:
         self.proc: subprocess.Popen | None = None
         self.channel: Channel | None = None
         self.isolation: dict = {}
+        self.worker_pid: int | None = None
         self.restarts = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the worker and wait until it is ready."""
-        root = str(Path(rlm_cli.__file__).resolve().parent.parent)
-        env = self.config.env if self.config.env is not None else _minimal_env()
+        env = self.config.env if self.config.env is not None else scrubbed_env(os.environ)
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT.format(root=root)],
+            worker_argv(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -109,6 +106,7 @@ class ReplSession:
             self.kill()
             raise RlmError(f"the REPL worker did not start ({type(e).__name__})") from e
         self.isolation = ready.get("isolation", {})
+        self.worker_pid = ready.get("pid")
 
     def close(self) -> None:
         """Ask the worker to exit; kill it if it does not."""
@@ -248,6 +246,11 @@ class ReplSession:
         self.channel.recv(timeout=self.config.step_timeout_s)
 
 
-def _minimal_env() -> dict[str, str]:
-    """The worker's environment: nothing of the parent's secrets."""
-    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+def worker_argv() -> list[str]:
+    """``python -I -S`` running the worker, able to import rlm_cli and orjson (and no .pth hooks)."""
+    import orjson
+
+    argv = python_argv("rlm_cli.repl.worker")
+    orjson_dir = str(Path(orjson.__file__).resolve().parent.parent)
+    argv[-1] = f"import sys; sys.path.insert(0, {orjson_dir!r}); " + argv[-1]
+    return argv

@@ -21,6 +21,7 @@ from typing import Any
 from rlm_cli.repl import sandbox
 from rlm_cli.repl.output import BoundedWriter
 from rlm_cli.repl.protocol import Channel
+from rlm_cli.repl.view import ContextView
 
 
 class _State:
@@ -44,7 +45,21 @@ class _State:
                 raise RuntimeError(msg.get("error") or f"{fn} failed")
 
 
+MAX_FINAL_CHARS = 4_000_000
+"""The most of a FINAL value sent back (the run record keeps all of it, up to this)."""
+
+
 def _final_text(value: Any) -> str:
+    text = _as_text(value)
+    if len(text) > MAX_FINAL_CHARS:
+        return (
+            text[:MAX_FINAL_CHARS]
+            + f"\n[... answer cut: {len(text) - MAX_FINAL_CHARS:,} more characters]"
+        )
+    return text
+
+
+def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, (dict, list, tuple)):
@@ -84,6 +99,7 @@ def _make_api(state: _State, ns: dict) -> dict:
         key = str(name).strip().strip("'\"")
         if key not in ns:
             user_vars = sorted(k for k in ns if not k.startswith("_") and k not in api_names)
+            user_vars = [k for k in user_vars if not isinstance(ns[k], type(sys))]
             raise NameError(
                 f"FINAL_VAR({key!r}): no variable named {key!r}; defined: "
                 + (", ".join(user_vars[:30]) or "none")
@@ -125,25 +141,31 @@ def _make_api(state: _State, ns: dict) -> dict:
     return api
 
 
-def _run_code(code: str, ns: dict, state: _State) -> tuple[str, int, int, str | None]:
+def _run_code(code: str, ns: dict, state: _State, init: dict) -> tuple[str, int, int, str | None]:
     """Run one step. Returns (printed text, chars printed, chars cut, error or None)."""
     out = BoundedWriter(state.max_output_chars)
     old_out, old_err = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = out
     error = None
     try:
-        sandbox.check(code)
+        sandbox.check(code, ns, init)
         tree = ast.parse(code, "<repl>", "exec")
         last_expr = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last_expr = ast.Expression(tree.body.pop().value)
-        exec(compile(tree, "<repl>", "exec"), ns)  # noqa: S102 - the sandbox's job
-        if last_expr is not None:
-            value = eval(compile(last_expr, "<repl>", "eval"), ns)  # noqa: S307
-            if value is not None:
-                print(repr(value))
+        with sandbox.cpu_limited(init):
+            exec(compile(tree, "<repl>", "exec"), ns)  # noqa: S102 - the sandbox's job
+            if last_expr is not None:
+                value = eval(compile(last_expr, "<repl>", "eval"), ns)  # noqa: S307
+                if value is not None:
+                    print(repr(value))
     except sandbox.Refused as e:
         error = f"Refused: {e}"
+    except sandbox.CpuLimitExceeded:
+        error = (
+            f"the step used its {sandbox.options(init)['cpu_seconds_per_step']} s of CPU time and was "
+            "stopped; variables are kept. Do less per step (grep/count instead of loops over every line)."
+        )
     except SyntaxError as e:
         error = f"SyntaxError: {e.msg} (line {e.lineno})"
     except MemoryError:
@@ -176,15 +198,19 @@ def _short_traceback(e: BaseException, keep: int = 6) -> str:
 def serve(channel: Channel) -> None:
     """Answer requests until told to stop or the parent goes away."""
     init = channel.recv()
-    report = sandbox.prepare(init)
-    from rlm_cli.store.context import Context  # after prepare: the store is allowed to open
+    from rlm_cli.logs.logmap import LogMap
+    from rlm_cli.logs.queries import MapQueries
+    from rlm_cli.store.context import Context
 
     context = Context(init["context"])
+    logmap = LogMap.load(context.path)  # built by the parent; this process cannot write
+    queries = MapQueries(context, logmap) if logmap is not None else None
     state = _State(channel, int(init.get("max_output_chars", 4000)))
-    ns: dict = {"__builtins__": sandbox.builtins_for_model(), "__name__": "__repl__"}
-    ns["context"] = context
+    ns: dict = {"__builtins__": sandbox.builtins_for_model(init), "__name__": "__sandbox__"}
+    ns["context"] = ContextView(context, queries)
     ns.update(_make_api(state, ns))
-    report = sandbox.lockdown(init, report)
+    data_mb = context.size_bytes // (1 << 20) + 1  # the memory map counts against address space
+    report = sandbox.lockdown(init, [context.path], extra_address_space_mb=data_mb)
     channel.send({"op": "ready", "pid": os.getpid(), "isolation": report})
     while True:
         msg = channel.recv()
@@ -192,7 +218,7 @@ def serve(channel: Channel) -> None:
         if op == "exec":
             state.final, state.findings = None, []
             t0 = time.perf_counter()
-            text, total, cut, error = _run_code(msg["code"], ns, state)
+            text, total, cut, error = _run_code(msg["code"], ns, state, init)
             channel.send(
                 {
                     "op": "done",

@@ -12,15 +12,19 @@ import bisect
 import mmap
 import os
 import re
+import tempfile
+import time
 from array import array
 from collections.abc import Iterator
+from datetime import timezone
 from pathlib import Path
-from typing import NamedTuple
 
 import orjson
 
 from rlm_cli.errors import StoreError
-from rlm_cli.store.layout import BLOCK_BYTES, BLOCKS_FILE, DATA_FILE, META_FILE
+from rlm_cli.logs.timestamps import TimestampParser, parse_time_expr
+from rlm_cli.store.layout import BLOCK_BYTES, BLOCKS_FILE, DATA_FILE, META_FILE, TIME_DIR
+from rlm_cli.store.timeindex import TimeIndex
 
 _REGEX_META = set(".^$*+?{}[]\\|()")
 WINDOW_MAX = 1000
@@ -60,20 +64,48 @@ class Hits(list):
         return Hits(got) if isinstance(key, slice) else got
 
 
-class Chunk(NamedTuple):
+class Chunk:
     """A range of lines (inclusive) of a context; ``text`` reads it."""
 
-    start: int
-    end: int
-    context: Context
+    __slots__ = ("start", "end", "_context")
+
+    def __init__(self, start: int, end: int, context: Context) -> None:
+        self.start = start
+        self.end = end
+        self._context = context
 
     @property
     def text(self) -> str:
         """The chunk's lines joined by newlines."""
-        return "\n".join(self.context.lines(self.start, self.end))
+        return "\n".join(self._context.lines(self.start, self.end))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Chunk) and (self.start, self.end) == (other.start, other.end)
 
     def __repr__(self) -> str:
         return f"Chunk(lines {self.start}-{self.end})"
+
+
+MODEL_API = (
+    "meta",
+    "id",
+    "line_count",
+    "size_bytes",
+    "line",
+    "lines",
+    "head",
+    "tail",
+    "around",
+    "grep",
+    "count",
+    "chunks",
+    "sources",
+    "source_of",
+    "window",
+    "time_of",
+)
+"""The names the model's code may use on ``context`` (see :class:`rlm_cli.repl.view.ContextView`).
+Add a method here to give it to the model, and document it in prompts/root.yaml."""
 
 
 def compile_pattern(pattern: str, ignore_case: bool = False) -> re.Pattern[bytes]:
@@ -130,12 +162,8 @@ def to_epoch(t) -> float | None:
         return float(t)
     if hasattr(t, "timestamp"):
         if getattr(t, "tzinfo", 1) is None:  # naive datetime: UTC, like zone-less strings
-            from datetime import timezone
-
             t = t.replace(tzinfo=timezone.utc)
         return float(t.timestamp())
-    from rlm_cli.logs.timestamps import parse_time_expr
-
     return parse_time_expr(str(t))
 
 
@@ -390,51 +418,66 @@ class Context:
 
     # -- time ------------------------------------------------------------------------------
 
-    def time_index(self):
-        """The per-line time index (built on first use, then cached in the context folder)."""
+    def time_index(self) -> TimeIndex:
+        """The per-line time index: loaded from ``<context>/timeindex/``, else built there.
+
+        Year-less stamps (syslog) get the year the context was stored in, rolling over at
+        December → January, or the year before when that would put the log's end in the
+        future (the same rule as the log map's, which shares the folder). Where the store
+        cannot be written (the sandboxed worker), it is built in a temporary folder or, if
+        there is none, in memory.
+        """
         if self._tindex is None:
-            from rlm_cli.store.timeindex import TimeIndex
-
-            idx = TimeIndex.load(self.path)
+            folder = self.path / TIME_DIR
+            idx = TimeIndex.load(folder)
             if idx is None:
-                year = self.meta.get("default_year")
                 try:
-                    idx = TimeIndex.build(self.iter_bytes_lines(), self.path, default_year=year)
-                except OSError:  # read-only store (e.g. inside the sandbox): build aside
-                    import tempfile
-
+                    idx = self._build_time_index(folder)
+                except OSError:
                     try:
                         with tempfile.TemporaryDirectory(prefix="rlm-time-") as d:
-                            idx = TimeIndex.build(
-                                self.iter_bytes_lines(), Path(d), default_year=year
-                            )
-                    except OSError:  # nowhere to write at all: keep it in memory
+                            idx = self._build_time_index(Path(d))
+                    except OSError:
                         idx = self._time_index_in_memory()
             self._tindex = idx
         return self._tindex
 
-    def _time_index_in_memory(self):
-        """The same index as ``TimeIndex.build`` makes, held in arrays (no files)."""
-        from rlm_cli.logs.timestamps import TimestampParser
-        from rlm_cli.store.timeindex import TimeIndex
+    def _build_time_index(self, folder: Path) -> TimeIndex:
+        created = float(self.meta.get("created") or time.time())
+        year = time.gmtime(created).tm_year
+        idx = TimeIndex.build(self.iter_bytes_lines(), folder, default_year=year)
+        last = idx.span()[1]
+        if last is not None and last > created + 2 * 86400:
+            idx.close()
+            idx = TimeIndex.build(self.iter_bytes_lines(), folder, default_year=year - 1)
+        return idx
 
-        parse = TimestampParser(default_year=self.meta.get("default_year")).parse_raw
+    def _time_index_in_memory(self) -> TimeIndex:
+        """The same index as ``TimeIndex.build`` makes, held in arrays (no files)."""
+        created = float(self.meta.get("created") or time.time())
+        year = time.gmtime(created).tm_year
+        times = self._times_in_memory(year)
+        if times and max((t for t in times if t == t), default=0) > created + 2 * 86400:
+            times = self._times_in_memory(year - 1)
+        timed = [i + 1 for i, t in enumerate(times) if t == t]
+        order = array("Q", sorted(timed, key=lambda ln: times[ln - 1]))
+        meta = {
+            "version": 1,
+            "lines": len(times),
+            "with_time": len(order),
+            "min": times[order[0] - 1] if order else None,
+            "max": times[order[-1] - 1] if order else None,
+        }
+        return TimeIndex(times, order, meta)
+
+    def _times_in_memory(self, year: int) -> array:
+        parse = TimestampParser(default_year=year).parse_raw
         nan = float("nan")
         times = array("d")
         for raw in self.iter_bytes_lines():
             r = parse(raw.decode("utf-8", "replace"))
             times.append(r[2] if r is not None and r[2] is not None else nan)
-        timed = [i + 1 for i, t in enumerate(times) if t == t]
-        order = array("Q", sorted(timed, key=lambda ln: times[ln - 1]))
-        values = [times[ln - 1] for ln in order[:1]] + [times[ln - 1] for ln in order[-1:]]
-        meta = {
-            "version": 1,
-            "lines": len(times),
-            "with_time": len(order),
-            "min": values[0] if values else None,
-            "max": values[-1] if values else None,
-        }
-        return TimeIndex(times, order, meta)
+        return times
 
     def time_of(self, line: int) -> float | None:
         """UTC epoch seconds of line ``line``'s own timestamp, None when it has none."""

@@ -70,12 +70,7 @@ class ContextStore:
                     continue
                 try:
                     before = _fstat(stream) if item.path is not None else None
-                    stats = writer.add(
-                        item.name,
-                        stream,
-                        compression=compression,
-                        mtime=before.st_mtime if before else None,
-                    )
+                    stats = writer.add(item.name, stream, compression=compression)
                     if before is not None:
                         _check_changed(item.name, stream, before, stats, compression, warn)
                 finally:

@@ -221,7 +221,6 @@ class ContextWriter:
         self._c = _Counters(next_block=BLOCK_BYTES)  # read at run time (tests shrink it)
         self.sources: list[SourceStats] = []
         self.skipped: list[str] = []
-        self.default_year: int | None = None
         self._done = False
 
     def __enter__(self) -> ContextWriter:
@@ -233,25 +232,12 @@ class ContextWriter:
 
     # -- writing -----------------------------------------------------------------
 
-    def add(
-        self,
-        name: str,
-        stream: BinaryIO,
-        *,
-        compression: str | None = None,
-        mtime: float | None = None,
-    ) -> SourceStats:
-        """Append one source. Raises InputError on NUL bytes (unless allow_binary).
-
-        ``mtime`` (the file's modification time) sets the year assumed for year-less
-        timestamps when it is the first source.
-        """
+    def add(self, name: str, stream: BinaryIO, *, compression: str | None = None) -> SourceStats:
+        """Append one source. Raises InputError on NUL bytes (unless allow_binary)."""
         c = self._c
         stats = SourceStats(
             path=name, first_line=c.lines + 1, compression=compression, offset=c.pos
         )
-        if mtime is not None and self.default_year is None:
-            self.default_year = time.gmtime(mtime).tm_year
         carry_cr = False
         last_byte = b""
         readinto = getattr(stream, "readinto", None)
@@ -390,7 +376,6 @@ class ContextWriter:
                 "chars": self._c.chars,
                 "first_time": min(times) if times else None,
                 "last_time": max(ends) if ends else None,
-                "default_year": self.default_year,
                 "sources": [s.to_json() for s in self.sources],
                 "skipped": self.skipped,
                 "created": time.time(),
@@ -426,9 +411,7 @@ class ContextWriter:
 
         with open(self.tmp / DATA_FILE, "rb") as f:
             for s in self.sources:
-                s.first_time, s.last_time = edge_times(
-                    f, s.offset, s.offset + s.bytes, default_year=self.default_year
-                )
+                s.first_time, s.last_time = edge_times(f, s.offset, s.offset + s.bytes)
 
     def _context_id(self, digest: bytes) -> str:
         h = hashlib.sha256(digest)

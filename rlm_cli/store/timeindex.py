@@ -32,7 +32,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rlm_cli.logs.timestamps import TimestampParser
+from rlm_cli.errors import StoreError
+from rlm_cli.logs.timestamps import TimestampParser, parse_time_expr
 
 IDX_NAME = "time.idx"
 SORTED_NAME = "time.sorted"
@@ -57,8 +58,18 @@ class TimeIndex:
     def build(
         cls, lines: Iterable[str], folder: Path, default_year: int | None = None
     ) -> TimeIndex:
-        """Index ``lines`` (line number = position + 1) and write the files into ``folder``."""
+        """Index ``lines`` (line number = position + 1) and write the files into ``folder``.
+
+        Raises :class:`~rlm_cli.errors.StoreError` when the files cannot be written.
+        """
         folder = Path(folder)
+        try:
+            return cls._build(lines, folder, default_year)
+        except OSError as e:
+            raise StoreError(f"cannot write the time index in {folder}: {e.strerror or e}") from e
+
+    @classmethod
+    def _build(cls, lines: Iterable[str], folder: Path, default_year: int | None) -> TimeIndex:
         folder.mkdir(parents=True, exist_ok=True)
         tag = f".tmp{os.getpid()}"
         idx_tmp = folder / (IDX_NAME + tag)
@@ -138,6 +149,8 @@ class TimeIndex:
                 "kinds": kinds,
             }
             meta_tmp.write_text(json.dumps(meta, sort_keys=True))
+            # readers trust the data files only beside a time.json: drop the old one first
+            (folder / META_NAME).unlink(missing_ok=True)
             os.replace(idx_tmp, folder / IDX_NAME)
             os.replace(sorted_tmp, folder / SORTED_NAME)
             os.replace(meta_tmp, folder / META_NAME)
@@ -204,8 +217,17 @@ class TimeIndex:
         v = self._times[line - 1]
         return None if v != v else v
 
-    def window(self, t0: float | None, t1: float | None) -> list[int]:
-        """Line numbers (ascending) whose time is in [t0, t1]; None leaves that end open."""
+    def window(self, t0: float | str | None, t1: float | str | None) -> list[int]:
+        """Line numbers (ascending) whose time is in [t0, t1]; None leaves that end open.
+
+        Bounds are epoch seconds, or strings read by
+        :func:`~rlm_cli.logs.timestamps.parse_time_expr` (``"2026-11-23 04:00"``,
+        ``"2h ago"``), which raises ValueError for text it cannot read.
+        """
+        if isinstance(t0, str):
+            t0 = parse_time_expr(t0)
+        if isinstance(t1, str):
+            t1 = parse_time_expr(t1)
         order, times = self._order, self._times
 
         def key(ln: int) -> float:

@@ -219,3 +219,18 @@ def test_parse_time_expr(expr, expected):
 def test_parse_time_expr_rejects(expr):
     with pytest.raises(ValueError, match="time"):
         parse_time_expr(expr, now=NOW)
+
+
+def test_dmesg_stream_then_syslog_line_prefers_absolute_stamp():
+    p = TimestampParser(default_year=2026)
+    assert p.parse("[    1.000000] Linux version 6.1").kind == "dmesg"
+    m = p.parse("Nov 23 04:12:55 node017 kernel: [   12.500000] EDAC MC0: 1 CE")
+    assert (m.kind, m.start) == ("rfc3164", 0)
+    assert p.parse("[    2.000000] back to dmesg").kind == "dmesg"
+
+
+def test_epoch_field_at_varying_positions_keeps_parsing():
+    p = TimestampParser()
+    a = p.parse("1 n-1 x 1077804742 1 msg")
+    b = p.parse("350766 node-109 unix.hw state_change.unavailable 1084680778 1 Component")
+    assert (a.epoch, b.epoch) == (1077804742.0, 1084680778.0)

@@ -143,7 +143,7 @@ def test_window_on_unsorted_lines(ctx):
     assert [n for n, _ in ctx.window(None, datetime(2026, 11, 23, 3, 59))] == [4]  # naive = UTC
     assert ctx.time_of(3) is None and ctx.time_of(1) == pytest.approx(t - 300)
     assert str(w).splitlines()[0] == f"1: {LINES[0]}"
-    assert (ctx.path / "time.json").exists()  # cached for the next open
+    assert (ctx.path / "timeindex" / "time.json").exists()  # cached for the next open
     with pytest.raises(ValueError):
         ctx.window("2026-11-23 05:00", "2026-11-23 04:00")
     with pytest.raises(ValueError, match="cannot read"):
@@ -171,13 +171,13 @@ def test_window_when_the_store_is_read_only(ctx, monkeypatch):
 
     def build(cls, lines, folder, default_year=None):
         calls.append(folder)
-        if folder == ctx.path:
+        if folder == ctx.path / "timeindex":
             raise PermissionError(13, "Read-only file system")
         return real_build(cls, lines, folder, default_year)
 
     monkeypatch.setattr(timeindex.TimeIndex, "build", classmethod(build))
     assert [n for n, _ in ctx.window("2026-11-23 04:05", "2026-11-23 04:05")] == [2]
-    assert len(calls) == 2 and not (ctx.path / "time.json").exists()
+    assert len(calls) == 2 and not (ctx.path / "timeindex" / "time.json").exists()
 
 
 def test_random_line_reads_are_fast(make_context):

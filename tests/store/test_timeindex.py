@@ -144,3 +144,21 @@ def test_rebuild_replaces_previous_index(tmp_path):
     idx = TimeIndex.build([f"{iso(BASE + 9)} a", f"{iso(BASE + 8)} b"], tmp_path)
     assert idx.lines == 2
     assert TimeIndex.load(tmp_path).window(None, None) == [1, 2]
+
+
+def test_unwritable_folder_is_a_store_error(tmp_path):
+    from rlm_cli.errors import StoreError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="time index"):
+        TimeIndex.build([f"{iso(BASE)} a"], blocker / "ctx")
+
+
+def test_window_accepts_time_expressions(tmp_path):
+    lines = [f"{iso(BASE + 60 * i)} x" for i in range(10)]
+    idx = TimeIndex.build(lines, tmp_path)
+    assert idx.window(iso(BASE + 120), iso(BASE + 240)) == [3, 4, 5]
+    assert idx.window(str(BASE + 540), None) == [10]
+    with pytest.raises(ValueError):
+        idx.window("not a time", None)

@@ -1,0 +1,70 @@
+"""`rlm brief` and `rlm templates`: the log map, without a model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+
+BRIEF_EXAMPLES = """
+Examples:
+
+  rlm brief sample_logs/bmc_cluster.log
+
+  rlm brief /var/log/bmc/ --json | jq '.entities[0].name'
+"""
+
+TEMPLATES_EXAMPLES = """
+Examples:
+
+  rlm templates /var/log/syslog
+
+  rlm templates app.log --per-line | cut -f2 | sort | uniq -c | sort -rn | head
+"""
+
+
+def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
+    """Add `brief` and `templates` to ``app``."""
+
+    @app.command(epilog=BRIEF_EXAMPLES)
+    def brief(
+        paths: list[str] = typer.Argument(
+            None, help="Log files, folders or globs; stdin when none or '-'."
+        ),
+        context_id: str = typer.Option(
+            None, "--context", help="A stored context id instead of paths."
+        ),
+        json_out: bool = typer.Option(
+            False, "--json", help="Print JSON: entities ordered most-concerning first."
+        ),
+        max_tokens: int = typer.Option(
+            None, "--max-tokens", min=100, help="Cut the text form to about this many tokens."
+        ),
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    ) -> None:
+        """What the root model is told first: size, time span, severities, templates, entities to look at."""
+        set_debug(debug)
+        from rlm_cli.actions.logmap import run_brief
+
+        run_brief(paths or [], context_id, json_out=json_out, max_tokens=max_tokens)
+
+    @app.command(epilog=TEMPLATES_EXAMPLES)
+    def templates(
+        paths: list[str] = typer.Argument(
+            None, help="Log files, folders or globs; stdin when none or '-'."
+        ),
+        context_id: str = typer.Option(
+            None, "--context", help="A stored context id instead of paths."
+        ),
+        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+        per_line: bool = typer.Option(
+            False, "--per-line", help="Print '<line>\\t<template id>' for every line."
+        ),
+        top: int = typer.Option(None, "--top", min=1, help="Only the N most frequent templates."),
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    ) -> None:
+        """The kinds of lines in a log (templates), mined from raw lines with no configuration."""
+        set_debug(debug)
+        from rlm_cli.actions.logmap import run_templates
+
+        run_templates(paths or [], context_id, json_out=json_out, per_line=per_line, top=top)

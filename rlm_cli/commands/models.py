@@ -1,0 +1,75 @@
+"""`rlm models list | pull NAME | add PATH --alias NAME | rm NAME | default NAME`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+EXAMPLES = """
+Examples:
+
+  rlm models list
+
+  rlm models pull qwen3-4b-instruct-2507      # the default model (about 2.5 GB)
+
+  rlm models add ~/Downloads/my-model-Q4_K_M.gguf --alias mymodel
+
+  RLM_MODEL_MIRROR=https://mirror.example.org rlm models pull qwen3-8b
+"""
+
+
+def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
+    """Add the `models` command group to ``app``."""
+    models = typer.Typer(
+        help="Local GGUF models: list, download, register, remove.",
+        epilog=EXAMPLES,
+        no_args_is_help=True,
+    )
+    app.add_typer(models, name="models")
+
+    @models.command("list")
+    def list_models(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        """The catalogue and your registered models; which are downloaded."""
+        from rlm_cli.actions.models import list_models as run
+
+        run(json_out)
+
+    @models.command("pull")
+    def pull(
+        name: str = typer.Argument(..., help="A catalogue name, or an https://... .gguf URL."),
+        alias: str = typer.Option(None, "--alias", help="Name to register a URL download under."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ) -> None:
+        """Download a model (resumes an interrupted download; verifies checksums when known)."""
+        from rlm_cli.actions.models import pull as run
+
+        run(name, alias=alias, quiet=quiet)
+
+    @models.command("add")
+    def add(
+        path: Path = typer.Argument(..., help="A .gguf file on this machine."),
+        alias: str = typer.Option(..., "--alias", help="The name to use with --model."),
+        replace: bool = typer.Option(False, "--replace", help="Replace an existing alias."),
+    ) -> None:
+        """Register a GGUF file you already have under a short name."""
+        from rlm_cli.actions.models import add as run
+
+        run(path, alias, replace=replace)
+
+    @models.command("rm")
+    def rm(name: str = typer.Argument(..., help="A registered or downloaded model.")) -> None:
+        """Forget a model; a file downloaded by rlm is deleted too."""
+        from rlm_cli.actions.models import rm as run
+
+        run(name)
+
+    @models.command("default")
+    def default(
+        name: str = typer.Argument(..., help="The model used when --model is not given."),
+    ) -> None:
+        """Make a model the default."""
+        from rlm_cli.actions.models import set_default as run
+
+        run(name)

@@ -1,0 +1,191 @@
+"""The log-map functions the model calls on ``context``: templates, entities, timelines.
+
+Results are lists that print as compact tables, so ``print(context.templates())``
+is readable in a small window.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+
+from rlm_cli.logs.logmap import TIME_DIR, LogMap, entity_pattern
+from rlm_cli.store.context import Context, Hits
+from rlm_cli.store.timeindex import TimeIndex
+
+_BUCKET = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|hour|d|day)s?\s*$", re.I)
+_UNIT = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+class Rows(list):
+    """A list of dicts that prints as an aligned table."""
+
+    def __init__(self, rows=(), columns: tuple[str, ...] = ()) -> None:
+        super().__init__(rows)
+        self.columns = columns or (tuple(self[0]) if self else ())
+
+    def __str__(self) -> str:
+        if not self:
+            return "(none)"
+        cols = self.columns
+        cells = [[_cell(r.get(c)) for c in cols] for r in self]
+        widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(cols)]
+        out = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
+        out += [
+            "  ".join(
+                v[:w].ljust(w) if i < len(cols) - 1 else v
+                for i, (v, w) in enumerate(zip(row, widths))
+            )
+            for row in cells
+        ]
+        return "\n".join(line.rstrip() for line in out)
+
+    __repr__ = __str__
+
+    def __getitem__(self, key):
+        got = super().__getitem__(key)
+        return Rows(got, self.columns) if isinstance(key, slice) else got
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        return ",".join(str(x) for x in v[:5]) + ("…" if len(v) > 5 else "")
+    return "" if v is None else str(v)
+
+
+def iso(t: float | None) -> str | None:
+    """UTC time as ``YYYY-MM-DD HH:MM:SS``."""
+    return None if t is None else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
+
+
+def parse_bucket(bucket: str | int | float) -> float:
+    """``"15m"``, ``"1h"``, ``"1d"`` or seconds → seconds."""
+    if isinstance(bucket, (int, float)):
+        if bucket <= 0:
+            raise ValueError("bucket must be positive")
+        return float(bucket)
+    m = _BUCKET.match(str(bucket))
+    if not m:
+        raise ValueError(f"bucket {bucket!r}: use e.g. '15m', '1h', '1d' or seconds")
+    return int(m.group(1)) * _UNIT[m.group(2).lower()]
+
+
+class MapQueries:
+    """The log map's read API over one context (the map must already be built)."""
+
+    def __init__(self, context: Context, logmap: LogMap, times: TimeIndex | None = None) -> None:
+        self._ctx = context
+        self._map = logmap
+        self._times = times if times is not None else TimeIndex.load(context.path / TIME_DIR)
+
+    def templates(self, top: int = 20, severity: str | None = None) -> Rows:
+        """The most frequent templates (id, count, severity, first/last time, pattern)."""
+        rows = []
+        for t in sorted(self._map.mining.templates, key=lambda t: -t.count):
+            info = self._map.template_info(t)
+            if severity and info["severity"] != severity.lower():
+                continue
+            rows.append(self._template_row(info))
+            if len(rows) >= top:
+                break
+        return Rows(
+            rows, ("id", "count", "severity", "rising", "first_time", "last_time", "pattern")
+        )
+
+    def rare(self, top: int = 20) -> Rows:
+        """The rarest templates, most severe first among equals."""
+        order = {"fatal": 0, "critical": 1, "error": 2, "warning": 3}
+        infos = [self._map.template_info(t) for t in self._map.mining.templates]
+        infos.sort(key=lambda i: (i["count"], order.get(i["severity"], 9)))
+        return Rows(
+            [self._template_row(i) for i in infos[:top]],
+            ("id", "count", "severity", "first_line", "pattern"),
+        )
+
+    def _template_row(self, info: dict) -> dict:
+        return {
+            "id": info["id"],
+            "count": info["count"],
+            "severity": info["severity"],
+            "rising": "yes" if info["rising"] else "",
+            "first_time": iso(info["first_time"]),
+            "last_time": iso(info["last_time"]),
+            "first_line": info["first_line"],
+            "pattern": info["pattern"],
+        }
+
+    def lines_of(self, template_id: int, max: int = 200) -> Hits:  # noqa: A002 - the model's word
+        """``(line number, line)`` of the lines of one template (at most ``max``)."""
+        numbers = self._map.lines_of(template_id)
+        shown = numbers if max is None else numbers[:max]
+        if max is not None and len(numbers) > max:
+            print(f"[lines_of({template_id}): {len(numbers)} lines; showing the first {max}]")
+        return Hits((n, self._ctx.line(n)) for n in shown)
+
+    def entities(self, kind: str | None = None, top: int = 30) -> Rows:
+        """Entities (hosts, DIMMs, fans, PSUs, devices…), most concerning first."""
+        rows = []
+        for e in self._map.entities:
+            if kind and e["kind"] != kind:
+                continue
+            sev = e["severities"]
+            rows.append(
+                {
+                    "name": e["names"][0] if e["names"] else e["key"],
+                    "kind": e["kind"],
+                    "score": e["score"],
+                    "lines": e["count"],
+                    "severe": sum(
+                        v for k, v in sev.items() if k in ("warning", "error", "critical", "fatal")
+                    ),
+                    "worst": _worst(sev),
+                    "first_severe_lines": e["severe_lines"][:5],
+                }
+            )
+            if len(rows) >= top:
+                break
+        return Rows(
+            rows, ("name", "kind", "score", "lines", "severe", "worst", "first_severe_lines")
+        )
+
+    def by_entity(self, name: str, max: int = 200) -> Hits:  # noqa: A002
+        """Lines that mention an entity (any of its spellings), as ``(line number, line)``."""
+        key = name.lower()
+        names = [name]
+        for e in self._map.entities:
+            if e["key"].lower() == key or any(n.lower() == key for n in e["names"]):
+                names = e["names"] or [name]
+                break
+        return self._ctx.grep(entity_pattern(names), max=max)
+
+    def timeline(self, what: int | str, bucket: str | int = "1h") -> Rows:
+        """Counts per time bucket of a template id or a regex: rates over time."""
+        if self._times is None:
+            raise ValueError("this log has no timestamps the time index could read")
+        step = parse_bucket(bucket)
+        if isinstance(what, int):
+            lines = self._map.lines_of(what)
+        else:
+            lines = [n for n, _ in self._ctx.search(str(what))]
+        counts: Counter = Counter()
+        untimed = 0
+        for n in lines:
+            t = self._times.time_of(n)
+            if t is None:
+                untimed += 1
+            else:
+                counts[int(t // step) * step] += 1
+        rows = [{"from": iso(b), "count": c} for b, c in sorted(counts.items())]
+        if untimed:
+            print(f"[timeline: {untimed} matching lines have no timestamp and are not counted]")
+        return Rows(rows, ("from", "count"))
+
+
+def _worst(sev: dict) -> str:
+    for name in ("fatal", "critical", "error", "warning", "notice", "info"):
+        if sev.get(name):
+            return name
+    return "info"

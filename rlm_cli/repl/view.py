@@ -1,0 +1,54 @@
+"""What the model's code sees as ``context``: the store's read API and nothing else.
+
+The real :class:`~rlm_cli.store.context.Context` holds file objects, a memory map and
+its folder's path. The view forwards only the names in ``MODEL_API``, and keeps the
+real object under an underscore name the language guard never lets code reach.
+"""
+
+from __future__ import annotations
+
+from rlm_cli.store.context import MODEL_API, Context
+
+MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "timeline")
+"""Names served by the log map (:class:`rlm_cli.logs.queries.MapQueries`)."""
+
+
+class ContextView:
+    """A read-only facade over a Context (and its log map) for model code."""
+
+    __slots__ = ("_ctx", "_map")
+
+    def __init__(self, ctx: Context, queries=None) -> None:
+        object.__setattr__(self, "_ctx", ctx)
+        object.__setattr__(self, "_map", queries)
+
+    def __getattr__(self, name: str):
+        if name in MODEL_API:
+            return getattr(self._ctx, name)
+        if name in MAP_API:
+            if self._map is None:
+                raise AttributeError(
+                    f"context.{name}() needs the log map, which was not built for this run"
+                )
+            return getattr(self._map, name)
+        raise AttributeError(
+            f"context has no {name!r}; available: {', '.join(MODEL_API + MAP_API)}"
+        )
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError("context is read-only")
+
+    def __len__(self) -> int:
+        return len(self._ctx)
+
+    def __getitem__(self, key):
+        return self._ctx[key]
+
+    def __iter__(self):
+        return iter(self._ctx)
+
+    def __repr__(self) -> str:
+        return repr(self._ctx)
+
+    def __dir__(self):
+        return list(MODEL_API + MAP_API)

@@ -1,0 +1,105 @@
+"""The log map, its REPL functions and the brief, through the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import SAMPLES, run_rlm, write_script
+
+
+def test_brief_names_the_failing_bmc_node_first(tmp_path: Path) -> None:
+    r = run_rlm(["brief", str(SAMPLES / "bmc_cluster.log"), "--json"], tmp_path)
+    assert r.code == 0, r.stderr
+    d = r.json()
+    assert d["entities"][0]["name"] == "node09"
+    hosts = [e["name"] for e in d["entities"] if e["kind"] == "host"]
+    assert hosts[0] == "node09"
+    assert d["size"]["lines"] == 1660
+    assert d["time_span"]["first"].startswith("2026-10-26")
+    assert d["severity_counts"]["fatal"] >= 1
+    # every line reference points at a line that names the entity
+    lines = (SAMPLES / "bmc_cluster.log").read_text().splitlines()
+    assert all("node09" in lines[n - 1] for n in d["entities"][0]["severe_lines"])
+    assert any(t["severity"] == "fatal" for t in d["rare_templates"])
+
+
+def test_brief_on_syslog_and_injection_samples(tmp_path: Path) -> None:
+    d = run_rlm(["brief", str(SAMPLES / "syslog_kernel.log"), "--json"], tmp_path).json()
+    assert d["entities"][0]["name"] == "db01"
+    assert d["time_span"]["first"].startswith("2025-12-30")  # year-less syslog, not in the future
+    assert d["time_span"]["last"].startswith("2026-01-01")
+    d = run_rlm(
+        ["brief", "--json"], tmp_path, stdin=(SAMPLES / "injection_bmc.log").read_bytes()
+    ).json()
+    assert d["entities"][0]["name"] == "node04"
+
+
+def test_brief_text_is_cut_to_its_budget_and_says_so(tmp_path: Path) -> None:
+    r = run_rlm(["brief", str(SAMPLES / "bmc_cluster.log"), "--max-tokens", "200"], tmp_path)
+    assert r.code == 0
+    assert len(r.stdout) < 200 * 4 + 400
+    assert "brief cut to fit 200 tokens" in r.stdout
+
+
+def test_templates_per_line_covers_every_line_in_order(tmp_path: Path) -> None:
+    log = SAMPLES / "syslog_kernel.log"
+    r = run_rlm(["templates", str(log), "--per-line"], tmp_path)
+    rows = [line.split("\t") for line in r.stdout.splitlines()]
+    n = len(log.read_text().splitlines())
+    assert [int(a) for a, _ in rows] == list(range(1, n + 1))
+    ids = {int(b) for _, b in rows}
+    assert 10 < len(ids) < n // 5  # grouped, not one template per line
+    text = log.read_text().splitlines()
+    cron = [int(b) for (a, b), t in zip(rows, text) if "session closed for user root" in t]
+    assert len(set(cron)) == 1  # the same kind of line gets the same template
+
+
+def test_templates_json(tmp_path: Path) -> None:
+    d = run_rlm(
+        ["templates", str(SAMPLES / "bmc_cluster.log"), "--json", "--top", "3"], tmp_path
+    ).json()
+    assert len(d["templates"]) == 3
+    assert d["templates"][0]["count"] >= d["templates"][1]["count"]
+
+
+def test_map_functions_in_the_repl_and_brief_in_the_prompt(tmp_path: Path) -> None:
+    code = (
+        "```repl\n"
+        "e = context.entities(kind='host', top=3)\n"
+        "print(e[0]['name'])\n"
+        "t = context.rare(top=3)\n"
+        "print(len(context.lines_of(t[0]['id'])))\n"
+        "print(context.timeline(r'Correctable ECC \\|', bucket='7d'))\n"
+        "print(len(context.by_entity('node09', max=None)))\n"
+        "```"
+    )
+    script = write_script(tmp_path / "s.yaml", [code, "FINAL(done)"])
+    r = run_rlm(
+        ["ask", "q", str(SAMPLES / "bmc_cluster.log"), "--model", f"script:{script}", "--json"],
+        tmp_path,
+    )
+    assert r.code == 0, r.stderr
+    out = r.json()["trajectory"][0]["outputs"][0]
+    assert out["error"] is None, out["error"]
+    lines = out["stdout"].splitlines()
+    assert lines[0] == "node09"
+    assert lines[1] == "1"
+    assert lines[2].split() == ["from", "count"]
+    bmc = (SAMPLES / "bmc_cluster.log").read_text().splitlines()
+    assert lines[-1] == str(sum(1 for x in bmc if x.startswith("node09 ")))
+
+
+def test_user_formats_from_the_config_dir(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "formats.yaml").write_text(
+        "formats:\n  - name: weird\n    regex: '^<<(?P<host>\\w+)>>~(?P<level>\\w+)~ (?P<body>.*)$'\n"
+    )
+    log = "".join(
+        f"<<node{i % 3}>>~{'ERROR' if i % 7 == 0 else 'INFO'}~ job {i} finished in {i * 3} ms\n"
+        for i in range(60)
+    )
+    d = run_rlm(["templates", "--json"], tmp_path, stdin=log.encode()).json()
+    assert len(d["templates"]) == 1
+    assert d["templates"][0]["pattern"].startswith("job <*> finished")
+    b = run_rlm(["brief", "--json"], tmp_path, stdin=log.encode()).json()
+    assert b["severity_counts"]["error"] == 9  # the level group of the user format is used
