@@ -76,20 +76,16 @@ _NODE_PREFIX = (
     r"node|nid|compute|comp|login|head|mgmt|master|worker|storage|stor|oss|mds|mgs|osd"
     r"|db|web|app|srv|server|host|hpc|bmc"
 )
-_RE_NODE = re.compile(
-    r"(?i)(?<![\w.-])(?:(?:" + _NODE_PREFIX + r")[-_]?\d{1,6}|(?:gpu|cn|gn|ln|fe)-?\d{2,6}"
-    r"|(?:gpu|cn|gn|ln|fe)-\d{1,6})(?:-\d{1,4}){0,3}(?![\w-])"
-)
+_SHORT_NODE = frozenset({"gpu", "cn", "gn", "ln", "fe"})
+_NODE_TAIL = re.compile(r"[-_]?\d{1,6}(?:-\d{1,4}){0,3}(?![\w-])")
+_SHORT_NODE_TAIL = re.compile(r"(?:-?\d{2,6}|-\d{1,6})(?:-\d{1,4}){0,3}(?![\w-])")
 _TLDS = (
     r"com|net|org|edu|gov|mil|int|io|local|lan|internal|intra|corp|cluster|localdomain|ai|dev"
     r"|cloud|de|uk|fr|jp|cn|ru|nl|ch|se|fi|it|es|pl|br|in|au|ca|us|eu|kr|tw|hk|sg"
 )
 _RE_TLD_HINT = re.compile(r"(?i)\.(?:" + _TLDS + r")\b")
-_RE_FQDN = re.compile(
-    r"(?i)(?<![\w.@-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}(?:"
-    + _TLDS
-    + r")(?![\w-]|\.\w)"
-)
+_FQDN_BODY = re.compile(r"(?i)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}(?:" + _TLDS + r")")
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 _OCT = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _RE_IP = re.compile(r"(?<![\w.])" + _OCT + r"(?:\." + _OCT + r"){3}(?![\w]|\.\d)")
 _RE_IP_FAST = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
@@ -204,7 +200,6 @@ _WORD_FAMILIES: list[tuple[frozenset[str], re.Pattern[str], str, int]] = [
     (frozenset({"cpu", "processor", "socket"}), _RE_CPU, "cpu", 3),
     (frozenset({"ps", "psu", "pws", "power"}), _RE_PSU, "psu", 3),
     (frozenset({"fan"}), _RE_FAN, "fan", 3),
-    (_NODE_WORDS, _RE_NODE, "host", 5),
 ]
 
 
@@ -233,10 +228,11 @@ def extract(text: str) -> list[Entity]:
                 found.append((m.start(), m.end(), kind, prio))
     if _IP_HINT.search(text):
         _add_ips(text, low, found)
-    if "." in text and _RE_TLD_HINT.search(text):
-        for m in _RE_FQDN.finditer(text):
-            if m.group().split(".", 1)[0].lower() not in _REVERSE_DNS:
-                found.append((m.start(), m.end(), "host", 4))
+    if "." in text:
+        _add_fqdns(text, found)
+    node_words = _NODE_WORDS.intersection(words)
+    if node_words:
+        _add_nodes(text, low, node_words, found)
     if "host" in low or "node" in low or "server" in low:
         for m in _RE_HOST_KV.finditer(text):
             if _plausible_host(m.group("host")):
@@ -269,6 +265,44 @@ def _add_ips(text: str, low: str, found: list) -> None:
         if before.endswith("v") or "version" in before:
             continue  # v1.2.3.4 / version 1.2.3.4 is a version, not an address
         found.append((a, b, "ip", 2))
+
+
+def _add_nodes(text: str, low: str, prefixes: set[str], found: list) -> None:
+    """Cluster node names: a known prefix word at a name boundary, then a numeric tail."""
+    for w in prefixes:
+        tail = _SHORT_NODE_TAIL if w in _SHORT_NODE else _NODE_TAIL
+        i = low.find(w)
+        while i != -1:
+            if not i or not (low[i - 1].isalnum() or low[i - 1] in "._-"):
+                m = tail.match(low, i + len(w))
+                if m is not None:
+                    found.append((i, m.end(), "host", 5))
+            i = low.find(w, i + 1)
+
+
+def _add_fqdns(text: str, found: list) -> None:
+    """Dotted host names ending in a known top-level domain (grown left from the TLD)."""
+    for h in _RE_TLD_HINT.finditer(text):
+        end = h.end()
+        if end < len(text) and (
+            text[end].isalnum()
+            or text[end] in "_-"
+            or (text[end] == "." and text[end + 1 : end + 2].isalnum())
+        ):
+            continue  # not the last label (a Java package, "example.com.cn" has a later TLD)
+        start = h.start()
+        while start and text[start - 1] in _LABEL_CHARS:
+            start -= 1
+        while start < h.start() and text[start] in ".-":
+            start += 1
+        if start and (text[start - 1] == "@" or text[start - 1] == "_"):
+            continue  # an e-mail address or part of an identifier
+        cand = text[start:end]
+        if cand.split(".", 1)[0].lower() in _REVERSE_DNS:
+            continue
+        m = _FQDN_BODY.fullmatch(cand)
+        if m is not None:
+            found.append((start, end, "host", 4))
 
 
 def _resolve_overlaps(found: list) -> list:

@@ -9,7 +9,6 @@ to the next year).
 Kinds recognised (searched in the first ``HEAD`` characters of the line; when several
 formats match, the one that starts earliest wins):
 
-========== ==========================================================================
 iso8601    ``2026-11-23T04:12:55.003Z``, ``2026-11-23 04:12:55,978``, ``+hh:mm``/``+hhmm``
            zones, ``/`` date separators; journalctl ``short-iso`` lines
 rfc5424    ``<34>1 2026-11-23T04:12:55.003Z host app ...`` (span is the timestamp only)
@@ -24,7 +23,9 @@ sel_preinit ``ipmitool`` ``Pre-Init  |0000000085|``: relative seconds since BMC 
 epoch      10-digit epoch seconds (optional fraction) as one of the first six fields
 epoch_ms   13-digit epoch milliseconds, same placement
 dmesg      ``[  123.456789]``: relative seconds since boot
-========== ==========================================================================
+mon_dmy    ``23-Nov-2026 04:12:55.123`` (Tomcat, Oracle)
+mmdd       ``11-23 04:12:55.123`` at line start (Android logcat; year inferred)
+glog       ``I1123 04:12:55.123456`` at line start (glog / Kubernetes; year inferred)
 
 Timestamps without a zone are taken as UTC unless the parser was given ``tz``. Relative
 kinds (``dmesg``, ``sel_preinit``) report ``epoch=None`` and ``relative`` seconds. Epoch
@@ -72,7 +73,9 @@ _MONTHS = {
 }
 _MON = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _POW10 = [10**i for i in range(10)]
-_DIGIT = re.compile(r"\d")
+# Every supported stamp contains one of these (hh:mm:ss, a fraction or dotted time, a run of
+# six digits, Pre-Init): lines without any skip the full search.
+_MAYBE_STAMP = re.compile(r":\d\d:|\d\.\d|\d{6}|Pre-Init")
 _MISSING = object()
 
 # Each pattern has a named group ``ts`` giving the span reported.
@@ -102,6 +105,13 @@ _RE_YYMMDD = re.compile(r"^(?P<ts>(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d))(?![\d:.
 _RE_SEL = re.compile(r"(?<![\d/])(?P<ts>(\d\d)/(\d\d)/(\d{4})\s*\|\s*(\d\d):(\d\d):(\d\d))(?!\d)")
 _RE_PREINIT = re.compile(r"Pre-Init\s*\|\s*(?P<ts>\d{1,10})(?=\s*\|)")
 _RE_EPOCH = re.compile(r"^\s*(?:\S+\s+){0,5}?(?P<ts>(\d{13})|(\d{10})(\.\d{1,9})?)(?=[\s,;|\]]|$)")
+_RE_MON_DMY = re.compile(
+    r"(?<![\d/])(?P<ts>(\d\d)-"
+    + _MON
+    + r"-(\d{4})[ :](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?)(?!\d)"
+)
+_RE_MMDD = re.compile(r"^(?P<ts>(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?)(?![\d-])")
+_RE_GLOG = re.compile(r"^[IWEF](?P<ts>(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{1,9}))(?!\d)")
 _RE_DMESG = re.compile(r"\[\s*(?P<ts>\d{1,8}\.\d{1,9})\]")
 
 
@@ -133,6 +143,9 @@ class TimestampParser:
             ("sel_preinit", _RE_PREINIT, self._conv_relative),
             ("yymmdd", _RE_YYMMDD, self._conv_yymmdd),
             ("epoch", _RE_EPOCH, self._conv_epoch),
+            ("mon_dmy", _RE_MON_DMY, self._conv_mon_dmy),
+            ("glog", _RE_GLOG, self._conv_mmdd),
+            ("mmdd", _RE_MMDD, self._conv_mmdd),
             ("dmesg", _RE_DMESG, self._conv_relative),
         ]
         self._last: tuple[str, re.Pattern[str], Callable] | None = None
@@ -163,7 +176,7 @@ class TimestampParser:
                     if v is not None:
                         self._last_start = s
                         return s, last_m.end("ts"), v[0], v[1], v[2] if len(v) > 2 else last[0]
-        if _DIGIT.search(head) is None:
+        if _MAYBE_STAMP.search(head) is None:
             return None
         best = None
         best_start = HEAD + 1
@@ -330,6 +343,27 @@ class TimestampParser:
     def _conv_relative(self, m: re.Match) -> tuple | None:
         return None, float(m.group("ts"))
 
+    def _conv_mon_dmy(self, m: re.Match) -> tuple | None:
+        g = m.groups()
+        t = self._epoch(
+            int(g[3]), _MONTHS[g[2]], int(g[1]), int(g[4]), int(g[5]), int(g[6]), g[7], None
+        )
+        return None if t is None else (t, None)
+
+    def _conv_mmdd(self, m: re.Match) -> tuple | None:
+        g = m.groups()
+        mo, d = int(g[1]), int(g[2])
+        if not 1 <= mo <= 12:
+            return None
+        return self._yearless(mo, d, int(g[3]), int(g[4]), int(g[5]), g[6])
+
+    def _yearless(self, mo: int, d: int, h: int, mi: int, s: int, frac: str | None):
+        y = self._infer_year(mo, d, h)
+        t = self._epoch(y, mo, d, h, mi, s, frac, None)
+        if t is None and mo == 2 and d == 29:  # Feb 29 in a year that has none: try back
+            t = self._epoch(y - 1, mo, d, h, mi, s, frac, None)
+        return None if t is None else (t, None)
+
     def _conv_3164(self, m: re.Match) -> tuple | None:
         g = m.groups()
         mo = _MONTHS[g[1]]
@@ -337,11 +371,7 @@ class TimestampParser:
         if g[7] is not None:
             t = self._epoch(int(g[7]), mo, d, h, mi, s, g[6], None)
             return None if t is None else (t, None)
-        y = self._infer_year(mo, d, h)
-        t = self._epoch(y, mo, d, h, mi, s, g[6], None)
-        if t is None and mo == 2 and d == 29:  # Feb 29 in a year that has none: try back
-            t = self._epoch(y - 1, mo, d, h, mi, s, g[6], None)
-        return None if t is None else (t, None)
+        return self._yearless(mo, d, h, mi, s, g[6])
 
     def _infer_year(self, mo: int, d: int, h: int) -> int:
         """The year of a year-less stamp; rolls forward when the month falls by > 6."""

@@ -16,4 +16,4 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     """Where the live view, notes and errors go."""
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)

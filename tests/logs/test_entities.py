@@ -175,3 +175,22 @@ def test_overlaps_resolved_longest_wins():
     ]
     spans = [(e.start, e.end) for e in ents]
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    "text, hosts",
+    [
+        ("mail to ops@mail.example.com bounced", []),
+        (
+            "resolved ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn ok",
+            ["ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn"],
+        ),
+        ("GET http://repo.example.org/pkg", ["repo.example.org"]),
+        ("(node12.cluster.local)", ["node12.cluster.local"]),
+        ("nodes node3 and node-4, nodemanager up", ["node3", "node-4"]),
+        ("xnode12 and node12x are not names", []),
+        ("gpu1 is a device index but gpu01 a host", ["gpu01"]),
+    ],
+)
+def test_host_edges(text, hosts):
+    assert [e.name for e in extract(text) if e.kind == "host"] == hosts

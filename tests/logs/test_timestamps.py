@@ -72,6 +72,24 @@ def one(line: str, **kw) -> TimeMatch:
             utc(2026, 11, 23, 4, 12, 55),
             "11/23/2026 | 04:12:55",
         ),
+        (
+            "23-Nov-2026 04:12:55.123 INFO [main] org.apache.catalina.startup",
+            "mon_dmy",
+            utc(2026, 11, 23, 4, 12, 55, us=123000),
+            "23-Nov-2026 04:12:55.123",
+        ),
+        (
+            "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs",
+            "mmdd",
+            utc(2026, 3, 17, 16, 13, 38, us=811000),
+            "03-17 16:13:38.811",
+        ),
+        (
+            "I1123 04:12:55.123456       1 controller.go:42] Starting",
+            "glog",
+            utc(2026, 11, 23, 4, 12, 55, us=123456),
+            "1123 04:12:55.123456",
+        ),
         ("1700000000 node1 event", "epoch", 1700000000.0, "1700000000"),
         ("1700000000.25 node1 event", "epoch", 1700000000.25, "1700000000.25"),
         ("1700000000123 node1 event", "epoch_ms", 1700000000.123, "1700000000123"),
@@ -160,6 +178,8 @@ def test_zoneless_stamps_follow_given_tz():
         "id 9999999999 out of range epoch",
         "counter 0000000012 at start",
         "Nov 31 04:12:55 no such day",
+        "13-45 04:12:55.000 not a month",
+        "X1123 04:12:55.123456 not a glog level",
         "x" * 200 + " 2026-11-23 04:12:55 too far into the line",
     ],
 )
@@ -234,3 +254,21 @@ def test_epoch_field_at_varying_positions_keeps_parsing():
     a = p.parse("1 n-1 x 1077804742 1 msg")
     b = p.parse("350766 node-109 unix.hw state_change.unavailable 1084680778 1 Component")
     assert (a.epoch, b.epoch) == (1077804742.0, 1084680778.0)
+
+
+def test_json_lines():
+    m = one('{"ts":"2026-11-23T04:12:55.5Z","level":"error","msg":"x"}')
+    assert (m.kind, m.epoch) == ("iso8601", utc(2026, 11, 23, 4, 12, 55, us=500000))
+    m = one('{"time": 1700000000.25, "msg": "x"}')
+    assert (m.kind, m.epoch) == ("epoch", 1700000000.25)
+
+
+def test_zoneless_stamps_follow_dst_of_named_zone():
+    zoneinfo = pytest.importorskip("zoneinfo")
+    try:
+        tz = zoneinfo.ZoneInfo("Europe/Berlin")
+    except zoneinfo.ZoneInfoNotFoundError:
+        pytest.skip("no tz database")
+    p = TimestampParser(tz=tz)
+    assert p.parse("2026-01-15 12:00:00 winter").epoch == utc(2026, 1, 15, 11)
+    assert p.parse("2026-07-15 12:00:00 summer").epoch == utc(2026, 7, 15, 10)
