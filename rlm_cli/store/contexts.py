@@ -141,10 +141,10 @@ class ContextStore:
                     shutil.rmtree(folder, ignore_errors=True)
                     removed.append(f"{folder.name} ({problem})")
                 continue
-            for leftover in folder.glob("*.tmp*"):
-                if old(leftover):
+            for leftover in folder.rglob("*.tmp*"):  # half-built caches (time index, ...)
+                if leftover.is_file() and old(leftover):
                     leftover.unlink(missing_ok=True)
-                    removed.append(f"{folder.name}/{leftover.name}")
+                    removed.append(str(leftover.relative_to(self.root)))
         return removed
 
     @staticmethod

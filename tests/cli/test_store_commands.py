@@ -152,11 +152,14 @@ def test_contexts_list_show_rm_gc(env, logs, tmp_path):
 
     root = tmp_path / "home" / "contexts"
     (root / ".tmp-leftover").mkdir()
+    (root / id_b / "timeindex").mkdir()
+    (root / id_b / "timeindex" / "time.idx.tmp123").write_bytes(b"half")
     (root / id_a / "data").write_bytes(b"cut")  # damaged
     r = rlm(env, "contexts", "gc", "--older-than", "0", "--json")
     removed = json.loads(r.stdout)["removed"]
     assert ".tmp-leftover" in removed and any(x.startswith(id_a) for x in removed)
     assert not (root / ".tmp-leftover").exists() and not (root / id_a).exists()
+    assert f"{id_b}/timeindex/time.idx.tmp123" in removed and (root / id_b / "meta.json").exists()
 
     r = rlm(env, "contexts", "rm", id_b)
     assert r.returncode == 0 and not (root / id_b).exists()
