@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import stat
 import time
 from pathlib import Path
 
@@ -26,6 +27,15 @@ def _fstat(stream) -> os.stat_result | None:
         except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
             continue
     return None
+
+
+def _plain_fd(stream) -> int | None:
+    """The descriptor under ``stream`` when it is a regular file (can be copied in-kernel)."""
+    try:
+        fd = stream.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
 
 
 def _check_changed(name: str, stream, before: os.stat_result, stats, compression, warn) -> None:
@@ -70,7 +80,12 @@ class ContextStore:
                     continue
                 try:
                     before = _fstat(stream) if item.path is not None else None
-                    stats = writer.add(item.name, stream, compression=compression)
+                    stats = writer.add(
+                        item.name,
+                        stream,
+                        compression=compression,
+                        copy_from=_plain_fd(stream) if compression is None else None,
+                    )
                     if before is not None:
                         _check_changed(item.name, stream, before, stats, compression, warn)
                 finally:

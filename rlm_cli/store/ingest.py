@@ -111,7 +111,7 @@ class _Sink:
     POOL = 8
 
     def __init__(self, path: Path) -> None:
-        self._f = open(path, "wb", buffering=0)  # noqa: SIM115 - closed in close()/abort()
+        self._f = open(path, "w+b", buffering=0)  # noqa: SIM115 - closed in close()/abort()
         self._hash = hashlib.sha256()
         self._to_hash: queue.Queue = queue.Queue()
         self._to_write: queue.Queue = queue.Queue()
@@ -130,7 +130,7 @@ class _Sink:
         update, forward = self._hash.update, self._to_write.put
         while True:
             item = self._to_hash.get()
-            if item is not None and self._error is None:
+            if item is not None and item[0] is not None and self._error is None:
                 try:
                     update(item[0])
                 except Exception as e:  # noqa: BLE001 - re-raised in the caller's thread
@@ -145,8 +145,11 @@ class _Sink:
             item = self._to_write.get()
             if item is None:
                 return
-            chunk, pooled = item
-            if self._error is None:
+            chunk, pooled, do_write = item
+            if chunk is None:  # a drain() marker
+                pooled.set()
+                continue
+            if do_write and self._error is None:
                 try:
                     view = memoryview(chunk)
                     while view:
@@ -166,16 +169,29 @@ class _Sink:
         """Give back a buffer that was not handed to :meth:`put`."""
         self._free.put(buf)
 
-    def put(self, chunk: bytes | bytearray, pooled: bytearray | None = None) -> None:
-        """Queue one chunk; ``pooled`` goes back to the pool once written.
-
-        Raises the first write error seen so far.
+    def put(
+        self, chunk: bytes | bytearray, pooled: bytearray | None = None, write: bool = True
+    ) -> None:
+        """Queue one chunk to hash and (unless ``write`` is False: the caller stored it)
+        write; ``pooled`` goes back to the pool afterwards. Raises the first error so far.
         """
         if self._error is not None:
             if pooled is not None:
                 self._free.put(pooled)
             raise self._error
-        self._to_hash.put((chunk, pooled))
+        self._to_hash.put((chunk, pooled, write))
+
+    def drain(self) -> None:
+        """Wait until every queued write is done (the data file's offset is then final)."""
+        done = threading.Event()
+        self._to_hash.put((None, done, False))
+        done.wait()
+        if self._error is not None:
+            raise self._error
+
+    def fileno(self) -> int:
+        """The data file's descriptor (read-write)."""
+        return self._f.fileno()
 
     def close(self) -> bytes:
         """Wait for every chunk, close the file; returns the SHA-256 digest of all data."""
@@ -232,12 +248,27 @@ class ContextWriter:
 
     # -- writing -----------------------------------------------------------------
 
-    def add(self, name: str, stream: BinaryIO, *, compression: str | None = None) -> SourceStats:
-        """Append one source. Raises InputError on NUL bytes (unless allow_binary)."""
+    def add(
+        self,
+        name: str,
+        stream: BinaryIO,
+        *,
+        compression: str | None = None,
+        copy_from: int | None = None,
+    ) -> SourceStats:
+        """Append one source. Raises InputError on NUL bytes (unless allow_binary).
+
+        ``copy_from``: the descriptor of an uncompressed regular file; its bytes are then
+        copied inside the kernel (``copy_file_range``, like ``cp``) and read back from the
+        stored copy for counting and hashing, which costs far less than writing them from
+        Python. Falls back to reading ``stream`` when the kernel cannot copy.
+        """
         c = self._c
         stats = SourceStats(
             path=name, first_line=c.lines + 1, compression=compression, offset=c.pos
         )
+        if copy_from is not None and self._add_copied(stats, name, copy_from):
+            return self._seal(stats)
         carry_cr = False
         last_byte = b""
         readinto = getattr(stream, "readinto", None)
@@ -287,23 +318,120 @@ class ContextWriter:
             self._write(b"\n")
             stats.bytes += 1
             last_byte = b"\n"
-        if stats.bytes and last_byte != b"\n":
-            stats.final_newline = False
+        stats.final_newline = last_byte == b"\n"
+        return self._seal(stats)
+
+    def _seal(self, stats: SourceStats) -> SourceStats:
+        """Finish one source: end it with a newline, record its line range."""
+        c = self._c
+        if stats.bytes and not stats.final_newline:
             self._write(b"\n")
             stats.bytes += 1
+        elif not stats.bytes:
+            stats.final_newline = True
         stats.lines = c.lines - stats.first_line + 1
         stats.last_line = c.lines
         if stats.bytes == 0:
             stats.first_line = stats.last_line = 0
-            self.skipped.append(f"{name}: empty")
+            self.skipped.append(f"{stats.path}: empty")
         else:
             self.sources.append(stats)
         return stats
 
-    def _write(self, chunk: bytes | bytearray, pooled: bytearray | None = None) -> None:
+    def _add_copied(self, stats: SourceStats, name: str, src: int) -> bool:
+        """Copy ``src`` in the kernel; False (nothing done) when the kernel cannot."""
+        sink = self._sink
+        try:
+            sink.drain()  # earlier sources are written: the data file's offset is c.pos
+        except Exception as e:  # noqa: BLE001 - the writer thread's error
+            raise _store_error(e, self.root) from e
+        dst = sink.fileno()
+        src_pos = 0
+        carry_cr = False
+        last_byte = b""
+        while True:
+            start = self._c.pos
+            try:
+                n = os.copy_file_range(src, dst, READ_CHUNK, src_pos)
+            except OSError as e:
+                if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                    raise _store_error(e, self.root) from e
+                if src_pos == 0:
+                    return False  # not supported here: read the stream instead
+                raise InputError(f"cannot read {name}: {e.strerror or e}") from e
+            if not n:
+                break
+            src_pos += n
+            stats.bytes_read += n
+            pooled: bytearray | None = sink.buffer()
+            view = memoryview(pooled)[:n]
+            try:
+                got = os.preadv(dst, [view], start)
+            except OSError as e:
+                del view
+                sink.release(pooled)
+                raise _store_error(e, self.root) from e
+            if got != n:
+                del view
+                sink.release(pooled)
+                raise StoreError(f"the context in {self.root} changed while it was written")
+            chunk = pooled if got == READ_CHUNK else bytes(view[:got])
+            del view
+            if chunk is not pooled:
+                sink.release(pooled)
+                pooled = None
+            if not self.allow_binary and b"\0" in chunk:
+                if pooled is not None:
+                    sink.release(pooled)
+                offset = stats.bytes_read - n + chunk.find(b"\0")
+                raise InputError(
+                    f"{name} looks binary (NUL byte near offset {offset}); use --binary to keep it"
+                )
+            if carry_cr or b"\r" in chunk:  # rewrite this chunk with normalised line ends
+                fixed = bytes(chunk)
+                if pooled is not None:
+                    sink.release(pooled)
+                if carry_cr:
+                    fixed = b"\r" + fixed
+                carry_cr = fixed.endswith(b"\r")
+                if carry_cr:
+                    fixed = fixed[:-1]
+                fixed = fixed.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+                self._rewrite(dst, start, fixed)
+                if fixed:
+                    last_byte = fixed[-1:]
+                    self._write(fixed, None, stored=True)
+                    stats.bytes += len(fixed)
+                continue
+            last_byte = chunk[-1:]
+            self._write(chunk, pooled, stored=True)
+            stats.bytes += len(chunk)
+        if carry_cr:
+            self._write(b"\n")
+            stats.bytes += 1
+            last_byte = b"\n"
+        stats.final_newline = last_byte == b"\n"
+        return True
+
+    def _rewrite(self, fd: int, start: int, data: bytes) -> None:
+        """Replace everything from ``start`` on in the data file with ``data``."""
+        try:
+            os.ftruncate(fd, start)
+            os.lseek(fd, start, os.SEEK_SET)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as e:
+            raise _store_error(e, self.root) from e
+
+    def _write(
+        self, chunk: bytes | bytearray, pooled: bytearray | None = None, *, stored: bool = False
+    ) -> None:
+        """Account for ``chunk`` (lines, characters, block index) and hash it; write it
+        too unless ``stored`` (already in the data file)."""
         c = self._c
         try:
-            self._sink.put(chunk, pooled)
+            self._sink.put(chunk, pooled, write=not stored)
         except Exception as e:  # noqa: BLE001 - the writer thread's error, for the operator
             raise _store_error(e, self.root) from e
         ascii_fast = chunk.isascii() and not self._decoder.getstate()[0]

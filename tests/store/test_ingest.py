@@ -45,16 +45,27 @@ def test_plain_file_round_trip(make_context):
         (b"last line without newline", b"last line without newline\n"),
     ],
 )
-def test_line_ends_normalised(make_context, raw, want):
+@pytest.mark.parametrize("path", ["copy", "stream"])
+def test_line_ends_normalised(make_context, monkeypatch, raw, want, path):
+    if path == "stream":
+        monkeypatch.setattr(contexts_mod, "_plain_fd", lambda stream: None)
     assert stored(make_context({"x.log": raw})) == want
 
 
-def test_crlf_split_across_read_chunks(make_context, small_blocks):
-    # READ_CHUNK is 50: put \r as byte 50 and \n as byte 51, for many chunks.
+@pytest.mark.parametrize("path", ["copy", "stream"])
+def test_crlf_split_across_read_chunks(make_context, small_blocks, monkeypatch, path):
+    if path == "stream":
+        monkeypatch.setattr(contexts_mod, "_plain_fd", lambda stream: None)
+    # READ_CHUNK is 50: put \r as byte 50 and \n as byte 51, for many chunks; plain
+    # LF chunks between them (copied as they are) and a mixed tail.
     line = b"x" * 48 + b"\r\n"
-    ctx = make_context({"x.log": line * 40})
-    assert stored(ctx) == (b"x" * 48 + b"\n") * 40
-    assert ctx.line_count == 40
+    raw = line * 40 + b"y" * 49 + b"\n" + b"z" * 200 + b"\n" + line * 3 + b"end\r"
+    ctx = make_context({"x.log": raw, "second.log": b"two\n"})
+    want = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    assert stored(ctx) == want + b"two\n"
+    assert ctx.line_count == want.count(b"\n") + 1
+    assert ctx.line(-1) == "two" and ctx.line(-2) == "end"
+    assert ctx.sources()[1]["first_line"] == want.count(b"\n") + 1
 
 
 def test_final_newline_flag_and_source_stats(make_context):
@@ -233,13 +244,30 @@ class _Sabotage(io.RawIOBase):
         super().close()
 
 
+@pytest.mark.parametrize("path", ["stream", "copy"])
 @pytest.mark.parametrize("action", ["truncate", "delete"])
-def test_file_changed_while_read(tmp_path, store, monkeypatch, small_blocks, action):
+def test_file_changed_while_read(tmp_path, store, monkeypatch, small_blocks, action, path):
     p = tmp_path / "moving.log"
     p.write_bytes(b"".join(b"line %04d\n" % i for i in range(100)))  # 1000 bytes
-    monkeypatch.setattr(contexts_mod, "open_input", lambda item: (_Sabotage(p, action), None))
+    if path == "stream":
+        monkeypatch.setattr(contexts_mod, "_plain_fd", lambda stream: None)
+        monkeypatch.setattr(contexts_mod, "open_input", lambda item: (_Sabotage(p, action), None))
+    else:
+        real_copy = os.copy_file_range
+        calls = []
+
+        def copy(src, dst, count, offset_src=None, offset_dst=None):
+            n = real_copy(src, dst, count, offset_src, offset_dst)
+            calls.append(n)
+            if len(calls) == 1:
+                os.truncate(p, 100) if action == "truncate" else os.unlink(p)
+            return n
+
+        monkeypatch.setattr(os, "copy_file_range", copy)
     warnings: list[str] = []
     meta = store.ingest([InputFile(str(p), p)], warn=warnings.append)
+    if path == "copy":
+        assert calls and calls[0] == 50  # the kernel copy really ran
     if action == "truncate":
         # The first read got 50 bytes (READ_CHUNK), then the file was cut to 100.
         assert meta["bytes"] == 100
@@ -247,6 +275,8 @@ def test_file_changed_while_read(tmp_path, store, monkeypatch, small_blocks, act
     else:
         assert meta["bytes"] == 1000  # an unlinked file stays readable to its reader
         assert any("deleted while being read" in w for w in warnings)
+    ctx = store.open(meta["id"])
+    assert list(ctx.lines(1, 2)) == ["line 0000", "line 0001"]
 
 
 def test_same_input_twice_is_stored_once(tmp_path, store):
