@@ -117,16 +117,14 @@ def compile_pattern(pattern: str, ignore_case: bool = False) -> re.Pattern[bytes
         raise ValueError(f"bad regex {pattern!r}: {e}") from None
 
 
-def required_literal(rx: re.Pattern[bytes]) -> bytes | None:
-    """The longest run of plain bytes every match of ``rx`` must contain, or None.
+def required_literal(rx: re.Pattern[bytes]) -> tuple[bytes, bool] | None:
+    """The longest run of plain bytes every match of ``rx`` must contain, and whether the
+    pattern ignores case (the run is then lower-cased); None when there is none.
 
     Only the top level of the pattern is looked at (a concatenation), so the run is
-    certainly required; alternations, groups and case folding give None. Searching for it
-    with ``find`` (memchr speed) and running the regex only on the lines that contain it
-    is how grep is fast, too.
+    certainly required; alternations and groups give nothing. Finding it with ``find``
+    and running the regex only on the lines that contain it is how grep is fast, too.
     """
-    if rx.flags & re.IGNORECASE:
-        return None
     try:
         try:
             from re import _constants as sre_c  # type: ignore[attr-defined]
@@ -135,8 +133,7 @@ def required_literal(rx: re.Pattern[bytes]) -> bytes | None:
             import sre_constants as sre_c  # type: ignore[no-redef]
             import sre_parse as sre_p  # type: ignore[no-redef]
         parsed = sre_p.parse(rx.pattern, rx.flags)
-        if parsed.state.flags & sre_c.SRE_FLAG_IGNORECASE:
-            return None
+        folded = bool((rx.flags | parsed.state.flags) & sre_c.SRE_FLAG_IGNORECASE)
         best, run = b"", bytearray()
         for op, arg in parsed:
             if op == sre_c.LITERAL:
@@ -149,7 +146,9 @@ def required_literal(rx: re.Pattern[bytes]) -> bytes | None:
             best = bytes(run)
     except Exception:  # noqa: BLE001 - a private parser: any surprise just disables the shortcut
         return None
-    return best if len(best) >= 2 and b"\n" not in best else None
+    if len(best) < 2 or b"\n" in best:
+        return None
+    return (best.lower() if folded else best), folded
 
 
 def to_epoch(t) -> float | None:
@@ -343,10 +342,14 @@ class Context:
                 yield rfind(b"\n", pos, s) + 1 or pos, le
                 pos = le + 1
         rx = compile_pattern(pattern, ignore_case)
-        need = required_literal(rx)
+        found = required_literal(rx)
         search = rx.search
         pos = 0
-        if need is not None:
+        if found is not None and found[1]:
+            yield from self._spans_folded(rx, found[0])
+            return
+        if found is not None:
+            need = found[0]
             while True:
                 s = find(need, pos)
                 if s < 0:
@@ -368,6 +371,33 @@ class Context:
             if m.end() <= le or search(mm, ls, le) is not None:
                 yield ls, le
             pos = le + 1
+
+    FOLD_STEP = 4 << 20
+    """Bytes lower-cased at a time by case-insensitive searches."""
+
+    def _spans_folded(self, rx: re.Pattern[bytes], need: bytes) -> Iterator[tuple[int, int]]:
+        """Matching line spans for a case-insensitive ``rx`` that requires ``need``
+        (lower case): lower-case the data a few MB at a time, ``find`` the literal there,
+        check the regex on the original line."""
+        mm, size, search = self._mm, self._size, rx.search
+        pos = 0
+        while pos < size:
+            end = min(size, pos + self.FOLD_STEP)
+            if end < size:
+                nl = mm.rfind(b"\n", pos, end)
+                end = nl + 1 if nl >= 0 else mm.find(b"\n", end) + 1
+            low = mm[pos:end].lower()
+            i = 0
+            while True:
+                s = low.find(need, i)
+                if s < 0:
+                    break
+                ls = low.rfind(b"\n", i, s) + 1 or i
+                le = low.find(b"\n", s)
+                if search(mm, pos + ls, pos + le) is not None:
+                    yield pos + ls, pos + le
+                i = le + 1
+            pos = end
 
     def search(
         self, pattern: str, *, ignore_case: bool = False, max_hits: int | None = None

@@ -86,9 +86,12 @@ def _brute(lines: list[str], pattern: str, flags: int = 0) -> list[int]:
         r"(ERROR|error)",  # alternation: no required literal
         "",  # empty pattern matches every line
         r"\d{2}:\d{2}:00Z node0[13]",
+        "(?i)Node01 BOOT",  # inline case folding
+        "fan fan1",
     ],
 )
-def test_search_agrees_with_per_line_regex(make_context, small_blocks, pattern):
+def test_search_agrees_with_per_line_regex(make_context, small_blocks, monkeypatch, pattern):
+    monkeypatch.setattr(Context, "FOLD_STEP", 97)  # case-insensitive scans cross many steps
     lines = [LINES[i % len(LINES)] + f" #{i}" for i in range(300)]
     ctx = make_context({"big.log": "".join(x + "\n" for x in lines).encode()})
     assert [n for n, _ in ctx.search(pattern)] == _brute(lines, pattern)
@@ -101,10 +104,10 @@ def test_required_literal():
     def lit(p: str, flags: int = 0):
         return required_literal(re.compile(p.encode(), flags))
 
-    assert lit(r"Temperature CPU\d Temp.*Critical") == b"Temperature CPU"
+    assert lit(r"Temperature CPU\d Temp.*Critical") == (b"Temperature CPU", False)
     assert lit(r"ab|cd") is None
-    assert lit(r"(?i)abcdef") is None
-    assert lit(r"abcdef", re.IGNORECASE) is None
+    assert lit(r"(?i)abCDef") == (b"abcdef", True)
+    assert lit(r"abCDef", re.IGNORECASE) == (b"abcdef", True)
     assert lit(r"x\d+y") is None  # runs shorter than 2 bytes are not worth it
 
 
