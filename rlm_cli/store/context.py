@@ -461,6 +461,11 @@ class Context:
             folder = self.path / TIME_DIR
             idx = TimeIndex.load(folder)
             if idx is None:
+                if self.line_count > 200_000:  # minutes on big logs: say so, do not go silent
+                    print(
+                        f"[time index: reading the timestamps of {self.line_count:,} lines once; "
+                        "later window() calls are instant]"
+                    )
                 try:
                     idx = self._build_time_index(folder)
                 except OSError:
