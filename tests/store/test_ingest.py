@@ -59,7 +59,8 @@ def test_crlf_split_across_read_chunks(make_context, small_blocks, monkeypatch, 
     # READ_CHUNK is 50: put \r as byte 50 and \n as byte 51, for many chunks; plain
     # LF chunks between them (copied as they are) and a mixed tail.
     line = b"x" * 48 + b"\r\n"
-    raw = line * 40 + b"y" * 49 + b"\n" + b"z" * 200 + b"\n" + line * 3 + b"end\r"
+    plain = (b"p" * 49 + b"\n") * 6  # whole chunks copied in the kernel before the first CR
+    raw = plain + line * 40 + b"y" * 49 + b"\n" + b"z" * 200 + b"\n" + line * 3 + b"end\r"
     ctx = make_context({"x.log": raw, "second.log": b"two\n"})
     want = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     assert stored(ctx) == want + b"two\n"
