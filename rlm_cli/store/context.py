@@ -320,22 +320,26 @@ class Context:
 
     # -- search --------------------------------------------------------------------------
 
-    def _spans(self, pattern: str, ignore_case: bool) -> Iterator[tuple[int, int]]:
-        """Byte spans ``(line start, line end)`` of the lines matching ``pattern``, in order.
+    def _spans(
+        self, pattern: str, ignore_case: bool, lo: int = 0, hi: int | None = None
+    ) -> Iterator[tuple[int, int]]:
+        """Byte spans ``(line start, line end)`` of the lines matching ``pattern``, in order,
+        among the lines in bytes ``lo..hi`` (both line starts; default: everything).
 
         A pattern without regex syntax is found with ``find`` (memchr/two-way in C); a
         regex with a required literal is prefiltered by it and checked on candidate lines
         only; other regexes scan the mapped bytes with ``re``. Matches never span lines.
         """
-        mm, size = self._mm, self._size
+        mm = self._mm
+        hi = self._size if hi is None else hi
         find, rfind = mm.find, mm.rfind
         literal = None
         if not ignore_case and not (_REGEX_META & set(pattern)) and "\n" not in pattern:
             literal = pattern.encode("utf-8", "surrogateescape") or None
         if literal is not None:
-            pos = 0
+            pos = lo
             while True:
-                s = find(literal, pos)
+                s = find(literal, pos, hi)
                 if s < 0:
                     return
                 le = find(b"\n", s)
@@ -344,14 +348,14 @@ class Context:
         rx = compile_pattern(pattern, ignore_case)
         found = required_literal(rx)
         search = rx.search
-        pos = 0
+        pos = lo
         if found is not None and found[1]:
-            yield from self._spans_folded(rx, found[0])
+            yield from self._spans_folded(rx, found[0], lo, hi)
             return
         if found is not None:
             need = found[0]
             while True:
-                s = find(need, pos)
+                s = find(need, pos, hi)
                 if s < 0:
                     return
                 ls = rfind(b"\n", pos, s) + 1 or pos
@@ -359,12 +363,12 @@ class Context:
                 if search(mm, ls, le) is not None:
                     yield ls, le
                 pos = le + 1
-        while pos < size:
-            m = search(mm, pos)
+        while pos < hi:
+            m = search(mm, pos, hi)
             if m is None:
                 return
             s = m.start()
-            if s >= size:
+            if s >= hi:
                 return
             ls = rfind(b"\n", pos, s) + 1 or pos
             le = find(b"\n", s)
@@ -375,15 +379,17 @@ class Context:
     FOLD_STEP = 4 << 20
     """Bytes lower-cased at a time by case-insensitive searches."""
 
-    def _spans_folded(self, rx: re.Pattern[bytes], need: bytes) -> Iterator[tuple[int, int]]:
+    def _spans_folded(
+        self, rx: re.Pattern[bytes], need: bytes, lo: int, hi: int
+    ) -> Iterator[tuple[int, int]]:
         """Matching line spans for a case-insensitive ``rx`` that requires ``need``
         (lower case): lower-case the data a few MB at a time, ``find`` the literal there,
         check the regex on the original line."""
-        mm, size, search = self._mm, self._size, rx.search
-        pos = 0
-        while pos < size:
-            end = min(size, pos + self.FOLD_STEP)
-            if end < size:
+        mm, search = self._mm, rx.search
+        pos = lo
+        while pos < hi:
+            end = min(hi, pos + self.FOLD_STEP)
+            if end < hi:
                 nl = mm.rfind(b"\n", pos, end)
                 end = nl + 1 if nl >= 0 else mm.find(b"\n", end) + 1
             low = mm[pos:end].lower()
@@ -439,12 +445,70 @@ class Context:
             print(f"[grep: more than {max} matching lines; showing the first {max}; use count()]")
         return found
 
+    PARALLEL_BYTES = 64 << 20
+    """Contexts at least this big are counted by several processes (one per CPU)."""
+
     def count(self, pattern: str, ignore_case: bool = False) -> int:
-        """Number of lines matching the regex ``pattern`` (like ``grep -c``)."""
+        """Number of lines matching the regex ``pattern`` (like ``grep -c``).
+
+        Big contexts are split at line starts and counted by forked processes, one per
+        available CPU, when the system allows it (not in the sandboxed worker).
+        """
+        compile_pattern(pattern, ignore_case)  # a bad regex fails here, in this process
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        if self._size >= self.PARALLEL_BYTES and cpus > 1:
+            n = self._count_forked(pattern, ignore_case, min(cpus, 16))
+            if n is not None:
+                return n
+        return self._count_range(pattern, ignore_case, 0, self._size)
+
+    def _count_range(self, pattern: str, ignore_case: bool, lo: int, hi: int) -> int:
         n = 0
-        for _ in self._spans(pattern, ignore_case):
+        for _ in self._spans(pattern, ignore_case, lo, hi):
             n += 1
         return n
+
+    def _count_forked(self, pattern: str, ignore_case: bool, parts: int) -> int | None:
+        """Count with ``parts`` processes (this one does the first range); None if no fork."""
+        cuts = [0]
+        for k in range(1, parts):
+            nl = self._mm.find(b"\n", self._size * k // parts)
+            cuts.append(max(cuts[-1], nl + 1))
+        cuts.append(self._size)
+        children: list[tuple[int, int]] = []
+        done_here = [(cuts[0], cuts[1])]
+        for a, b in zip(cuts[1:-1], cuts[2:]):
+            try:
+                r, w = os.pipe()
+                pid = os.fork()
+            except OSError:
+                if not children:
+                    return None
+                done_here.append((a, b))
+                continue
+            if pid == 0:  # child: count one range, report it, leave at once
+                code = 0
+                try:
+                    os.close(r)
+                    os.write(w, str(self._count_range(pattern, ignore_case, a, b)).encode())
+                except BaseException:  # noqa: BLE001 - the parent sees no number
+                    code = 1
+                os._exit(code)
+            os.close(w)
+            children.append((pid, r))
+        total = sum(self._count_range(pattern, ignore_case, a, b) for a, b in done_here)
+        failed = False
+        for pid, r in children:
+            with os.fdopen(r, "rb") as f:
+                got = f.read()
+            _, status = os.waitpid(pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0 or not got:
+                failed = True
+            else:
+                total += int(got)
+        if failed:
+            raise StoreError("a counting process failed; try again")
+        return total
 
     # -- time ------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from datetime import datetime, timezone
@@ -219,3 +220,21 @@ def test_window_with_nowhere_to_write(ctx, monkeypatch):
     monkeypatch.setattr(timeindex.TimeIndex, "build", classmethod(build))
     assert [n for n, _ in ctx.window("2026-11-23 03:58", "2026-11-23T04:01:00Z")] == [1, 4]
     assert ctx.time_index().span() == (ctx.time_of(4), ctx.time_of(5))
+
+
+@pytest.mark.parametrize(
+    "pattern", ["node0[12]", "FAN1", "^2026", "", r"(ERROR|error)", "fan fan1"]
+)
+def test_count_split_over_processes(make_context, monkeypatch, pattern):
+    lines = [LINES[i % len(LINES)] + f" #{i}" for i in range(999)]
+    ctx = make_context({"big.log": "".join(x + "\n" for x in lines).encode()})
+    monkeypatch.setattr(Context, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(5)), raising=False)
+    assert ctx.count(pattern) == len(_brute(lines, pattern))
+    assert ctx.count(pattern, ignore_case=True) == len(_brute(lines, pattern, re.IGNORECASE))
+
+    def no_fork():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)  # e.g. the sandbox: counted here instead
+    assert ctx.count(pattern) == len(_brute(lines, pattern))
