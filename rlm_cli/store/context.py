@@ -12,7 +12,6 @@ import bisect
 import mmap
 import os
 import re
-import tempfile
 import time
 from array import array
 from collections.abc import Iterator
@@ -534,9 +533,11 @@ class Context:
                     idx = self._build_time_index(folder)
                 except OSError:
                     try:
+                        import tempfile  # (not importable in the sandbox: then in memory)
+
                         with tempfile.TemporaryDirectory(prefix="rlm-time-") as d:
                             idx = self._build_time_index(Path(d))
-                    except OSError:
+                    except (OSError, ImportError):
                         idx = self._time_index_in_memory()
             self._tindex = idx
         return self._tindex

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import stat
 import time
 from pathlib import Path
@@ -14,7 +13,6 @@ import orjson
 from rlm_cli import paths
 from rlm_cli.errors import InputError, StoreError
 from rlm_cli.store.context import Context
-from rlm_cli.store.ingest import ContextWriter
 from rlm_cli.store.inputs import InputFile, open_input
 from rlm_cli.store.layout import BLOCKS_FILE, DATA_FILE, META_FILE
 
@@ -63,6 +61,8 @@ class ContextStore:
         a named file that cannot be read stops the ingest (``InputError``). Files that
         shrink or disappear while read are kept as read, with a warning.
         """
+        from rlm_cli.store.ingest import ContextWriter  # not needed to read contexts
+
         warn = warn or (lambda _m: None)
         only_stdin = len(inputs) == 1 and inputs[0].path is None
         empty = "no input: stdin was empty" if only_stdin else "no input: every file was empty"
@@ -125,6 +125,8 @@ class ContextStore:
 
     def rm(self, ctx_id: str) -> str:
         """Delete one context; returns its id."""
+        import shutil
+
         folder = self.resolve(ctx_id)
         shutil.rmtree(folder)
         return folder.name
@@ -134,6 +136,8 @@ class ContextStore:
         older than ``older_than_s`` (younger ones may belong to a running ingest), and
         damaged contexts (no metadata, or data of the wrong size). Returns what was removed.
         """
+        import shutil
+
         removed: list[str] = []
         if not self.root.exists():
             return removed

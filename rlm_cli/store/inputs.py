@@ -6,12 +6,9 @@ standard library, zstd when the ``zstandard`` package is installed.
 
 from __future__ import annotations
 
-import bz2
 import fnmatch
 import glob
-import gzip
 import io
-import lzma
 import os
 import sys
 from collections.abc import Iterator
@@ -130,6 +127,10 @@ def open_input(item: InputFile) -> tuple[BinaryIO, str | None]:
 
 
 def _decompressor(kind: str, raw: BinaryIO, name: str) -> BinaryIO:
+    import bz2
+    import gzip
+    import lzma
+
     if kind == "gzip":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if kind == "bz2":
