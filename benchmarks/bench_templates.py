@@ -115,6 +115,25 @@ def bench_ga(folder: Path) -> None:
     mo = sum(r[1] for r in rows) / len(rows)
     md = sum(r[2] for r in rows) / len(rows)
     print(f"{'mean':<11} {mo:>6.3f} {md:>7.3f}")
+    print(f"time: rlm {sum(r[6] for r in rows):.2f}s, drain3 {sum(r[7] for r in rows):.2f}s")
+    bench_mixed(folder)
+
+
+def bench_mixed(folder: Path) -> None:
+    """All samples concatenated into one stream (several header layouts at once)."""
+    lines: list[str] = []
+    spans = []
+    for name, raw, truth_csv in datasets(folder):
+        part = read_raw(raw)
+        with open(truth_csv, encoding="utf-8", newline="") as f:
+            truth = [r["EventId"] for r in csv.DictReader(f)]
+        if len(truth) == len(part):
+            spans.append((name, len(lines), len(lines) + len(part), truth))
+            lines.extend(part)
+    ids = list(mine(lines).assignments)
+    gas = [grouping_accuracy(ids[a:b], truth) for _, a, b, truth in spans]
+    detail = " ".join(f"{n}={g:.3f}" for (n, *_), g in zip(spans, gas, strict=True))
+    print(f"mixed stream (all samples in one input): mean {sum(gas) / len(gas):.3f}  [{detail}]")
 
 
 # -- throughput --------------------------------------------------------------------
@@ -238,7 +257,10 @@ def bench_throughput(n: int, folder: Path | None) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--loghub", type=Path, default=ROOT.parent / "shared" / "loghub")
+    default = ROOT.parent / "shared" / "loghub"
+    if not default.is_dir() and (ROOT.parent.parent / "shared" / "loghub").is_dir():
+        default = ROOT.parent.parent / "shared" / "loghub"  # a git worktree one level down
+    ap.add_argument("--loghub", type=Path, default=default)
     ap.add_argument("--throughput", type=int, default=1_000_000, metavar="N")
     ap.add_argument("--skip-ga", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")

@@ -9,11 +9,13 @@ import typer
 
 from rlm_cli import __version__
 from rlm_cli.commands import ask as ask_cmd
+from rlm_cli.commands import config as config_cmd
 from rlm_cli.commands import contexts as contexts_cmd
 from rlm_cli.commands import grep as grep_cmd
 from rlm_cli.commands import ingest as ingest_cmd
 from rlm_cli.commands import logmap as logmap_cmd
 from rlm_cli.commands import models as models_cmd
+from rlm_cli.commands import runs as runs_cmd
 from rlm_cli.errors import RlmError
 
 app = typer.Typer(
@@ -64,6 +66,8 @@ grep_cmd.register(app, set_debug)
 contexts_cmd.register(app, set_debug)
 models_cmd.register(app, set_debug)
 logmap_cmd.register(app, set_debug)
+runs_cmd.register(app, set_debug)
+config_cmd.register(app, set_debug)
 
 
 def main() -> None:
@@ -75,7 +79,7 @@ def main() -> None:
         sys.stdout.flush()
         sys.exit(fast)
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="rlm")
     except RlmError as e:
         if _state["debug"]:
             raise

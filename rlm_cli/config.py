@@ -121,16 +121,52 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 
 def write_setting(key: str, value: str) -> Path:
-    """Set one key in config.yaml (atomically), validating it first."""
+    """Set one key in config.yaml (atomically), validating it first. ``aliases.NAME`` sets
+    a model alias (NAME → a model spec)."""
     k = key.replace("-", "_")
-    if k not in _field_types() or k == "aliases":
-        raise ConfigError(f"unknown setting {key!r}")
     path = config_path()
     data = read_config_file(path)
-    parsed = yaml.safe_load(value) if value.strip() else None
-    data[k] = _coerce(k, parsed, "value")
+    if k.startswith("aliases."):
+        name = key.split(".", 1)[1].strip()
+        if not name or not value.strip():
+            raise ConfigError("usage: rlm config set aliases.NAME MODEL_SPEC")
+        aliases = data.get("aliases") or {}
+        if not isinstance(aliases, dict):
+            raise ConfigError(f"{path}: aliases must be a mapping")
+        aliases[name] = value.strip()
+        data["aliases"] = aliases
+    else:
+        if k not in _field_types() or k == "aliases":
+            raise ConfigError(
+                f"unknown setting {key!r} (see: rlm config show; aliases: aliases.NAME)"
+            )
+        parsed = yaml.safe_load(value) if value.strip() else None
+        data[k] = _coerce(k, parsed, "value")
+    _write(path, data)
+    return path
+
+
+def unset_setting(key: str) -> Path:
+    """Remove one key (or ``aliases.NAME``) from config.yaml, so the default applies again."""
+    k = key.replace("-", "_")
+    path = config_path()
+    data = read_config_file(path)
+    if k.startswith("aliases."):
+        aliases = data.get("aliases") or {}
+        if key.split(".", 1)[1] not in aliases:
+            raise ConfigError(f"no alias {key.split('.', 1)[1]!r} in {path}")
+        del aliases[key.split(".", 1)[1]]
+        data["aliases"] = aliases
+    elif k in data:
+        del data[k]
+    else:
+        raise ConfigError(f"{key!r} is not set in {path}")
+    _write(path, data)
+    return path
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".yaml.tmp")
     tmp.write_text(yaml.safe_dump(data, sort_keys=True), "utf-8")
     os.replace(tmp, path)
-    return path

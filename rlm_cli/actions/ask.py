@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
@@ -16,9 +17,9 @@ from rlm_cli.errors import ModelError, RlmError, UsageError
 from rlm_cli.llm.base import GenerationParams, Model
 from rlm_cli.llm.llama import LlamaOptions
 from rlm_cli.llm.spec import ModelLoader, ModelOptions
-from rlm_cli.render.console import stderr_console, stdout_console
+from rlm_cli.render.console import live_capable, stderr_console, stdout_console
 from rlm_cli.render.live import LiveView, NotesOnly
-from rlm_cli.render.report import print_answer, print_json
+from rlm_cli.render.report import print_answer, print_json, print_partial
 from rlm_cli.runs.history import RunHistory, new_run_id
 from rlm_cli.store.context import Context
 from rlm_cli.store.contexts import ContextStore
@@ -81,7 +82,7 @@ def engine_config(s: Settings) -> EngineConfig:
 def load_models(s: Settings) -> tuple[Model, Model]:
     """The root and sub models named by the settings (or the registry's default model)."""
     spec = s.model or _installed_default()
-    loader = ModelLoader(model_options(s))
+    loader = ModelLoader(model_options(s), s.aliases)
     root = loader.load(spec, "root")
     sub = loader.load(s.sub_model or spec, "sub")
     return root, sub
@@ -167,28 +168,25 @@ def run_ask(req: AskRequest) -> int:
         expand_inputs(req.paths, include=req.include, exclude=req.exclude) if req.paths else None
     root, sub = load_models(s)
     context = open_context(req, warn)
-    live = err.is_terminal and not req.quiet
+    live = live_capable(err) and not req.quiet
     observer = LiveView(err) if live else NotesOnly(err) if not req.quiet else None
     run_id = new_run_id()
     started = time.time()
     brief = prepare_brief(context, root, s, warn)
     engine = RlmEngine(root, sub, context, engine_config(s), observer, brief=brief)
-    history = RunHistory() if s.log_runs else None
+    history = _open_history(err) if s.log_runs else None
     try:
         with observer if isinstance(observer, LiveView) else contextlib.nullcontext():
             result = engine.run(req.question, run_id)
     except RunInterrupted as e:
         _finish(e.result, history, started, EXIT_INTERRUPTED, out, err, req)
-        err.print(
-            "rlm: interrupted; partial run kept as " + e.result.run_id,
-            markup=False,
-            highlight=False,
-        )
+        _interrupted_note(e.result, history, err)
         return EXIT_INTERRUPTED
     except RlmError as e:
         partial = getattr(e, "partial", None)
         if partial is not None and history is not None:
-            history.save(partial.to_json(), exit_code=EXIT_ERROR, started=started)
+            with contextlib.suppress(sqlite3.Error):  # the error itself is what to report
+                history.save(partial.to_json(), exit_code=EXIT_ERROR, started=started)
         raise
     finally:
         root.close()
@@ -209,9 +207,16 @@ def _finish(
 ) -> None:
     record = result.to_json()
     if history is not None:
-        history.save(record, exit_code=code, started=started)
+        try:
+            history.save(record, exit_code=code, started=started)
+            if req.settings.retention_days is not None:
+                history.prune(keep_days=req.settings.retention_days)
+        except sqlite3.Error as e:  # the answer matters more than its record
+            err.print(f"rlm: warning: run not recorded: {e}", markup=False, highlight=False)
     if req.json:
         print_json(out, {**record, "exit_code": code})
+    elif result.ended_by == "interrupted":
+        print_partial(out, result.answer, result.findings)
     else:
         print_answer(out, result.answer, result.findings)
     if result.ended_by not in ("final", "interrupted") and not req.quiet:
@@ -220,3 +225,31 @@ def _finish(
             markup=False,
             highlight=False,
         )
+
+
+def _open_history(err) -> RunHistory | None:
+    """The run history, or None (with a warning) when it cannot be opened: a run is never
+    refused because its record cannot be kept."""
+    try:
+        return RunHistory()
+    except RlmError as e:
+        err.print(f"rlm: warning: run not recorded: {e}", markup=False, highlight=False)
+        return None
+
+
+def _interrupted_note(result: RunResult, history: RunHistory | None, err) -> None:
+    """Say on stderr how far the run got and where the partial run is kept."""
+    turns = len(result.trajectory)
+    subs = sum(len(t.subcalls) for t in result.trajectory)
+    kept = (
+        f"partial run kept as {result.run_id} (rlm runs show {result.run_id})"
+        if history is not None
+        else "partial run not recorded (--no-log)"
+    )
+    err.print(
+        f"rlm: interrupted after {turns} turn{'s' if turns != 1 else ''} and {subs} "
+        f"sub-call{'s' if subs != 1 else ''} "
+        f"({len(result.findings)} findings so far); {kept}",
+        markup=False,
+        highlight=False,
+    )

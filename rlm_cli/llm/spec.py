@@ -28,13 +28,27 @@ class ModelOptions:
 class ModelLoader:
     """Loads models from specs, sharing what roles may share (one script file, one server)."""
 
-    def __init__(self, options: ModelOptions | None = None) -> None:
+    def __init__(
+        self, options: ModelOptions | None = None, aliases: dict[str, str] | None = None
+    ) -> None:
         self.options = options or ModelOptions()
+        self.aliases = {str(k): str(v) for k, v in (aliases or {}).items()}
         self._scripts: dict[Path, object] = {}
 
-    def load(self, spec: str, role: str) -> Model:
-        """A model for ``role`` ("root" or "sub") from ``spec``."""
+    def resolve_alias(self, spec: str) -> str:
+        """``spec`` after following config.yaml ``aliases:`` (name → spec), chains included."""
+        seen = []
         spec = spec.strip()
+        while spec in self.aliases:
+            if spec in seen:
+                raise ModelError(f"model alias loop: {' → '.join([*seen, spec])}")
+            seen.append(spec)
+            spec = self.aliases[spec].strip()
+        return spec
+
+    def load(self, spec: str, role: str) -> Model:
+        """A model for ``role`` ("root" or "sub") from ``spec`` (config aliases first)."""
+        spec = self.resolve_alias(spec)
         if not spec:
             raise ModelError("empty model spec")
         if spec.startswith("script:"):

@@ -12,7 +12,11 @@ a syslog host name before ``sshd[42]:``).
 
 The learned columns compile into one anchored regex, so splitting a line is a
 single ``match`` call; lines the regex misses go through a tolerant slow path
-(one column may differ, e.g. an alert tag where most lines have ``-``).
+(one column may differ, e.g. an alert tag where most lines have ``-``). A stream
+mixing kinds of logs gets one layout per kind (:meth:`HeaderModel.add_layout`; the
+template miner learns them from dense runs of lines no layout matches). Table rows
+(``id | date | time | sensor | event``) keep their cells after the leading
+date/time ones as message.
 
 Users can add formats for odd logs in YAML; they are tried first::
 
@@ -104,7 +108,9 @@ _COMP_RE = re.compile(r"^[A-Za-z_/][\w.$/@()\-]*(?:\[[^\]\s]*\])?(?:\([^)\s]*\))
 _PROGPID_RE = re.compile(r"^[A-Za-z_/][\w.$/\-]*(?:\([^)\s]*\))?\[\d+\]:?$")
 _IP_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$")
 _MONTHDAY_RE = re.compile(r"^(?:0[1-9]|1[0-2])-(?:[0-2]\d|3[01])$")  # Android's 03-17
-_HOSTLIKE_RE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[\w.:\-]+$|^\d+\.\d+\.\d+\.\d+$")
+_HOSTLIKE_RE = re.compile(r"[\w.:\-]+")
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_ALPHA = re.compile(r"[A-Za-z]")
 
 
 def token_shape(tok: str) -> str:
@@ -151,7 +157,12 @@ def token_shape(tok: str) -> str:
         return SEP
     if _PROGPID_RE.match(tok) or (len(tok) > 1 and _COMP_RE.match(tok)):
         return COMP
-    if _HOSTLIKE_RE.match(tok):
+    if (
+        _HOSTLIKE_RE.fullmatch(tok)
+        and _HAS_DIGIT.search(tok)
+        and _HAS_ALPHA.search(tok)
+        and low.split(":", 1)[0] not in LEVEL_WORDS  # WARNING:pkg3.mod:message
+    ):
         return HOST
     return WORD
 

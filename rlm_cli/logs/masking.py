@@ -5,11 +5,12 @@ costs one call per line (or one per batch of lines joined by newlines). The mask
 are ordered: the most specific shapes (UUIDs, IPs, hex) come before plain numbers,
 so ``10.0.0.1:8080`` becomes ``<IP>:<NUM>`` rather than a run of numbers.
 
-What is masked is what is *clearly* variable whatever the log type: numbers (with
-an optional unit or sign), hex, IPs, UUIDs, MACs, long hex/base64-like ids, and the
-digit runs inside identifiers (``node-246`` -> ``node-<NUM>``, ``blk_-42`` ->
-``blk_<NUM>``). Words are left alone: whether ``root`` or ``webmaster`` is a variable
-is decided later by the miner from how many values a position takes.
+What is masked is what is *clearly* variable whatever the log type: written-out and
+ISO date-times, numbers (with an optional unit or sign), hex, IPs, UUIDs, MACs, long
+hex ids, and the digit runs inside identifiers (``node-246`` -> ``node-<NUM>``, ``blk_-42`` ->
+``blk_<NUM>``). Words, paths and ``key=value`` values are left alone: whether
+``root``, ``/var/x`` or ``user=bob`` is a variable is decided later by the miner
+from how many values a position takes and what they look like.
 """
 
 from __future__ import annotations

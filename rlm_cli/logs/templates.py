@@ -1,28 +1,32 @@
 """Template mining over message bodies: which kinds of lines a log holds.
 
-Two stages, both cheap:
+Two stages:
 
-1. Streaming (:meth:`TemplateMiner.add`): the header is cut off, the body is masked
-   (:mod:`rlm_cli.logs.masking`) and the masked body is looked up in a dict of
-   *signatures*. A line costs one header regex match, one mask ``sub`` and one dict
-   lookup; the per-line result is a signature id appended to a compact
-   ``array('I')``. Memory is bounded: at most ``max_signatures`` signatures are kept
-   (each with a count, first line and a few example lines); past the cap a new
-   signature is folded into the most similar one of the same shape, or into an
-   overflow signature for its token count.
-2. Merging (:meth:`TemplateMiner.finish`): signatures that differ only in positions
-   that behave like variables are merged into templates. Signatures are bucketed by
-   token count and first token (a message's first word names its kind, as in Drain);
-   within a bucket, a greedy pass joins a signature to a template when most tokens
-   agree and every differing position either already varies in that template or
-   holds tokens that look like values rather than the wording of the message.
-   Final template ids are 1-based, in order of first appearance.
+1. Streaming (:meth:`TemplateMiner.add_many`). The header is cut off
+   (:class:`~rlm_cli.logs.headers.HeaderModel`; a stream that switches to another
+   kind of log gets another layout learned on the fly). The body's digits are
+   normalised (``str.translate``, runs of digits folded to one) and that key is
+   looked up in a cache; only on a miss is the body masked
+   (:mod:`rlm_cli.logs.masking`) and looked up among the *signatures* (distinct
+   masked bodies). Per line that is one header regex match, a translate and a dict
+   lookup; the result is a signature index appended to a compact ``array('I')``.
+   Memory is bounded: at most ``max_signatures`` signatures and ``max_fast_keys``
+   cache entries (hashes) are kept, bodies are cut at ``max_body_chars``; past the
+   signature cap a new signature is folded into the most similar one of the same
+   shape, or into an overflow signature for its token count.
+2. Merging (:meth:`TemplateMiner.finish`). Signatures are bucketed by token count
+   and first token (a message's first word names its kind, as in Drain). In a
+   bucket, a position becomes a variable when it takes many values, or a few that
+   look like values (paths, host names, ``key=value`` values) rather than wording
+   (:func:`merge_signatures`); signatures equal outside the variable positions form
+   one template. Template ids are 1-based, in order of first appearance.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -40,7 +44,6 @@ _MASK_SUB = MASK_PATTERN.sub
 # one, so lines that differ only in their numbers share a key without running the
 # mask regex (str.translate and str.replace run at C speed).
 _DIGITS = str.maketrans("123456789", "000000000", "\r")
-_WS = re.compile(r"\s+")
 
 
 @dataclass
@@ -68,8 +71,9 @@ class MinerConfig:
     """Knobs of the miner; the defaults work across log types."""
 
     header_sample: int = 500  # lines used to learn the header model in mine()
-    max_signatures: int = 50_000  # distinct masked bodies kept (memory bound)
-    max_fast_keys: int = 200_000  # digit-normalised bodies cached (memory bound)
+    max_signatures: int = 30_000  # distinct masked bodies kept (memory bound)
+    max_fast_keys: int = 100_000  # digit-normalised bodies cached, as hashes (memory bound)
+    max_body_chars: int = 1000  # longer message bodies are grouped on their start
     relearn_after: int = 300  # header-less lines that trigger learning another layout
     max_examples: int = 5
     similarity: float = 0.5  # share of agreeing tokens needed to merge signatures
@@ -91,7 +95,7 @@ class TemplateMiner:
         self.header = header if header is not None else HeaderModel.empty()
         self.config = config or MinerConfig()
         self._ids: dict[str, int] = {}  # masked body -> signature index
-        self._fast: dict[str, int] = {}  # digit-normalised body -> signature index
+        self._fast: dict[int, int] = {}  # hash of digit-normalised body -> signature
         self._raw: dict[int, str] = {}  # signature -> a line no layout matched then
         self._missed: list[str] = []  # recent lines no header layout matched
         self._miss_backoff = 0
@@ -121,6 +125,7 @@ class TemplateMiner:
         assign = self._assign
         append = assign.append
         table = _DIGITS
+        cap = self.config.max_body_chars
         for line in lines:
             if line[-1:] in "\r\n":
                 line = line.rstrip("\r\n")
@@ -134,10 +139,13 @@ class TemplateMiner:
                 if self._hits > len(self._missed):  # sporadic misses: not a new source
                     self._missed.clear()
                     self._hits = 0
-            body = line[start:]
+            body = line[start : start + cap]
+            if len(body) == cap:  # cut at a space, not inside a token
+                body = body[: body.rfind(" ") + 1 or cap]
             key = body.translate(table)
             while "00" in key:
                 key = key.replace("00", "0")
+            key = hash(key)  # ints keep the cache's memory small whatever the lines
             sid = fast_get(key)
             if sid is None:
                 sid = slow(body, key, len(assign) + 1, raw)
@@ -149,7 +157,7 @@ class TemplateMiner:
         once enough such lines have been seen (a second kind of log in the stream)."""
         buf = self._missed
         if len(buf) < self.config.relearn_after:
-            buf.append(line)
+            buf.append(line[:500])  # only the start matters for learning a header
         else:
             self._miss_backoff -= 1
             if self._miss_backoff <= 0:
@@ -167,14 +175,14 @@ class TemplateMiner:
             return self.header.body_start(line)
         return 0
 
-    def _slow(self, body: str, fast_key: str, n: int, raw: str | None) -> int:
+    def _slow(self, body: str, fast_key: int, n: int, raw: str | None) -> int:
         """First sight of a digit-normalised body: mask it properly, find its signature."""
         key = _MASK_SUB(WILDCARD, body)
         sid = self._ids.get(key)
         if sid is None:
             sid = self._new_signature(key, n)
-            if raw is not None and sid == len(self._sigs) - 1:
-                self._raw[sid] = raw
+            if raw is not None and self._ids.get(key) == sid:  # a new, kept signature
+                self._raw[sid] = raw[: 500 + self.config.max_body_chars]
         if len(self._fast) >= self.config.max_fast_keys:
             self._fast.clear()  # a cache: dropping it costs speed, never correctness
         self._fast[fast_key] = sid
@@ -246,7 +254,11 @@ class TemplateMiner:
         for sid, raw in self._raw.items():
             start = self.header.fast_start(raw)
             if start > 0:
-                key = _MASK_SUB(WILDCARD, raw[start:])
+                cap = self.config.max_body_chars
+                body = raw[start : start + cap]
+                if len(body) == cap:  # the same cut as in add_many
+                    body = body[: body.rfind(" ") + 1 or cap]
+                key = _MASK_SUB(WILDCARD, body)
                 self._sigs[sid].tokens = tuple(key.split())[: self.config.max_tokens]
 
     def finish(self) -> list[Template]:
@@ -285,15 +297,15 @@ class TemplateMiner:
         self._templates = templates
         return templates
 
-    def assignments(self) -> Sequence[int]:
-        """Final template id of every line, in line order (an ``array('I')``)."""
+    def assignments(self) -> array:
+        """Final template id of every line, in line order (a new ``array('I')``)."""
         self.finish()
         remap = self._remap or []
         return array("I", (remap[s] for s in self._assign))
 
     def result(self) -> MiningResult:
         """Templates and per-line assignments, ready to save."""
-        return MiningResult(self.finish(), array("I", self.assignments()))
+        return MiningResult(self.finish(), self.assignments())
 
 
 # -- signature merging -----------------------------------------------------------
@@ -367,8 +379,7 @@ def merge_signatures(
     sigs = [_collapse(t) for t in sigs]
     buckets: dict[tuple[int, str], list[int]] = {}
     for i, t in enumerate(sigs):
-        first = t[0] if t else ""
-        buckets.setdefault((len(t), first), []).append(i)
+        buckets.setdefault((len(t), _first_word(t)), []).append(i)
     group = list(range(len(sigs)))
     first_of: dict[tuple[str, ...], int] = {}
     for i, t in enumerate(sigs):
@@ -388,6 +399,15 @@ def merge_signatures(
     return group
 
 
+def _first_word(tokens: tuple[str, ...]) -> str:
+    """The first token that has a letter outside masks: a leading ``[<*>]`` (a dmesg uptime,
+    a bracketed counter) names no kind of message, the word after it does."""
+    for tok in tokens[:4]:
+        if any(c.isalpha() for c in tok.replace("<*>", "")):
+            return tok
+    return tokens[0] if tokens else ""
+
+
 def _variable_positions(rows: list[tuple[str, ...]], min_values: int) -> list[int]:
     """Positions (never the first) that behave as variables across ``rows``.
 
@@ -401,25 +421,34 @@ def _variable_positions(rows: list[tuple[str, ...]], min_values: int) -> list[in
     """
     width = len(rows[0])
     variable: set[int] = set()
-    todo = list(range(1, width))
-    for p in todo:
+    candidates = []
+    for p in range(1, width):
         vals = {r[p] for r in rows}
+        if len(vals) < 2:
+            continue  # constant across the bucket: wording
         if len(vals) >= _HIGH_CARDINALITY or (
             len(vals) >= min_values and not all(_ENUM.match(v) for v in vals)
         ):
             variable.add(p)
+        else:
+            candidates.append(p)
     changed = True
     rounds = 0
-    while changed and rounds < 4:
+    while changed and candidates and rounds < 4:
         changed = False
         rounds += 1
-        for p in todo:
+        if variable:
+            masked = [
+                tuple(WILDCARD if q in variable else t for q, t in enumerate(r)) for r in rows
+            ]
+        else:
+            masked = list(rows)
+        for p in candidates:
             if p in variable:
                 continue
-            fixed = [q for q in range(width) if q != p and q not in variable]
             seen: dict[tuple[str, ...], set[str]] = {}
-            for r in rows:
-                seen.setdefault(tuple(r[q] for q in fixed), set()).add(r[p])
+            for r in masked:
+                seen.setdefault(r[:p] + r[p + 1 :], set()).add(r[p])
             for vals in seen.values():
                 if len(vals) >= min_values or (len(vals) > 1 and _value_like(vals)):
                     variable.add(p)
@@ -464,10 +493,13 @@ class MiningResult:
             }
         )
         _atomic_write(folder / "templates.json", data)
-        arr = array("I", self.assignments)
+        arr = self.assignments
+        if not isinstance(arr, array) or arr.typecode != "I":
+            arr = array("I", arr)
         if arr.itemsize != 4:  # pragma: no cover - exotic platforms
             raise StoreError("array('I') is not 32-bit on this platform")
-        if os.sys.byteorder != "little":  # pragma: no cover
+        if sys.byteorder != "little":  # pragma: no cover
+            arr = array("I", arr)
             arr.byteswap()
         _atomic_write(folder / "assignments.u32", arr.tobytes())
 
@@ -481,8 +513,11 @@ class MiningResult:
         except (OSError, orjson.JSONDecodeError) as e:
             raise StoreError(f"cannot read template cache in {folder}: {e}") from e
         arr = array("I")
-        arr.frombytes(raw)
-        if os.sys.byteorder != "little":  # pragma: no cover
+        try:
+            arr.frombytes(raw)
+        except ValueError as e:  # a length that is not a multiple of 4
+            raise StoreError(f"template cache in {folder} is damaged: {e}") from e
+        if sys.byteorder != "little":  # pragma: no cover
             arr.byteswap()
         if len(arr) != meta.get("lines"):
             raise StoreError(f"template cache in {folder} is inconsistent")

@@ -6,6 +6,7 @@ import orjson
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
+from rich.text import Text
 
 SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
 
@@ -21,20 +22,19 @@ def evidence_refs(finding: dict, limit: int = 3) -> str:
 
 def findings_table(findings: list[dict]) -> Table:
     """A Rich table of findings, most severe first."""
-    table = Table(title="Findings", title_justify="left", expand=False)
+    table = Table(
+        title=f"Findings ({len(findings)})", title_justify="left", title_style="bold", expand=False
+    )
     table.add_column("severity", no_wrap=True)
-    table.add_column("entity", no_wrap=True)
-    table.add_column("summary")
-    table.add_column("evidence", overflow="fold")
+    table.add_column("entity", no_wrap=True, style="bold", max_width=24, overflow="ellipsis")
+    table.add_column("summary", ratio=3)
+    table.add_column("evidence", ratio=2, overflow="fold", style="cyan")
     for f in findings:
         sev = f["severity"]
-        mark = "" if f.get("verified") else " (unverified)"
-        table.add_row(
-            f"[{SEVERITY_STYLE.get(sev, '')}]{sev}[/]{mark}",
-            f["entity"],
-            f["summary"],
-            evidence_refs(f),
-        )
+        label = Text(sev.upper(), style=SEVERITY_STYLE.get(sev, ""))
+        if not f.get("verified"):
+            label.append("\nunverified", style="dim")
+        table.add_row(label, Text(str(f["entity"])), Text(str(f["summary"])), evidence_refs(f))
     return table
 
 
@@ -43,9 +43,8 @@ def plain_findings(findings: list[dict]) -> str:
     lines = []
     for f in findings:
         mark = "" if f.get("verified") else " [unverified]"
-        lines.append(
-            f"{f['severity'].upper():8} {f['entity']}: {f['summary']}{mark} ({evidence_refs(f)})"
-        )
+        refs = evidence_refs(f) if f.get("evidence") else "no line found"
+        lines.append(f"{f['severity'].upper():8} {f['entity']}: {f['summary']}{mark} ({refs})")
     return "\n".join(lines)
 
 
@@ -64,10 +63,26 @@ def print_answer(out: Console, answer: str, findings: list[dict]) -> None:
             out.print()
             out.print(findings_table(findings))
         return
-    out.file.write((answer or "").rstrip("\n") + "\n")
+    if (answer or "").strip():
+        out.file.write(answer.rstrip("\n") + "\n\n")
     if findings:
-        out.file.write("\nFindings:\n" + plain_findings(findings) + "\n")
+        out.file.write("Findings:\n" + plain_findings(findings) + "\n")
     out.file.flush()
+
+
+def print_partial(out: Console, answer: str, findings: list[dict]) -> None:
+    """What an interrupted run found so far (its findings; an answer if it had one)."""
+    if out.is_terminal:
+        out.print(Text("Interrupted: no final answer.", style="bold yellow"))
+    else:
+        out.file.write("Interrupted: no final answer.\n")
+    if answer.strip() or findings:
+        print_answer(out, answer or "_(no answer)_", findings)
+    elif out.is_terminal:
+        out.print(Text("No findings yet.", style="dim"))
+    else:
+        out.file.write("No findings yet.\n")
+        out.file.flush()
 
 
 def print_json(out: Console, obj: dict) -> None:

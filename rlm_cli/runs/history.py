@@ -74,21 +74,28 @@ class RunHistory:
     def get(self, run_id: str) -> dict:
         """The full record of a run (id or unique prefix)."""
         rows = self.db.execute(
-            "SELECT id, record, exit_code, started FROM runs WHERE id LIKE ? ORDER BY started DESC LIMIT 2",
-            (run_id.replace("%", "") + "%",),
+            "SELECT id, record, exit_code, started FROM runs WHERE substr(id, 1, ?) = ? "
+            "ORDER BY id = ? DESC, started DESC LIMIT 2",
+            (len(run_id), run_id, run_id),
         ).fetchall()
         if not rows:
             raise StoreError(f"no run {run_id!r} (see: rlm runs list)")
-        if len(rows) > 1 and rows[0][0] != run_id:
+        if not run_id or len(rows) > 1 and rows[0][0] != run_id:
             raise StoreError(f"run id {run_id!r} is ambiguous")
         record = orjson.loads(rows[0][1])
         record["exit_code"], record["started"] = rows[0][2], rows[0][3]
         return record
 
     def list(
-        self, *, limit: int = 20, search: str | None = None, status: str | None = None
+        self,
+        *,
+        limit: int = 20,
+        search: str | None = None,
+        status: str | None = None,
+        since: float | None = None,
     ) -> list[dict]:
-        """Recent runs first, as summary rows."""
+        """Recent runs first, as summary rows. ``search`` matches the question or the answer
+        (case-insensitive), ``status`` how the run ended, ``since`` an epoch time."""
         sql = "SELECT id, started, elapsed_s, question, root_model, ended_by, exit_code, n_findings, context_id FROM runs"
         where, args = [], []
         if search:
@@ -97,6 +104,9 @@ class RunHistory:
         if status:
             where.append("ended_by = ?")
             args.append(status)
+        if since is not None:
+            where.append("started >= ?")
+            args.append(since)
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started DESC LIMIT ?"
@@ -113,6 +123,10 @@ class RunHistory:
             "context_id",
         ]
         return [dict(zip(cols, row)) for row in self.db.execute(sql, args)]
+
+    def count(self) -> int:
+        """How many runs are recorded."""
+        return int(self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
     def rm(self, run_id: str) -> str:
         """Delete one run; returns its id."""

@@ -190,3 +190,25 @@ def test_numbers_in_header_fields() -> None:
     h = HeaderModel.learn(lines).split(lines[4])
     assert h.fields["time"] == "Jun 5 15:16:04"
     assert "pid" not in h.fields
+
+
+def test_glued_python_logging_prefix_is_not_a_host() -> None:
+    lines = [f"WARNING:urllib3.pool:Retrying (total={i % 3}) after error" for i in range(30)]
+    hm = HeaderModel.learn(lines)
+    assert hm.body_start(lines[0]) == 0
+
+
+def test_dmesg_and_iso_syslog() -> None:
+    dmesg = [
+        f"[{i * 37 % 9999:>5}.{i * 7919 % 999999:06d}] usb 1-{i % 4}: new device {i}"
+        for i in range(30)
+    ]
+    hm = HeaderModel.learn(dmesg)
+    assert dmesg[3][hm.body_start(dmesg[3]) :].startswith("usb 1-3: new device")
+    iso = [
+        f"2026-11-23T04:12:{i % 60:02d}+0000 web01 systemd[1]: Started Session {i}."
+        for i in range(30)
+    ]
+    h = HeaderModel.learn(iso).split(iso[2])
+    assert iso[2][h.body_start :] == "Started Session 2."
+    assert h.fields["component"] == "systemd" and h.fields["host"] == "web01"

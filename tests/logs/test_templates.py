@@ -312,3 +312,25 @@ def test_memory_caps_are_respected() -> None:
     for i, k in zip(ids, kinds, strict=True):
         by_id.setdefault(i, set()).add(k)
     assert all(len(v) == 1 for v in by_id.values())
+
+
+def test_long_bodies_are_grouped_on_their_start() -> None:
+    rng = random.Random(2)
+    lines = []
+    for _ in range(20):
+        ids = " ".join(f"blk_{rng.randint(10**8, 10**12)}" for _ in range(rng.randint(50, 400)))
+        lines.append(f"ask 10.0.0.{rng.randint(1, 9)}:50010 to delete {ids}")
+    lines.append("short line")
+    cfg = MinerConfig(max_body_chars=300)
+    res = mine(lines, header=HeaderModel.empty(), config=cfg)
+    ids = list(res.assignments)
+    assert len(set(ids[:20])) == 1 and ids[20] != ids[0]
+    assert res.templates[0].pattern.startswith("ask <*>:<*> to delete blk_<*>")
+
+
+def test_load_rejects_truncated_assignments(tmp_path) -> None:
+    mine(labelled_syslog(40)[0]).save(tmp_path)
+    data = (tmp_path / "assignments.u32").read_bytes()
+    (tmp_path / "assignments.u32").write_bytes(data[:-1])
+    with pytest.raises(StoreError):
+        MiningResult.load(tmp_path)
