@@ -85,7 +85,11 @@ def expand_inputs(
 
 
 def _walk(root: Path, include: list[str], exclude: list[str], warn) -> Iterator[InputFile]:
-    for dirpath, dirnames, filenames in os.walk(root, onerror=None):
+    def unreadable(e: OSError) -> None:
+        if warn:
+            warn(f"skipping {e.filename}: {e.strerror or e}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames.sort()
         for fn in sorted(filenames):
             full = Path(dirpath) / fn

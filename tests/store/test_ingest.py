@@ -396,3 +396,20 @@ def test_file_size_limit_during_ingest(tmp_path):
     assert r.stderr.count("\n") == 1, r.stderr
     assert list((home / "contexts").iterdir()) == []
     assert ContextStore(home / "contexts").list() == []
+
+
+def test_unreadable_subfolder_is_reported(tmp_path, monkeypatch):
+    from rlm_cli.store import inputs as inputs_mod
+
+    (tmp_path / "a.log").write_bytes(b"a\n")
+    real_walk = os.walk
+
+    def walk(top, onerror=None):
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))
+        yield from real_walk(top, onerror=onerror)
+
+    monkeypatch.setattr(inputs_mod.os, "walk", walk)
+    warnings: list[str] = []
+    items = expand_inputs([str(tmp_path)], warn=warnings.append)
+    assert [Path(i.name).name for i in items] == ["a.log"]
+    assert warnings == [f"skipping {tmp_path / 'locked'}: Permission denied"]
