@@ -1,14 +1,17 @@
 """Stream inputs into a new context folder, never holding the whole input in memory.
 
-The writer reads ``READ_CHUNK`` bytes at a time, normalises CRLF and lone CR to LF,
+The writer takes ``READ_CHUNK`` bytes at a time, normalises CRLF and lone CR to LF,
 refuses NUL bytes unless told otherwise, and records a block index entry at the first line
-start after every ``BLOCK_BYTES``. Hashing and writing run in a background thread
-(``hashlib`` and ``write`` release the GIL), so they overlap with the line counting done
-here: ingest costs about one pass of ``bytes.count`` per byte, in C. Everything goes to a
-temporary folder that is renamed to ``contexts/<id>`` only when complete; any failure
-(disk full, file size limit, unreadable input) removes it, so a half-written context never
-exists. The data file is not fsynced (that would cost the disk's write time, which ``cp``
-does not pay); :class:`Context` checks its size against the metadata on open instead.
+start after every ``BLOCK_BYTES``. Uncompressed regular files are copied in the kernel
+(``copy_file_range``, as ``cp`` does) and each chunk is read back from the stored copy;
+other input is written by a background thread. SHA-256 runs in another thread
+(``hashlib`` and file I/O release the GIL), so it overlaps with the line counting done
+here: ingest costs about one ``bytes.count`` pass plus one SHA-256 pass per byte, in C.
+Everything goes to a temporary folder that is renamed to ``contexts/<id>`` only when
+complete; any failure (disk full, file size limit, unreadable input) removes it, so a
+half-written context never exists. The data file is not fsynced (that would cost the
+disk's write time, which ``cp`` does not pay either); :class:`Context` checks its size
+against the metadata on open, and ``rlm contexts gc`` removes a damaged one.
 """
 
 from __future__ import annotations
