@@ -37,6 +37,9 @@ class Settings:
     brief_tokens: int = 1200
     map_max_lines: int = 2_000_000
     step_timeout: float = 60.0
+    sandbox_isolation: bool = True
+    """False: skip the OS layer of the REPL sandbox (namespaces, empty root, dropping
+    privileges), as on a platform that refuses them; the language and process layers stay."""
     root_max_tokens: int = 1024
     sub_max_tokens: int = 512
     fail_on: str = "error"

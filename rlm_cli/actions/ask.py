@@ -7,6 +7,7 @@ import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from rlm_cli.config import Settings
 from rlm_cli.engine.budget import Limits
@@ -20,6 +21,7 @@ from rlm_cli.llm.spec import ModelLoader, ModelOptions
 from rlm_cli.render.console import live_capable, stderr_console, stdout_console
 from rlm_cli.render.live import LiveView, NotesOnly
 from rlm_cli.render.report import print_answer, print_json, print_partial
+from rlm_cli.repl.sandbox import OS_LAYER_OFF, describe
 from rlm_cli.runs.history import RunHistory, new_run_id
 from rlm_cli.store.context import Context
 from rlm_cli.store.contexts import ContextStore
@@ -41,6 +43,7 @@ class AskRequest:
     allow_binary: bool = False
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+    debug: bool = False
 
 
 def model_options(s: Settings) -> ModelOptions:
@@ -76,6 +79,7 @@ def engine_config(s: Settings) -> EngineConfig:
         ),
         max_output_chars=s.max_output_chars,
         step_timeout_s=s.step_timeout,
+        sandbox={} if s.sandbox_isolation else dict(OS_LAYER_OFF),
     )
 
 
@@ -89,7 +93,12 @@ def load_models(s: Settings) -> tuple[Model, Model]:
 
 
 def _installed_default() -> str:
-    """The registry's default model when it is downloaded; else a clear error saying how to get one."""
+    """The registry's default model when it is downloaded; else a clear error saying how to get one.
+
+    When the default model's download host cannot be reached, the error says the machine
+    looks offline and how to use a model file copied onto it instead.
+    """
+    from rlm_cli.llm.download import apply_mirror, reachable
     from rlm_cli.llm.registry import ModelRegistry
 
     registry = ModelRegistry()
@@ -97,6 +106,14 @@ def _installed_default() -> str:
     entry = registry.get(name)
     if entry is not None and entry.installed and entry.path is not None:
         return str(entry.path)
+    url = entry.catalogue.url if entry is not None and entry.catalogue is not None else None
+    if url and not reachable(apply_mirror(url)):
+        host = urlsplit(apply_mirror(url)).netloc
+        raise ModelError(
+            f"no model installed, and {host} cannot be reached: this machine looks offline, "
+            "so `rlm models pull` cannot download one. Copy a .gguf file here and pass "
+            "--model PATH.gguf, or register it with `rlm models add PATH.gguf --alias NAME`"
+        )
     raise ModelError(
         "no model configured: pass --model PATH.gguf (or script:FILE.yaml, openai:URL#name), "
         f"set RLM_MODEL, or download the default with `rlm models pull {name}`"
@@ -206,6 +223,13 @@ def _finish(
     req: AskRequest,
 ) -> None:
     record = result.to_json()
+    if req.debug and result.isolation:
+        err.print(
+            f"rlm: sandbox: {describe(result.isolation)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     if history is not None:
         try:
             history.save(record, exit_code=code, started=started)

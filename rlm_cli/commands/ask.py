@@ -65,6 +65,24 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             None, "--n-ctx", min=256, help="Model window in tokens (default 8192)."
         ),
         threads: int = typer.Option(None, "--threads", min=1, help="CPU threads for llama.cpp."),
+        batch_size: int = typer.Option(
+            None,
+            "--batch-size",
+            min=1,
+            help="Prompt tokens llama.cpp evaluates per step (default 512).",
+        ),
+        flash_attn: bool = typer.Option(
+            None, "--flash-attn/--no-flash-attn", help="Flash attention in llama.cpp."
+        ),
+        gpu_layers: int = typer.Option(
+            None, "--gpu-layers", min=-1, help="Layers offloaded to the GPU (-1: all; default 0)."
+        ),
+        concurrency: int = typer.Option(
+            None,
+            "--concurrency",
+            min=1,
+            help="Sub-calls in flight at once on an openai: server (default 4).",
+        ),
         max_output_chars: int = typer.Option(
             None, "--max-output-chars", min=200, help="Printed output per step shown to the model."
         ),
@@ -117,6 +135,10 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             timeout=timeout,
             n_ctx=n_ctx,
             threads=threads,
+            n_batch=batch_size,
+            flash_attn=flash_attn,
+            n_gpu_layers=gpu_layers,
+            concurrency=concurrency,
             max_output_chars=max_output_chars,
             temperature=temperature,
             seed=seed,
@@ -135,5 +157,6 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             allow_binary=binary,
             include=include or [],
             exclude=exclude or [],
+            debug=debug,
         )
         return run_ask(request)

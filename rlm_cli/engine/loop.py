@@ -267,6 +267,8 @@ class RlmEngine:
             found, value = session.get_var(name)
             if found:
                 return value, None
+            if value:  # the variable exists but could not be turned into text
+                return None, f"[error] {spec.kind}({name!r}): {value}"
             if spec.kind == "FINAL_VAR":
                 return None, (
                     f"[error] FINAL_VAR({name!r}): there is no variable named {name!r}. "

@@ -17,6 +17,10 @@ from rlm_cli.engine.events import RunObserver
 from rlm_cli.engine.records import SubcallRecord, Turn, Usage
 from rlm_cli.errors import PromptTooLong, RlmError
 from rlm_cli.llm.base import GenerationParams, Message, Model
+from rlm_cli.repl.output import clip
+
+REFUSED_PROMPT_KEPT_CHARS = 4000
+"""How much of a prompt that was refused (never sent) the run's record keeps, head + tail."""
 
 ChildRunner = Callable[[str, str], str]
 """Runs a child RLM: ``runner(prompt, text) -> answer``."""
@@ -95,6 +99,8 @@ class SubcallService:
             c = self.model.complete(self._messages(prompt), self.params)
         except RlmError as e:
             record.error = str(e)
+            # Never sent: keep only its ends (a refused prompt can be as big as the worker's memory).
+            record.prompt = clip(prompt, REFUSED_PROMPT_KEPT_CHARS)[0]
             record.elapsed_s = time.perf_counter() - t0
             self.observer.subcall_finished(call_id, False, {}, str(e)[:120], self.depth)
             raise

@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -166,6 +167,28 @@ def _open(url: str, have: int, timeout: float):
         raise ModelError(f"cannot reach {host}: offline? ({_why(exc.reason)})") from None
     except (TimeoutError, ConnectionError) as exc:
         raise ModelError(f"cannot reach {host}: offline? ({_why(exc)})") from None
+
+
+def reachable(url: str, timeout: float = 2.0) -> bool:
+    """Whether a TCP connection to ``url``'s host opens within ``timeout`` seconds (DNS included)."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        return False
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(timeout + 0.5)  # getaddrinfo has no timeout of its own
+    return bool(result and result[0])
 
 
 def _why(reason: object) -> str:

@@ -32,6 +32,10 @@ class LlamaOptions:
     n_gpu_layers: int = 0
     flash_attn: bool = False
     seed: int = 0
+    batch_seqs: int = 8
+    """Most sub-call prompts decoded together by :meth:`LlamaModel.complete_many`."""
+    batch_ctx: int | None = None
+    """KV cells of the batch context, all sequences together (default: 2 × n_ctx)."""
 
 
 def check_gguf_file(path: Path) -> None:
@@ -70,6 +74,7 @@ class LlamaModel(Model):
                 model_path=str(self.path),
                 n_ctx=self.options.n_ctx,
                 n_threads=self.options.n_threads,
+                n_threads_batch=self.options.n_threads,
                 n_batch=self.options.n_batch,
                 n_gpu_layers=self.options.n_gpu_layers,
                 flash_attn=self.options.flash_attn,
@@ -81,6 +86,33 @@ class LlamaModel(Model):
         self._lock = threading.Lock()
         self._grammars: dict[str, object] = {}
         self._formatter = self._make_formatter()
+        self._batcher = None
+        self._eval_sizes: list[int] = []
+        self._sampled: list[int] = []
+        self._count_work()
+
+    def _count_work(self) -> None:
+        """Record every ``Llama.eval`` and ``Llama.sample`` call of this instance.
+
+        ``generate()`` first evaluates the part of the prompt not already in the KV cache
+        (one call, maybe empty), then one call per generated token; so the first size of a
+        completion is its exact count of prompt tokens evaluated. Each sample call is one
+        generated token.
+        """
+        llm = self._llm
+        eval_, sample = llm.eval, llm.sample
+
+        def counting_eval(tokens):
+            self._eval_sizes.append(len(tokens))
+            return eval_(tokens)
+
+        def counting_sample(*args, **kwargs):
+            token = sample(*args, **kwargs)
+            self._sampled.append(token)
+            return token
+
+        llm.eval = counting_eval
+        llm.sample = counting_sample
 
     # -- prompt formatting ----------------------------------------------------------------
 
@@ -123,39 +155,16 @@ class LlamaModel(Model):
                 raise ModelError(f"bad GBNF grammar: {e}") from e
         return self._grammars[gbnf]
 
-    def _reusable_prefix(self, tokens: list[int]) -> int:
-        """How many leading tokens llama.cpp will take from the KV cache (mirrors generate())."""
-        n = self._llm.n_tokens
-        if n <= 0:
-            return 0
-        cached = self._llm.input_ids[:n]
-        k = 0
-        for a, b in zip(cached, tokens):
-            if a != b:
-                break
-            k += 1
-        return k - 1 if k == len(tokens) else k
-
     # -- completion -------------------------------------------------------------------------
 
     def complete(
         self, messages: Sequence[Message], params: GenerationParams, on_text: OnText | None = None
     ) -> Completion:
         tokens, stops = self.tokenize_chat(messages)
-        if len(tokens) >= self.n_ctx:
-            raise PromptTooLong(
-                f"prompt is {len(tokens)} tokens; the model's window (n_ctx) is {self.n_ctx}",
-                tokens=len(tokens),
-                limit=self.n_ctx,
-            )
-        max_tokens = params.max_tokens
-        meta: dict = {}
-        if len(tokens) + max_tokens > self.n_ctx:
-            max_tokens = self.n_ctx - len(tokens)
-            meta["max_tokens_reduced_to"] = max_tokens
+        max_tokens, meta = self._fit(tokens, params)
         t0 = time.perf_counter()
         with self._lock:
-            reused = self._reusable_prefix(tokens)
+            self._eval_sizes, self._sampled = [], []
             try:
                 stream = self._llm.create_completion(
                     prompt=tokens,
@@ -180,20 +189,127 @@ class LlamaModel(Model):
                         finish = choice["finish_reason"]
             except ValueError as e:
                 raise ModelError(f"llama.cpp: {e}") from e
+            evaluated = self._eval_sizes[0] if self._eval_sizes else len(tokens)
+            generated = len(self._sampled)
+            if generated and self._is_eog(self._sampled[-1]):
+                generated -= 1  # the end-of-generation token is not part of the answer
         text = "".join(parts)
         return Completion(
             text=text,
             prompt_tokens=len(tokens),
-            completion_tokens=len(
-                self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
-            ),
-            prompt_tokens_reused=max(0, reused),
+            completion_tokens=generated,
+            prompt_tokens_reused=len(tokens) - evaluated,
             finish_reason=finish,
             elapsed_s=time.perf_counter() - t0,
             meta=meta,
         )
 
+    def _is_eog(self, token: int) -> bool:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(self._llm._model.vocab, token))  # noqa: SLF001
+
+    def _fit(self, tokens: list[int], params: GenerationParams) -> tuple[int, dict]:
+        """``max_tokens`` shortened to what the window leaves; PromptTooLong when nothing is left."""
+        if len(tokens) >= self.n_ctx:
+            raise PromptTooLong(
+                f"prompt is {len(tokens)} tokens; the model's window (n_ctx) is {self.n_ctx}",
+                tokens=len(tokens),
+                limit=self.n_ctx,
+            )
+        meta: dict = {}
+        max_tokens = params.max_tokens
+        if len(tokens) + max_tokens > self.n_ctx:
+            max_tokens = self.n_ctx - len(tokens)
+            meta["max_tokens_reduced_to"] = max_tokens
+        return max_tokens, meta
+
+    # -- batched completion ------------------------------------------------------------------
+
+    def complete_many(
+        self, conversations: Sequence[Sequence[Message]], params: GenerationParams
+    ) -> list[Completion]:
+        """Answer several conversations, decoded together as sequences of one batch.
+
+        Falls back to one at a time where batching cannot work: a grammar (one
+        grammar sampler per sequence is not supported here), a single conversation,
+        a prompt too long for the window, or a batch llama.cpp refuses.
+        """
+        if len(conversations) < 2 or params.grammar or self.options.batch_seqs < 2:
+            return super().complete_many(conversations, params)
+        prepared = [self.tokenize_chat(m) for m in conversations]
+        if any(len(toks) >= self.n_ctx for toks, _ in prepared):
+            return super().complete_many(conversations, params)  # raises PromptTooLong in order
+        results: list[Completion | None] = [None] * len(conversations)
+        for group in self._groups([len(t) + self._fit(t, params)[0] for t, _ in prepared]):
+            if len(group) == 1:
+                i = group[0]
+                results[i] = self.complete(conversations[i], params)
+                continue
+            try:
+                done = self._complete_group([prepared[i] for i in group], params)
+            except ModelError as e:
+                done = [self.complete(conversations[i], params) for i in group]
+                for c in done:
+                    c.meta["batch_fallback"] = str(e)
+            for i, c in zip(group, done):
+                results[i] = c
+        return [c for c in results if c is not None]
+
+    def _groups(self, needs: list[int]) -> list[list[int]]:
+        """Consecutive indices packed so that n × the largest need fits the batch context."""
+        budget = self.options.batch_ctx or 2 * self.n_ctx
+        groups: list[list[int]] = []
+        cur: list[int] = []
+        widest = 0
+        for i, need in enumerate(needs):
+            w = max(widest, need)
+            if cur and (len(cur) >= self.options.batch_seqs or w * (len(cur) + 1) > budget):
+                groups.append(cur)
+                cur, w = [], need
+            cur.append(i)
+            widest = w
+        if cur:
+            groups.append(cur)
+        return groups
+
+    def _complete_group(
+        self, prepared: list[tuple[list[int], list[str]]], params: GenerationParams
+    ) -> list[Completion]:
+        from rlm_cli.llm.llama_batch import BatchDecoder
+
+        fits = [self._fit(t, params) for t, _ in prepared]
+        stops = list(params.stop) + [s for s in prepared[0][1] if s]
+        t0 = time.perf_counter()
+        with self._lock:
+            if self._batcher is None:
+                self._batcher = BatchDecoder(self._llm, self.options.n_batch)
+            outs = self._batcher.run(
+                [t for t, _ in prepared],
+                [m for m, _ in fits],
+                temperature=params.temperature,
+                top_p=params.top_p,
+                seed=params.seed,
+                stops=stops,
+            )
+        elapsed = time.perf_counter() - t0
+        return [
+            Completion(
+                text=o.text,
+                prompt_tokens=len(toks),
+                completion_tokens=len(o.tokens),
+                prompt_tokens_reused=0,
+                finish_reason=o.finish_reason,
+                elapsed_s=elapsed,
+                meta={**meta, "batched": len(prepared), **self._batcher.last_timing},
+            )
+            for o, (toks, _), (_, meta) in zip(outs, prepared, fits)
+        ]
+
     def close(self) -> None:
+        if getattr(self, "_batcher", None) is not None:
+            self._batcher.close()
+            self._batcher = None
         llm = getattr(self, "_llm", None)
         if llm is not None:
             llm.close()

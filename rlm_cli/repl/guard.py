@@ -2,7 +2,8 @@
 
 ``check(source)`` refuses code that could walk out of the namespace it runs in
 (dunder attributes, frame/traceback/generator internals, string-named attribute
-access, imports outside :data:`ALLOWED_MODULES`).  ``safe_builtins()`` is the
+access, including positional class patterns in ``match``, which read the attributes
+``__match_args__`` names; imports outside :data:`ALLOWED_MODULES`).  ``safe_builtins()`` is the
 ``__builtins__`` mapping for that namespace; its ``__import__`` hands out
 *filtered copies* of the allowed modules: public names only, no module-valued
 attributes (``json.codecs``, ``fnmatch.os``, ``typing.sys`` would otherwise be
@@ -251,13 +252,16 @@ class Refused(Exception):
         self.reason = reason
 
 
-def check(source: str, *, library_names: Iterable[str] = ()) -> None:
+def check(
+    source: str, *, library_names: Iterable[str] = (), bound_names: Iterable[str] = ()
+) -> None:
     """Raise :class:`Refused` if ``source`` uses anything outside the sandbox's language.
 
     ``library_names``: names already bound in the namespace to library modules,
     classes or functions (see :func:`library_names`), whose attributes the code
     must not assign; names imported by ``source`` itself and builtins are
-    covered without it.  A :class:`SyntaxError` propagates unchanged, so it
+    covered without it.  ``bound_names``: every name the namespace already
+    binds (a rebound ``str`` makes ``case str(x)`` a positional attribute read).  A :class:`SyntaxError` propagates unchanged, so it
     reads like plain Python.
     """
     try:
@@ -265,7 +269,7 @@ def check(source: str, *, library_names: Iterable[str] = ()) -> None:
     except (RecursionError, MemoryError):
         raise Refused("code is nested too deeply to check; split it into smaller steps") from None
     reasons: list[str] = []
-    found = [*_violations(tree), *_library_stores(tree, set(library_names))]
+    found = [*_violations(tree, bound_names), *_library_stores(tree, set(library_names))]
     for line, reason in sorted(found, key=lambda item: item[0]):
         text = f"line {line}: {reason}"
         if text not in reasons:
@@ -323,8 +327,30 @@ def _import_problem(module: str) -> str | None:
     return None
 
 
-def _violations(tree: ast.AST) -> Iterator[tuple[int, str]]:
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Every name ``tree`` binds anywhere (assignments, defs, imports, parameters, captures)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).partition(".")[0])
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
+def _violations(tree: ast.AST, bound: Iterable[str] = ()) -> Iterator[tuple[int, str]]:
     """Yield (line, reason) for each construct the sandbox refuses."""
+    rebound = _bound_names(tree) | set(bound)
     class_bodies = {
         id(stmt) for node in ast.walk(tree) if isinstance(node, ast.ClassDef) for stmt in node.body
     }
@@ -359,7 +385,7 @@ def _violations(tree: ast.AST) -> Iterator[tuple[int, str]]:
         elif isinstance(node, ast.ExceptHandler) and node.name:
             problem = _name_problem(node.name, "name")
         elif isinstance(node, ast.MatchClass):
-            problem = next((p for a in node.kwd_attrs if (p := _attr_problem(a))), None)
+            problem = _match_class_problem(node, rebound)
         elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
             problem = _name_problem(node.name, "name")
         elif isinstance(node, ast.MatchMapping) and node.rest:
@@ -480,6 +506,49 @@ def _call_problem(node: ast.Call) -> str | None:
     if isinstance(func, ast.Name) and func.id == "type" and len(node.args) + len(node.keywords) > 1:
         return "type() with 3 arguments is not allowed; use a class statement"
     return None
+
+
+# Builtin types whose one positional class pattern matches the subject itself
+# (``case str(x)``): no attribute is read.
+_MATCH_SELF = frozenset(
+    [
+        "bool",
+        "bytearray",
+        "bytes",
+        "dict",
+        "float",
+        "frozenset",
+        "int",
+        "list",
+        "set",
+        "str",
+        "tuple",
+    ]
+)
+
+
+def _match_class_problem(node: ast.MatchClass, rebound: set[str]) -> str | None:
+    """``case C(x)`` reads the attribute named by ``C.__match_args__`` from the subject.
+
+    A class built at run time (``type(type)(name, bases, {...})``, ``make_dataclass``)
+    can carry any ``__match_args__`` and a metaclass whose ``__instancecheck__`` accepts
+    every subject: positional class patterns would then be a ``getattr`` with a string
+    made at run time, on any object. Keyword patterns name their attributes in the
+    source, where the checks above see them. ``case str(x)`` stays allowed while
+    ``str`` is the builtin (not rebound in this code or in the namespace).
+    """
+    self_match = (
+        isinstance(node.cls, ast.Name)
+        and node.cls.id in _MATCH_SELF
+        and node.cls.id not in rebound
+        and len(node.patterns) == 1
+    )
+    if node.patterns and not self_match:
+        return (
+            "positional class patterns like `case C(x)` are not allowed; "
+            "use keyword patterns (`case C(name=x)`) or `case C() as x`"
+        )
+    return next((p for a in node.kwd_attrs if (p := _attr_problem(a))), None)
 
 
 def _string_problem(text: str) -> str | None:

@@ -23,7 +23,6 @@ new root); that is intended, and it is why :func:`preimport` exists.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import importlib
 import os
 import platform
@@ -80,7 +79,14 @@ class _Refused(Exception):
 
 
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    """The C library: the interpreter's own symbols when they include it (no ``ctypes.util``,
+    which would import subprocess and shutil into the worker at start-up)."""
+    own = ctypes.CDLL(None, use_errno=True)
+    if hasattr(own, "unshare"):
+        return own
+    from ctypes import util
+
+    return ctypes.CDLL(util.find_library("c") or None, use_errno=True)
 
 
 def _call(name: str, result: int) -> None:

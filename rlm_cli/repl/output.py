@@ -5,6 +5,26 @@ from __future__ import annotations
 import io
 
 
+def exact_str(value: object) -> str:
+    """``value`` as a plain ``str``.
+
+    A ``str`` subclass from model code could lie about its length or slices and slip
+    past every bound below; it is copied to a plain ``str`` without running its methods.
+    """
+    text = value if isinstance(value, str) else str(value)
+    return text if type(text) is str else str.__str__(text)
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` with lone surrogates (``chr(0xD800)``) replaced by ``?``: they cannot be
+    encoded, and one in a reply would make the worker's JSON encoder fail."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
 class BoundedWriter(io.TextIOBase):
     """A text stream that keeps the first and last ``limit // 2`` characters.
 
@@ -26,8 +46,7 @@ class BoundedWriter(io.TextIOBase):
         return True
 
     def write(self, s: str) -> int:
-        if not isinstance(s, str):
-            s = str(s)
+        s = exact_str(s)
         self.total += len(s)
         room = self.head_limit - self._head_len
         if room > 0:
@@ -48,8 +67,8 @@ class BoundedWriter(io.TextIOBase):
         """What was printed, with a marker where the middle was cut."""
         head = "".join(self._head)
         if not self.cut:
-            return head + self._tail
-        return (
+            return utf8_safe(head + self._tail)
+        return utf8_safe(
             f"{head}\n[... {self.cut:,} characters cut from the middle of "
             f"{self.total:,} printed; print less, or slice ...]\n{self._tail}"
         )
@@ -57,8 +76,9 @@ class BoundedWriter(io.TextIOBase):
 
 def clip(text: str, limit: int) -> tuple[str, int]:
     """Cut ``text`` to ``limit`` characters, head + tail, with a marker. Returns (text, cut)."""
+    text = exact_str(text)
     if len(text) <= limit:
-        return text, 0
+        return utf8_safe(text), 0
     w = BoundedWriter(limit)
     w.write(text)
     return w.text(), w.cut

@@ -13,7 +13,9 @@ import time
 
 import orjson
 
-MAX_FRAME = 256 * 1024 * 1024
+MAX_FRAME = 64 * 1024 * 1024
+"""Larger than any frame a sound peer sends (answers and prompts are capped at 4 M
+characters), small enough that a broken peer cannot make the reader hold gigabytes."""
 
 
 class ChannelClosed(EOFError):
@@ -45,7 +47,13 @@ class Channel:
         (size,) = struct.unpack(">I", head)
         if size > MAX_FRAME:
             raise ChannelClosed(f"frame of {size} bytes is over the limit")
-        return orjson.loads(self._read_exact(size, deadline))
+        try:
+            msg = orjson.loads(self._read_exact(size, deadline))
+        except orjson.JSONDecodeError as e:
+            raise ChannelClosed(f"garbled frame ({e})") from e
+        if not isinstance(msg, dict):
+            raise ChannelClosed("garbled frame (not a JSON object)")
+        return msg
 
     def _read_exact(self, n: int, deadline: float | None) -> bytes:
         parts, got = [], 0

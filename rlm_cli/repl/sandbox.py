@@ -37,6 +37,23 @@ DEFAULTS = {
 }
 
 
+OS_LAYER_OFF = {"network": False, "filesystem": False, "drop_privileges": False}
+"""Sandbox options without the OS layer (the ``sandbox_isolation: false`` setting)."""
+
+
+def describe(report: dict) -> str:
+    """The isolation report in one line, saying which layers fell back."""
+    parts = [f"{k}: {report[k]}" for k in ("language", "network", "filesystem", "privileges")]
+    parts += [f"process: {report.get('process', '?')}"]
+    fell_back = [
+        k for k in ("network", "filesystem") if str(report.get(k, "none")).startswith("none")
+    ]
+    if fell_back:
+        parts.insert(0, "FALLBACK, no " + " and no ".join(fell_back) + " isolation")
+    notes = report.get("notes") or []
+    return "; ".join(parts + [f"note: {n}" for n in notes])
+
+
 def options(init: dict) -> dict:
     """The sandbox options of an init message, with defaults filled in."""
     return {**DEFAULTS, **(init.get("sandbox") or {})}
@@ -77,7 +94,7 @@ def lockdown(init: dict, readable: list[Path], extra_address_space_mb: int = 0) 
 def check(code: str, namespace: dict, init: dict) -> None:
     """Raise Refused if the language layer rejects ``code``."""
     if options(init)["language"]:
-        guard.check(code, library_names=guard.library_names(namespace))
+        guard.check(code, library_names=guard.library_names(namespace), bound_names=namespace)
 
 
 def builtins_for_model(init: dict) -> dict:

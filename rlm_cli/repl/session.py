@@ -179,6 +179,8 @@ class ReplSession:
                 except ChannelClosed:
                     return self._lost(self._death_reason(), t0)
             elif op == "done":
+                if not _well_formed_done(msg):
+                    return self._lost("the REPL worker sent a malformed reply", t0)
                 return StepResult(
                     stdout=msg.get("stdout", ""),
                     stdout_chars=msg.get("stdout_chars", 0),
@@ -204,7 +206,10 @@ class ReplSession:
             }
 
     def _death_reason(self) -> str:
-        code = self.proc.wait(timeout=5) if self.proc else None
+        try:
+            code = self.proc.wait(timeout=2) if self.proc else None
+        except subprocess.TimeoutExpired:  # alive, but it broke the protocol
+            return "the REPL worker sent a garbled or oversized reply"
         if code is not None and code < 0:
             name = (
                 signal.Signals(-code).name
@@ -231,12 +236,27 @@ class ReplSession:
     # -- variables --------------------------------------------------------------------------------
 
     def get_var(self, name: str) -> tuple[bool, str]:
-        """``(found, value as text)`` of a REPL variable."""
+        """``(found, value as text)`` of a REPL variable; not found: ``(False, why or "")``.
+
+        Turning the value into text may run the model's code (its ``__str__``): a
+        worker that hangs or dies doing it is restarted, and the text says so.
+        """
         if self.channel is None:
             return False, ""
-        self.channel.send({"op": "get", "name": name})
-        msg = self.channel.recv(timeout=self.config.step_timeout_s)
-        return bool(msg.get("found")), msg.get("value", "")
+        try:
+            self.channel.send({"op": "get", "name": name})
+            msg = self.channel.recv(timeout=self.config.step_timeout_s)
+        except TimeoutError:
+            return False, self._lost(
+                f"turning {name!r} into text ran past the {self.config.step_timeout_s:g} s "
+                "step limit",
+                time.monotonic(),
+            ).error or ""
+        except ChannelClosed:
+            return False, self._lost(self._death_reason(), time.monotonic()).error or ""
+        if msg.get("found"):
+            return True, str(msg.get("value", ""))
+        return False, str(msg.get("error", ""))
 
     def set_var(self, name: str, value: Any) -> None:
         """Set a REPL variable to a JSON-able value."""
@@ -244,6 +264,26 @@ class ReplSession:
             return
         self.channel.send({"op": "set", "name": name, "value": value})
         self.channel.recv(timeout=self.config.step_timeout_s)
+
+
+def _well_formed_done(msg: dict) -> bool:
+    """A ``done`` frame has the types the engine relies on (a sound worker always sends them)."""
+    final = msg.get("final")
+    findings = msg.get("findings") or []
+    return (
+        isinstance(msg.get("stdout", ""), str)
+        and isinstance(msg.get("error") or "", str)
+        and all(type(msg.get(k, 0)) is int for k in ("stdout_chars", "cut"))
+        and (final is None or (isinstance(final, dict) and isinstance(final.get("value"), str)))
+        and isinstance(findings, list)
+        and all(
+            isinstance(f, dict)
+            and all(isinstance(f.get(k), str) for k in ("entity", "severity", "summary"))
+            and isinstance(f.get("lines"), list)
+            and all(type(n) is int for n in f["lines"])
+            for f in findings
+        )
+    )
 
 
 def worker_argv() -> list[str]:

@@ -12,6 +12,7 @@ Keep imports light: worker start-up time is on every run's critical path.
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import sys
 import time
@@ -19,7 +20,7 @@ import traceback
 from typing import Any
 
 from rlm_cli.repl import sandbox
-from rlm_cli.repl.output import BoundedWriter
+from rlm_cli.repl.output import BoundedWriter, clip, exact_str, utf8_safe
 from rlm_cli.repl.protocol import Channel
 from rlm_cli.repl.view import ContextView
 
@@ -49,27 +50,48 @@ MAX_FINAL_CHARS = 4_000_000
 """The most of a FINAL value sent back (the run record keeps all of it, up to this)."""
 
 
-def _final_text(value: Any) -> str:
-    text = _as_text(value)
-    if len(text) > MAX_FINAL_CHARS:
-        return (
-            text[:MAX_FINAL_CHARS]
-            + f"\n[... answer cut: {len(text) - MAX_FINAL_CHARS:,} more characters]"
+MAX_PROMPT_CHARS = 4_000_000
+"""The longest text one model call may carry (far past any local sub-model's window):
+longer prompts are refused here, before they cross the pipe or enter the run's record."""
+
+MAX_FINDINGS_PER_STEP = 100
+_FINDING_FIELD_CHARS = {"entity": 200, "severity": 20, "summary": 2000}
+
+
+def _clip(text: str, limit: int) -> str:
+    return clip(text, limit)[0]
+
+
+def _prompt_text(value: Any, what: str = "prompt") -> str:
+    text = utf8_safe(exact_str(value))
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ValueError(
+            f"this {what} is {len(text):,} characters; a model call takes at most "
+            f"{MAX_PROMPT_CHARS:,}, and the sub-model's window far less: nothing was sent. "
+            "Send smaller pieces (e.g. context.chunks(...))"
         )
     return text
 
 
+def _final_text(value: Any) -> str:
+    text = _as_text(value)
+    if len(text) > MAX_FINAL_CHARS:
+        text = (
+            text[:MAX_FINAL_CHARS]
+            + f"\n[... answer cut: {len(text) - MAX_FINAL_CHARS:,} more characters]"
+        )
+    return utf8_safe(text)
+
+
 def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
     if isinstance(value, (dict, list, tuple)):
         import json
 
         try:
-            return json.dumps(value, indent=2, default=str, ensure_ascii=False)
+            return exact_str(json.dumps(value, indent=2, default=str, ensure_ascii=False))
         except (TypeError, ValueError):
-            return str(value)
-    return str(value)
+            pass
+    return exact_str(value)
 
 
 def _make_api(state: _State, ns: dict) -> dict:
@@ -77,17 +99,27 @@ def _make_api(state: _State, ns: dict) -> dict:
 
     def llm_query(prompt: Any) -> str:
         """Ask the sub-model one question; returns its answer as a string."""
-        return state.call("llm_query", {"prompt": str(prompt)})
+        return state.call("llm_query", {"prompt": _prompt_text(prompt)})
 
     def llm_query_batched(prompts: Any) -> list[str]:
         """Ask the sub-model several independent questions at once; answers in order."""
         if isinstance(prompts, str) or not hasattr(prompts, "__iter__"):
             raise TypeError("llm_query_batched takes a list of prompt strings")
-        return state.call("llm_query_batched", {"prompts": [str(p) for p in prompts]})
+        texts, total = [], 0
+        for p in prompts:
+            texts.append(_prompt_text(p))
+            total += len(texts[-1])
+            if total > MAX_PROMPT_CHARS:
+                raise ValueError(
+                    f"this batch is over {MAX_PROMPT_CHARS:,} characters in all: nothing was sent. "
+                    "Send fewer or smaller pieces"
+                )
+        return state.call("llm_query_batched", {"prompts": texts})
 
     def rlm_query(prompt: Any, text: Any) -> str:
         """Start a child RLM on ``text`` (its own REPL and context) to answer ``prompt``."""
-        return state.call("rlm_query", {"prompt": str(prompt), "text": str(text)})
+        prompt_text, body = _prompt_text(prompt), _prompt_text(text, "text")
+        return state.call("rlm_query", {"prompt": prompt_text, "text": body})
 
     def FINAL(value: Any) -> None:  # noqa: N802 - the name the model is taught
         """End the run with ``value`` as the answer."""
@@ -112,21 +144,23 @@ def _make_api(state: _State, ns: dict) -> dict:
         if isinstance(lines, int):
             lines = [lines]
         cited = []
-        for x in list(lines)[:50]:
+        for x in itertools.islice(iter(lines), 50):  # an endless iterator is fine too
             if isinstance(x, (tuple, list)) and x:
                 x = x[0]
             try:
-                cited.append(int(x))
-            except (TypeError, ValueError):
+                n = int(x)
+            except (TypeError, ValueError, OverflowError):
                 continue
-        state.findings.append(
-            {
-                "entity": str(entity),
-                "severity": str(severity),
-                "summary": str(summary),
-                "lines": cited,
-            }
-        )
+            if -(2**63) <= n < 2**63:  # past 64 bits it is no line, and no JSON number
+                cited.append(n)
+        if len(state.findings) >= MAX_FINDINGS_PER_STEP:
+            raise ValueError(f"at most {MAX_FINDINGS_PER_STEP} findings per step")
+        given = {"entity": entity, "severity": severity, "summary": summary}
+        finding: dict[str, Any] = {
+            key: _clip(str(value), _FINDING_FIELD_CHARS[key]) for key, value in given.items()
+        }
+        finding["lines"] = cited
+        state.findings.append(finding)
         print(f"[finding recorded: {entity} ({severity}), {len(cited)} line(s) cited]")
 
     api = {
@@ -176,10 +210,21 @@ def _run_code(code: str, ns: dict, state: _State, init: dict) -> tuple[str, int,
         if isinstance(e, (SystemExit, KeyboardInterrupt)):
             error = f"{type(e).__name__} is not allowed here"
         else:
-            error = _short_traceback(e)
+            error = _error_text(e, init)
     finally:
         sys.stdout, sys.stderr = old_out, old_err
+    if error is not None:
+        error = _clip(error, state.max_output_chars)  # an exception's text is output too
     return out.text(), out.total, out.cut, error
+
+
+def _error_text(e: BaseException, init: dict) -> str:
+    """The short traceback, made under the CPU limit: it may run the model's ``__str__``."""
+    try:
+        with sandbox.cpu_limited(init):
+            return _short_traceback(e)
+    except BaseException:  # noqa: BLE001 - a hostile __str__ or the CPU limit
+        return f"{type(e).__name__} (its message could not be shown)"
 
 
 def _short_traceback(e: BaseException, keep: int = 6) -> str:
@@ -193,6 +238,37 @@ def _short_traceback(e: BaseException, keep: int = 6) -> str:
     ]
     text = "".join(useful[-keep:]).rstrip()
     return "Traceback (most recent call last):\n" + text if '"<repl>"' in text else text
+
+
+def _get_value(ns: dict, name: str, init: dict) -> dict:
+    """A variable as text for FINAL_VAR written outside code.
+
+    Turning a value into text can run the model's own ``__str__``: it runs under the
+    step's CPU limit, with output captured, and any error is reported, not fatal.
+    """
+    if name not in ns or name.startswith("_"):
+        return {"op": "value", "found": False}
+    out = BoundedWriter(200)
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = out
+    try:
+        with sandbox.cpu_limited(init):
+            text = _final_text(ns[name])
+        return {"op": "value", "found": True, "value": text}
+    except sandbox.CpuLimitExceeded:
+        error = "turning it into text used up the step's CPU time"
+    except BaseException as e:  # noqa: BLE001 - the model's __str__ may raise anything
+        error = f"turning it into text failed: {_clip(_describe_error(e), 500)}"
+    finally:
+        sys.stdout, sys.stderr = old_out, old_err
+    return {"op": "value", "found": False, "error": error}
+
+
+def _describe_error(e: BaseException) -> str:
+    try:
+        return f"{type(e).__name__}: {e}"
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        return type(e).__name__
 
 
 def serve(channel: Channel) -> None:
@@ -232,11 +308,7 @@ def serve(channel: Channel) -> None:
                 }
             )
         elif op == "get":
-            name = msg.get("name", "")
-            if name in ns and not name.startswith("_"):
-                channel.send({"op": "value", "found": True, "value": _final_text(ns[name])})
-            else:
-                channel.send({"op": "value", "found": False})
+            channel.send(_get_value(ns, msg.get("name", ""), init))
         elif op == "set":
             ns[str(msg["name"])] = msg.get("value")
             channel.send({"op": "value", "found": True})

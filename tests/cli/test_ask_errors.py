@@ -85,9 +85,12 @@ def test_model_file_unreadable(tmp_path: Path) -> None:
 
 
 def test_no_model_configured_says_how_to_get_one(tmp_path: Path) -> None:
-    _one_line_error(
-        run_rlm(["ask", "q"], tmp_path, stdin=b"x\n"), "--model", "RLM_MODEL", "rlm models pull"
-    )
+    from rlm_cli.testing.file_server import FileServer
+
+    with FileServer({}) as mirror:  # reachable download host: online, but nothing pulled
+        env = isolated_env(tmp_path, RLM_MODEL_MIRROR=mirror.base)
+        r = run_rlm(["ask", "q"], tmp_path, stdin=b"x\n", env=env)
+    _one_line_error(r, "--model", "RLM_MODEL", "rlm models pull")
 
 
 def test_model_from_env(tmp_path: Path) -> None:

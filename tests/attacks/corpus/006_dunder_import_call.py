@@ -1,0 +1,10 @@
+# technique: __import__('os') directly
+# source: CTF pyjail write-ups (e.g. HackTricks 'Bypass Python sandboxes')
+# category: builtins
+# expect: refused
+os = __import__('os')
+
+# payload, if a road above handed out `os`:
+fd = os.open('@@CANARY_OUT@@', os.O_CREAT | os.O_WRONLY)
+os.system('touch @@CANARY_IN@@')
+print('ESCAPED', os.environ.get('@@SECRET_NAME@@'))
