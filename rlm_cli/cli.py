@@ -10,6 +10,9 @@ import typer
 from rlm_cli import __version__
 from rlm_cli.commands import ask as ask_cmd
 from rlm_cli.commands import config as config_cmd
+from rlm_cli.commands import contexts as contexts_cmd
+from rlm_cli.commands import grep as grep_cmd
+from rlm_cli.commands import ingest as ingest_cmd
 from rlm_cli.commands import logmap as logmap_cmd
 from rlm_cli.commands import models as models_cmd
 from rlm_cli.commands import runs as runs_cmd
@@ -59,6 +62,9 @@ def set_debug(value: bool) -> None:
 
 
 ask_cmd.register(app, set_debug)
+ingest_cmd.register(app, set_debug)
+grep_cmd.register(app, set_debug)
+contexts_cmd.register(app, set_debug)
 models_cmd.register(app, set_debug)
 scan_cmd.register(app, set_debug)
 logmap_cmd.register(app, set_debug)
@@ -68,6 +74,12 @@ config_cmd.register(app, set_debug)
 
 def main() -> None:
     """Console entry point: run the app; expected errors become one line and exit 2."""
+    from rlm_cli.commands.fast import run_fast
+
+    fast = run_fast(sys.argv[1:])  # plain `rlm grep` / `rlm ingest`: skip Typer's coercion
+    if fast is not None:
+        sys.stdout.flush()
+        sys.exit(fast)
     try:
         code = app(standalone_mode=False, prog_name="rlm")
     except RlmError as e:

@@ -110,7 +110,13 @@ class Compactor:
         first, last = self.first_turn, self.first_turn + drop - 1
         covered = [t for t in turns if first <= t.index <= last]
         summary, how = self._summarise(covered)
-        full = (self.summary + "\n" + summary).strip() if self.summary else summary
+        # A model summary was written with the earlier one in view, so it replaces it; digests
+        # pile up, so the running summary keeps its newest part (the whole history stays in
+        # the REPL as `history`), saying so.
+        full = summary if how == "model" or not self.summary else f"{self.summary}\n{summary}"
+        cap = self.summary_max_tokens * 4
+        if len(full) > cap:
+            full = "[older part of this summary cut to fit; see `history`]\n" + full[-cap:]
         self.summary = full
         del messages[2 : 2 + 2 * drop]
         messages[1] = {

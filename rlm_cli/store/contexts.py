@@ -2,18 +2,50 @@
 
 from __future__ import annotations
 
-import shutil
+import io
+import os
+import stat
 import time
 from pathlib import Path
 
 import orjson
 
 from rlm_cli import paths
-from rlm_cli.errors import StoreError
+from rlm_cli.errors import InputError, StoreError
 from rlm_cli.store.context import Context
-from rlm_cli.store.ingest import ContextWriter
 from rlm_cli.store.inputs import InputFile, open_input
-from rlm_cli.store.layout import META_FILE
+from rlm_cli.store.layout import BLOCKS_FILE, DATA_FILE, META_FILE
+
+
+def _fstat(stream) -> os.stat_result | None:
+    """Stat of the file under ``stream`` (through decompressors), or None."""
+    for obj in (stream, getattr(stream, "fileobj", None), getattr(stream, "_fp", None)):
+        try:
+            return os.fstat(obj.fileno())  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            continue
+    return None
+
+
+def _plain_fd(stream) -> int | None:
+    """The descriptor under ``stream`` when it is a regular file (can be copied in-kernel)."""
+    try:
+        fd = stream.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _check_changed(name: str, stream, before: os.stat_result, stats, compression, warn) -> None:
+    """Warn when a file was truncated or deleted while it was read (what was read is kept)."""
+    after = _fstat(stream)
+    if compression is None and stats.bytes_read < before.st_size:
+        warn(
+            f"{name} shrank while being read (truncated?): kept the {stats.bytes_read:,} of "
+            f"{before.st_size:,} bytes that were read"
+        )
+    if after is not None and after.st_nlink == 0:
+        warn(f"{name} was deleted while being read: kept the {stats.bytes_read:,} bytes read")
 
 
 class ContextStore:
@@ -23,20 +55,43 @@ class ContextStore:
         self.root = root or paths.contexts_dir()
 
     def ingest(self, inputs: list[InputFile], *, allow_binary: bool = False, warn=None) -> dict:
-        """Stream the inputs into one context and return its metadata."""
+        """Stream the inputs into one context and return its metadata.
+
+        Files found in folders that cannot be opened or read are skipped with a warning;
+        a named file that cannot be read stops the ingest (``InputError``). Files that
+        shrink or disappear while read are kept as read, with a warning.
+        """
+        from rlm_cli.store.ingest import ContextWriter  # not needed to read contexts
+
+        warn = warn or (lambda _m: None)
         only_stdin = len(inputs) == 1 and inputs[0].path is None
         empty = "no input: stdin was empty" if only_stdin else "no input: every file was empty"
         if len(inputs) == 1 and inputs[0].path is not None:
             empty = f"{inputs[0].name}: file is empty"
         with ContextWriter(self.root, allow_binary=allow_binary) as writer:
             for item in inputs:
-                stream, compression = open_input(item)
                 try:
-                    stats = writer.add(item.name, stream, compression=compression)
+                    stream, compression = open_input(item)
+                except InputError as e:
+                    if not item.in_folder:
+                        raise
+                    warn(f"skipping {e}")
+                    writer.skipped.append(str(e))
+                    continue
+                try:
+                    before = _fstat(stream) if item.path is not None else None
+                    stats = writer.add(
+                        item.name,
+                        stream,
+                        compression=compression,
+                        copy_from=_plain_fd(stream) if compression is None else None,
+                    )
+                    if before is not None:
+                        _check_changed(item.name, stream, before, stats, compression, warn)
                 finally:
                     if item.path is not None:
                         stream.close()
-                if stats.bytes == 0 and warn and len(inputs) > 1:
+                if stats.bytes == 0 and len(inputs) > 1:
                     warn(f"skipping {item.name}: empty")
             return writer.finish(empty_message=empty)
 
@@ -70,24 +125,72 @@ class ContextStore:
 
     def rm(self, ctx_id: str) -> str:
         """Delete one context; returns its id."""
+        import shutil
+
         folder = self.resolve(ctx_id)
         shutil.rmtree(folder)
         return folder.name
 
     def gc(self, *, older_than_s: float = 3600.0) -> list[str]:
-        """Remove leftovers of interrupted ingests (``.tmp-*`` folders older than an hour)."""
-        removed = []
+        """Remove what interrupted work left: ``.tmp-*`` folders and half-built cache files
+        older than ``older_than_s`` (younger ones may belong to a running ingest), and
+        damaged contexts (no metadata, or data of the wrong size). Returns what was removed.
+        """
+        import shutil
+
+        removed: list[str] = []
         if not self.root.exists():
             return removed
         now = time.time()
-        for p in self.root.glob(".tmp-*"):
+
+        def old(p: Path) -> bool:
             try:
-                if now - p.stat().st_mtime >= older_than_s:
-                    shutil.rmtree(p, ignore_errors=True)
-                    removed.append(p.name)
+                return now - p.stat().st_mtime >= older_than_s
+            except OSError:
+                return False
+
+        for p in self.root.glob(".tmp-*"):
+            if old(p):
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p.name)
+        for folder in self._folders():
+            problem = self.damage(folder)
+            if problem is not None:
+                if old(folder):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed.append(f"{folder.name} ({problem})")
+                continue
+            for leftover in folder.rglob("*.tmp*"):  # half-built caches (time index, ...)
+                if leftover.is_file() and old(leftover):
+                    leftover.unlink(missing_ok=True)
+                    removed.append(str(leftover.relative_to(self.root)))
+        return removed
+
+    @staticmethod
+    def damage(folder: Path) -> str | None:
+        """Why the context in ``folder`` cannot be used, or None when it looks whole."""
+        try:
+            meta = orjson.loads((folder / META_FILE).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return "no readable metadata"
+        try:
+            size = (folder / DATA_FILE).stat().st_size
+            (folder / BLOCKS_FILE).stat()
+        except OSError:
+            return "data or index missing"
+        if size != meta.get("bytes"):
+            return f"data is {size:,} bytes, expected {meta.get('bytes')}"
+        return None
+
+    def usage(self, folder: Path) -> int:
+        """Bytes a context folder takes on disk (data, index, caches)."""
+        total = 0
+        for p in folder.iterdir():
+            try:
+                total += p.stat().st_size
             except OSError:
                 continue
-        return removed
+        return total
 
     def _folders(self) -> list[Path]:
         if not self.root.exists():

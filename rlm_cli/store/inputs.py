@@ -6,12 +6,9 @@ standard library, zstd when the ``zstandard`` package is installed.
 
 from __future__ import annotations
 
-import bz2
 import fnmatch
 import glob
-import gzip
 import io
-import lzma
 import os
 import sys
 from collections.abc import Iterator
@@ -31,10 +28,15 @@ MAGIC = (
 
 @dataclass
 class InputFile:
-    """One input to ingest; ``path`` is None for standard input."""
+    """One input to ingest; ``path`` is None for standard input.
+
+    ``in_folder`` marks files found by walking a folder: when one cannot be opened it is
+    skipped with a warning instead of stopping the ingest.
+    """
 
     name: str
     path: Path | None
+    in_folder: bool = False
 
 
 def _is_glob(text: str) -> bool:
@@ -83,7 +85,11 @@ def expand_inputs(
 
 
 def _walk(root: Path, include: list[str], exclude: list[str], warn) -> Iterator[InputFile]:
-    for dirpath, dirnames, filenames in os.walk(root, onerror=None):
+    def unreadable(e: OSError) -> None:
+        if warn:
+            warn(f"skipping {e.filename}: {e.strerror or e}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames.sort()
         for fn in sorted(filenames):
             full = Path(dirpath) / fn
@@ -100,7 +106,7 @@ def _walk(root: Path, include: list[str], exclude: list[str], warn) -> Iterator[
                 if warn:
                     warn(f"skipping {full}: permission denied")
                 continue
-            yield InputFile(str(full), full)
+            yield InputFile(str(full), full, in_folder=True)
 
 
 def open_input(item: InputFile) -> tuple[BinaryIO, str | None]:
@@ -113,7 +119,11 @@ def open_input(item: InputFile) -> tuple[BinaryIO, str | None]:
         except OSError as e:
             raise InputError(f"{item.name}: {e.strerror or e}") from e
     buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
-    head = buffered.peek(8)[:8]  # type: ignore[union-attr]
+    try:
+        head = buffered.peek(8)[:8]  # type: ignore[union-attr]
+    except OSError as e:
+        buffered.close()
+        raise InputError(f"cannot read {item.name}: {e.strerror or e}") from e
     for magic, kind in MAGIC:
         if head.startswith(magic):
             return _decompressor(kind, buffered, item.name), kind
@@ -121,6 +131,10 @@ def open_input(item: InputFile) -> tuple[BinaryIO, str | None]:
 
 
 def _decompressor(kind: str, raw: BinaryIO, name: str) -> BinaryIO:
+    import bz2
+    import gzip
+    import lzma
+
     if kind == "gzip":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if kind == "bz2":

@@ -5,12 +5,13 @@
   - ``blocks.idx``  block index: uint64 triples (byte offset, lines before, chars before),
                     one per block of about ``BLOCK_BYTES``, each block starting at a line start
   - ``meta.json``   id, sizes, sources (path, bytes, lines, line range), first/last time
-  - derived caches (time index, log map) written later by their owners, atomically
+  - derived caches written later by their owners, atomically: ``timeindex/`` (per-line
+                    times, built on the first ``window()`` or with the log map), ``logmap/``
 """
 
 from __future__ import annotations
 
-BLOCK_BYTES = 16 * 1024
+BLOCK_BYTES = 64 * 1024
 """Target spacing of block-index entries. Smaller: faster random line access, bigger index."""
 
 READ_CHUNK = 1 << 20
@@ -20,3 +21,5 @@ DATA_FILE = "data"
 BLOCKS_FILE = "blocks.idx"
 META_FILE = "meta.json"
 FORMAT_VERSION = 1
+TIME_DIR = "timeindex"
+"""Sub-folder of the time index (``store/timeindex.py``), shared with the log map."""

@@ -15,7 +15,17 @@ def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
         'FINAL("node02")',
     ]
     script = rlm.script(root, summary=["Turns so far printed lines 1-34; node02 has ECC errors."])
-    r = rlm.ask(script, "--n-ctx", "2048", "--root-max-tokens", "200", "--max-output-chars", "2000")
+    r = rlm.ask(
+        script,
+        "--n-ctx",
+        "2048",
+        "--root-max-tokens",
+        "200",
+        "--max-output-chars",
+        "2000",
+        "--brief-tokens",
+        "0",
+    )
     assert r.rc == 0, r.stderr
     d = r.json
     comps = d["compactions"]

@@ -119,5 +119,5 @@ def test_shell_completion(rlm_fast, rlm_env):
     # The protocol the script speaks: complete "rlm runs l" → list.
     rlm_env.update(_RLM_COMPLETE="complete_bash", COMP_WORDS="rlm runs l", COMP_CWORD="2")
     assert rlm_fast(rlm_env).stdout.split() == ["list"]
-    rlm_env.update(COMP_WORDS="rlm con", COMP_CWORD="1")
+    rlm_env.update(COMP_WORDS="rlm conf", COMP_CWORD="1")  # "con" also finds contexts
     assert rlm_fast(rlm_env).stdout.split() == ["config"]

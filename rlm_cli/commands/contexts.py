@@ -1,0 +1,59 @@
+"""`rlm contexts list | show ID | rm ID... | gc`: options only; work in actions.contexts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+
+
+def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
+    """Add the `contexts` command group to ``app``."""
+    group = typer.Typer(
+        name="contexts",
+        help="List, inspect and remove stored contexts.",
+        no_args_is_help=True,
+    )
+
+    @group.command("list")
+    def list_(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> int:
+        """Stored contexts, newest first."""
+        from rlm_cli.actions.contexts import list_contexts
+
+        return list_contexts(json=json_out)
+
+    @group.command("show")
+    def show(
+        ctx_id: str = typer.Argument(..., metavar="ID", help="Context id or unique prefix."),
+        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> int:
+        """Sizes, time span and sources (with their line ranges) of one context."""
+        from rlm_cli.actions.contexts import show_context
+
+        return show_context(ctx_id, json=json_out)
+
+    @group.command("rm")
+    def rm(
+        ids: list[str] = typer.Argument(..., metavar="ID...", help="Context ids or prefixes."),
+    ) -> int:
+        """Delete contexts."""
+        from rlm_cli.actions.contexts import remove_contexts
+
+        return remove_contexts(ids)
+
+    @group.command("gc")
+    def gc(
+        older_than: float = typer.Option(
+            3600.0,
+            "--older-than",
+            min=0,
+            help="Only remove leftovers at least this many seconds old (running ingests are younger).",
+        ),
+        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> int:
+        """Remove leftovers of interrupted ingests and damaged contexts."""
+        from rlm_cli.actions.contexts import gc_contexts
+
+        return gc_contexts(older_than_s=older_than, json=json_out)
+
+    app.add_typer(group)

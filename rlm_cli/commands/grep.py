@@ -1,0 +1,65 @@
+"""`rlm grep PATTERN (PATH... | --context ID)`: options only; the work is in actions.grep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+
+EXAMPLES = """
+Examples:
+
+  rlm grep 'Correctable ECC' --context 3f9a2c1b -c
+
+  rlm grep -n 'node1[0-9]7 .*Critical' /var/log/bmc/*.log.gz
+
+Patterns are Python regular expressions (a plain string is searched as is).
+Exit status: 0 a line matched, 1 none matched, 2 error.
+"""
+
+
+def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
+    """Add the `grep` command to ``app``."""
+
+    @app.command(epilog=EXAMPLES)
+    def grep(
+        pattern: str = typer.Argument(..., help="Python regex (or plain text) to search for."),
+        paths: list[str] = typer.Argument(
+            None, help="Log files, folders or globs (stored as a context first); stdin when none."
+        ),
+        context_id: str = typer.Option(
+            None, "--context", help="Search a stored context by id (see rlm contexts list)."
+        ),
+        count: bool = typer.Option(
+            False, "--count", "-c", help="Print the number of matching lines."
+        ),
+        ignore_case: bool = typer.Option(False, "--ignore-case", "-i", help="Ignore case."),
+        line_number: bool = typer.Option(
+            False, "--line-number", "-n", help="Prefix the line number in its source file."
+        ),
+        include: list[str] = typer.Option(
+            None, "--include", help="Glob of files to read inside folders (repeatable)."
+        ),
+        exclude: list[str] = typer.Option(
+            None, "--exclude", help="Glob of files to skip inside folders (repeatable)."
+        ),
+        binary: bool = typer.Option(False, "--binary", help="Keep inputs that contain NUL bytes."),
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    ) -> int:
+        """Search a log with the same code as context.grep; output and exit status like grep."""
+        set_debug(debug)
+        from rlm_cli.actions.grep import GrepRequest, run_grep
+
+        return run_grep(
+            GrepRequest(
+                pattern=pattern,
+                paths=[p for p in (paths or []) if p],
+                context_id=context_id,
+                count=count,
+                ignore_case=ignore_case,
+                line_numbers=line_number,
+                include=include or [],
+                exclude=exclude or [],
+                allow_binary=binary,
+            )
+        )
