@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import time
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -162,24 +161,8 @@ def _rising(buckets: list[int]) -> bool:
 
 
 def ensure_time_index(context: Context) -> TimeIndex:
-    """The context's time index, built (in this process) if missing.
-
-    Year-less timestamps (syslog) get the year of the context's creation, rolling over
-    at December → January; if that puts the log's end in the future, the year before
-    is taken instead (a log is not written ahead of the clock).
-    """
-    folder = context.path / TIME_DIR
-    idx = TimeIndex.load(folder)
-    if idx is not None:
-        return idx
-    created = float(context.meta.get("created") or time.time())
-    year = time.gmtime(created).tm_year
-    idx = TimeIndex.build(iter(context), folder, default_year=year)
-    last = idx.span()[1]
-    if last is not None and last > created + 2 * 86400:
-        idx.close()
-        idx = TimeIndex.build(iter(context), folder, default_year=year - 1)
-    return idx
+    """The context's time index (the store builds and caches it; one builder, one year rule)."""
+    return context.time_index()
 
 
 def user_formats() -> list:

@@ -8,6 +8,8 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
+from rlm_cli.render.safe import terminal_safe
+
 SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
 
 
@@ -34,7 +36,12 @@ def findings_table(findings: list[dict]) -> Table:
         label = Text(sev.upper(), style=SEVERITY_STYLE.get(sev, ""))
         if not f.get("verified"):
             label.append("\nunverified", style="dim")
-        table.add_row(label, Text(str(f["entity"])), Text(str(f["summary"])), evidence_refs(f))
+        table.add_row(
+            label,
+            Text(terminal_safe(str(f["entity"]))),
+            Text(terminal_safe(str(f["summary"]))),
+            terminal_safe(evidence_refs(f)),
+        )
     return table
 
 
@@ -58,15 +65,15 @@ def print_answer(out: Console, answer: str, findings: list[dict]) -> None:
     """The answer (Markdown on a terminal), then the findings."""
     findings = sort_findings(findings)
     if out.is_terminal:
-        out.print(Markdown(answer or "_(no answer)_"))
+        out.print(Markdown(terminal_safe(answer) or "_(no answer)_"))
         if findings:
             out.print()
             out.print(findings_table(findings))
         return
     if (answer or "").strip():
-        out.file.write(answer.rstrip("\n") + "\n\n")
+        out.file.write(terminal_safe(answer).rstrip("\n") + "\n\n")
     if findings:
-        out.file.write("Findings:\n" + plain_findings(findings) + "\n")
+        out.file.write("Findings:\n" + terminal_safe(plain_findings(findings)) + "\n")
     out.file.flush()
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rlm_cli.render.report import findings_table, plain_findings, sort_findings
+from rlm_cli.render.safe import terminal_safe
 from rlm_cli.render.tree import draw_tree, fmt_secs, run_title, summary_line, turns_from_record
 
 
@@ -60,9 +61,9 @@ def render_run(record: dict[str, Any], *, rich: bool = True, full: bool = False)
     for n in record.get("notes") or []:
         if n in in_turns:
             continue  # already drawn under its turn
-        parts.append(Text(f"! {n}", style="yellow"))
+        parts.append(Text(f"! {terminal_safe(n)}", style="yellow"))
     parts.append(Text(""))
-    answer = (record.get("answer") or "").strip()
+    answer = terminal_safe(record.get("answer") or "").strip()
     findings = sort_findings(record.get("findings") or [])
     if rich:
         parts.append(Text("Answer", style="bold"))
@@ -73,7 +74,7 @@ def render_run(record: dict[str, Any], *, rich: bool = True, full: bool = False)
         # Plain text is never re-wrapped: long lines stay whole for grep and mail.
         body = "Answer:\n" + (answer or "(no answer)")
         if findings:
-            body += "\n\nFindings:\n" + plain_findings(findings)
+            body += "\n\nFindings:\n" + terminal_safe(plain_findings(findings))
         parts.append(Text(body, no_wrap=True, overflow="ignore"))
     return Group(*parts)
 

@@ -18,6 +18,8 @@ from rich.syntax import Syntax
 from rich.text import Text
 from rich.tree import Tree
 
+from rlm_cli.render.safe import terminal_safe
+
 CODE_LINES = 12
 """Code lines shown per block before folding."""
 OUTPUT_LINES = 6
@@ -95,8 +97,8 @@ class Ticking:
 
 
 def first_line(text: str, width: int = 70) -> str:
-    """The first non-blank line of ``text``, cut to ``width`` with an ellipsis."""
-    line = next((ln.strip() for ln in (text or "").splitlines() if ln.strip()), "")
+    """The first non-blank line of ``text`` (terminal-safe), cut to ``width`` with an ellipsis."""
+    line = next((ln.strip() for ln in terminal_safe(text or "").splitlines() if ln.strip()), "")
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
@@ -278,7 +280,7 @@ def draw_turn(
         text = "\n".join(keep) + (
             f"\n… {len(lines) - 3} more lines" if len(keep) < len(lines) else ""
         )
-        branch.add(Text(text, style="italic dim"))
+        branch.add(Text(terminal_safe(text), style="italic dim"))
     for i, code in enumerate(t.code):
         out = t.outputs[i] if i < len(t.outputs) else None
         _draw_code(branch, code, out, full, theme, code_lines)
@@ -305,7 +307,7 @@ def _draw_code(
     shown = lines if full else lines[:code_lines]
     block = node.add(
         Syntax(
-            "\n".join(shown),
+            terminal_safe("\n".join(shown)),
             "python",
             theme=theme,
             background_color="default",
@@ -320,7 +322,7 @@ def _draw_code(
     if printed:
         plines = printed.splitlines()
         keep = plines if full else plines[:OUTPUT_LINES]
-        body = Text("\n".join(keep), style="default")
+        body = Text(terminal_safe("\n".join(keep)), style="default")
         if not full:
             body.no_wrap, body.overflow = True, "ellipsis"
         if len(keep) < len(plines):
@@ -330,7 +332,7 @@ def _draw_code(
         block.add(Text("(nothing printed)", style="dim"))
     if out.get("error"):
         last = out["error"].strip().splitlines()[-1] if out["error"].strip() else "error"
-        block.add(one_line(("✗ ", "red"), (last, "red")))
+        block.add(one_line(("✗ ", "red"), (terminal_safe(last), "red")))
 
 
 def sub_label(
