@@ -31,7 +31,7 @@ from rlm_cli.store.context import Context
 from rlm_cli.store.timeindex import TimeIndex
 
 MAP_DIR = "logmap"
-TIME_DIR = "timeindex"
+
 VERSION = 1
 MAX_ENTITIES = 20_000
 SAMPLE_LINES = 20
