@@ -10,8 +10,9 @@ import re
 import time
 from collections import Counter
 
-from rlm_cli.logs.logmap import TIME_DIR, LogMap, entity_pattern
+from rlm_cli.logs.logmap import LogMap, entity_pattern
 from rlm_cli.store.context import Context, Hits
+from rlm_cli.store.layout import TIME_DIR
 from rlm_cli.store.timeindex import TimeIndex
 
 _BUCKET = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|hour|d|day)s?\s*$", re.I)
