@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from helpers import run_rlm, write_script
 from rich.console import Console
 
-from helpers import run_rlm, write_script
 from rlm_cli.render.run import render_run
 from rlm_cli.render.safe import terminal_safe
 
