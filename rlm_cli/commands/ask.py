@@ -153,12 +153,10 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         """Ask a question about a log; the answer goes to stdout."""
         set_debug(debug)
         from rlm_cli.actions.ask import AskRequest, run_ask
+        from rlm_cli.commands.common import check_fail_on
         from rlm_cli.errors import UsageError
 
-        if fail_on is not None and fail_on not in ("info", "warning", "error", "critical", "never"):
-            raise UsageError(
-                f"--fail-on {fail_on!r}: expected info, warning, error, critical or never"
-            )
+        check_fail_on(fail_on)
         settings = load_settings().merged(
             model=model,
             sub_model=sub_model,

@@ -109,12 +109,9 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         """Analyse only what is new in log files since the last scan (for cron); exit 1 on new findings."""
         set_debug(debug)
         from rlm_cli.actions.scan import ScanRequest, run_scan
-        from rlm_cli.errors import UsageError
+        from rlm_cli.commands.common import check_fail_on
 
-        if fail_on is not None and fail_on not in ("info", "warning", "error", "critical", "never"):
-            raise UsageError(
-                f"--fail-on {fail_on!r}: expected info, warning, error, critical or never"
-            )
+        check_fail_on(fail_on)
         settings = load_settings().merged(
             model=model,
             sub_model=sub_model,

@@ -118,3 +118,10 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
         ["ask", "q", "--model", str(tmp_path / "m.gguf"), "--debug"], tmp_path, stdin=b"x\n"
     )
     assert r.code != 0 and "Traceback" in r.stderr
+
+
+def test_bad_fail_on(tmp_path: Path) -> None:
+    _one_line_error(
+        run_rlm(["ask", "q", "--model", QUICK, "--fail-on", "bogus"], tmp_path, stdin=b"x\n"),
+        "--fail-on",
+    )
