@@ -14,10 +14,11 @@ CPU: RLIMIT_CPU counts the process's whole lifetime, so a per-step limit is a
 moving soft limit (``used + seconds``); when it is crossed the kernel sends
 SIGXCPU, which :func:`install_cpu_handler` turns into :class:`CpuLimitExceeded`
 (a ``BaseException``, so ``except Exception`` in model code does not swallow it;
-SIGXCPU repeats every second until the step ends).  The hard limit stays where
-it was (an unprivileged process can never raise it again); code stuck inside one
-C call never sees the signal, which is why the parent also enforces
-``wall_seconds_per_step`` by killing the worker.
+SIGXCPU repeats every second until the step ends).  Code stuck inside one C call
+never sees that signal, so the parent also enforces ``wall_seconds_per_step`` by
+killing the worker, and the hard limit (``cpu_seconds_lifetime``) makes the kernel
+kill a worker that spins on even if its parent is gone; :func:`die_with_parent`
+kills it as soon as the parent dies.
 
 Processes: RLIMIT_NPROC counts every process *and thread* of the real user id,
 and is not enforced at all for root (CAP_SYS_RESOURCE/CAP_SYS_ADMIN).  It is a
@@ -33,6 +34,7 @@ counts against it; read the store with ``pread``/seek or size the limit to fit.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import resource
@@ -51,6 +53,9 @@ class Limits:
     open_files: int = 64
     processes: int = 0
     core_dumps: bool = False
+    cpu_seconds_lifetime: int = 3600
+    """Hard CPU limit of the whole worker: the kernel SIGKILLs it there, even inside one C
+    call that never returns to Python (where the per-step SIGXCPU cannot be handled)."""
 
 
 @dataclass
@@ -101,7 +106,9 @@ def apply_process_limits(limits: Limits) -> LimitsReport:
     _set(report, "RLIMIT_NPROC", resource.RLIMIT_NPROC, limits.processes)
     if not limits.core_dumps:
         _set(report, "RLIMIT_CORE", resource.RLIMIT_CORE, 0)
-    # CPU: hard limit left alone (see module docstring); soft limit armed per step.
+    # CPU: a hard backstop for the worker's life; the soft limit is armed per step.
+    cap = math.ceil(cpu_seconds_used()) + max(1, limits.cpu_seconds_lifetime)
+    _set(report, "RLIMIT_CPU", resource.RLIMIT_CPU, cap)
     disarm_cpu_limit()
     if os.geteuid() == 0:
         report.notes.append(
@@ -109,6 +116,25 @@ def apply_process_limits(limits: Limits) -> LimitsReport:
             " by the language layer (and by dropping to nobody in isolation.py)"
         )
     return report
+
+
+def die_with_parent() -> bool:
+    """Have the kernel SIGKILL this process when its parent dies (Linux); True when set.
+
+    Call it after any change of uid: the kernel clears this setting on a credential change.
+    Without it, a worker whose CLI was killed could spin on alone in its own session.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return False
+    pr_set_pdeathsig = 1
+    if prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) != 0:
+        return False
+    if os.getppid() == 1:  # the parent died before we asked
+        os._exit(1)
+    return True
 
 
 def cpu_seconds_used() -> float:

@@ -81,6 +81,7 @@ def lockdown(init: dict, readable: list[Path], extra_address_space_mb: int = 0) 
     )
     applied = limits.apply_process_limits(lim)
     limits.install_cpu_handler()
+    report["parent_death"] = "SIGKILL" if limits.die_with_parent() else "not available"
     report["process"] = (
         f"rlimits: address space {lim.address_space_mb} MB, {lim.cpu_seconds_per_step} s CPU per step, "
         f"no file writes, {lim.open_files} open files, no new processes, no core dumps"

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -158,10 +160,30 @@ def test_core_dumps_off_and_report() -> None:
     assert got["applied"] == [
         "RLIMIT_AS",
         "RLIMIT_CORE",
+        "RLIMIT_CPU",
         "RLIMIT_FSIZE",
         "RLIMIT_NOFILE",
         "RLIMIT_NPROC",
     ]
+
+
+def test_hard_cpu_limit_kills_a_worker_stuck_in_one_c_call() -> None:
+    body = """
+    import re
+    apply_process_limits(Limits(cpu_seconds_lifetime=2))
+    install_cpu_handler()
+    re.match(r"(a+)+$", "a" * 64 + "b")  # never returns to Python: SIGXCPU cannot be handled
+    """
+    code = PRELUDE + textwrap.dedent(body)
+    t0 = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, "-c", code, "1"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert out.returncode == -signal.SIGKILL, out.stderr
+    assert time.monotonic() - t0 < 30
 
 
 def test_arm_sets_soft_limit_above_usage_in_this_process() -> None:
