@@ -6,6 +6,18 @@ from collections.abc import Callable
 
 import typer
 
+from rlm_cli.commands.common import (
+    DebugOpt,
+    ExcludeOpt,
+    IncludeOpt,
+    MaxIterationsOpt,
+    MaxSubcallsOpt,
+    ModelOpt,
+    NCtxOpt,
+    NoLogOpt,
+    SubModelOpt,
+    ThreadsOpt,
+)
 from rlm_cli.config import load_settings
 
 EXAMPLES = """
@@ -37,15 +49,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         paths: list[str] = typer.Argument(
             None, help="Log files, folders or globs; stdin when none or '-'."
         ),
-        model: str = typer.Option(
-            None,
-            "--model",
-            "-m",
-            help="Root model: PATH.gguf, script:FILE.yaml, openai:URL#name or an alias. [env: RLM_MODEL]",
-        ),
-        sub_model: str = typer.Option(
-            None, "--sub-model", help="Model for sub-calls (default: the root model)."
-        ),
+        model: ModelOpt = None,
+        sub_model: SubModelOpt = None,
         context_id: str = typer.Option(
             None, "--context", help="Reuse a stored context by id (see rlm contexts list)."
         ),
@@ -53,12 +58,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="Nothing on stderr but errors (for cron)."
         ),
-        max_iterations: int = typer.Option(
-            None, "--max-iterations", min=1, help="Root turns before a forced final answer."
-        ),
-        max_subcalls: int = typer.Option(
-            None, "--max-subcalls", min=0, help="Sub-calls allowed in the run."
-        ),
+        max_iterations: MaxIterationsOpt = None,
+        max_subcalls: MaxSubcallsOpt = None,
         max_tokens: int = typer.Option(
             None, "--max-tokens", min=1, help="Tokens (root and sub-calls) allowed in the run."
         ),
@@ -68,10 +69,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         timeout: float = typer.Option(
             None, "--timeout", min=1, help="Seconds allowed for the run."
         ),
-        n_ctx: int = typer.Option(
-            None, "--n-ctx", min=256, help="Model window in tokens (default 8192)."
-        ),
-        threads: int = typer.Option(None, "--threads", min=1, help="CPU threads for llama.cpp."),
+        n_ctx: NCtxOpt = None,
+        threads: ThreadsOpt = None,
         batch_size: int = typer.Option(
             None,
             "--batch-size",
@@ -111,9 +110,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             "--fail-on",
             help="Exit 1 when a verified finding is at or above: info, warning, error, critical, or never. [default: error]",
         ),
-        no_log: bool = typer.Option(
-            False, "--no-log", "-n", help="Do not record this run in the history."
-        ),
+        no_log: NoLogOpt = False,
         brief_tokens: int = typer.Option(
             None,
             "--brief-tokens",
@@ -121,12 +118,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             help="Token budget of the log map in the first prompt (0: none; at most 1/8 of --n-ctx). [default: 1200]",
         ),
         binary: bool = typer.Option(False, "--binary", help="Keep inputs that contain NUL bytes."),
-        include: list[str] = typer.Option(
-            None, "--include", help="Glob of files to read inside folders (repeatable)."
-        ),
-        exclude: list[str] = typer.Option(
-            None, "--exclude", help="Glob of files to skip inside folders (repeatable)."
-        ),
+        include: IncludeOpt = None,
+        exclude: ExcludeOpt = None,
         task: str = typer.Option(
             None,
             "--task",
@@ -148,7 +141,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             help="Thinking models: hide (default; <think> kept out of answer and history), "
             "keep (kept in the history) or off (disabled via the chat template).",
         ),
-        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+        debug: DebugOpt = False,
     ) -> int:
         """Ask a question about a log; the answer goes to stdout."""
         set_debug(debug)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import typer
 
+from rlm_cli.commands.common import DebugOpt, ExcludeOpt, IncludeOpt
+
 EXAMPLES = """
 Examples:
 
@@ -37,14 +39,10 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         line_number: bool = typer.Option(
             False, "--line-number", "-n", help="Prefix the line number in its source file."
         ),
-        include: list[str] = typer.Option(
-            None, "--include", help="Glob of files to read inside folders (repeatable)."
-        ),
-        exclude: list[str] = typer.Option(
-            None, "--exclude", help="Glob of files to skip inside folders (repeatable)."
-        ),
+        include: IncludeOpt = None,
+        exclude: ExcludeOpt = None,
         binary: bool = typer.Option(False, "--binary", help="Keep inputs that contain NUL bytes."),
-        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+        debug: DebugOpt = False,
     ) -> int:
         """Search a log with the same code as context.grep; output and exit status like grep."""
         set_debug(debug)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import typer
 
+from rlm_cli.commands.common import DebugOpt, ExcludeOpt, IncludeOpt
+
 EXAMPLES = """
 Examples:
 
@@ -30,15 +32,11 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         json_out: bool = typer.Option(
             False, "--json", help="Print id, sizes, sources and time span as JSON."
         ),
-        include: list[str] = typer.Option(
-            None, "--include", help="Glob of files to read inside folders (repeatable)."
-        ),
-        exclude: list[str] = typer.Option(
-            None, "--exclude", help="Glob of files to skip inside folders (repeatable)."
-        ),
+        include: IncludeOpt = None,
+        exclude: ExcludeOpt = None,
         binary: bool = typer.Option(False, "--binary", help="Keep inputs that contain NUL bytes."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the id."),
-        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+        debug: DebugOpt = False,
     ) -> int:
         """Store logs as a context (once per content) and print its id."""
         set_debug(debug)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import typer
 
+from rlm_cli.commands.common import DebugOpt
+
 BRIEF_EXAMPLES = """
 Examples:
 
@@ -40,7 +42,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         max_tokens: int = typer.Option(
             None, "--max-tokens", min=100, help="Cut the text form to about this many tokens."
         ),
-        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+        debug: DebugOpt = False,
     ) -> None:
         """What the root model is told first: size, time span, severities, templates, entities to look at."""
         set_debug(debug)
@@ -61,7 +63,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             False, "--per-line", help="Print '<line>\\t<template id>' for every line."
         ),
         top: int = typer.Option(None, "--top", min=1, help="Only the N most frequent templates."),
-        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+        debug: DebugOpt = False,
     ) -> None:
         """The kinds of lines in a log (templates), mined from raw lines with no configuration."""
         set_debug(debug)

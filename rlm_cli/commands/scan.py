@@ -8,6 +8,18 @@ from pathlib import Path
 
 import typer
 
+from rlm_cli.commands.common import (
+    DebugOpt,
+    ExcludeOpt,
+    IncludeOpt,
+    MaxIterationsOpt,
+    MaxSubcallsOpt,
+    ModelOpt,
+    NCtxOpt,
+    NoLogOpt,
+    SubModelOpt,
+    ThreadsOpt,
+)
 from rlm_cli.config import load_settings
 
 EXAMPLES = """
@@ -72,39 +84,20 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         list_findings: bool = typer.Option(
             False, "--findings", help="List the findings kept across runs; no scan."
         ),
-        model: str = typer.Option(
-            None,
-            "--model",
-            "-m",
-            help="Root model: PATH.gguf, script:FILE.yaml, openai:URL#name or an alias. [env: RLM_MODEL]",
-        ),
-        sub_model: str = typer.Option(
-            None, "--sub-model", help="Model for sub-calls (default: the root model)."
-        ),
-        max_iterations: int = typer.Option(
-            None, "--max-iterations", min=1, help="Root turns before a forced final answer."
-        ),
-        max_subcalls: int = typer.Option(
-            None, "--max-subcalls", min=0, help="Sub-calls allowed in the run."
-        ),
+        model: ModelOpt = None,
+        sub_model: SubModelOpt = None,
+        max_iterations: MaxIterationsOpt = None,
+        max_subcalls: MaxSubcallsOpt = None,
         timeout: float = typer.Option(
             None, "--timeout", min=1, help="Seconds allowed for the model run."
         ),
-        n_ctx: int = typer.Option(
-            None, "--n-ctx", min=256, help="Model window in tokens (default 8192)."
-        ),
-        threads: int = typer.Option(None, "--threads", min=1, help="CPU threads for llama.cpp."),
-        include: list[str] = typer.Option(
-            None, "--include", help="Glob of files to read inside folders (repeatable)."
-        ),
-        exclude: list[str] = typer.Option(
-            None, "--exclude", help="Glob of files to skip inside folders (repeatable)."
-        ),
+        n_ctx: NCtxOpt = None,
+        threads: ThreadsOpt = None,
+        include: IncludeOpt = None,
+        exclude: ExcludeOpt = None,
         binary: bool = typer.Option(False, "--binary", help="Keep files that contain NUL bytes."),
-        no_log: bool = typer.Option(
-            False, "--no-log", "-n", help="Do not record this run in the history."
-        ),
-        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+        no_log: NoLogOpt = False,
+        debug: DebugOpt = False,
     ) -> int:
         """Analyse only what is new in log files since the last scan (for cron); exit 1 on new findings."""
         set_debug(debug)
