@@ -41,16 +41,6 @@ def silence_native_logs() -> bool:
     return True
 
 
-def restore_native_logs() -> None:
-    """Put back llama-cpp-python's own log callback (prints ERROR and above)."""
-    try:
-        import llama_cpp
-        from llama_cpp import _logger
-    except ImportError:
-        return
-    llama_cpp.llama_log_set(_logger.llama_log_callback, ctypes.c_void_p(0))
-
-
 def recent_native_logs(n: int = 10) -> list[str]:
     """The last ``n`` native log lines seen while silenced, oldest first."""
     return list(_recent)[-n:] if n > 0 else []
