@@ -15,7 +15,14 @@ BLOCK_BYTES = 64 * 1024
 """Target spacing of block-index entries. Smaller: faster random line access, bigger index."""
 
 READ_CHUNK = 1 << 20
-"""Bytes read from an input per step while ingesting."""
+"""Bytes read from an input per step while ingesting (and read back after a kernel copy)."""
+
+SCAN_CHUNK = 4 << 20
+"""Bytes of a kernel-copied range scanned per step (read in place through a mapping)."""
+
+COPY_CHUNK = 16 << 20
+"""Bytes copied in the kernel per ``copy_file_range`` call: few calls, so the copying
+thread rarely needs the GIL while the read-back thread counts."""
 
 DATA_FILE = "data"
 BLOCKS_FILE = "blocks.idx"

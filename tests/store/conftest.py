@@ -25,6 +25,7 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiny blocks and read chunks, so small inputs cross many boundaries."""
     monkeypatch.setattr(ingest_mod, "BLOCK_BYTES", 64)
     monkeypatch.setattr(ingest_mod, "READ_CHUNK", 50)
+    monkeypatch.setattr(ingest_mod, "COPY_CHUNK", 50)
 
 
 @pytest.fixture

@@ -352,9 +352,9 @@ class _FullDisk:
 
 
 def test_disk_full_while_ingesting_leaves_nothing(tmp_path, monkeypatch, small_blocks):
-    from rlm_cli.store import ingest as ingest_mod
+    from rlm_cli.store import sink as sink_mod
 
-    monkeypatch.setattr(ingest_mod, "open", lambda *a, **k: _FullDisk(500), raising=False)
+    monkeypatch.setattr(sink_mod, "open", lambda *a, **k: _FullDisk(500), raising=False)
     root = tmp_path / "contexts"
     with pytest.raises(StoreError, match="disk full"), ContextWriter(root) as w:
         w.add("x", io.BytesIO(b"abc\n" * 1000))
