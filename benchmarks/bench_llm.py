@@ -64,14 +64,14 @@ def _text(rng: random.Random, n_words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n_words))
 
 
-def sized_model(workdir: Path, params: str) -> Path:
-    """A random-weight model of ``params`` size (written once, then reused)."""
+def sized_model(workdir: Path, params: str, dtype: str = "f16") -> Path:
+    """A random-weight model of ``params`` size and ``dtype`` (written once, then reused)."""
     from rlm_cli.testing.tiny_gguf import write_sized_gguf
 
-    path = workdir / f"random-{params}-f16.gguf"
+    path = workdir / f"random-{params}-{dtype}.gguf"
     if not path.exists():
         print(f"writing {path.name} ...", file=sys.stderr)
-        write_sized_gguf(path, params=params, seed=0, dtype="f16")
+        write_sized_gguf(path, params=params, seed=0, dtype=dtype)
     return path
 
 
@@ -186,6 +186,8 @@ def bench_batch(
         f"{m.get('decode_s', 0):.1f} s)  {toks_bat / t_bat:5.1f} out tok/s",
         f"  throughput ratio {t_seq / t_bat:.2f} x  (target >= 2 x); generation phase alone "
         f"{t_seq_g / max(1e-9, m.get('decode_s', 0)):.1f} x",
+        f"  bound if batched generation cost nothing: {t_seq / max(1e-9, m.get('prefill_s', 0)):.2f} x"
+        "  (prompt evaluation is compute-bound: 8 prompts cost the same together or apart)",
         f"  identical answers (temperature 0): {same}/{n}",
     ]
 
@@ -294,6 +296,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--only", nargs="*", default=["reuse", "batch", "openai", "overhead"])
     ap.add_argument("--params", default="0.5B", help="model size for reuse and batch")
+    ap.add_argument(
+        "--dtype",
+        nargs="+",
+        default=["q8_0", "f16"],
+        help="weight types for reuse and batch, each measured in turn (q8_0 f16): q8_0 is "
+        "what users download, f16 the unquantised case",
+    )
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--size", default="1G", help="log size for the overhead section")
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "rlm-bench")
@@ -306,9 +315,17 @@ def main() -> int:
         f"# bench_llm  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  "
         f"cpus={os.cpu_count()}  threads={args.threads or 'default'}"
     )
+
+    def per_dtype(bench):
+        return lambda: [
+            line
+            for dtype in args.dtype
+            for line in bench(sized_model(args.workdir, args.params, dtype), args.threads)
+        ]
+
     sections = {
-        "reuse": lambda: bench_reuse(sized_model(args.workdir, args.params), args.threads),
-        "batch": lambda: bench_batch(sized_model(args.workdir, args.params), args.threads),
+        "reuse": per_dtype(bench_reuse),
+        "batch": per_dtype(bench_batch),
         "openai": bench_openai,
         "overhead": lambda: bench_overhead(args.workdir, args.size),
     }

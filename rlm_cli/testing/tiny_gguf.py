@@ -317,6 +317,10 @@ def write_tiny_gguf(
     return _write(Path(path), shape, seed=seed, dtype="f32", exact_random=True)
 
 
+SIZED_DTYPES = ("f16", "f32", "q8_0", "q4_0")
+"""Tensor types :func:`write_sized_gguf` can write."""
+
+
 def write_sized_gguf(
     path: Path, *, params: str = "0.5B", seed: int = 0, dtype: str = "f16"
 ) -> Path:
@@ -324,15 +328,16 @@ def write_sized_gguf(
 
     ``params`` names a size in :data:`SIZES` ("0.5B" is Qwen2.5-0.5B-like: n_embd
     896, 24 layers, 14 heads, 2 KV heads, n_ff 4864, 32000 tokens). ``dtype`` is
-    "f16" or "f32". Speed does not depend on weight values, only on shapes and
-    types, so a benchmark on this file measures what a real model would do. The
-    file is written tensor by tensor (memory stays near one tensor's size), and
+    "f16", "f32", or a quantised type users download: "q8_0" or "q4_0" (every matrix
+    in that type; norms stay F32). Speed does not depend on weight values, only on
+    shapes and types, so a benchmark on this file measures what a real model would
+    do. The file is written tensor by tensor (memory stays near one tensor's size), and
     values are tiled from one random block, so a 1 GB file takes seconds.
     """
     if params not in SIZES:
         raise ValueError(f"unknown size {params!r}; choose from {', '.join(SIZES)}")
-    if dtype not in ("f16", "f32"):
-        raise ValueError(f"dtype must be 'f16' or 'f32', not {dtype!r}")
+    if dtype not in SIZED_DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(SIZED_DTYPES)}, not {dtype!r}")
     return _write(Path(path), SIZES[params], seed=seed, dtype=dtype, exact_random=False)
 
 
@@ -364,16 +369,33 @@ def _write(path: Path, shape: Shape, *, seed: int, dtype: str, exact_random: boo
     voc = build_vocab(shape.n_vocab)
     n_vocab = len(voc.tokens)
     rng = np.random.default_rng(seed)
+    q = gguf.GGMLQuantizationType
+    qtype = {"q8_0": q.Q8_0, "q4_0": q.Q4_0}.get(dtype)
+    ftype = gguf.LlamaFileType
+    file_type = {
+        "f16": ftype.MOSTLY_F16,
+        "f32": ftype.ALL_F32,
+        "q8_0": ftype.MOSTLY_Q8_0,
+        "q4_0": ftype.MOSTLY_Q4_0,
+    }[dtype]
     np_dtype = np.float16 if dtype == "f16" else np.float32
     std = 0.02
     pool = None
     if not exact_random:
         # One random block, sliced at random offsets: values do not matter for speed.
         pool = (rng.standard_normal(1 << 22, dtype=np.float32) * std).astype(np_dtype)
+    if qtype is not None:
+        # Quantised the way llama.cpp's tools do it, once; tensors tile its blocks.
+        block = gguf.GGML_QUANT_SIZES[qtype][0]
+        pool = gguf.quants.quantize(pool.reshape(-1, block), qtype)
 
     def tensor(name: str, dims: tuple[int, ...]) -> np.ndarray:
         if len(dims) == 1:  # norm weights stay F32, as converters write them
             return np.ones(dims, dtype=np.float32)
+        if qtype is not None:  # whole quantised blocks: rows of cols // block blocks
+            blocks = int(np.prod(dims)) // block
+            picks = rng.integers(0, pool.shape[0], blocks)
+            return pool[picks].reshape(dims[0], -1)
         if pool is None:
             return (rng.standard_normal(dims, dtype=np.float32) * std).astype(np_dtype)
         n = int(np.prod(dims))
@@ -395,9 +417,7 @@ def _write(path: Path, shape: Shape, *, seed: int, dtype: str, exact_random: boo
     writer.add_rope_freq_base(10000.0)
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(n_vocab)
-    writer.add_file_type(
-        gguf.LlamaFileType.MOSTLY_F16 if dtype == "f16" else gguf.LlamaFileType.ALL_F32
-    )
+    writer.add_file_type(file_type)
     writer.add_tokenizer_model("llama")
     writer.add_tokenizer_pre("default")
     writer.add_token_list(voc.tokens)
@@ -413,6 +433,12 @@ def _write(path: Path, shape: Shape, *, seed: int, dtype: str, exact_random: boo
 
     specs = list(_tensor_shapes(shape, n_vocab))
     for name, dims in specs:
+        if qtype is not None and len(dims) > 1:
+            block, size = gguf.GGML_QUANT_SIZES[qtype]
+            byte_dims = (*dims[:-1], dims[-1] // block * size)
+            nbytes = int(np.prod(byte_dims))
+            writer.add_tensor_info(name, byte_dims, np.dtype(np.uint8), nbytes, raw_dtype=qtype)
+            continue
         t_dtype = np.float32 if len(dims) == 1 else np_dtype
         nbytes = int(np.prod(dims)) * np.dtype(t_dtype).itemsize
         writer.add_tensor_info(name, dims, np.dtype(t_dtype), nbytes)

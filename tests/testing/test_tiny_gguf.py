@@ -157,3 +157,22 @@ def test_sized_half_b_model_loads_and_generates(tmp_path: Path) -> None:
         model.close()
     finally:
         path.unlink()  # 0.8 GB: do not leave it in pytest's kept temp dirs
+
+
+@needs_llama
+@pytest.mark.parametrize("dtype, qtype", [("q8_0", "Q8_0"), ("q4_0", "Q4_0")])
+def test_sized_quantised_model_has_that_type_and_runs(tmp_path: Path, dtype, qtype) -> None:
+    """Benchmarks measure the quantised models users download: the matrices are really
+    stored in that type (norms stay F32) and llama.cpp loads and runs the file."""
+    gguf = pytest.importorskip("gguf")
+    from rlm_cli.llm.llama_logging import silence_native_logs
+
+    silence_native_logs()
+    path = write_sized_gguf(tmp_path / f"tiny-{dtype}.gguf", params="tiny", dtype=dtype)
+    types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(str(path)).tensors}
+    assert types["blk.0.ffn_up.weight"] == types["output.weight"] == qtype
+    assert types["blk.0.attn_norm.weight"] == "F32"
+    model = llama_cpp.Llama(model_path=str(path), n_ctx=128, verbose=False)
+    out = model.create_completion("the node", max_tokens=3, temperature=0)
+    assert out["usage"]["completion_tokens"] >= 1
+    model.close()
