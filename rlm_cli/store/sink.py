@@ -21,18 +21,19 @@ class ChunkSink:
 
     The hash and file writes release the GIL, so this work overlaps with the line
     counting in the caller's threads. Read buffers come from a small pool (:meth:`buffer`)
-    and go back to it once written, and at most ``POOL`` chunks wait for the hash (views
+    and go back to it once written, and at most ``PENDING`` chunks wait for the hash (views
     of mapped data included), so memory stays at a few chunks whatever the input size and
     no fresh pages are faulted in per chunk. A write error is re-raised at the
     next ``put`` or at ``close``.
     """
 
     POOL = 8
+    PENDING = 4
 
     def __init__(self, path: Path, chunk_size: int) -> None:
         self._f = open(path, "w+b", buffering=0)  # noqa: SIM115 - closed in close()/abort()
         self._hash = xxhash.xxh3_128()
-        self._to_hash: queue.Queue = queue.Queue(self.POOL)  # bounds chunks in flight
+        self._to_hash: queue.Queue = queue.Queue(self.PENDING)  # bounds chunks in flight
         self._to_write: queue.Queue = queue.Queue()
         self._free: queue.Queue[bytearray] = queue.Queue()
         for _ in range(self.POOL):
@@ -54,6 +55,9 @@ class ChunkSink:
                     update(item[0])
                 except Exception as e:  # noqa: BLE001 - re-raised in the caller's thread
                     self._error = e
+            if item is not None and item[0] is not None and not item[2] and item[1] is None:
+                del item  # stored already, no buffer to return: a mapped view, let it go now
+                continue
             forward(item)
             if item is None:
                 return
