@@ -278,6 +278,8 @@ def test_file_changed_while_read(tmp_path, store, monkeypatch, small_blocks, act
         assert any("deleted while being read" in w for w in warnings)
     ctx = store.open(meta["id"])
     assert list(ctx.lines(1, 2)) == ["line 0000", "line 0001"]
+    # The copy path reserves the source's size first: none of that may be left behind.
+    assert (ctx.path / "data").stat().st_size == meta["bytes"]
 
 
 def test_same_input_twice_is_stored_once(tmp_path, store):

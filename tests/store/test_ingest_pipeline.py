@@ -139,29 +139,3 @@ def test_hash_collision_gets_its_own_context(tmp_path, monkeypatch):
     assert list(store.open(m1["id"]).lines(1, 2)) == ["alpha", "beta"]
     assert list(store.open(m2["id"]).lines(1, 2)) == ["gamma", "delta"]
     assert sorted(p.name for p in store.root.iterdir()) == sorted([m1["id"], m2["id"]])
-
-
-def test_shrinking_file_leaves_no_preallocated_tail(tmp_path, monkeypatch):
-    """The data file is reserved at the source's size; a source that shrinks while copied
-    must not leave reserved zeros behind."""
-    monkeypatch.setattr(ingest_mod, "COPY_CHUNK", 100)
-    p = tmp_path / "shrinking.log"
-    p.write_bytes(b"".join(b"line %04d\n" % i for i in range(100)))
-    import os
-
-    real = os.copy_file_range
-    calls = []
-
-    def copy(src, dst, count, offset_src=None, offset_dst=None):
-        n = real(src, dst, count, offset_src, offset_dst)
-        calls.append(n)
-        if len(calls) == 1:
-            os.truncate(p, 300)
-        return n
-
-    monkeypatch.setattr(os, "copy_file_range", copy)
-    store = ContextStore(tmp_path / "home")
-    meta = store.ingest(expand_inputs([str(p)]))
-    data = (store.root / meta["id"] / "data").read_bytes()
-    assert meta["bytes"] == len(data) == 300
-    assert b"\0" not in data
