@@ -24,7 +24,6 @@ import hashlib
 import lzma
 import os
 import shutil
-import sys
 import time
 import uuid
 import zlib
@@ -53,12 +52,6 @@ from rlm_cli.store.sink import ChunkSink
 
 ID_ATTEMPTS = 8
 """Ids tried after content-hash collisions before giving up (one retry is all it takes)."""
-
-
-SWITCH_INTERVAL = 0.0005
-"""GIL switch interval while copying (Python's default is 5 ms): the copying thread needs
-the GIL only between its system calls, and must not wait long for it while the read-back
-thread imports numpy or counts."""
 
 
 @dataclass
@@ -272,8 +265,6 @@ class ContextWriter:
         )
         size = self._preallocate(src, dst, base)
         src_pos, n = 0, 0
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             while not back.stopped.is_set():
                 n = self._copy_range(src, dst, src_pos, name)
@@ -283,7 +274,6 @@ class ContextWriter:
                 back.put(src_pos, n)
                 src_pos += n
         finally:
-            sys.setswitchinterval(switch)
             try:
                 back.close()
             except OSError as e:
