@@ -165,11 +165,17 @@ def prepare_brief(context: Context, root: Model, s: Settings, warn) -> str:
             )
             return ""
         logmap = ensure_logmap(context)
-    if s.brief_tokens <= 0:
+    budget = min(s.brief_tokens, root.n_ctx // BRIEF_WINDOW_SHARE)
+    if budget <= 0:
         return ""
     return render_brief(
-        make_brief(context, logmap), max_tokens=s.brief_tokens, count_tokens=root.count_tokens
+        make_brief(context, logmap), max_tokens=budget, count_tokens=root.count_tokens
     )
+
+
+BRIEF_WINDOW_SHARE = 6
+"""The brief takes at most 1/6 of the root window: a small window keeps room for the
+instructions, the turns and their output (the brief says what it left out)."""
 
 
 def exit_code_for(result: RunResult, fail_on: str) -> int:

@@ -143,6 +143,40 @@ def touches_data(code: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(tree))
 
 
+_PLACEHOLDERS = {"", "answer", "your answer", "the answer", "final answer", "answer text"}
+
+
+def is_placeholder(answer: str) -> bool:
+    """Whether a final answer holds no answer: empty, an ellipsis, or template text such
+    as ``answer`` echoed back from an instruction."""
+    core = re.sub(r"[\s.…'\"`()\[\]<>]+", " ", answer).strip().lower()
+    return core in _PLACEHOLDERS
+
+
+def final_is_literal(code: str) -> bool:
+    """Whether the FINAL called in ``code`` is given text its author wrote (a string
+    constant, an f-string without fields) rather than a value the code computed."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "FINAL"
+            and node.args
+        ):
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant):
+                return True
+            if isinstance(arg, ast.JoinedStr):
+                return not any(isinstance(v, ast.FormattedValue) for v in arg.values)
+    return False
+
+
 def _find_final(outside: str) -> FinalSpec | None:
     matches = list(_FINAL.finditer(outside))
     if not matches:

@@ -107,13 +107,35 @@ MODEL_API = (
 Add a method here to give it to the model, and document it in prompts/root.yaml."""
 
 
+TEMPLATE_WILDCARD = "<*>"
+"""How the log map writes a variable part of a template (``Memory #<*> | Correctable ECC``)."""
+
+
+def template_regex(template: str) -> str:
+    """A regex matching the lines of a log-map template: the text between ``<*>`` wildcards
+    is literal (``|``, ``(``, ``#`` mean themselves), each wildcard matches anything on the
+    line, and a run of spaces matches any run of whitespace."""
+    parts = [re.escape(p) for p in template.split(TEMPLATE_WILDCARD)]
+    body = ".*?".join(re.sub(r"(?:\\ )+", r"\\s+", p) for p in parts)
+    return body
+
+
 def compile_pattern(pattern: str, ignore_case: bool = False) -> re.Pattern[bytes]:
-    """Compile a user or model regex for searching the raw bytes, line by line."""
+    """Compile a user or model regex for searching the raw bytes, line by line.
+
+    A pattern holding ``<*>`` is a template copied from the log map, not a regex (as a
+    regex ``<*>`` means "any '<' then '>'", which never is what was meant): it is turned
+    into one with :func:`template_regex`.
+    """
     flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
+    if TEMPLATE_WILDCARD in pattern:
+        pattern = template_regex(pattern)
     try:
         return re.compile(pattern.encode("utf-8", "surrogateescape"), flags)
     except re.error as e:
-        raise ValueError(f"bad regex {pattern!r}: {e}") from None
+        raise ValueError(
+            f"bad regex {pattern!r}: {e} (escape special characters, e.g. re.escape(text))"
+        ) from None
 
 
 def required_literal(rx: re.Pattern[bytes]) -> tuple[bytes, bool] | None:
