@@ -188,3 +188,70 @@ def test_final_cut_by_max_tokens_is_not_accepted(rlm) -> None:
     d = rlm.ask(rlm.script(root), "--root-max-tokens", "30").json
     assert "cut at the token limit" in d["trajectory"][1]["feedback"]
     assert d["answer"] == "node02" and d["ended_by"] == "final"
+
+
+def test_literal_final_written_before_its_output_was_seen_is_not_taken(rlm) -> None:
+    """A real 1.5B model wrote code and FINAL("...node09...") in one reply: the name came
+    from the prompt, not from the output it had not yet seen."""
+    reply = rlm.code(LOOK) + 'FINAL("node03 will fail")'
+    d = rlm.ask(rlm.script([reply, 'FINAL("node02")'])).json
+    assert d["answer"] == "node02" and d["ended_by"] == "final"
+    feedback = d["trajectory"][0]["feedback"]
+    assert "before you saw the output" in feedback and "ECC" in feedback
+    assert "not accepted yet" in notes(d)
+
+
+def test_literal_final_inside_code_after_a_print_is_not_taken(rlm) -> None:
+    reply = rlm.code(LOOK + '\nFINAL("node03")')
+    d = rlm.ask(rlm.script([reply, 'FINAL("node02")'])).json
+    assert d["answer"] == "node02"
+    assert "before you saw the output" in d["trajectory"][0]["feedback"]
+
+
+def test_computed_final_in_the_same_reply_is_taken(rlm) -> None:
+    """A FINAL of a value the code computed depends on the data, not on unseen output."""
+    reply = rlm.code('n = context.count("ECC")\nprint(n)') + "FINAL(n)"
+    d = rlm.ask(rlm.script([reply])).json
+    assert d["answer"] == "4" and d["ended_by"] == "final"
+
+
+def test_final_with_findings_only_is_taken(rlm) -> None:
+    reply = rlm.code('FINDING("node02", "error", "ECC errors", lines=[3])\nFINAL("node02")')
+    d = rlm.ask(rlm.script([rlm.code(LOOK), reply])).json
+    assert d["answer"] == "node02" and d["ended_by"] == "final"
+
+
+def test_echoed_placeholder_final_is_refused(rlm) -> None:
+    d = rlm.ask(rlm.script([rlm.code(LOOK), "FINAL(...)", 'FINAL("node02")'])).json
+    assert d["answer"] == "node02"
+    assert "placeholder" in d["trajectory"][1]["feedback"]
+
+
+def test_repeated_code_shows_its_earlier_output(rlm) -> None:
+    d = rlm.ask(rlm.script([rlm.code(LOOK), rlm.code(LOOK), 'FINAL("node02")'])).json
+    feedback = d["trajectory"][1]["feedback"]
+    assert "same code you already ran in turn 1" in feedback
+    assert "Its output then was:" in feedback and "4 (" in feedback
+
+
+def test_common_mistakes_get_a_one_line_hint(rlm) -> None:
+    reply = rlm.code("for n, line in context:\n    pass")
+    d = rlm.ask(rlm.script([reply, rlm.code(LOOK), 'FINAL("node02")'])).json
+    err = d["trajectory"][0]["outputs"][0]["error"]
+    assert "ValueError" in err and "hint: `for line in context` gives lines" in err
+
+
+def test_modules_are_ready_without_import(rlm) -> None:
+    code = 'print(Counter(re.findall(r"node\\d+", "node1 node1")), defaultdict(int), context.count("ECC"))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]
+    assert out["error"] is None and "Counter({'node1': 2})" in out["stdout"]
+
+
+def test_grep_takes_a_log_map_template_as_written(rlm) -> None:
+    code = (
+        'print(len(context.grep("EDAC MC<*>: <*> CE ECC error on DIMM_<*>")), context.count("ECC"))'
+    )
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]
+    assert out["error"] is None and out["stdout"].split() == ["4", "4"], out
