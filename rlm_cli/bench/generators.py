@@ -262,7 +262,7 @@ def ssh_topk(seed: int, chars: int) -> GeneratedLog:
     rng = random.Random(f"topk:{seed}:{chars}")
     c = _Cluster(rng, chars)
     top, second, busy = rng.sample(c.hosts, 3)
-    base = max(8, int(chars / 16_000 * 4))
+    base = max(4, int(chars / 4_000))
     counts = {top: base * 2, second: int(base * 1.4)}
     for h in c.hosts:
         if h not in counts:

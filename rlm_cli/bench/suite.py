@@ -164,8 +164,7 @@ def _parse_task(raw: Any, where: str, base: Path | None) -> Task:
             raise UsageError(f"{where}: 'size' applies to generated logs only")
     elif log.generator is not None and "chars" not in log.args:
         raise UsageError(f"{where}: a generated log needs 'size:' (windows) or args.chars")
-    if log.file is None:
-        _check_value(kind, value, where, partial=True)
+    _check_value(kind, value, where, partial=log.generator is not None)
     return Task(
         id=str(tid),
         family=family.strip(),
