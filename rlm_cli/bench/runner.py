@@ -69,6 +69,8 @@ class TaskResult:
     sub_calls: int
     ended_by: str
     run_id: str
+    root_turns: int = 0
+    """Root turns in the trajectory (with a forced final step, one more than ``turns``)."""
     turns_ok: int = 0
     """Root turns that ran code or ended the run with a final answer."""
     turns_cut: int = 0
@@ -178,6 +180,7 @@ def run_task(
         sub_calls=usage.sub_calls if usage else 0,
         ended_by="error" if error is not None else result.ended_by,  # type: ignore[union-attr]
         run_id=run_id,
+        root_turns=len(result.trajectory) if result is not None else 0,
         turns_ok=ok,
         turns_cut=cut,
         lines_total=int(direct.get("lines_total") or task.context.line_count),

@@ -85,9 +85,9 @@ class ResolvedTask:
 
     @property
     def size_label(self) -> str:
-        """``0.5x``, ``10x``, ``100x`` (one decimal under 10)."""
+        """``0.5x``, ``10x``, ``100x`` (two significant digits under 10)."""
         x = self.task.size if self.task.size is not None else self.size_x
-        return f"{x:g}x" if x < 10 else f"{x:.0f}x"
+        return f"{x:.2g}x" if x < 10 else f"{x:.0f}x"
 
 
 def load_suite(spec: str) -> Suite:

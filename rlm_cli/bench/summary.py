@@ -56,7 +56,7 @@ def summarise(results: Iterable[dict[str, Any]], modes: list[str]) -> dict[str, 
     by_size = _group(rows, "size", modes)
     over_window = [r for r in rows if r["size_x"] > 1]
     rlm_rows = [r for r in rows if r["mode"] == "rlm"]
-    turns = sum(r["turns"] for r in rlm_rows)
+    turns = sum(r["root_turns"] for r in rlm_rows)
     return {
         "overall": overall,
         "by_family": by_family,

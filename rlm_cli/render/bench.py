@@ -33,41 +33,56 @@ def _delta(v: float | None) -> str:
     return "-" if v is None else f"{v:+.0f}"
 
 
-def results_table(results: list[dict[str, Any]]) -> Table:
-    """One row per task run: task, family, size, mode, correct, wall s, turns, tokens, ..."""
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), title="runs")
-    for name, just in (
+def results_table(results: list[dict[str, Any]], width: int = 160) -> Table:
+    """One row per task run: task, family, size, mode, correct, wall s, turns, tokens, ...
+
+    Every column but the answer keeps its full width; the answer takes what is left of
+    ``width`` (and is left out when fewer than 10 columns are left)."""
+    heads = (
         ("task", "left"),
+        ("mode", "left"),
+        ("ok", "left"),
         ("family", "left"),
         ("size", "right"),
-        ("mode", "left"),
-        ("ok", "center"),
         ("wall s", "right"),
         ("turns", "right"),
         ("tok eval", "right"),
         ("subs", "right"),
         ("ended_by", "left"),
         ("left out", "right"),
-    ):
-        t.add_column(name, justify=just, no_wrap=True, min_width=len(name))  # type: ignore[arg-type]
-    t.add_column("answer", overflow="ellipsis", no_wrap=True, max_width=48)
+    )
+    rows = []
     for r in results:
-        ok = Text("yes", style="green") if r["correct"] else Text("no", style="red")
         left = f"{r['lines_left_out']:,}/{r['lines_total']:,}" if r["mode"] == "direct" else ""
-        t.add_row(
-            r["task"] + (f" #{r['repeat'] + 1}" if r.get("repeat") else ""),
-            r["family"],
-            r["size"],
-            r["mode"],
-            ok,
-            f"{r['wall_s']:.1f}",
-            str(r["turns"]),
-            f"{r['prompt_tokens_evaluated']:,}",
-            str(r["sub_calls"]),
-            r["ended_by"],
-            left,
-            Text(terminal_safe(" ".join((r.get("error") or r["answer"] or "").split()))),
+        rows.append(
+            [
+                r["task"] + (f" #{r['repeat'] + 1}" if r.get("repeat") else ""),
+                r["mode"],
+                "yes" if r["correct"] else "no",
+                r["family"],
+                r["size"],
+                f"{r['wall_s']:.1f}",
+                str(r["turns"]),
+                f"{r['prompt_tokens_evaluated']:,}",
+                str(r["sub_calls"]),
+                r["ended_by"],
+                left,
+            ]
         )
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), title="runs")
+    widths = [max([len(name)] + [len(row[i]) for row in rows]) for i, (name, _) in enumerate(heads)]
+    room = width - sum(w + 2 for w in widths)
+    for (name, just), w in zip(heads, widths):
+        # Too narrow for every column: let Rich shorten them (with …) rather than drop some.
+        keep = room >= 0 or name == "ok"
+        t.add_column(name, justify=just, no_wrap=True, min_width=w if keep else None)  # type: ignore[arg-type]
+    answers = room >= 16
+    if answers:
+        t.add_column("answer", overflow="ellipsis", no_wrap=True, min_width=10, max_width=room - 2)
+    for r, row in zip(results, rows):
+        ok = Text(row[2], style="green" if r["correct"] else "red")
+        answer = " ".join((r.get("error") or r["answer"] or "").split())
+        t.add_row(*row[:2], ok, *row[3:], *([Text(terminal_safe(answer))] if answers else []))
     return t
 
 
@@ -100,7 +115,7 @@ def print_bench(out: Console, doc: dict[str, Any]) -> None:
     modes = doc["modes"]
     s = doc["summary"]
     widen(out)
-    out.print(results_table(doc["results"]))
+    out.print(results_table(doc["results"], out.width))
     out.print(
         _group_table("by family", "family", s["by_family"], s["delta_points"]["by_family"], modes)
     )
