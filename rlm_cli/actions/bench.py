@@ -147,7 +147,7 @@ def _run_one_task(
     results: list[TaskResult],
     total: int,
 ) -> None:
-    prepared = prepare_task(task)
+    prepared = prepare_task(task, model=models.root)
     for mode in req.modes:
         for rep in range(req.repeat):
             label = f"{task.task.id} {mode}" + (f" #{rep + 1}" if req.repeat > 1 else "")

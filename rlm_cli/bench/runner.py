@@ -46,6 +46,8 @@ class PreparedTask:
     resolved: ResolvedTask
     context: Context
     brief: str | None = None
+    log_tokens: int = 0
+    """The log's length in the root model's tokens (0: not counted)."""
 
 
 @dataclass
@@ -75,6 +77,8 @@ class TaskResult:
     """Root turns that ran code or ended the run with a final answer."""
     turns_cut: int = 0
     """Root turns cut at the reply's token limit."""
+    log_tokens: int = 0
+    """The whole log in the root model's tokens."""
     lines_total: int = 0
     lines_left_out: int = 0
     """Direct mode: log lines that did not fit the window (0 in rlm mode)."""
@@ -90,8 +94,11 @@ class TaskResult:
         return d
 
 
-def prepare_task(resolved: ResolvedTask, store: ContextStore | None = None) -> PreparedTask:
-    """Store the task's log as a context (content-addressed: the same log is stored once)."""
+def prepare_task(
+    resolved: ResolvedTask, store: ContextStore | None = None, model: Model | None = None
+) -> PreparedTask:
+    """Store the task's log as a context (content-addressed: the same log is stored once),
+    and count its tokens with ``model``'s tokenizer when given."""
     store = store or ContextStore()
     data = resolved.text.encode("utf-8")
     meta = ingest_streams(
@@ -99,7 +106,8 @@ def prepare_task(resolved: ResolvedTask, store: ContextStore | None = None) -> P
         [(f"{resolved.task.id}.log", io.BytesIO(data), None)],
         empty_message=f"task {resolved.task.id}: the log is empty",
     )
-    return PreparedTask(resolved, Context(store.root / meta["id"]))
+    tokens = model.count_tokens(resolved.text) if model is not None else 0
+    return PreparedTask(resolved, Context(store.root / meta["id"]), log_tokens=tokens)
 
 
 def _turn_stats(result: RunResult) -> tuple[int, int]:
@@ -181,6 +189,7 @@ def run_task(
         ended_by="error" if error is not None else result.ended_by,  # type: ignore[union-attr]
         run_id=run_id,
         root_turns=len(result.trajectory) if result is not None else 0,
+        log_tokens=task.log_tokens,
         turns_ok=ok,
         turns_cut=cut,
         lines_total=int(direct.get("lines_total") or task.context.line_count),

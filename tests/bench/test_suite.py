@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rlm_cli.bench.checks import first_entity
-from rlm_cli.bench.suite import load_suite, parse_suite, resolve
+from rlm_cli.bench.suite import CHARS_PER_TOKEN, load_suite, parse_suite, resolve
 from rlm_cli.errors import UsageError
 
 GOOD = """
@@ -47,7 +47,7 @@ def test_a_good_suite_loads_and_resolves(tmp_path: Path) -> None:
     assert r2.question == r2.truth["question"]  # the generator's own question
     assert r2.check(f"{r2.truth['node']} is failing")
     assert not r2.check(f"{r2.truth['busy']} then {r2.truth['node']}")
-    assert abs(len(r2.text) - 8192) < 0.3 * 8192
+    assert abs(len(r2.text) - 2048 * CHARS_PER_TOKEN) < 0.3 * 2048 * CHARS_PER_TOKEN
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_builtin_suite_covers_every_family_at_three_sizes() -> None:
 def test_builtin_task_resolves_with_truth_that_is_not_in_the_first_lines(task_id: str) -> None:
     suite = load_suite("builtin")
     task = next(t for t in suite.tasks if t.id == task_id)
-    r = resolve(task, suite, n_ctx=4096)  # half the usual window keeps this quick
+    r = resolve(task, suite, n_ctx=8192)
     assert r.question and r.check.expected not in (None, "")
     assert abs(r.size_x - (task.size or 0)) <= 0.3 * (task.size or 0)
     head = "\n".join(r.text.splitlines()[:10])
