@@ -19,6 +19,7 @@ from rlm_cli.bench.store import list_results, load_result, save_result
 from rlm_cli.bench.suite import ResolvedTask, Suite, load_suite, resolve
 from rlm_cli.bench.summary import summarise
 from rlm_cli.config import Settings
+from rlm_cli.engine.loop import RunInterrupted
 from rlm_cli.errors import UsageError
 from rlm_cli.render.bench import BenchProgress, benches_table, print_bench, widen
 from rlm_cli.render.console import live_capable, stderr_console, stdout_console
@@ -118,11 +119,11 @@ def run_bench(req: BenchRequest) -> int:
         with progress if progress is not None else contextlib.nullcontext():
             for task in resolved:
                 _run_one_task(task, req, s, models, history, progress, say, results, total)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunInterrupted):
         doc["interrupted"] = True
         _finish(doc, results, req)
         say(f"bench interrupted after {len(results)} of {total} runs; kept as {bench_id}")
-        raise
+        raise KeyboardInterrupt from None  # the CLI says so and exits 130
     finally:
         models.close()
         if history is not None:
