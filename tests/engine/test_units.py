@@ -320,3 +320,11 @@ def test_template_regex_makes_wildcards_and_keeps_the_rest_literal() -> None:
     assert not rx.search("Memory #0x88 | Correctable ECC | CPU2_DIMM (B2)")
     assert compile_pattern("a<*>b").search(b"a then b")
     assert compile_pattern("ab|cd").search(b"cd")  # plain regexes are unchanged
+
+
+def test_final_in_title_case_is_a_final() -> None:
+    """Qwen2.5-Coder-1.5B wrote 'node09 has 7 critical errors. Final("node09").' as its reasoning."""
+    p = parse_reply('node09 has 7 critical errors. Final("node09").\n```repl\nprint(1)\n```')
+    assert p.final is not None and p.final.kind == "FINAL" and p.final.literal() == "node09"
+    assert p.reasoning == "node09 has 7 critical errors."
+    assert parse_reply("the final (and best) answer").final is None
