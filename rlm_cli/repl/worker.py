@@ -270,6 +270,12 @@ _HINTS: tuple[tuple[type, str, str], ...] = (
     ),
     (
         AttributeError,
+        "'int' object has no attribute",
+        "context.count(pattern) is one number for the whole log; to count per host or device, "
+        "use Counter over the lines of context.grep(pattern).",
+    ),
+    (
+        AttributeError,
         "'str' object has no attribute",
         "lines are plain strings: use re.search(pattern, line) or `in` on them.",
     ),
