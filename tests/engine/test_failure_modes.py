@@ -255,3 +255,11 @@ def test_grep_takes_a_log_map_template_as_written(rlm) -> None:
     d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
     out = d["trajectory"][0]["outputs"][0]
     assert out["error"] is None and out["stdout"].split() == ["4", "4"], out
+
+
+def test_a_search_that_finds_nothing_says_so(rlm) -> None:
+    code = 'print(context.count("OOM Killer", ignore_case=True), len(context.grep("nothing here")))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]["stdout"]
+    assert "[count: no line matches 'OOM Killer'" in out
+    assert "[grep: no line matches 'nothing here'" in out and out.rstrip().endswith("0 0")
