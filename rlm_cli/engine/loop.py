@@ -536,6 +536,12 @@ class RlmEngine:
         record = self.compactor.fit(body, first_user, self.turns, turn.index)
         if extra_tail:
             messages[:] = body + tail
+        if self.compactor.last_cut:
+            self._note(
+                turn,
+                f"turn {turn.index}: {self.compactor.last_cut:,} characters of the last output "
+                "cut to fit the window (model was told)",
+            )
         if record is None:
             return
         turn.compaction = record
