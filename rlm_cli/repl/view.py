@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rlm_cli.store.context import MODEL_API, Context
 
-MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "timeline")
+MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "timeline")
 """Names served by the log map (:class:`rlm_cli.logs.queries.MapQueries`)."""
 
 

@@ -263,3 +263,13 @@ def test_a_search_that_finds_nothing_says_so(rlm) -> None:
     out = d["trajectory"][0]["outputs"][0]["stdout"]
     assert "[count: no line matches 'OOM Killer'" in out
     assert "[grep: no line matches 'nothing here'" in out and out.rstrip().endswith("0 0")
+
+
+def test_top_counts_matching_lines_per_host_in_one_call(rlm) -> None:
+    code = 'print(context.top("ECC|fan", by="host"))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]
+    assert out["error"] is None, out
+    rows = [line.split() for line in out["stdout"].splitlines() if line.startswith("node0")]
+    assert rows[0][:2] == ["node02", "4"] and rows[1][:2] == ["node03", "1"], out["stdout"]
+    assert "[top: 5 lines match; 2 host names among them]" in out["stdout"]
