@@ -211,3 +211,22 @@ def classify(body: str, level: str | None = None) -> Severity:
     if deasserted:
         return Severity.NOTICE if best >= Severity.WARNING else Severity.INFO
     return best
+
+
+# -- the coarser scale findings use ----------------------------------------------------------
+
+FINDING_SEVERITIES = ("info", "warning", "error", "critical")
+"""The four levels a finding may carry, mildest first; a cut of :class:`Severity`."""
+_FINDING_WORDS = {"high": "critical", "medium": "warning", "low": "info"}
+
+
+def finding_severity(value: str) -> str:
+    """Map a severity word (any spelling :meth:`Severity.parse` reads, or high / medium / low)
+    onto the finding scale: TRACE..NOTICE are info, FATAL is critical; unknown words warning."""
+    v = str(value).strip().lower()
+    if v in _FINDING_WORDS:
+        return _FINDING_WORDS[v]
+    sev = level_of(v)
+    if sev is None:
+        return "warning"
+    return FINDING_SEVERITIES[max(0, min(3, int(sev) - int(Severity.NOTICE)))]

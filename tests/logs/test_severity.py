@@ -1,6 +1,7 @@
 import pytest
 
-from rlm_cli.logs.severity import RULES, Severity, classify, level_of
+from rlm_cli.engine.findings import normalise_severity
+from rlm_cli.logs.severity import RULES, Severity, classify, finding_severity, level_of
 
 S = Severity
 
@@ -144,3 +145,26 @@ def test_words_that_contain_keywords_are_not_matches():
 def test_rules_compile_and_are_a_table():
     assert len(RULES) > 20
     assert all(isinstance(frag, str) and trig for _, trig, frag in RULES)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("WARN", "warning"),
+        ("err", "error"),
+        ("crit", "critical"),
+        ("fatal", "critical"),
+        ("emerg", "critical"),
+        ("high", "critical"),
+        ("medium", "warning"),
+        ("low", "info"),
+        ("notice", "info"),
+        ("debug", "info"),
+        ("Error", "error"),
+        ("bogus", "warning"),
+        ("", "warning"),
+    ],
+)
+def test_finding_scale_is_a_cut_of_the_one_scale(word, expected):
+    assert finding_severity(word) == expected
+    assert normalise_severity(word) == expected  # findings use the same function

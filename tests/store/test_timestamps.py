@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from rlm_cli.logs.timestamps import TimeMatch, TimestampParser, parse_time_expr
+from rlm_cli.store.timestamps import TimeMatch, TimestampParser, parse_time_expr
 
 
 def utc(*args: int, us: int = 0) -> float:
