@@ -25,7 +25,7 @@ from rlm_cli import paths
 from rlm_cli.errors import StoreError
 from rlm_cli.logs.entities import Entity, extract
 from rlm_cli.logs.headers import HeaderModel, load_formats
-from rlm_cli.logs.severity import Severity, classify
+from rlm_cli.logs.severity import Severity, classify, header_level
 from rlm_cli.logs.templates import MinerConfig, MiningResult, Template, TemplateMiner
 from rlm_cli.store.context import Context
 from rlm_cli.store.timeindex import TimeIndex
@@ -171,6 +171,12 @@ def user_formats() -> list:
     return load_formats(path) if path.is_file() else []
 
 
+def learn_header(head: list[str], *, user: bool = True) -> HeaderModel:
+    """The header model the map uses, learned from the first lines (``user``: with the
+    user's ``formats.yaml`` tried first)."""
+    return HeaderModel.learn(head, formats=user_formats() if user else ())
+
+
 def ensure_logmap(context: Context) -> LogMap:
     """The context's log map, built (in this process) if missing; cached with the context."""
     found = LogMap.load(context.path)
@@ -189,7 +195,7 @@ def build_logmap(context: Context) -> None:
     span = times.span()
     n = context.line_count
     head = context.lines(1, min(n, HEADER_SAMPLE))
-    header = HeaderModel.learn(head, formats=user_formats())
+    header = learn_header(head)
     miner = TemplateMiner(header, MinerConfig())
     severity = array("B")
     entities: dict[str, EntityStats] = {}
@@ -244,13 +250,10 @@ def build_logmap(context: Context) -> None:
     _write(context.path / MAP_DIR, mining, severity, summary, entities)
 
 
-_LEVEL_WORD = re.compile(
-    r"(?<![\w-])(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRIT|CRITICAL|FATAL|ALERT|EMERG|SEVERE"
-    r"|trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|alert|emerg)(?![\w-])"
-)
 _NONZERO = str.maketrans("23456789", "11111111")
 """Fold digits 2-9 to 1: same length, same spans; zero stays distinct (``0 errors``)."""
 CACHE_CAP = 200_000
+_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
 def scan_line(line: str, header: HeaderModel, caches: tuple[dict, dict]) -> tuple[Severity, list]:
@@ -265,10 +268,13 @@ def scan_line(line: str, header: HeaderModel, caches: tuple[dict, dict]) -> tupl
     if header.formats:
         h = header.split(line)
         bs, level = h.body_start, h.fields.get("level")
+        name = h.fields.get("host")
+        at = line.find(name, 0, bs) if name else -1
+        host = (at, at + len(name)) if at >= 0 and name else None
     else:
-        bs = header.body_start(line)
-        m = _LEVEL_WORD.search(line, 0, bs)
-        level = m.group(1) if m else None
+        bs, host = header.locate(line)
+        stated = header_level(line[:bs]) if bs else None
+        level = stated.name if stated is not None else None
     body = line[bs:]
     key = (level, body.translate(_NONZERO))
     sev = sev_cache.get(key)
@@ -277,7 +283,15 @@ def scan_line(line: str, header: HeaderModel, caches: tuple[dict, dict]) -> tupl
             sev_cache.clear()
         sev = sev_cache[key] = classify(body, level)
     ents = _entities(body, ent_cache)
-    return sev, (_entities(line[:bs], ent_cache) + ents) if bs else ents
+    if not bs:
+        return sev, ents
+    head = _entities(line[:bs], ent_cache)
+    if host is not None and not any(e.start <= host[0] < e.end for e in head):
+        name = line[host[0] : host[1]]
+        head = [e for e in head if e.end <= host[0] or e.start >= host[1]]
+        head.append(Entity("ip" if _IP.fullmatch(name) else "host", name, *host))
+        head.sort(key=lambda e: e.start)
+    return sev, head + ents
 
 
 def _entities(text: str, cache: dict) -> list[Entity]:

@@ -51,7 +51,7 @@ _LEVEL_NAMES: dict[str, Severity] = {
     **dict.fromkeys(["notice", "note", "n", "5"], _S.NOTICE),
     **dict.fromkeys(["warn", "warning", "wrn", "w", "4"], _S.WARNING),
     **dict.fromkeys(["error", "err", "severe", "e", "3"], _S.ERROR),
-    **dict.fromkeys(["critical", "crit", "alert", "c", "2", "1"], _S.CRITICAL),
+    **dict.fromkeys(["critical", "crit", "alert", "c", "2", "1", "fault", "dpanic"], _S.CRITICAL),
     **dict.fromkeys(["fatal", "emerg", "emergency", "panic", "f", "0"], _S.FATAL),
 }
 
@@ -169,6 +169,37 @@ _LEVEL_TOKEN = re.compile(
 )
 LEVEL_TOKEN_SPAN = 128
 """How far into the body a written level token is looked for."""
+
+
+_KEY_LEVEL = re.compile(
+    r"(?i)(?<![\w-])[\"']?(?:level|lvl|severity|priority|loglevel|log_level|levelname)[\"']?"
+    r"\s*[=:]\s*[\"']?([A-Za-z]+|\d)(?![\w-])"
+)
+_PRI = re.compile(r"^\s*<(\d{1,3})>")
+_HEADER_LEVEL = re.compile(
+    r"(?i)(?<![\w.-])(trace|debug|dbg|info|notice|warn|warning|error|err|severe|crit|critical"
+    r"|fatal|alert|emerg|panic|fault)(?![\w.-])"
+)
+_GLOG_LETTER = re.compile(r"(?<!\S)([IWEF])\d{4}\s")
+_LONE_LETTER = re.compile(r"(?<!\S)([VDIWEF])(?=\s)")
+
+
+def header_level(head: str) -> Severity | None:
+    """The level a line's header states, in any of the common ways: a syslog ``<PRI>``,
+    a ``level=`` / ``"severity":`` key, a level word, a glog ``E1123`` or a logcat letter."""
+    m = _PRI.match(head)
+    if m is not None:
+        return _LEVEL_NAMES[str(int(m.group(1)) % 8)]
+    m = _KEY_LEVEL.search(head)
+    if m is not None:
+        sev = level_of(m.group(1))
+        if sev is not None:
+            return sev
+    m = _HEADER_LEVEL.search(head)
+    if m is not None:
+        return _LEVEL_NAMES[m.group(1).lower()]
+    m = _GLOG_LETTER.search(head) or _LONE_LETTER.search(head)
+    return _LEVEL_NAMES[m.group(1).lower()] if m is not None else None
 
 
 def level_of(level: str | None) -> Severity | None:
