@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from rlm_cli.testing import logzoo  # noqa: E402
 
 
-def bench_zoo(only: list[str] | None, n: int, verbose: bool) -> None:
+def bench_zoo(only: list[str] | None, n: int, verbose: bool, seed: int = 0) -> None:
     names = only or list(logzoo.FORMATS)
     print(
         f"{'format':<20} {'GA':>6} {'hosts':>6} {'time':>6} {'sev':>6} {'groups':>7} {'truth':>6}"
@@ -32,7 +32,7 @@ def bench_zoo(only: list[str] | None, n: int, verbose: bool) -> None:
     rows = []
     t0 = time.perf_counter()
     for name in names:
-        s = logzoo.score(name, logzoo.generate(name, n))
+        s = logzoo.score(name, logzoo.generate(name, n, seed))
         rows.append(s)
         hr = "-" if s.host_recall is None else f"{s.host_recall:.3f}"
         print(
@@ -116,13 +116,14 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=2000, help="lines per format")
     ap.add_argument("-v", "--verbose", action="store_true", help="show a few misses")
     ap.add_argument("--fleet", action="store_true", help="also rank fleets with the brief")
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0, help="zoo seed")
+    ap.add_argument("--seeds", type=int, default=3, help="fleets per BMC format")
     ap.add_argument("--loghub", type=Path, help="a Loghub 2k folder (measure GA there)")
     ap.add_argument("--systems", help="comma-separated Loghub systems (default all)")
     ap.add_argument("--skip-zoo", action="store_true")
     args = ap.parse_args()
     if not args.skip_zoo:
-        bench_zoo(args.only.split(",") if args.only else None, args.n, args.verbose)
+        bench_zoo(args.only.split(",") if args.only else None, args.n, args.verbose, args.seed)
     if args.fleet:
         bench_fleet(args.seeds)
     if args.loghub:

@@ -80,6 +80,7 @@ LEVEL_WORDS = frozenset(
         "CRIT",
         "CRITICAL",
         "FATAL",
+        "LOG",
         "FAILURE",
         "ALERT",
         "EMERG",
@@ -520,6 +521,7 @@ def _learn_columns(rows: list[list[str]], min_share: float = 0.7) -> list[frozen
         elif shape == COMP:
             if pending_words <= 1 and (header_end > 0 or i == 0):
                 header_end = i + 1
+                header_end = _inner_header(stats, header_end, n, min_share)
             break
         else:  # WORD / BRACKET: keep only if a header column follows soon
             pending_words += 1
@@ -530,6 +532,27 @@ def _learn_columns(rows: list[list[str]], min_share: float = 0.7) -> list[frozen
         total = sum(c.values())
         cols.append(frozenset(s for s, k in c.items() if k >= max(2, 0.02 * total)))
     return cols
+
+
+def _inner_header(stats: list[Counter[str]], start: int, n: int, min_share: float) -> int:
+    """After ``program:``, a second header that a wrapper kept (a syslog line carrying an
+    ``ipmitool sel`` row ``1a | 11/18/2026 | 10:03:27 |``): strong columns that reach a
+    date or a time extend the header; anything else leaves it at ``start``."""
+    end = start
+    for i in range(start, len(stats)):
+        c = stats[i]
+        if not c:
+            break
+        shape, cnt = c.most_common(1)[0]
+        if shape in (NUM, HOST, WORD):
+            shape, cnt = NUM, c[NUM] + c[HOST] + (c[WORD] if shape != WORD else 0)
+        if cnt / n < min_share or shape not in _STRONG:
+            break
+        if shape in (DATE, TIME):
+            end = i + 1
+            if i + 1 < len(stats) and stats[i + 1] and stats[i + 1].most_common(1)[0][0] == SEP:
+                end = i + 2
+    return end
 
 
 @functools.lru_cache(maxsize=64)

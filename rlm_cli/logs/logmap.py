@@ -32,12 +32,13 @@ from rlm_cli.store.timeindex import TimeIndex
 
 MAP_DIR = "logmap"
 
-VERSION = 1
+VERSION = 2
 MAX_ENTITIES = 20_000
 SAMPLE_LINES = 20
 MAX_LINK_ROWS = 8_000_000
 """Cap on (line, entity) pairs kept while building (8 bytes each: 64 MB at worst)."""
 BUCKETS = 8
+MAX_HOSTS_PER_PART = 64
 HEADER_SAMPLE = 2000
 SEVERITY_WEIGHT = {
     Severity.WARNING: 1.0,
@@ -62,6 +63,7 @@ class EntityStats:
     severe_lines: list[int] = field(default_factory=list)
     sample_lines: list[int] = field(default_factory=list)
     buckets: dict[int, list[int]] = field(default_factory=dict)
+    hosts: set[str] = field(default_factory=set)  # hosts named on its lines (parts only)
 
     def to_json(self) -> dict:
         """The form stored in entities.json."""
@@ -77,6 +79,7 @@ class EntityStats:
             "severe_lines": self.severe_lines,
             "sample_lines": self.sample_lines,
             "buckets": {str(k): v for k, v in self.buckets.items()},
+            "hosts": len(self.hosts),
         }
 
 
@@ -216,6 +219,7 @@ def build_logmap(context: Context) -> None:
         sev_counts[sev.name.lower()] += 1
         t = times.time_of(line_no)
         b = _bucket_of(t, line_no, span, n)
+        on_hosts = [e.key for e in ents if e.kind == "host"]
         for ent in ents:
             key = f"{ent.kind}:{ent.key}"
             st = entities.get(key)
@@ -225,6 +229,8 @@ def build_logmap(context: Context) -> None:
                 st = entities[key] = EntityStats(key=ent.key, kind=ent.kind, first_line=line_no)
             if ent.name not in st.names and len(st.names) < 5:
                 st.names.append(ent.name)
+            if on_hosts and ent.kind != "host" and len(st.hosts) < MAX_HOSTS_PER_PART:
+                st.hosts.update(on_hosts)
             if st.last_line != line_no:
                 st.count += 1
                 st.last_line = line_no
@@ -365,7 +371,9 @@ def concern_score(st: dict, template_info: dict[str, dict]) -> float:
 
     Each of its templates counts ``weight(severity) × (1 + ln count) / hosts sharing it``,
     doubled when that template is rising; events many hosts share (fan blips on every node)
-    weigh little, events only this entity has weigh fully.
+    weigh little, events only this entity has weigh fully. A part (a DIMM, a sensor) whose
+    name appears on several hosts is several parts: its score is divided by their number,
+    so ``Memory #0x87`` of a whole fleet does not outrank the one node that is failing.
     """
     score = 0.0
     for tid, count in st.get("templates", {}).items():
@@ -375,6 +383,8 @@ def concern_score(st: dict, template_info: dict[str, dict]) -> float:
             continue
         spread = max(1, info.get("hosts", 1))
         score += w * (1 + math.log(count)) / spread * (2.0 if info.get("rising") else 1.0)
+    if st.get("kind") != "host":
+        score /= max(1, st.get("hosts", 1))
     return round(score, 2)
 
 

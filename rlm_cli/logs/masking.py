@@ -41,7 +41,11 @@ _MASKS: list[tuple[str, str]] = [
     ("IP", r"(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d])"),
     ("HEX", r"\b0[xX][0-9A-Fa-f]+\b"),
     # long hex / id-like runs that contain at least one digit and one a-f letter
-    ("HEX", r"(?<![\w])(?=[0-9A-Fa-f]*\d)(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{8,}(?![\w])"),
+    # (or ten and more a-f letters alone: a random id that happened to draw no digit)
+    (
+        "HEX",
+        r"(?<![\w])(?:(?=[0-9A-Fa-f]*\d)(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{8,}|[a-f]{10,}|[A-F]{10,})(?![\w])",
+    ),
     # short hex record ids standing alone (``5bb``, ``1a``, ``90c``): digits and a-f letters
     (
         "HEX",

@@ -47,7 +47,7 @@ _S = Severity
 _LEVEL_NAMES: dict[str, Severity] = {
     **dict.fromkeys(["trace", "finest", "finer", "verbose", "v", "t"], _S.TRACE),
     **dict.fromkeys(["debug", "dbg", "fine", "d", "7"], _S.DEBUG),
-    **dict.fromkeys(["info", "information", "informational", "inf", "i", "6"], _S.INFO),
+    **dict.fromkeys(["info", "information", "informational", "inf", "i", "6", "log"], _S.INFO),
     **dict.fromkeys(["notice", "note", "n", "5"], _S.NOTICE),
     **dict.fromkeys(["warn", "warning", "wrn", "w", "4"], _S.WARNING),
     **dict.fromkeys(["error", "err", "severe", "e", "3"], _S.ERROR),
