@@ -86,6 +86,10 @@ RULES: list[tuple[Severity | str | None, str, str]] = [
     (_S.CRITICAL, "critical", r"\b(?:upper|lower)\s+critical\s+going\s+(?:high|low)\b"),
     (_S.ERROR, "logging", r"\blogging\s+limit\s+reached\b"),
     (_S.WARNING, "correctable", r"\bcorrectable\s+(?:ecc|memory\s+error|machine\s+check)"),
+    (_S.WARNING, "ce corrected", r"\b(?:corrected|ce)\s+(?:\w+\s+){0,2}errors?\b"),
+    (_S.CRITICAL, "smart", r"\bfailed\s+smart\b"),
+    (_S.WARNING, "unreadable pending", r"\bunreadable\b|\bpending\)?\s+sectors?\b"),
+    (_S.ERROR, "faulted", r"\bfaulted\b"),
     (_S.FATAL, "uncorrectable", r"\buncorrectable\b"),
     (_S.WARNING, "machine", r"\bmachine\s+check\s+events?\s+logged\b"),
     (
@@ -135,6 +139,14 @@ RULES: list[tuple[Severity | str | None, str, str]] = [
         r"\babort(?:s|ed|ing)?\b|\bcorrupt(?:ed|ion)?\b",
     ),
     (_S.WARNING, "timed timeout timeouts time", r"\btimed\s+out\b|\btime-?outs?\b"),
+    (
+        _S.WARNING,
+        "full space",
+        r"\b\d{1,3}%\s+full\b|\b(?:disk|filesystem|partition|volume)\s+(?:is\s+)?full\b"
+        r"|\bno\s+space\s+left\b",
+    ),
+    (_S.WARNING, "slow", r"\bslow\s+(?:quer(?:y|ies)|requests?|ops?|operations?|responses?)\b"),
+    (_S.WARNING, "drained draining", r"\bdrain(?:ed|ing)\b"),
     (
         _S.WARNING,
         "warn warning warnings refused denied",

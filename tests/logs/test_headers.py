@@ -212,3 +212,60 @@ def test_dmesg_and_iso_syslog() -> None:
     h = HeaderModel.learn(iso).split(iso[2])
     assert iso[2][h.body_start :] == "Started Session 2."
     assert h.fields["component"] == "systemd" and h.fields["host"] == "web01"
+
+
+def _host_of(model: HeaderModel, line: str) -> str | None:
+    _, span = model.locate(line)
+    return line[span[0] : span[1]] if span else None
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda h, i: (
+            f"{h}:   {50 + i} | 11/18/2026 | 10:03:{i % 60:02d} | Memory #0x87 | Correctable ECC | Asserted"
+        ),
+        lambda h, i: (
+            f"{h} |  {500 + i:x} | 11/18/2026 | 10:03:{i % 60:02d} | Fan #0x30 | Lower Critical going low | Asserted"
+        ),
+        lambda h, i: (
+            f"[{h}] {i + 10:x} | 11/18/2026 | 10:03:{i % 60:02d} | Session Audit #0xa1 | Session Activated | Asserted"
+        ),
+        lambda h, i: (
+            f"{h}\t{i + 10:x}\t2026-11-18T10:03:{i % 60:02d}Z\tFan #0x30\tLower Critical going low"
+        ),
+        lambda h, i: (
+            f"2026-11-18 10:03:{i % 60:02d}.123 {h} [main] INFO c.e.Svc - request {i} done"
+        ),
+    ],
+)
+def test_the_host_column_is_learned_from_its_values(make):
+    names = ["r3n09-bmc", "node09", "gpu-a12", "ip-10-0-3-17", "web01.example.com", "c401-104"]
+    lines = [make(names[i % len(names)], i) for i in range(60)]
+    model = HeaderModel.learn(lines)
+    assert [_host_of(model, line) for line in lines[:6]] == names
+    # the body starts after the header, host and record id included
+    assert lines[0][model.body_start(lines[0]) :].split()[0] not in names
+
+
+def test_no_host_column_when_values_are_not_host_names():
+    lines = [
+        f"{i + 26:x} | 11/18/2026 | 10:03:{i % 60:02d} | Memory #0x87 | ECC" for i in range(60)
+    ]
+    assert HeaderModel.learn(lines).host_cols == [None]
+    threads = [
+        f"2026-11-18 10:03:{i % 60:02d},1 INFO [pool-{i % 3}-thread-{i % 7}] a.B - x {i}"
+        for i in range(60)
+    ]
+    assert _host_of(HeaderModel.learn(threads), threads[0]) is None
+
+
+def test_json_lines_take_the_message_value_as_body():
+    lines = [
+        f'{{"ts": "2026-11-18T10:03:{i % 60:02d}Z", "level": "warn", "host": "n{i % 4}", "msg": "slow query {i}", "id": {i}}}'
+        for i in range(40)
+    ]
+    model = HeaderModel.learn(lines)
+    assert model.json and not model.layouts
+    assert lines[3][model.body_start(lines[3]) :].startswith("slow query 3")
+    assert model.body_start('{"a": 1}') == 0  # JSON without a message key: all body
