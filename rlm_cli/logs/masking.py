@@ -46,10 +46,11 @@ _MASKS: list[tuple[str, str]] = [
         "HEX",
         r"(?<![\w])(?:(?=[0-9A-Fa-f]*\d)(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{8,}|[a-f]{10,}|[A-F]{10,})(?![\w])",
     ),
-    # short hex record ids standing alone (``5bb``, ``1a``, ``90c``): digits and a-f letters
+    # short hex record ids standing alone (``5bb``, ``1a``, ``90c``): a digit first, then
+    # digits and a-f letters (``ee0``, ``a1`` are names: their digits only are masked)
     (
         "HEX",
-        r"(?<![\w.:/#-])(?=[0-9A-Fa-f]*\d)(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{1,7}(?![\w.:/-])",
+        r"(?<![\w.:/#-])(?=[0-9A-Fa-f]*[A-Fa-f])\d[0-9A-Fa-f]{1,6}(?![\w.:/-])",
     ),
     # a file path of two or more parts: /var/lib/x/y.dat, ./a/b, ~/x/y
     ("PATH", r"(?<![\w.:/~-])(?:~|\.{1,2})?(?:/+[\w.@%+~-]+){2,}/?"),

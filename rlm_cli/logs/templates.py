@@ -353,13 +353,13 @@ def _value_like(vals: set[str]) -> bool:
         vals = {v[k:] for v in vals}
     skeletons = set()
     for v in vals:
-        if _WORD.match(v) is not None or not v:
-            return False
+        if _WORD.match(v) is not None or not any(c.isalnum() for c in v.replace(WILDCARD, "x")):
+            return False  # a word, or bare punctuation (a fan reading of ``****``)
         if "/" in v:
             skeletons.add("/")
             continue
         sk = _RUNS.sub("w", v)
-        if sk == "w" and WILDCARD not in v:
+        if sk == "w" and v != WILDCARD and not (WILDCARD in v and WILDCARD in vals):
             return False  # an identifier (``alt0``, ``eth1``), not a value
         skeletons.add(sk)
     # one skeleton (host names, paths), or a bare variable beside other forms of it
