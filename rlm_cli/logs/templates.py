@@ -315,11 +315,18 @@ _QUOTED_RUN = re.compile(r'"[^"]{0,200}"\S*|\S+')
 
 
 def tokens_of(body: str) -> tuple[str, ...]:
-    """A masked body's tokens: split on whitespace, but a double-quoted phrase is one
-    token (a user agent, a quoted error text), so its length does not split templates."""
+    """A masked body's tokens: split on whitespace, but a double-quoted phrase of four
+    words or more is one token (a user agent, a quoted error text), so its length does not
+    split templates; shorter ones (``"GET /x HTTP/1.1"``) are wording and split as usual."""
     if '"' not in body:
         return tuple(body.split())
-    return tuple(_QUOTED_RUN.findall(body))
+    out: list[str] = []
+    for tok in _QUOTED_RUN.findall(body):
+        if tok[0] == '"' and tok.count(" ") < 3:
+            out.extend(tok.split())
+        else:
+            out.append(tok)
+    return tuple(out)
 
 
 def _similarity(a: Sequence[str], b: Sequence[str]) -> float:

@@ -979,7 +979,9 @@ FORMATS: dict[str, Format] = {
         Format("dmesg-T", KERNEL, _dmesg_t),
         Format("kernel-seconds", KERNEL, _kernel_secs, relative=True),
         Format(
-            "nginx-access", [("request", S.INFO, lambda r, h: r.choice(WEB_METHODS))], _nginx_access
+            "nginx-access",
+            [(m, S.INFO, (lambda mm: lambda r, h: mm)(m)) for m in WEB_METHODS],
+            _nginx_access,
         ),
         Format("nginx-error", APP, _nginx_error),
         Format("apache-error", APP, _apache_error),

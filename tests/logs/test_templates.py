@@ -359,18 +359,21 @@ def test_decoration_before_the_message_does_not_split_templates() -> None:
     assert len(mine(dmesg).templates) == 1
 
 
-def test_an_access_log_is_one_kind_of_line() -> None:
+def test_an_access_log_has_one_kind_of_line_per_method() -> None:
     agents = ['"curl/8.4"', '"Mozilla/5.0 (X11; Linux x86_64)"', '"python-requests/2.3"']
     lines = [
         f'10.0.0.{i % 250} - - [18/Nov/2026:10:03:{i % 60:02d} +0000] "{["GET", "POST", "PUT", "DELETE"][i % 4]}'
         f' /api/{i} HTTP/1.1" 200 {i * 7} "-" {agents[i % 3]}'
         for i in range(120)
     ]
-    assert len(mine(lines).templates) == 1
+    res = mine(lines)
+    assert len(res.templates) == 4  # the user agent's length splits nothing
+    assert list(res.assignments[:8]) == [1, 2, 3, 4] * 2
 
 
 def test_quoted_phrases_are_one_token() -> None:
     from rlm_cli.logs.templates import tokens_of
 
-    assert tokens_of('a "b c" d') == ("a", '"b c"', "d")
+    assert tokens_of('a "b c d e" f') == ("a", '"b c d e"', "f")
+    assert tokens_of('a "GET /x HTTP/1.1" 200') == ("a", '"GET', "/x", 'HTTP/1.1"', "200")
     assert tokens_of("a b") == ("a", "b")
