@@ -302,7 +302,9 @@ class HeaderModel:
             if m is not None:
                 return m.start("body") if "body" in fmt.regex.groupindex else m.end()
         if self.json:
-            return json_body_start(line)
+            start = json_body_start(line)
+            if start >= 0:
+                return start
         rxs = self._rxs if self._rxs is not None else self.regexes
         for i, rx in enumerate(rxs):
             m = rx.match(line)
@@ -321,7 +323,9 @@ class HeaderModel:
                 host = m.span("host") if "host" in fmt.regex.groupindex else None
                 return start, host if host and host[0] >= 0 else None
         if self.json:
-            return max(0, json_body_start(line)), None
+            start = json_body_start(line)
+            if start >= 0:
+                return start, None
         rxs = self._rxs if self._rxs is not None else self.regexes
         for i, rx in enumerate(rxs):
             m = rx.match(line)
@@ -358,8 +362,8 @@ class HeaderModel:
                 start = m.start("body") if "body" in fmt.regex.groupindex else m.end()
                 fields["format"] = fmt.name
                 return Header(start, fields)
-        if self.json:
-            return Header(max(0, json_body_start(line)), {})
+        if self.json and json_body_start(line) >= 0:
+            return Header(json_body_start(line), {})
         start, toks = self._slow_start(line)
         return Header(start, _fields(toks))
 

@@ -269,3 +269,18 @@ def test_json_lines_take_the_message_value_as_body():
     assert model.json and not model.layouts
     assert lines[3][model.body_start(lines[3]) :].startswith("slow query 3")
     assert model.body_start('{"a": 1}') == 0  # JSON without a message key: all body
+
+
+def test_json_mode_still_learns_a_layout_for_other_lines():
+    from rlm_cli.logs.templates import TemplateMiner
+
+    lines = [f'{{"ts": "2026-11-18T10:00:{i % 60:02d}Z", "msg": "tick {i}"}}' for i in range(50)]
+    lines += [
+        f"Nov 18 10:01:{i % 60:02d} node{i % 5:02d} sshd[{i}]: Accepted key {i}" for i in range(400)
+    ]
+    model = HeaderModel.learn(lines[:50])
+    miner = TemplateMiner(model)
+    miner.add_many(lines)
+    assert model.json and model.layouts  # a layout was learned for the syslog lines
+    assert len(miner.finish()) == 2
+    assert model.locate(lines[-1])[1] is not None  # and its host column
