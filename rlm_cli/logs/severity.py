@@ -199,17 +199,18 @@ _LONE_LETTER = re.compile(r"(?<!\S)([VDIWEF])(?=\s)")
 def header_level(head: str) -> Severity | None:
     """The level a line's header states, in any of the common ways: a syslog ``<PRI>``,
     a ``level=`` / ``"severity":`` key, a level word, a glog ``E1123`` or a logcat letter."""
-    m = _PRI.match(head)
+    if "<" in head[:4]:
+        m = _PRI.match(head)
+        if m is not None:
+            return _LEVEL_NAMES[str(int(m.group(1)) % 8)]
+    m = _HEADER_LEVEL.search(head)  # the common case first: a level word
     if m is not None:
-        return _LEVEL_NAMES[str(int(m.group(1)) % 8)]
-    m = _KEY_LEVEL.search(head)
+        return _LEVEL_NAMES[m.group(1).lower()]
+    m = _KEY_LEVEL.search(head)  # "PRIORITY": "3", level=4
     if m is not None:
         sev = level_of(m.group(1))
         if sev is not None:
             return sev
-    m = _HEADER_LEVEL.search(head)
-    if m is not None:
-        return _LEVEL_NAMES[m.group(1).lower()]
     m = _GLOG_LETTER.search(head) or _LONE_LETTER.search(head)
     return _LEVEL_NAMES[m.group(1).lower()] if m is not None else None
 
