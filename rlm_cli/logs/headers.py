@@ -27,6 +27,8 @@ Users can add formats for odd logs in YAML; they are tried first::
     formats:
       - name: myapp
         regex: '^(?P<time>\\S+ \\S+) (?P<host>\\S+) (?P<body>.*)$'
+
+A ``host`` group names the line's host in the log map, a ``level`` group its level.
 """
 
 from __future__ import annotations

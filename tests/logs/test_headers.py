@@ -284,3 +284,16 @@ def test_json_mode_still_learns_a_layout_for_other_lines():
     assert model.json and model.layouts  # a layout was learned for the syslog lines
     assert len(miner.finish()) == 2
     assert model.locate(lines[-1])[1] is not None  # and its host column
+
+
+def test_a_user_format_names_the_host_and_level(tmp_path):
+    from rlm_cli.logs.logmap import scan_line
+
+    f = tmp_path / "formats.yaml"
+    f.write_text(
+        "formats:\n  - name: odd\n    regex: '^@(?P<host>\\w+)@ (?P<level>\\w+) (?P<body>.*)$'\n"
+    )
+    model = HeaderModel.learn(["x"], formats=load_formats(f))
+    sev, ents = scan_line("@qz7@ error disk gone", model, ({}, {}))
+    assert sev.name == "ERROR"
+    assert [(e.kind, e.name) for e in ents] == [("host", "qz7")]
