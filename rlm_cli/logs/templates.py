@@ -15,11 +15,14 @@ Two stages:
    signature cap a new signature is folded into the most similar one of the same
    shape, or into an overflow signature for its token count.
 2. Merging (:meth:`TemplateMiner.finish`). Signatures are bucketed by token count
-   and first token (a message's first word names its kind, as in Drain). In a
-   bucket, a position becomes a variable when it takes many values, or a few that
-   look like values (paths, host names, ``key=value`` values) rather than wording
-   (:func:`merge_signatures`); signatures equal outside the variable positions form
-   one template. Template ids are 1-based, in order of first appearance.
+   and key word (a message's first word names its kind, as in Drain; decoration in
+   front of it, ``[thread] a.b.Class -``, ``prog[pid]:``, ``key=value``, is skipped
+   and is variable where it varies). Tokens are whitespace-split, a quoted phrase of
+   four words or more counting as one. In a bucket, a position becomes a variable
+   when it takes many values, or a few that look like values (paths, host names,
+   ``key=value`` values) rather than wording (:func:`merge_signatures`); signatures
+   equal outside the variable positions form one template. Template ids are
+   1-based, in order of first appearance.
 """
 
 from __future__ import annotations
