@@ -3,6 +3,7 @@
     python benchmarks/bench_zoo.py                    # every zoo format, 2,000 lines each
     python benchmarks/bench_zoo.py --only sel-host-colon -v   # one format, with misses
     python benchmarks/bench_zoo.py --fleet            # `rlm brief` ranking on BMC fleets
+    python benchmarks/bench_zoo.py --skip-zoo --folder   # every format as a file of one context
     python benchmarks/bench_zoo.py --loghub ../shared/loghub --systems Apache,BGL
 
 The zoo (rlm_cli/testing/logzoo.py) is generated with ground truth; Loghub is read, never
@@ -55,6 +56,32 @@ def bench_zoo(only: list[str] | None, n: int, verbose: bool, seed: int = 0) -> N
         f" {sum(r.severity for r in rows) / len(rows):>6.3f}"
     )
     print(f"{len(rows)} formats x {n} lines in {time.perf_counter() - t0:.1f}s")
+
+
+def bench_folder(n: int) -> None:
+    """Every zoo format as its own file of one context (a folder piped in): GA per format."""
+    import io
+
+    from rlm_cli.logs.logmap import ensure_logmap
+    from rlm_cli.store.context import Context
+    from rlm_cli.store.ingest import ingest_streams
+
+    streams, spans, at = [], [], 0
+    for name in logzoo.FORMATS:
+        zoo = logzoo.generate(name, n)
+        text = "\n".join(z.text for z in zoo) + "\n"
+        streams.append((f"{name}.log", io.BytesIO(text.encode()), None))
+        spans.append((name, at, [z.template for z in zoo]))
+        at += len(zoo)
+    with tempfile.TemporaryDirectory() as tmp:
+        meta = ingest_streams(Path(tmp), streams)
+        ids = list(ensure_logmap(Context(Path(tmp) / meta["id"])).mining.assignments)
+    gas = {name: logzoo.grouping_accuracy(ids[a : a + len(t)], t) for name, a, t in spans}
+    low = {k: round(v, 3) for k, v in gas.items() if v < 0.95}
+    print(f"\nall {len(gas)} formats as files of one context ({n} lines each):")
+    print(
+        f"GA mean {sum(gas.values()) / len(gas):.3f}, min {min(gas.values()):.3f}; below 0.95: {low}"
+    )
 
 
 def bench_fleet(seeds: int) -> None:
@@ -116,6 +143,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=2000, help="lines per format")
     ap.add_argument("-v", "--verbose", action="store_true", help="show a few misses")
     ap.add_argument("--fleet", action="store_true", help="also rank fleets with the brief")
+    ap.add_argument("--folder", action="store_true", help="also all formats as one folder")
     ap.add_argument("--seed", type=int, default=0, help="zoo seed")
     ap.add_argument("--seeds", type=int, default=3, help="fleets per BMC format")
     ap.add_argument("--loghub", type=Path, help="a Loghub 2k folder (measure GA there)")
@@ -124,6 +152,8 @@ def main() -> None:
     args = ap.parse_args()
     if not args.skip_zoo:
         bench_zoo(args.only.split(",") if args.only else None, args.n, args.verbose, args.seed)
+    if args.folder:
+        bench_folder(args.n)
     if args.fleet:
         bench_fleet(args.seeds)
     if args.loghub:

@@ -236,7 +236,7 @@ class HeaderModel:
     json: bool = False  # JSON lines: the body is the message value
     _rxs: list[re.Pattern[str]] | None = field(default=None, repr=False, compare=False)
 
-    max_layouts = 8
+    max_layouts = 32
 
     # -- learning --------------------------------------------------------------
 
@@ -257,14 +257,21 @@ class HeaderModel:
         return cls()
 
     def add_layout(self, sample_lines: Iterable[str]) -> bool:
-        """Learn one more layout from lines the current ones miss; True if one was added."""
+        """Learn one more layout from the lines now coming (the current ones miss them or
+        fit them loosely); it is tried first. True if one was added."""
         if len(self.layouts) >= self.max_layouts:
             return False
         cols, host = learn_layout_and_host(sample_lines)
-        if not cols or cols in self.layouts:
+        if not cols:
             return False
-        self.layouts.append(cols)
-        self.host_cols.append(host)
+        if cols in self.layouts:  # known: try it first from now on
+            i = self.layouts.index(cols)
+            self.layouts.insert(0, self.layouts.pop(i))
+            self.host_cols.insert(0, self.host_cols.pop(i))
+            self._rxs = None
+            return False
+        self.layouts.insert(0, cols)  # tried first: it fits the lines now coming
+        self.host_cols.insert(0, host)
         self._rxs = None
         return True
 
@@ -303,7 +310,7 @@ class HeaderModel:
             m = fmt.regex.match(line)
             if m is not None:
                 return m.start("body") if "body" in fmt.regex.groupindex else m.end()
-        if self.json:
+        if line[:1] == "{":  # a JSON line, whatever the rest of the stream is
             start = json_body_start(line)
             if start >= 0:
                 return start
@@ -324,7 +331,7 @@ class HeaderModel:
                 start = m.start("body") if "body" in fmt.regex.groupindex else m.end()
                 host = m.span("host") if "host" in fmt.regex.groupindex else None
                 return start, host if host and host[0] >= 0 else None
-        if self.json:
+        if line[:1] == "{":
             start = json_body_start(line)
             if start >= 0:
                 return start, None
@@ -364,7 +371,7 @@ class HeaderModel:
                 start = m.start("body") if "body" in fmt.regex.groupindex else m.end()
                 fields["format"] = fmt.name
                 return Header(start, fields)
-        if self.json and json_body_start(line) >= 0:
+        if line[:1] == "{" and json_body_start(line) >= 0:
             return Header(json_body_start(line), {})
         start, toks = self._slow_start(line)
         return Header(start, _fields(toks))

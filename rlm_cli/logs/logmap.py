@@ -180,6 +180,14 @@ def learn_header(head: list[str], *, user: bool = True) -> HeaderModel:
     return HeaderModel.learn(head, formats=user_formats() if user else ())
 
 
+def learn_source(header: HeaderModel, sample: list[str]) -> bool:
+    """At the start of another input file (a folder of different logs): learn its layout
+    from its first lines now, rather than after the miner has seen hundreds of misses or
+    while a shorter layout of another file fits it loosely. True when one was added."""
+    lines = [line for line in sample if line.strip()]
+    return bool(lines) and not header.json and header.add_layout(lines)
+
+
 def ensure_logmap(context: Context) -> LogMap:
     """The context's log map, built (in this process) if missing; cached with the context."""
     found = LogMap.load(context.path)
@@ -197,8 +205,11 @@ def build_logmap(context: Context) -> None:
     times = ensure_time_index(context)
     span = times.span()
     n = context.line_count
-    head = context.lines(1, min(n, HEADER_SAMPLE))
+    sources = [src for src in context.sources() if src.get("lines")]
+    first_end = sources[0]["last_line"] if sources else n
+    head = context.lines(1, min(n, HEADER_SAMPLE, max(1, first_end)))
     header = learn_header(head)
+    source_starts = {src["first_line"]: src["last_line"] for src in sources[1:]}
     miner = TemplateMiner(header, MinerConfig())
     severity = array("B")
     entities: dict[str, EntityStats] = {}
@@ -213,6 +224,11 @@ def build_logmap(context: Context) -> None:
     line_no = 0
     for line in context:
         line_no += 1
+        if line_no in source_starts:  # the miner finishes the last file under its layouts
+            if batch:
+                miner.add_many(batch)
+                batch = []
+            learn_source(header, context.lines(line_no, min(source_starts[line_no], line_no + 199)))
         batch.append(line)
         sev, ents = scan_line(line, header, caches)
         severity.append(int(sev))

@@ -54,3 +54,18 @@ def test_brief_ranks_the_failing_node_first_in_every_bmc_format(name, tmp_path: 
     top = brief["entities"][0]
     assert (top["kind"], top["name"].lower()) == ("host", failing.lower())
     assert all(failing in lines[n - 1] for n in top["severe_lines"])
+
+
+def test_a_folder_of_different_logs_gets_a_layout_per_file(tmp_path: Path):
+    names = sorted(logzoo.FORMATS)[::3]  # 12 formats, one file each, in one context
+    streams, spans, at = [], [], 0
+    for name in names:
+        zoo = logzoo.generate(name, 400, seed=1)  # as in the per-format test
+        text = "\n".join(z.text for z in zoo) + "\n"
+        streams.append((f"{name}.log", io.BytesIO(text.encode()), None))
+        spans.append((name, at, [z.template for z in zoo]))
+        at += len(zoo)
+    meta = ingest_streams(tmp_path, streams)
+    ids = list(ensure_logmap(Context(tmp_path / meta["id"])).mining.assignments)
+    gas = {n: logzoo.grouping_accuracy(ids[a : a + len(t)], t) for n, a, t in spans}
+    assert min(gas.values()) >= 0.95, gas
