@@ -21,9 +21,9 @@ from pathlib import Path
 import orjson
 
 from rlm_cli.errors import StoreError
-from rlm_cli.logs.timestamps import TimestampParser, parse_time_expr
 from rlm_cli.store.layout import BLOCK_BYTES, BLOCKS_FILE, DATA_FILE, META_FILE, TIME_DIR
 from rlm_cli.store.timeindex import TimeIndex
+from rlm_cli.store.timestamps import TimestampParser, parse_time_expr
 
 _REGEX_META = set(".^$*+?{}[]\\|()")
 WINDOW_MAX = 1000
