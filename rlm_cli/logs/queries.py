@@ -11,7 +11,7 @@ import time
 from collections import Counter
 
 from rlm_cli.logs.headers import HeaderModel
-from rlm_cli.logs.logmap import HEADER_SAMPLE, LogMap, entity_pattern, scan_line, user_formats
+from rlm_cli.logs.logmap import HEADER_SAMPLE, LogMap, entity_pattern, learn_header, scan_line
 from rlm_cli.store.context import Context, Hits
 from rlm_cli.store.layout import TIME_DIR
 from rlm_cli.store.timeindex import TimeIndex
@@ -204,10 +204,9 @@ class MapQueries:
         if getattr(self, "_header_model", None) is None:
             head = self._ctx.lines(1, min(self._ctx.line_count, HEADER_SAMPLE))
             try:
-                formats = user_formats()
+                self._header_model = learn_header(head)
             except (OSError, RuntimeError):  # the sandboxed worker sees no config dir
-                formats = []
-            self._header_model = HeaderModel.learn(head, formats=formats)
+                self._header_model = learn_header(head, user=False)
         return self._header_model
 
     def timeline(self, what: int | str, bucket: str | int = "1h") -> Rows:
