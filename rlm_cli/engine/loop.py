@@ -20,6 +20,7 @@ from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
 from rlm_cli.engine.events import RunObserver
 from rlm_cli.engine.grammar import DEFAULT_REASONING_CHARS, final_grammar, turn_grammar
+from rlm_cli.engine.grounding import ungrounded
 from rlm_cli.engine.parse import (
     FinalSpec,
     ParsedReply,
@@ -63,6 +64,9 @@ class EngineConfig:
     plan_pushback: bool = True
     """Refuse once a FINAL given before any code looked at the data."""
     summary_max_tokens: int = 300
+    grounding_pushbacks: int = 2
+    """Times per run a written final answer naming something the model never saw (an IP,
+    a host, a number in no output, the brief or the question) is pushed back."""
 
 
 class RunInterrupted(Exception):
@@ -131,6 +135,8 @@ class RlmEngine:
         self._pushed_back = False
         self._seen_code: dict[str, int] = {}
         self._seen_output: dict[str, str] = {}
+        self._shown: list[str] = []  # what the model was shown: first message, outputs
+        self._ungrounded_pushbacks = 0
         self._stalled = 0
         self._run_id = ""
         self.session: ReplSession | None = None
@@ -229,6 +235,7 @@ class RlmEngine:
             )
         messages = self.first_messages(question)
         first_user = messages[1]["content"]
+        self._shown.append(first_user)
         self.compactor = Compactor(
             model=self.root,
             prompts=self.prompts,
@@ -333,6 +340,8 @@ class RlmEngine:
             )
         self.observer.root_reply(turn.index, parsed.reasoning, blocks, turn.usage, self.depth)
         answer = None
+        answer_written = False  # text the model wrote, not a value its code computed
+        printed: list[str] = []  # what this reply's code printed (not the engine's words)
         ran = 0
         unseen = False  # code of this reply printed something its author has not read yet
         for i, code in enumerate(blocks):
@@ -373,10 +382,12 @@ class RlmEngine:
                 self.findings.append({**f, "turn": turn.index})
             step_text = self._format_step(i, len(blocks), r.stdout, r.error)
             outputs.append(step_text)
+            printed.append(step_text)
             self._seen_output[key] = step_text
             news = unseen or bool(r.error) or _prints_news(r.stdout)
             if r.final is not None:
-                if news and final_is_literal(code):
+                written = final_is_literal(code)
+                if news and written:
                     outputs.append(self.prompts["unseen_final"].strip())
                     self._note(
                         turn,
@@ -385,6 +396,7 @@ class RlmEngine:
                     )
                 else:
                     answer = r.final["value"]
+                    answer_written = written
                 break
             unseen = news
         self._stalled = self._stalled + 1 if blocks and not ran else 0
@@ -407,6 +419,7 @@ class RlmEngine:
             )
         elif answer is None and parsed.final is not None:
             answer, message = self._resolve_final(parsed.final, session)
+            answer_written = parsed.final.is_literal
             if message:
                 outputs.append(message)
                 self._note(turn, f"turn {turn.index}: {message.splitlines()[0]}")
@@ -424,9 +437,22 @@ class RlmEngine:
                 )
                 outputs.append(self.prompts["plan_pushback"].strip())
                 answer = None
+            elif answer_written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
+                missing = ungrounded(answer, "\n".join(self._shown))
+                if missing:
+                    self._ungrounded_pushbacks += 1
+                    names = ", ".join(missing[:5])
+                    self._note(
+                        turn,
+                        f"turn {turn.index}: final answer names {names}, seen in no output: "
+                        "pushed back",
+                    )
+                    outputs.append(fill(self.prompts["ungrounded_final"], tokens=names).strip())
+                    answer = None
         turn.elapsed_s = time.monotonic() - t0
         if answer is not None:
             return answer, ""
+        self._shown.extend(printed)
         values = self._budget_values(turn.index + 1)
         if not blocks and parsed.final is None and not outputs:
             return None, fill(self.prompts["no_code_user"], **values)

@@ -164,7 +164,7 @@ def test_sub_call_bigger_than_the_window_is_refused_with_advice(rlm) -> None:
         rlm.code(LOOK),
         'FINAL("node02")',
     ]
-    d = rlm.ask(rlm.script(root, sub=["x"]), "--n-ctx", "2048", "--root-max-tokens", "256").json
+    d = rlm.ask(rlm.script(root, sub=["x"]), "--n-ctx", "3072", "--root-max-tokens", "256").json
     err = d["trajectory"][0]["outputs"][0]["error"]
     assert "window" in err and "Split the text into pieces of about" in err
     assert d["usage"]["sub_calls"] == 0
@@ -273,3 +273,25 @@ def test_top_counts_matching_lines_per_host_in_one_call(rlm) -> None:
     rows = [line.split() for line in out["stdout"].splitlines() if line.startswith("node0")]
     assert rows[0][:2] == ["node02", "4"] and rows[1][:2] == ["node03", "1"], out["stdout"]
     assert "[top: 5 lines match; 2 host names among them]" in out["stdout"]
+
+
+def test_a_written_answer_naming_what_no_output_showed_is_pushed_back(rlm) -> None:
+    """The 1.5B model found the host, then wrote a BMC IP address it had never seen."""
+    root = [
+        rlm.code(LOOK),
+        'FINAL("node02; its BMC is 10.1.2.3")',
+        rlm.code('print(context.grep("node02")[:1])'),
+        'FINAL("node02; its BMC is 10.1.2.3")',
+        'FINAL("node02; its BMC is 10.1.2.3")',
+    ]
+    d = rlm.ask(rlm.script(root)).json
+    assert "10.1.2.3, which appears in no output" in d["trajectory"][1]["feedback"]
+    # pushed back at most twice a run; then the answer stands
+    assert d["ended_by"] == "final" and d["answer"] == "node02; its BMC is 10.1.2.3"
+    assert len([n for n in d["notes"] if "seen in no output" in n]) == 2
+
+
+def test_a_computed_answer_is_not_checked_for_grounding(rlm) -> None:
+    reply = rlm.code('ip = "10.9.8.7"\nn = context.count("ECC")') + "FINAL(ip)"
+    d = rlm.ask(rlm.script([reply])).json
+    assert d["answer"] == "10.9.8.7" and d["ended_by"] == "final"

@@ -328,3 +328,20 @@ def test_final_in_title_case_is_a_final() -> None:
     assert p.final is not None and p.final.kind == "FINAL" and p.final.literal() == "node09"
     assert p.reasoning == "node09 has 7 critical errors."
     assert parse_reply("the final (and best) answer").final is None
+
+
+def test_grounding_names_the_tokens_the_model_never_saw() -> None:
+    from rlm_cli.engine.grounding import answer_tokens, ungrounded
+
+    assert answer_tokens("cn034's BMC is 10.10.56.24 (3 leases, CPU1_DIMM_B2)") == [
+        "10.10.56.24",
+        "cn034",
+        "CPU1_DIMM_B2",
+        "3",
+    ]
+    seen = "36 2026-09-08T18:20:02 cn034 kernel: Kernel panic\n[output] 1,146 CPU1_DIMM_B2"
+    assert ungrounded("The BMC IP of cn034 is 10.10.56.24", seen) == ["10.10.56.24"]
+    assert ungrounded("CN034 has 1146 errors on CPU1_DIMM_B2", seen) == []
+    assert ungrounded("node09 will fail", seen) == ["node09"]
+    assert ungrounded("14 errors", "1146") == ["14"]  # a number inside another does not count
+    assert ungrounded("no node shows a problem", seen) == []

@@ -8,7 +8,7 @@ LOOK = 'hits = context.grep("ECC")\nprint(len(hits), hits[0])'
 
 
 def _printing_turns(rlm, n: int) -> list[str]:
-    return [rlm.code(f"for l in context.lines({1 + i}, {30 + i}):\n    print(l)") for i in range(n)]
+    return [rlm.code(f"for l in context.lines({1 + i}, {40 + i}):\n    print(l)") for i in range(n)]
 
 
 def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
@@ -20,7 +20,7 @@ def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
     r = rlm.ask(
         script,
         "--n-ctx",
-        "2048",
+        "3072",
         "--root-max-tokens",
         "200",
         "--max-output-chars",
@@ -33,7 +33,7 @@ def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
     comps = d["compactions"]
     assert comps and comps[0]["summary_by"] == "model"
     assert comps[0]["tokens_after"] < comps[0]["tokens_before"]
-    assert all(c["tokens_before"] > 0.85 * 2048 - 200 for c in comps)
+    assert all(c["tokens_before"] > 0.85 * 3072 - 200 for c in comps)
     compacted_turns = [t for t in d["trajectory"] if t["compaction"]]
     assert compacted_turns and any("compacted" in n for n in compacted_turns[0]["notes"])
     # the full history is in the REPL
@@ -47,7 +47,7 @@ def test_compaction_falls_back_to_a_digest_when_the_summary_fails(rlm) -> None:
     r = rlm.ask(
         rlm.script(root),
         "--n-ctx",
-        "2048",
+        "3072",
         "--root-max-tokens",
         "200",
         "--max-output-chars",
@@ -58,7 +58,7 @@ def test_compaction_falls_back_to_a_digest_when_the_summary_fails(rlm) -> None:
     assert r.rc == 0, r.stderr
     comp = r.json["compactions"][0]
     assert comp["summary_by"].startswith("digest")
-    assert "- turn 1: ran for l in context.lines(1, 30)" in comp["summary"]
+    assert "- turn 1: ran for l in context.lines(1, 40)" in comp["summary"]
 
 
 def test_second_identical_run_hits_the_cache_and_spends_no_subcall_tokens(rlm) -> None:
