@@ -27,7 +27,7 @@ def test_small_model_answers_a_needle_task_and_everything_is_recorded(tmp_path: 
     model = _model("qwen2.5-coder-0.5b")
     r = run_rlm(
         ["bench", "builtin", "-m", str(model), "--tasks", "needle-0.5x", "--mode", "rlm",
-         "--max-iterations", "4", "--json", "--threads", "2"],
+         "--max-iterations", "3", "--root-max-tokens", "400", "--timeout", "420", "--json"],
         tmp_path,
         timeout=900,
     )  # fmt: skip
