@@ -27,9 +27,12 @@ def test_small_model_answers_a_needle_task_and_everything_is_recorded(tmp_path: 
     model = _model("qwen2.5-coder-0.5b")
     r = run_rlm(
         ["bench", "builtin", "-m", str(model), "--tasks", "needle-0.5x", "--mode", "rlm",
-         "--max-iterations", "4", "--json", "--threads", "2"],
+         "--n-ctx", "4096", "--max-iterations", "2", "--root-max-tokens", "200",
+         "--timeout", "200", "--json"],
         tmp_path,
-        timeout=900,
+        # The run's --timeout is checked between turns; one turn of a 2.5k-token prompt took
+        # ~4 minutes on a busy 2-core machine (the whole run 270 s when this was written).
+        timeout=1500,
     )  # fmt: skip
     assert r.code == 0, r.stderr
     doc = r.json()
@@ -37,6 +40,7 @@ def test_small_model_answers_a_needle_task_and_everything_is_recorded(tmp_path: 
     assert row["task"] == "needle-0.5x" and row["mode"] == "rlm" and row["error"] is None
     assert row["turns"] >= 1 and row["root_turns"] >= row["turns"]
     assert row["prompt_tokens_evaluated"] > 500 and row["answer"].strip()
+    assert row["log_tokens"] > 1000 and row["size"] == "0.5x"
     assert row["ended_by"] in ("final", "max_iterations", "repeating", "max_tokens", "timeout")
     assert isinstance(row["correct"], bool)
     record = run_rlm(["runs", "show", row["run_id"], "--json"], tmp_path).json()
