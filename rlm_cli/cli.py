@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
@@ -17,7 +16,7 @@ from rlm_cli.commands import logmap as logmap_cmd
 from rlm_cli.commands import models as models_cmd
 from rlm_cli.commands import runs as runs_cmd
 from rlm_cli.commands import scan as scan_cmd
-from rlm_cli.errors import RlmError
+from rlm_cli.errors import ExitStatus, exit_for
 
 app = typer.Typer(
     name="rlm",
@@ -73,45 +72,30 @@ config_cmd.register(app, set_debug)
 
 
 def main() -> None:
-    """Console entry point: run the app; expected errors become one line and exit 2."""
+    """Console entry point: run the app; every exception becomes a status by ``errors.exit_for``."""
     from rlm_cli.commands.fast import run_fast
+    from rlm_cli.signals import signals_as_interrupts
 
-    fast = run_fast(sys.argv[1:])  # plain `rlm grep` / `rlm ingest`: skip Typer's coercion
-    if fast is not None:
-        sys.stdout.flush()
-        sys.exit(fast)
-    try:
-        code = app(standalone_mode=False, prog_name="rlm")
-    except RlmError as e:
-        if _state["debug"]:
-            raise
-        sys.stderr.write(f"rlm: error: {e}\n")
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("rlm: interrupted\n")
-        sys.exit(130)
-    except BrokenPipeError:
-        # The reader went away (`rlm ... | head`): not an error worth a traceback.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        sys.stderr.write("rlm: aborted\n")
-        sys.exit(130)
-    except typer.TyperException as e:  # usage errors from the option parser
-        show = getattr(e, "show", None)
-        if show is not None:
-            show()
-        else:
-            sys.stderr.write(f"rlm: error: {e}\n")
-        sys.exit(getattr(e, "exit_code", 2) or 2)
-    except Exception as e:  # noqa: BLE001 - the one place that turns surprises into exit 2
-        if _state["debug"]:
-            raise
-        sys.stderr.write(
-            f"rlm: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)\n"
-        )
-        sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)
+    with signals_as_interrupts():
+        fast = run_fast(sys.argv[1:])  # plain `rlm grep` / `rlm ingest`: skip Typer's coercion
+        if fast is not None:
+            sys.stdout.flush()
+            sys.exit(fast)
+        try:
+            code = app(standalone_mode=False, prog_name="rlm")
+        except typer.Exit as e:
+            sys.exit(e.exit_code)
+        except typer.Abort:  # click's abort is its handling of Ctrl-C at a prompt
+            sys.exit(exit_for(KeyboardInterrupt(), debug=_state["debug"]))
+        except typer.TyperException as e:  # usage errors from the option parser
+            show = getattr(e, "show", None)
+            if show is not None:
+                show()
+            else:
+                sys.stderr.write(f"rlm: error: {e}\n")
+            sys.exit(getattr(e, "exit_code", ExitStatus.ERROR) or ExitStatus.ERROR)
+        except BaseException as e:  # noqa: BLE001 - the one place surprises become a status
+            if isinstance(e, SystemExit):
+                raise
+            sys.exit(exit_for(e, debug=_state["debug"]))
+    sys.exit(code if isinstance(code, int) else ExitStatus.OK)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 
 class _NotPlain(Exception):
@@ -97,26 +96,9 @@ def run_fast(argv: list[str]) -> int | None:
         return None
     action, req, debug = found
     debug = debug or os.environ.get("RLM_DEBUG", "").lower() in ("1", "true", "yes")
-    from rlm_cli.errors import RlmError
+    from rlm_cli.errors import exit_for
 
     try:
         return action(req)
-    except RlmError as e:
-        if debug:
-            raise
-        sys.stderr.write(f"rlm: error: {e}\n")
-        return e.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("rlm: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except Exception as e:  # noqa: BLE001 - same contract as cli.main
-        if debug:
-            raise
-        sys.stderr.write(
-            f"rlm: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)\n"
-        )
-        return 2
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - cli.main's contract, its function
+        return exit_for(e, debug=debug)

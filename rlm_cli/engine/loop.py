@@ -29,8 +29,9 @@ from rlm_cli.engine.parse import (
 )
 from rlm_cli.engine.prompts import fill, load_prompts
 from rlm_cli.engine.records import RunResult, Turn, Usage
+from rlm_cli.engine.recursion import run_child
 from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
-from rlm_cli.errors import RlmError
+from rlm_cli.errors import ExitStatus, RlmError, interrupt_status
 from rlm_cli.llm.base import GenerationParams, Message, Model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.repl.session import ReplConfig, ReplSession
@@ -63,11 +64,13 @@ class EngineConfig:
 
 
 class RunInterrupted(Exception):
-    """Ctrl-C during a run; ``result`` holds what was done so far."""
+    """Ctrl-C (or SIGTERM/SIGHUP) during a run; ``result`` holds what was done so far,
+    ``status`` the exit status of the signal (130, 143, 129)."""
 
-    def __init__(self, result: RunResult) -> None:
+    def __init__(self, result: RunResult, status: int = ExitStatus.SIGINT) -> None:
         super().__init__("interrupted")
         self.result = result
+        self.status = ExitStatus(status)
 
 
 def describe_context(context: Context, head_lines: int = 5, width: int = 200) -> str:
@@ -128,7 +131,7 @@ class RlmEngine:
         self._pushed_back = False
         self._seen_code: dict[str, int] = {}
         self._stalled = 0
-        self._run_id = ""
+        self.run_id = ""
         self.session: ReplSession | None = None
         self.call_ids = call_ids or itertools.count(1)
 
@@ -165,7 +168,7 @@ class RlmEngine:
     def run(self, question: str, run_id: str) -> RunResult:
         """Answer ``question``; returns the full record of the run."""
         t0 = time.monotonic()
-        self._run_id = run_id
+        self.run_id = run_id
         if self.config.thinking == "off":
             for m in {id(self.root): self.root, id(self.sub): self.sub}.values():
                 m.set_thinking(False)
@@ -253,10 +256,10 @@ class RlmEngine:
                 if ended_by == "max_iterations" and self.budget.exhausted():
                     ended_by = self.budget.exhausted() or ended_by
                 answer = self._forced_final(messages, first_user, question, ended_by, session)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             result = self._result(run_id, question, answer or "", "interrupted", t0, session)
             session.close()
-            raise RunInterrupted(result) from None
+            raise RunInterrupted(result, interrupt_status(e)) from None
         except RlmError as e:
             e.partial = self._result(run_id, question, answer or "", "error", t0, session)  # type: ignore[attr-defined]
             session.close()
@@ -534,8 +537,6 @@ class RlmEngine:
 
     def _run_child(self, prompt: str, text: str) -> str:
         """A child RLM over ``text`` at depth + 1 (see :mod:`rlm_cli.engine.recursion`)."""
-        from rlm_cli.engine.recursion import run_child
-
         return run_child(self, prompt, text)
 
     def _result(
