@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 
 import typer
 
@@ -71,6 +73,38 @@ runs_cmd.register(app, set_debug)
 config_cmd.register(app, set_debug)
 
 
+class _Carried(Exception):
+    """Carries a stop by signal or a closed stdout past Typer (which turns KeyboardInterrupt
+    into a bare exit 130, losing which signal it was, and a broken pipe into exit 1) to
+    :func:`main`, where ``exit_for`` decides like for every other exception."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(repr(exc))
+        self.exc = exc
+
+
+def _carry(callback: Callable) -> Callable:
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except (KeyboardInterrupt, BrokenPipeError) as e:
+            raise _Carried(e) from e
+
+    return run
+
+
+def _carry_all(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        info.callback = _carry(info.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _carry_all(group.typer_instance)
+
+
+_carry_all(app)
+
+
 def main() -> None:
     """Console entry point: run the app; every exception becomes a status by ``errors.exit_for``."""
     from rlm_cli.commands.fast import run_fast
@@ -94,8 +128,8 @@ def main() -> None:
             else:
                 sys.stderr.write(f"rlm: error: {e}\n")
             sys.exit(getattr(e, "exit_code", ExitStatus.ERROR) or ExitStatus.ERROR)
-        except BaseException as e:  # noqa: BLE001 - the one place surprises become a status
-            if isinstance(e, SystemExit):
-                raise
+        except _Carried as e:
+            sys.exit(exit_for(e.exc, debug=_state["debug"]))
+        except Exception as e:  # noqa: BLE001 - the one place surprises become a status
             sys.exit(exit_for(e, debug=_state["debug"]))
     sys.exit(code if isinstance(code, int) else ExitStatus.OK)

@@ -32,7 +32,7 @@ from rlm_cli.engine.records import RunResult, Turn, Usage
 from rlm_cli.engine.recursion import run_child
 from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
 from rlm_cli.errors import ExitStatus, RlmError, interrupt_status
-from rlm_cli.llm.base import GenerationParams, Message, Model
+from rlm_cli.llm.base import GenerationParams, GenerationStopped, Message, Model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.repl.session import ReplConfig, ReplSession
 from rlm_cli.store.context import Context
@@ -61,6 +61,10 @@ class EngineConfig:
     plan_pushback: bool = True
     """Refuse once a FINAL given before any code looked at the data."""
     summary_max_tokens: int = 300
+    final_grace_s: float = 8.0
+    """After a timeout, seconds the forced final answer may take (then it is skipped)."""
+    final_max_tokens_after_timeout: int = 160
+    """After a timeout, the forced final answer's token limit (short, so it fits the grace)."""
 
 
 class RunInterrupted(Exception):
@@ -169,6 +173,13 @@ class RlmEngine:
         """Answer ``question``; returns the full record of the run."""
         t0 = time.monotonic()
         self.run_id = run_id
+        if self.config.limits.timeout_s is not None:  # calls under way stop at the deadline
+            stop = self.budget.should_stop
+            self.config = replace(
+                self.config,
+                root_params=replace(self.config.root_params, should_stop=stop),
+                sub_params=replace(self.config.sub_params, should_stop=stop),
+            )
         if self.config.thinking == "off":
             for m in {id(self.root): self.root, id(self.sub): self.sub}.values():
                 m.set_thinking(False)
@@ -240,8 +251,13 @@ class RlmEngine:
                 turn = Turn(index=turn_no)
                 service.turn = turn
                 self.turns.append(turn)
-                self._fit_window(messages, first_user, turn)
-                answer, reply_msg = self._turn(turn, messages, session)
+                try:
+                    self._fit_window(messages, first_user, turn)
+                    answer, reply_msg = self._turn(turn, messages, session)
+                except GenerationStopped:
+                    self._note(turn, f"turn {turn_no}: stopped by the time budget")
+                    ended_by = "timeout"
+                    break
                 if answer is not None:
                     ended_by = "final"
                     break
@@ -255,7 +271,7 @@ class RlmEngine:
             if answer is None:
                 if ended_by == "max_iterations" and self.budget.exhausted():
                     ended_by = self.budget.exhausted() or ended_by
-                answer = self._forced_final(messages, first_user, question, ended_by, session)
+                answer = self._final_in_time(messages, first_user, question, ended_by, session)
         except KeyboardInterrupt as e:
             result = self._result(run_id, question, answer or "", "interrupted", t0, session)
             session.close()
@@ -433,6 +449,28 @@ class RlmEngine:
             return None, fill(self.prompts["missing_var"], kind=spec.kind, name=spec.arg).strip()
         return spec.literal(), None
 
+    def _final_in_time(
+        self,
+        messages: list[Message],
+        first_user: str,
+        question: str,
+        ended_by: str,
+        session: ReplSession,
+    ) -> str:
+        """The forced final answer; after a timeout it gets ``final_grace_s`` of its own
+        (top-level runs only) and is skipped when even that is not there."""
+        if ended_by != "timeout":
+            return self._forced_final(messages, first_user, question, ended_by, session)
+        overshoot = self.budget.elapsed() - (self.config.limits.timeout_s or 0)
+        if self.depth == 0 and overshoot < self.config.final_grace_s:
+            self.budget.grant(self.config.final_grace_s)
+            try:
+                return self._forced_final(messages, first_user, question, ended_by, session)
+            except GenerationStopped:
+                pass
+        self.notes.append("ended by timeout; no time left for a final answer")
+        return "(no answer: timeout)"
+
     def _forced_final(
         self,
         messages: list[Message],
@@ -469,6 +507,9 @@ class RlmEngine:
             self.config.root_params,
             grammar=final_grammar() if self.use_grammar else None,
         )
+        if ended_by == "timeout":
+            limit = self.config.final_max_tokens_after_timeout
+            params = replace(params, max_tokens=min(params.max_tokens, limit))
         c = self._root_call(msgs, params)
         parsed = parse_reply(c.text)
         turn.reply, turn.reasoning = c.text, parsed.reasoning

@@ -11,6 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from rlm_cli.errors import ModelError
+
 Message = dict[str, str]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``."""
 
@@ -29,6 +31,14 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
     grammar: str | None = None
     """A GBNF grammar; backends that cannot constrain output ignore it."""
+    should_stop: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
+    """Polled while the call runs (between tokens and prompt batches, while waiting on a
+    server); when it returns True the backend abandons the call with
+    :class:`GenerationStopped`. How a run's time budget stops a call already under way."""
+
+    def stop_requested(self) -> bool:
+        """Whether ``should_stop`` says to abandon the call now."""
+        return self.should_stop is not None and self.should_stop()
 
     def cache_key(self) -> dict:
         """The parameters that change the answer, for the sub-call cache."""
@@ -40,6 +50,13 @@ class GenerationParams:
             "stop": list(self.stop),
             "grammar": self.grammar,
         }
+
+
+class GenerationStopped(ModelError):
+    """A call abandoned because ``GenerationParams.should_stop`` said so (the time budget)."""
+
+    def __init__(self, message: str = "generation stopped: the time budget is spent") -> None:
+        super().__init__(message)
 
 
 @dataclass

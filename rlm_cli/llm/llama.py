@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rlm_cli.errors import ModelError, PromptTooLong
-from rlm_cli.llm.base import Completion, GenerationParams, Message, Model, OnText
+from rlm_cli.llm.base import (
+    Completion,
+    GenerationParams,
+    GenerationStopped,
+    Message,
+    Model,
+    OnText,
+)
 
 CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -89,6 +96,8 @@ class LlamaModel(Model):
         self._batcher = None
         self._eval_sizes: list[int] = []
         self._sampled: list[int] = []
+        self._params: GenerationParams | None = None
+        """The running call's parameters, for the stop hook in ``eval``."""
         self._count_work()
 
     def _count_work(self) -> None:
@@ -104,7 +113,11 @@ class LlamaModel(Model):
 
         def counting_eval(tokens):
             self._eval_sizes.append(len(tokens))
-            return eval_(tokens)
+            step = self.options.n_batch
+            for i in range(0, len(tokens), step):  # the stop hook, between prompt batches
+                if self._params is not None and self._params.stop_requested():
+                    raise GenerationStopped()
+                eval_(tokens[i : i + step])
 
         def counting_sample(*args, **kwargs):
             token = sample(*args, **kwargs)
@@ -178,6 +191,7 @@ class LlamaModel(Model):
         t0 = time.perf_counter()
         with self._lock:
             self._eval_sizes, self._sampled = [], []
+            self._params = params
             try:
                 stream = self._llm.create_completion(
                     prompt=tokens,
@@ -202,6 +216,8 @@ class LlamaModel(Model):
                         finish = choice["finish_reason"]
             except ValueError as e:
                 raise ModelError(f"llama.cpp: {e}") from e
+            finally:
+                self._params = None
             evaluated = self._eval_sizes[0] if self._eval_sizes else len(tokens)
             generated = len(self._sampled)
             if generated and self._is_eog(self._sampled[-1]):
@@ -248,6 +264,8 @@ class LlamaModel(Model):
         grammar sampler per sequence is not supported here), a single conversation,
         a prompt too long for the window, or a batch llama.cpp refuses.
         """
+        if params.stop_requested():
+            raise GenerationStopped()
         if len(conversations) < 2 or params.grammar or self.options.batch_seqs < 2:
             return super().complete_many(conversations, params)
         prepared = [self.tokenize_chat(m) for m in conversations]
