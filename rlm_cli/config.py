@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from rlm_cli import paths
+from rlm_cli.atomic import atomic_write
 from rlm_cli.errors import ConfigError
 
 
@@ -175,7 +176,8 @@ def unset_setting(key: str) -> Path:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=True), "utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, yaml.safe_dump(data, sort_keys=True))
+    except OSError as e:
+        raise ConfigError(f"cannot write {path}: {e.strerror or e}") from e

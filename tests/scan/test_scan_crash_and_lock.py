@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import time
 from pathlib import Path
 
 import pytest
 from scan_helpers import LogWriter, Scanner, contexts_dir, write_model
+
+
+def _wait_for_stderr(proc, text: bytes, timeout: float = 60.0) -> None:
+    """Block until the child has written ``text`` on stderr."""
+    seen = b""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stderr, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while text not in seen:
+        assert time.monotonic() < deadline, seen
+        if sel.select(0.2):
+            chunk = os.read(proc.stderr.fileno(), 65536)
+            assert chunk, seen
+            seen += chunk
 
 
 def _wait_until_thinking(tmp: Path, proc, timeout: float = 30.0) -> None:
@@ -43,6 +58,7 @@ def test_a_signal_mid_run_leaves_the_previous_state_and_the_bytes_are_read_again
     w.append(logs / "b.log", 2)
     slow = write_model(tmp_path / "slow.yaml", delay_s=30)
     proc = sc.popen(model=slow)
+    _wait_for_stderr(proc, b"scanning 6 new lines")  # this run's own context is stored
     _wait_until_thinking(tmp_path, proc)
     os.kill(proc.pid, signum)
     proc.wait(10)
