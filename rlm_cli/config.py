@@ -16,12 +16,15 @@ from rlm_cli.errors import ConfigError
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run can be configured with. Field names are the config keys;
-    the env var of ``n_ctx`` is ``RLM_N_CTX``."""
+    """Everything a run can be configured with, and the one place its defaults live
+    (:data:`DEFAULTS`; help texts and the engine's own defaults read them from here).
+    Field names are the config keys; the env var of ``n_ctx`` is ``RLM_N_CTX``."""
 
     model: str | None = None
     sub_model: str | None = None
-    n_ctx: int = 8192
+    n_ctx: int | None = None
+    """Model window in tokens; None: 8192 for a GGUF model (``llm.base.DEFAULT_N_CTX``),
+    an ``openai:`` server's own window."""
     threads: int | None = None
     n_batch: int = 512
     n_gpu_layers: int = 0
@@ -57,6 +60,10 @@ class Settings:
     def merged(self, **overrides: Any) -> Settings:
         """A copy with every non-None override applied (how flags win)."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+DEFAULTS = Settings()
+"""The built-in defaults (before config.yaml, ``RLM_*`` and flags)."""
 
 
 def config_path() -> Path:

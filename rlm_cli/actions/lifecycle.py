@@ -28,7 +28,7 @@ from rlm_cli.engine.loop import EngineConfig, RlmEngine, RunInterrupted
 from rlm_cli.engine.records import RunResult
 from rlm_cli.engine.subcalls import ExplosionGuard
 from rlm_cli.errors import ConfigError, ExitStatus, ModelError, RlmError
-from rlm_cli.llm.base import GenerationParams, Model
+from rlm_cli.llm.base import DEFAULT_N_CTX, GenerationParams, Model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.llm.llama import LlamaOptions
 from rlm_cli.llm.spec import ModelLoader, ModelOptions
@@ -45,7 +45,7 @@ def model_options(s: Settings) -> ModelOptions:
     """Backend options from settings."""
     return ModelOptions(
         llama=LlamaOptions(
-            n_ctx=s.n_ctx,
+            n_ctx=s.n_ctx or DEFAULT_N_CTX,
             n_threads=s.threads,
             n_batch=s.n_batch,
             n_gpu_layers=s.n_gpu_layers,
@@ -53,6 +53,7 @@ def model_options(s: Settings) -> ModelOptions:
             seed=s.seed,
         ),
         concurrency=s.concurrency,
+        n_ctx=s.n_ctx,
     )
 
 

@@ -10,8 +10,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from rlm_cli.config import DEFAULTS
 from rlm_cli.engine.findings import SEVERITIES
 from rlm_cli.errors import UsageError
+from rlm_cli.llm.base import DEFAULT_N_CTX
 
 FAIL_ON_CHOICES = (*SEVERITIES, "never")
 
@@ -30,15 +32,28 @@ SubModelOpt = Annotated[
 ]
 MaxIterationsOpt = Annotated[
     Optional[int],  # noqa: UP045
-    typer.Option("--max-iterations", min=1, help="Root turns before a forced final answer."),
+    typer.Option(
+        "--max-iterations",
+        min=1,
+        help=f"Root turns before a forced final answer (default {DEFAULTS.max_iterations}).",
+    ),
 ]
 MaxSubcallsOpt = Annotated[
     Optional[int],  # noqa: UP045
-    typer.Option("--max-subcalls", min=0, help="Sub-calls allowed in the run."),
+    typer.Option(
+        "--max-subcalls",
+        min=0,
+        help=f"Sub-calls allowed in the run (default {DEFAULTS.max_subcalls}).",
+    ),
 ]
 NCtxOpt = Annotated[
     Optional[int],  # noqa: UP045
-    typer.Option("--n-ctx", min=256, help="Model window in tokens (default 8192)."),
+    typer.Option(
+        "--n-ctx",
+        min=256,
+        help=f"Model window in tokens (default {DEFAULT_N_CTX} for a GGUF model; "
+        "an openai: server's own window).",
+    ),
 ]
 ThreadsOpt = Annotated[
     Optional[int],  # noqa: UP045
@@ -52,6 +67,11 @@ ExcludeOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option("--exclude", help="Glob of files to skip inside folders (repeatable)."),
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Nothing on stderr but errors (for cron).")
+]
+BinaryOpt = Annotated[bool, typer.Option("--binary", help="Keep inputs that contain NUL bytes.")]
 NoLogOpt = Annotated[
     bool, typer.Option("--no-log", "-n", help="Do not record this run in the history.")
 ]

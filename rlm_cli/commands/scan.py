@@ -9,9 +9,11 @@ from pathlib import Path
 import typer
 
 from rlm_cli.commands.common import (
+    BinaryOpt,
     DebugOpt,
     ExcludeOpt,
     IncludeOpt,
+    JsonOpt,
     MaxIterationsOpt,
     MaxSubcallsOpt,
     ModelOpt,
@@ -20,7 +22,7 @@ from rlm_cli.commands.common import (
     SubModelOpt,
     ThreadsOpt,
 )
-from rlm_cli.config import load_settings
+from rlm_cli.config import DEFAULTS, load_settings
 
 EXAMPLES = """
 Examples:
@@ -50,9 +52,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             "--state",
             help="Folder of this scan's state (default: <data dir>/scan/<hash of paths and question>).",
         ),
-        json_out: bool = typer.Option(
-            False, "--json", help="Print the run's summary as one JSON object."
-        ),
+        json_out: JsonOpt = False,
         out: Path = typer.Option(
             None, "--out", help="Append this run's findings to FILE as JSON Lines."
         ),
@@ -62,7 +62,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         fail_on: str = typer.Option(
             None,
             "--fail-on",
-            help="Exit 1 when a new finding is at or above: info, warning, error, critical, or never. [default: error]",
+            help="Exit 1 when a new finding is at or above: info, warning, error, critical, "
+            f"or never (default {DEFAULTS.fail_on}).",
         ),
         alert_on: str = typer.Option(
             "new",
@@ -95,7 +96,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         threads: ThreadsOpt = None,
         include: IncludeOpt = None,
         exclude: ExcludeOpt = None,
-        binary: bool = typer.Option(False, "--binary", help="Keep files that contain NUL bytes."),
+        binary: BinaryOpt = False,
         no_log: NoLogOpt = False,
         debug: DebugOpt = False,
     ) -> int:

@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from rlm_cli.config import DEFAULTS
 from rlm_cli.engine.records import Usage
 
 
@@ -13,11 +14,11 @@ from rlm_cli.engine.records import Usage
 class Limits:
     """What one run may spend. ``None`` means no limit for that budget."""
 
-    max_iterations: int = 12
-    max_subcalls: int = 64
-    max_tokens: int | None = None
-    timeout_s: float | None = None
-    max_depth: int = 1
+    max_iterations: int = DEFAULTS.max_iterations
+    max_subcalls: int = DEFAULTS.max_subcalls
+    max_tokens: int | None = DEFAULTS.max_tokens
+    timeout_s: float | None = DEFAULTS.timeout
+    max_depth: int = DEFAULTS.max_depth
 
 
 class Budget:

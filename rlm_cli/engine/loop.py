@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
@@ -43,8 +44,12 @@ class EngineConfig:
     """How a run behaves (budgets, sampling, windows, structure)."""
 
     limits: Limits = field(default_factory=Limits)
-    root_params: GenerationParams = field(default_factory=lambda: GenerationParams(max_tokens=1024))
-    sub_params: GenerationParams = field(default_factory=lambda: GenerationParams(max_tokens=512))
+    root_params: GenerationParams = field(
+        default_factory=lambda: GenerationParams(max_tokens=DEFAULTS.root_max_tokens)
+    )
+    sub_params: GenerationParams = field(
+        default_factory=lambda: GenerationParams(max_tokens=DEFAULTS.sub_max_tokens)
+    )
     max_output_chars: int = 4000
     step_timeout_s: float = 60.0
     compact_at: float = 0.85

@@ -11,7 +11,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from rlm_cli.config import DEFAULTS
 from rlm_cli.errors import ModelError
+
+DEFAULT_N_CTX = 8192
+"""The window of a model that does not say its own (a GGUF model unless --n-ctx)."""
 
 Message = dict[str, str]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``."""
@@ -24,8 +28,8 @@ OnText = Callable[[str], None]
 class GenerationParams:
     """How to sample one completion."""
 
-    max_tokens: int = 1024
-    temperature: float = 0.2
+    max_tokens: int = DEFAULTS.root_max_tokens
+    temperature: float = DEFAULTS.temperature
     top_p: float = 0.95
     seed: int | None = None
     stop: tuple[str, ...] = ()
@@ -87,7 +91,7 @@ class Model(ABC):
 
     spec: str = ""
     """The model spec string it was made from (for logs and the cache key)."""
-    n_ctx: int = 8192
+    n_ctx: int = DEFAULT_N_CTX
     """Context window in tokens."""
     concurrency: int = 1
     """How many calls the engine may have in flight at once."""

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rlm_cli.config import DEFAULTS
 from rlm_cli.errors import ModelError, PromptTooLong
 from rlm_cli.llm.base import (
+    DEFAULT_N_CTX,
     Completion,
     GenerationParams,
     GenerationStopped,
@@ -29,13 +31,18 @@ CHATML = (
 )
 
 
+STOP_CHECK_TOKENS = 64
+"""Under a deadline, prompt tokens evaluated between two looks at ``should_stop`` (a
+512-token batch of a 1.5B model takes 10-25 s on two busy cores)."""
+
+
 @dataclass(frozen=True)
 class LlamaOptions:
     """How to load a GGUF model."""
 
-    n_ctx: int = 8192
+    n_ctx: int = DEFAULT_N_CTX
     n_threads: int | None = None
-    n_batch: int = 512
+    n_batch: int = DEFAULTS.n_batch
     n_gpu_layers: int = 0
     flash_attn: bool = False
     seed: int = 0
@@ -113,9 +120,12 @@ class LlamaModel(Model):
 
         def counting_eval(tokens):
             self._eval_sizes.append(len(tokens))
-            step = self.options.n_batch
-            for i in range(0, len(tokens), step):  # the stop hook, between prompt batches
-                if self._params is not None and self._params.stop_requested():
+            params = self._params
+            if params is None or params.should_stop is None:
+                return eval_(tokens)
+            step = min(self.options.n_batch, STOP_CHECK_TOKENS)
+            for i in range(0, len(tokens), step):  # the stop hook, between prompt steps
+                if params.stop_requested():
                     raise GenerationStopped()
                 eval_(tokens[i : i + step])
 

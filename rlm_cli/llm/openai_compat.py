@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from rlm_cli.errors import ModelError, PromptTooLong, UsageError
 from rlm_cli.llm.base import (
+    DEFAULT_N_CTX,
     Completion,
     GenerationParams,
     GenerationStopped,
@@ -92,7 +93,7 @@ class OpenAICompatModel(Model):
     """Chat completions from an OpenAI-compatible server.
 
     ``n_ctx=None`` asks the server (llama-server ``/props``, vLLM ``max_model_len``),
-    falling back to 8192. ``grammar=None`` sends GBNF grammars only to servers detected
+    falling back to ``DEFAULT_N_CTX``. ``grammar=None`` sends GBNF grammars only to servers detected
     as llama.cpp-based. The API key goes in the ``Authorization`` header and nowhere else.
     """
 
@@ -144,7 +145,7 @@ class OpenAICompatModel(Model):
         self._tokenize_path: str | None | bool = None  # None: unknown; False: unsupported
         self.spec = spec or f"openai:{self.base_url}#{model_name}"
         self.server_info: dict = {}
-        self.n_ctx = int(n_ctx) if n_ctx else 8192
+        self.n_ctx = int(n_ctx) if n_ctx else DEFAULT_N_CTX
         if probe:
             self._probe(explicit_n_ctx=n_ctx is not None)
 
