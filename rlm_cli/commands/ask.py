@@ -20,9 +20,10 @@ from rlm_cli.commands.common import (
     QuietOpt,
     SubModelOpt,
     ThreadsOpt,
+    TimeoutOpt,
+    run_settings,
 )
 from rlm_cli.config import DEFAULTS as D
-from rlm_cli.config import load_settings
 
 EXAMPLES = """
 Examples:
@@ -68,9 +69,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         max_depth: int = typer.Option(
             None, "--max-depth", min=1, help="Recursion depth (1: sub-calls are plain model calls)."
         ),
-        timeout: float = typer.Option(
-            None, "--timeout", min=1, help="Seconds allowed for the run."
-        ),
+        timeout: TimeoutOpt = None,
         n_ctx: NCtxOpt = None,
         threads: ThreadsOpt = None,
         batch_size: int = typer.Option(
@@ -156,11 +155,11 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         """Ask a question about a log; the answer goes to stdout."""
         set_debug(debug)
         from rlm_cli.actions.ask import AskRequest, run_ask
-        from rlm_cli.commands.common import check_fail_on
         from rlm_cli.errors import UsageError
 
-        check_fail_on(fail_on)
-        settings = load_settings().merged(
+        settings = run_settings(
+            fail_on=fail_on,
+            no_log=no_log,
             model=model,
             sub_model=sub_model,
             max_iterations=max_iterations,
@@ -177,11 +176,9 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             max_output_chars=max_output_chars,
             temperature=temperature,
             seed=seed,
-            fail_on=fail_on,
             root_max_tokens=root_max_tokens,
             sub_max_tokens=sub_max_tokens,
             brief_tokens=brief_tokens,
-            log_runs=False if no_log else None,
             grammar=False if no_grammar else None,
             cache=False if no_cache else None,
             thinking=thinking,

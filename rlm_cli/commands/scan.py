@@ -21,8 +21,10 @@ from rlm_cli.commands.common import (
     NoLogOpt,
     SubModelOpt,
     ThreadsOpt,
+    TimeoutOpt,
+    run_settings,
 )
-from rlm_cli.config import DEFAULTS, load_settings
+from rlm_cli.config import DEFAULTS
 
 EXAMPLES = """
 Examples:
@@ -89,9 +91,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         sub_model: SubModelOpt = None,
         max_iterations: MaxIterationsOpt = None,
         max_subcalls: MaxSubcallsOpt = None,
-        timeout: float = typer.Option(
-            None, "--timeout", min=1, help="Seconds allowed for the model run."
-        ),
+        timeout: TimeoutOpt = None,
         n_ctx: NCtxOpt = None,
         threads: ThreadsOpt = None,
         include: IncludeOpt = None,
@@ -103,10 +103,10 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         """Analyse only what is new in log files since the last scan (for cron); exit 1 on new findings."""
         set_debug(debug)
         from rlm_cli.actions.scan import ScanRequest, run_scan
-        from rlm_cli.commands.common import check_fail_on
 
-        check_fail_on(fail_on)
-        settings = load_settings().merged(
+        settings = run_settings(
+            fail_on=fail_on,
+            no_log=no_log,
             model=model,
             sub_model=sub_model,
             max_iterations=max_iterations,
@@ -114,8 +114,6 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             timeout=timeout,
             n_ctx=n_ctx,
             threads=threads,
-            fail_on=fail_on,
-            log_runs=False if no_log else None,
         )
         return run_scan(
             ScanRequest(
