@@ -9,7 +9,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from rlm_cli.actions.lifecycle import RunLifecycle, findings_status
+from rlm_cli.actions.lifecycle import (  # noqa: F401 - their old home, for code not yet moved
+    RunLifecycle,
+    engine_config,
+    findings_status,
+    load_models,
+    model_options,
+    prepare_brief,
+)
 from rlm_cli.config import Settings
 from rlm_cli.engine.loop import RunInterrupted
 from rlm_cli.engine.prompts import load_task
