@@ -32,6 +32,7 @@ ROOMS = {
     "render": 3,
     "scan": 3,
     "actions": 4,
+    "bench": 4,  # `rlm bench` (branch bench): runs tasks through actions
     "commands": 5,
     "cli": 5,
     "__main__": 5,
