@@ -44,6 +44,11 @@ class GenerationParams:
         """Whether ``should_stop`` says to abandon the call now."""
         return self.should_stop is not None and self.should_stop()
 
+    def check_stop(self) -> None:
+        """Raise :class:`GenerationStopped` when ``should_stop`` says so (backends call this)."""
+        if self.stop_requested():
+            raise GenerationStopped()
+
     def cache_key(self) -> dict:
         """The parameters that change the answer, for the sub-call cache."""
         return {

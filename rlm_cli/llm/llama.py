@@ -15,15 +15,7 @@ from pathlib import Path
 
 from rlm_cli.config import DEFAULTS
 from rlm_cli.errors import ModelError, PromptTooLong
-from rlm_cli.llm.base import (
-    DEFAULT_N_CTX,
-    Completion,
-    GenerationParams,
-    GenerationStopped,
-    Message,
-    Model,
-    OnText,
-)
+from rlm_cli.llm.base import DEFAULT_N_CTX, Completion, GenerationParams, Message, Model, OnText
 
 CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -125,8 +117,7 @@ class LlamaModel(Model):
                 return eval_(tokens)
             step = min(self.options.n_batch, STOP_CHECK_TOKENS)
             for i in range(0, len(tokens), step):  # the stop hook, between prompt steps
-                if params.stop_requested():
-                    raise GenerationStopped()
+                params.check_stop()
                 eval_(tokens[i : i + step])
 
         def counting_sample(*args, **kwargs):
@@ -274,8 +265,7 @@ class LlamaModel(Model):
         grammar sampler per sequence is not supported here), a single conversation,
         a prompt too long for the window, or a batch llama.cpp refuses.
         """
-        if params.stop_requested():
-            raise GenerationStopped()
+        params.check_stop()
         if len(conversations) < 2 or params.grammar or self.options.batch_seqs < 2:
             return super().complete_many(conversations, params)
         prepared = [self.tokenize_chat(m) for m in conversations]

@@ -25,15 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from rlm_cli.errors import ModelError, PromptTooLong, UsageError
-from rlm_cli.llm.base import (
-    DEFAULT_N_CTX,
-    Completion,
-    GenerationParams,
-    GenerationStopped,
-    Message,
-    Model,
-    OnText,
-)
+from rlm_cli.llm.base import DEFAULT_N_CTX, Completion, GenerationParams, Message, Model, OnText
 
 API_KEY_ENVS = ("RLM_OPENAI_API_KEY", "OPENAI_API_KEY")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -342,8 +334,7 @@ class OpenAICompatModel(Model):
 
         last: _Retryable | None = None
         for attempt in range(1, self.max_attempts + 1):
-            if params.stop_requested():
-                raise GenerationStopped()
+            params.check_stop()
             try:
                 result = self._attempt(messages, params, emit)
             except _Retryable as exc:
@@ -397,8 +388,8 @@ class OpenAICompatModel(Model):
         try:
             return self._request_once(messages, params, emit, stream=stream, watch=watch)
         except (ModelError, _Retryable, _EmptyStream, OSError, http.client.HTTPException):
-            if watch.fired:
-                raise GenerationStopped() from None
+            if watch.fired:  # the deadline passed: say so, not how the socket broke
+                params.check_stop()
             raise
         finally:
             watch.done()

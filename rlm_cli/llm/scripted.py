@@ -29,14 +29,7 @@ from pathlib import Path
 import yaml
 
 from rlm_cli.errors import ModelError, UsageError
-from rlm_cli.llm.base import (
-    Completion,
-    GenerationParams,
-    GenerationStopped,
-    Message,
-    Model,
-    OnText,
-)
+from rlm_cli.llm.base import Completion, GenerationParams, Message, Model, OnText
 
 
 @dataclass
@@ -163,6 +156,5 @@ def _pause(seconds: float, params: GenerationParams) -> None:
     """Sleep like a slow model thinks: in short steps, abandoned when told to stop."""
     end = time.monotonic() + seconds
     while (left := end - time.monotonic()) > 0:
-        if params.stop_requested():
-            raise GenerationStopped()
+        params.check_stop()
         time.sleep(min(0.05, left))
