@@ -132,7 +132,7 @@ def prepare_brief(context: Context, root: Model, s: Settings, warn: Warn) -> str
 
     Building is one pass at about 10k lines/s on a small machine; above ``map_max_lines``
     a first run skips it (and says so) instead of making the operator wait. The brief is
-    cut to ``brief_tokens`` and to 1/8 of the root model's window, whichever is smaller.
+    cut to ``brief_tokens`` (by the root model's tokenizer).
     """
     from rlm_cli.logs.brief import make_brief, render_brief
     from rlm_cli.logs.logmap import LogMap, ensure_logmap
@@ -146,11 +146,10 @@ def prepare_brief(context: Context, root: Model, s: Settings, warn: Warn) -> str
             )
             return ""
         logmap = ensure_logmap(context)
-    budget = min(s.brief_tokens, root.n_ctx // 8)
-    if budget <= 0:
+    if s.brief_tokens <= 0:
         return ""
     return render_brief(
-        make_brief(context, logmap), max_tokens=budget, count_tokens=root.count_tokens
+        make_brief(context, logmap), max_tokens=s.brief_tokens, count_tokens=root.count_tokens
     )
 
 

@@ -123,8 +123,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             None,
             "--brief-tokens",
             min=0,
-            help="Token budget of the log map in the first prompt (0: none; at most 1/8 of the "
-            f"model's window; default {D.brief_tokens}).",
+            help="Token budget of the log map in the first prompt, by the model's tokenizer "
+            f"(0: none; default {D.brief_tokens}).",
         ),
         binary: BinaryOpt = False,
         include: IncludeOpt = None,

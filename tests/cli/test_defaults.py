@@ -62,15 +62,13 @@ def context(tmp_path: Path, monkeypatch) -> Context:
     return Context(store.root / meta["id"])
 
 
-def test_brief_is_cut_to_an_eighth_of_the_window(context: Context, tmp_path: Path) -> None:
+@pytest.mark.parametrize("budget", [150, 400])
+def test_brief_is_cut_to_brief_tokens(context: Context, tmp_path: Path, budget: int) -> None:
+    """--brief-tokens is the cap its help promises, counted by the root model's tokenizer."""
     script = tmp_path / "s.yaml"
     script.write_text("root: ['FINAL(x)']\n")
-    settings = Settings(brief_tokens=100_000)
-
-    def brief_tokens(n_ctx: int) -> int:
-        root = ScriptedModel(Script(script), "root", n_ctx=n_ctx)
-        return root.count_tokens(prepare_brief(context, root, settings, lambda m: None))
-
-    small = brief_tokens(2048)
-    assert 0 < small <= 2048 // 8
-    assert brief_tokens(65536) > 2048 // 8  # the cap, not the log, kept it small
+    root = ScriptedModel(Script(script), "root")
+    whole = prepare_brief(context, root, Settings(brief_tokens=100_000), lambda m: None)
+    assert root.count_tokens(whole) > 400  # the log's map is bigger than both budgets
+    cut = prepare_brief(context, root, Settings(brief_tokens=budget), lambda m: None)
+    assert 0 < root.count_tokens(cut) <= budget
