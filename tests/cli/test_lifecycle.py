@@ -19,8 +19,9 @@ import pytest
 from helpers import REPO, SAMPLES, isolated_env, run_rlm, write_script
 
 BMC = SAMPLES / "bmc_cluster.log"
-SLOW = 60.0
-"""Seconds a 'hung' reply would take: far above every bound checked here."""
+SLOW = 300.0
+"""Seconds a 'hung' reply would take: far above every bound checked here, which leave
+room for a loaded machine (interpreter start-up alone can take seconds there)."""
 LOOK = "I look first.\n```repl\nprint(context.count('ECC'))\n```"
 
 
@@ -44,6 +45,7 @@ def test_timeout_stops_a_call_under_way_and_the_run_is_recorded(
     r = run_rlm(
         ["ask", "which node", str(BMC), "-m", f"script:{script}", "--timeout", "2", "--json"],
         tmp_path,
+        timeout=SLOW / 2,
     )
     wall = time.monotonic() - t0
     assert r.code == 0, r.stderr
@@ -51,8 +53,8 @@ def test_timeout_stops_a_call_under_way_and_the_run_is_recorded(
     assert d["ended_by"] == "timeout"
     assert d["answer"] == answer
     assert "turn 2: stopped by the time budget" in d["notes"]
-    # 2 s budget + at most the final answer's 8 s grace; the hung call alone would be 60 s
-    assert wall < 2 + 8 + 15, wall
+    # 2 s budget + at most the final answer's 8 s grace (+ start-up); not the hung call's 300 s
+    assert wall < SLOW / 3, wall
     listed = run_rlm(["runs", "list"], tmp_path)
     assert d["run_id"] in listed.stdout
 
@@ -102,7 +104,7 @@ def test_a_signal_mid_run_keeps_the_partial_run(tmp_path: Path, signum: int, cod
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert time.monotonic() - t0 < 10
+    assert time.monotonic() - t0 < 30  # not the hung turn's 300 s
     assert proc.returncode == code, before + err.decode()
     err_text = before + err.decode()
     assert "interrupted after 3 turns" in err_text
@@ -141,7 +143,7 @@ def test_sigterm_in_a_terminal_restores_it(tmp_path: Path) -> None:
     child.kill(signal.SIGTERM)
     while True:
         try:
-            raw += child.read_nonblocking(65536, timeout=10)
+            raw += child.read_nonblocking(65536, timeout=30)
         except (pexpect.EOF, pexpect.TIMEOUT):
             break
     child.close()
