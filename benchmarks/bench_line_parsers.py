@@ -16,8 +16,8 @@ from pathlib import Path
 
 from rlm_cli.logs.entities import extract
 from rlm_cli.logs.severity import classify
-from rlm_cli.logs.timestamps import TimestampParser
 from rlm_cli.store.timeindex import TimeIndex
+from rlm_cli.store.timestamps import TimestampParser
 
 
 def _rate(fn, lines: list[str]) -> float:

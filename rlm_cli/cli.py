@@ -10,6 +10,7 @@ import typer
 
 from rlm_cli import __version__
 from rlm_cli.commands import ask as ask_cmd
+from rlm_cli.commands import bench as bench_cmd
 from rlm_cli.commands import config as config_cmd
 from rlm_cli.commands import contexts as contexts_cmd
 from rlm_cli.commands import grep as grep_cmd
@@ -71,6 +72,7 @@ scan_cmd.register(app, set_debug)
 logmap_cmd.register(app, set_debug)
 runs_cmd.register(app, set_debug)
 config_cmd.register(app, set_debug)
+bench_cmd.register(app, set_debug)
 
 
 class _Carried(Exception):

@@ -132,7 +132,8 @@ def prepare_brief(context: Context, root: Model, s: Settings, warn: Warn) -> str
 
     Building is one pass at about 10k lines/s on a small machine; above ``map_max_lines``
     a first run skips it (and says so) instead of making the operator wait. The brief is
-    cut to ``brief_tokens`` (by the root model's tokenizer).
+    cut to ``brief_tokens`` and to 1/``BRIEF_WINDOW_SHARE`` of the root model's window
+    (by its tokenizer), whichever is smaller.
     """
     from rlm_cli.logs.brief import make_brief, render_brief
     from rlm_cli.logs.logmap import LogMap, ensure_logmap
@@ -146,11 +147,17 @@ def prepare_brief(context: Context, root: Model, s: Settings, warn: Warn) -> str
             )
             return ""
         logmap = ensure_logmap(context)
-    if s.brief_tokens <= 0:
+    budget = min(s.brief_tokens, root.n_ctx // BRIEF_WINDOW_SHARE)
+    if budget <= 0:
         return ""
     return render_brief(
-        make_brief(context, logmap), max_tokens=s.brief_tokens, count_tokens=root.count_tokens
+        make_brief(context, logmap), max_tokens=budget, count_tokens=root.count_tokens
     )
+
+
+BRIEF_WINDOW_SHARE = 6
+"""The brief takes at most 1/6 of the root window: a small window keeps room for the
+instructions, the turns and their output (the brief says what it left out)."""
 
 
 def findings_status(

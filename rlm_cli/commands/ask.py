@@ -124,7 +124,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             "--brief-tokens",
             min=0,
             help="Token budget of the log map in the first prompt, by the model's tokenizer "
-            f"(0: none; default {D.brief_tokens}).",
+            f"(0: none; at most 1/6 of the model's window; default {D.brief_tokens}).",
         ),
         binary: BinaryOpt = False,
         include: IncludeOpt = None,

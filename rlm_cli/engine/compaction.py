@@ -66,6 +66,8 @@ class Compactor:
     """Turn number of the oldest turn still in the conversation."""
     summary: str = ""
     records: list[dict] = field(default_factory=list)
+    last_cut: int = 0
+    """Characters cut from the newest feedback by the last :meth:`fit` (0: none)."""
 
     def tokens(self, messages: list[Message]) -> int:
         """Tokens of a conversation by the model's own tokenizer (+ a few per message)."""
@@ -91,12 +93,41 @@ class Compactor:
             drop = pairs - 1
             if drop > 0:
                 record = self._compact(messages, first_user, turns, drop, turn_no, before)
+        self.last_cut = self._cut_last_output(messages)
         if self.tokens(messages) > self.model.n_ctx - self.reply_tokens:
             raise PromptTooLong(
                 f"the root prompt does not fit the model's window ({self.model.n_ctx} tokens) "
                 "even after compaction; use a larger --n-ctx or a smaller --max-output-chars",
             )
         return record
+
+    def _cut_last_output(self, messages: list[Message]) -> int:
+        """When even the compacted conversation is over the window, shorten the newest
+        feedback (the output of the last turn) from its middle, keeping its start and its
+        end (the budget line), and say so in it. Returns the characters cut (0: none)."""
+        room = self.model.n_ctx - self.reply_tokens
+        if len(messages) < 4 or messages[-1]["role"] != "user":
+            return 0
+        text = messages[-1]["content"]
+        tail = min(len(text) // 3, 500)
+        cut = 0
+        while self.tokens(messages) > room:
+            over = self.tokens(messages) - room
+            cut = min(len(text) - tail - 200, cut + max(200, over * 4))
+            if cut <= 0:
+                return 0
+            head = len(text) - tail - cut
+            notice = (
+                f"\n[... {cut:,} characters of this output cut to fit the window; "
+                "print less, or narrower results ...]\n"
+            )
+            messages[-1] = {
+                "role": "user",
+                "content": text[:head] + notice + text[len(text) - tail :],
+            }
+            if head <= 200:
+                break
+        return cut
 
     def _compact(
         self,

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
+from rlm_cli.logs.severity import FINDING_SEVERITIES as SEVERITIES
+from rlm_cli.logs.severity import finding_severity as normalise_severity
 from rlm_cli.store.context import Context
-
-SEVERITIES = ("info", "warning", "error", "critical")
-_ALIASES = {
-    "warn": "warning",
-    "err": "error",
-    "crit": "critical",
-    "fatal": "critical",
-    "high": "critical",
-    "medium": "warning",
-    "low": "info",
-    "notice": "info",
-}
-
-
-def normalise_severity(value: str) -> str:
-    """Map a model's severity word onto info / warning / error / critical."""
-    v = str(value).strip().lower()
-    v = _ALIASES.get(v, v)
-    return v if v in SEVERITIES else "warning"
 
 
 def severity_rank(value: str) -> int:

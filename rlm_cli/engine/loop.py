@@ -10,6 +10,7 @@ its best answer from the trajectory.
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,8 @@ from rlm_cli.engine.grammar import DEFAULT_REASONING_CHARS, final_grammar, turn_
 from rlm_cli.engine.parse import (
     FinalSpec,
     ParsedReply,
+    final_is_literal,
+    is_placeholder,
     normalise_code,
     parse_reply,
     strip_thinking,
@@ -139,6 +142,7 @@ class RlmEngine:
         self._looked = False
         self._pushed_back = False
         self._seen_code: dict[str, int] = {}
+        self._seen_output: dict[str, str] = {}
         self._stalled = 0
         self.run_id = ""
         self.session: ReplSession | None = None
@@ -151,10 +155,11 @@ class RlmEngine:
         return sub_room * 3
 
     def _system_prompt(self) -> str:
+        """The static head of the conversation: the same for every log and question of a
+        model and prompt version, so its evaluated state can be cached (the log's
+        description, the brief and the question go in the first user message)."""
         text = fill(
             self.prompts["system"],
-            context_info=describe_context(self.context),
-            brief=f"\n{self.brief}\n" if self.brief else "",
             functions=self.prompts["functions"],
             max_output_chars=f"{self.config.max_output_chars:,}",
             sub_chunk_chars=f"{self._sub_chunk_chars():,}",
@@ -162,6 +167,22 @@ class RlmEngine:
         if self.config.thinking == "off":
             text += "\n/no_think"
         return text
+
+    def first_messages(self, question: str) -> list[Message]:
+        """The conversation of the first root turn: the static system prompt, then the
+        log's description, the brief, the question and the budget."""
+        first_user = fill(
+            self.prompts["first_user"],
+            context_info=describe_context(self.context),
+            brief=f"\n{self.brief}\n" if self.brief else "",
+            question=question,
+            guidance=f"\n{self.guidance.strip()}\n" if self.guidance.strip() else "",
+            **self._budget_values(1),
+        )
+        return [
+            {"role": "system", "content": self._system_prompt()},
+            {"role": "user", "content": first_user},
+        ]
 
     def _budget_values(self, turn: int) -> dict:
         return {
@@ -225,16 +246,8 @@ class RlmEngine:
                     "grammar": self.use_grammar,
                 }
             )
-        first_user = fill(
-            self.prompts["first_user"],
-            question=question,
-            guidance=f"\n{self.guidance.strip()}\n" if self.guidance.strip() else "",
-            **self._budget_values(1),
-        )
-        messages: list[Message] = [
-            {"role": "system", "content": self._system_prompt()},
-            {"role": "user", "content": first_user},
-        ]
+        messages = self.first_messages(question)
+        first_user = messages[1]["content"]
         self.compactor = Compactor(
             model=self.root,
             prompts=self.prompts,
@@ -345,12 +358,15 @@ class RlmEngine:
         self.observer.root_reply(turn.index, parsed.reasoning, blocks, turn.usage, self.depth)
         answer = None
         ran = 0
+        unseen = False  # code of this reply printed something its author has not read yet
         for i, code in enumerate(blocks):
             key = normalise_code(code)
             if key in self._seen_code:
+                earlier = self._seen_output.get(key, "")
                 outputs.append(
                     f"[block {i + 1}] "
                     + fill(self.prompts["repeated_code"], turn_ran=self._seen_code[key]).strip()
+                    + (f"\nIts output then was:\n{_clip_text(earlier, 1500)}" if earlier else "")
                 )
                 self._note(
                     turn,
@@ -379,10 +395,22 @@ class RlmEngine:
                 self._note(turn, f"turn {turn.index}: {r.error}")
             for f in r.findings:
                 self.findings.append({**f, "turn": turn.index})
-            outputs.append(self._format_step(i, len(blocks), r.stdout, r.error))
+            step_text = self._format_step(i, len(blocks), r.stdout, r.error)
+            outputs.append(step_text)
+            self._seen_output[key] = step_text
+            news = unseen or bool(r.error) or _prints_news(r.stdout)
             if r.final is not None:
-                answer = r.final["value"]
+                if news and final_is_literal(code):
+                    outputs.append(self.prompts["unseen_final"].strip())
+                    self._note(
+                        turn,
+                        f"turn {turn.index}: final answer written before its code's output was "
+                        "seen: not accepted yet",
+                    )
+                else:
+                    answer = r.final["value"]
                 break
+            unseen = news
         self._stalled = self._stalled + 1 if blocks and not ran else 0
         if (
             answer is None
@@ -394,6 +422,13 @@ class RlmEngine:
             self._note(
                 turn, f"turn {turn.index}: final answer cut by the token limit, not accepted"
             )
+        elif answer is None and parsed.final is not None and unseen and parsed.final.is_literal:
+            outputs.append(self.prompts["unseen_final"].strip())
+            self._note(
+                turn,
+                f"turn {turn.index}: final answer written before its code's output was seen: "
+                "not accepted yet",
+            )
         elif answer is None and parsed.final is not None:
             answer, message = self._resolve_final(parsed.final, session)
             if message:
@@ -401,7 +436,7 @@ class RlmEngine:
                 self._note(turn, f"turn {turn.index}: {message.splitlines()[0]}")
         if answer is not None:
             answer = strip_thinking(answer)[0]
-            if not answer.strip():
+            if is_placeholder(answer):
                 self._note(turn, f"turn {turn.index}: empty final answer not accepted")
                 outputs.append(self.prompts["empty_final"].strip())
                 answer = None
@@ -550,6 +585,12 @@ class RlmEngine:
         record = self.compactor.fit(body, first_user, self.turns, turn.index)
         if extra_tail:
             messages[:] = body + tail
+        if self.compactor.last_cut:
+            self._note(
+                turn,
+                f"turn {turn.index}: {self.compactor.last_cut:,} characters of the last output "
+                "cut to fit the window (model was told)",
+            )
         if record is None:
             return
         turn.compaction = record
@@ -617,6 +658,20 @@ class RlmEngine:
             isolation=session.isolation,
             extra=extra,
         )
+
+
+_MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", re.MULTILINE)
+
+
+def _prints_news(stdout: str) -> bool:
+    """Whether a step printed anything beyond the REPL's own FINAL/FINDING receipts."""
+    return bool(_MARKER.sub("", stdout).strip())
+
+
+def _clip_text(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit:,} more characters not repeated]"
 
 
 def _compiles(code: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[ \t]*(repl|python|py|python3)?[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.DOTALL)
-_FINAL = re.compile(r"(?<![A-Za-z0-9_.])(FINAL_VAR|FINAL)\s*\(")
+_FINAL = re.compile(r"(?<![A-Za-z0-9_.])(FINAL_VAR|FINAL|Final)\s*\(")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CLOSE_THINK = re.compile(r"</think>", re.IGNORECASE)
 
@@ -111,9 +111,8 @@ def parse_reply(text: str) -> ParsedReply:
     final = _find_final(outside)
     reasoning = outside
     if final is not None:
-        reasoning = (
-            outside[: outside.rfind(final.kind + "(")] if final.kind + "(" in outside else outside
-        )
+        cut = max(outside.rfind(final.kind + "("), outside.rfind("Final("))
+        reasoning = outside[:cut] if cut >= 0 else outside
     reasoning = re.sub(r"\n{3,}", "\n\n", reasoning).strip()
     return ParsedReply(
         text=text,
@@ -141,6 +140,40 @@ def touches_data(code: str) -> bool:
         return "context" in code
     names = {"context", "llm_query", "llm_query_batched", "rlm_query"}
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(tree))
+
+
+_PLACEHOLDERS = {"", "answer", "your answer", "the answer", "final answer", "answer text"}
+
+
+def is_placeholder(answer: str) -> bool:
+    """Whether a final answer holds no answer: empty, an ellipsis, or template text such
+    as ``answer`` echoed back from an instruction."""
+    core = re.sub(r"[\s.…'\"`()\[\]<>]+", " ", answer).strip().lower()
+    return core in _PLACEHOLDERS
+
+
+def final_is_literal(code: str) -> bool:
+    """Whether the FINAL called in ``code`` is given text its author wrote (a string
+    constant, an f-string without fields) rather than a value the code computed."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "FINAL"
+            and node.args
+        ):
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant):
+                return True
+            if isinstance(arg, ast.JoinedStr):
+                return not any(isinstance(v, ast.FormattedValue) for v in arg.values)
+    return False
 
 
 def _find_final(outside: str) -> FinalSpec | None:
@@ -174,4 +207,5 @@ def _find_final(outside: str) -> FinalSpec | None:
         last = outside.rfind(")")
         end = last if last >= start else len(outside)
     closed = end < len(outside) and outside[end] == ")" and depth == 0
-    return FinalSpec(kind=m.group(1), arg=outside[start:end].strip(), closed=closed)
+    kind = m.group(1).upper()  # small models write Final("...") in prose too
+    return FinalSpec(kind=kind, arg=outside[start:end].strip(), closed=closed)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from rlm_cli.logs.logmap import LogMap
 from rlm_cli.logs.queries import MapQueries, iso
+from rlm_cli.logs.severity import Severity
 from rlm_cli.store.context import Context
 
 ENTITY_KINDS_FIRST = ("host",)
@@ -66,14 +67,16 @@ def make_brief(
     }
 
 
-_RANK = {"fatal": 7, "critical": 6, "error": 5, "warning": 4, "notice": 3, "info": 2}
+def _rank(name: str | None) -> int:
+    """Position of a severity name on the one scale (0 when missing)."""
+    return int(Severity[name.upper()]) if name else 0
 
 
 def _worst_templates(logmap: LogMap, counts: dict[str, int], n: int = 3) -> list[dict]:
     """An entity's most severe templates, then its most frequent."""
     infos = logmap.summary["templates"]
     ranked = sorted(
-        counts.items(), key=lambda kv: (-_RANK.get(infos.get(kv[0], {}).get("severity"), 0), -kv[1])
+        counts.items(), key=lambda kv: (-_rank(infos.get(kv[0], {}).get("severity")), -kv[1])
     )
     return [
         {
@@ -92,7 +95,7 @@ def render_brief(
     """The brief as text for the root prompt, cut to ``max_tokens`` with a note when cut."""
     count = count_tokens or (lambda s: len(s) // 4 + 1)
     sev = brief["severity_counts"]
-    order = ["fatal", "critical", "error", "warning", "notice", "info", "debug", "trace"]
+    order = [s.name.lower() for s in sorted(Severity, reverse=True)]
     sev_line = ", ".join(f"{k} {sev[k]:,}" for k in order if sev.get(k))
     span = brief["time_span"]
     sections: list[list[str]] = [

@@ -7,8 +7,9 @@ separators normalised (``DIMM B2``, ``dimm_b2`` and ``DIMM#B2`` share ``DIMM_B2`
 ``PSU 2`` share ``PSU2``), IPMI ``Type #0xNN`` names kept with a lower-cased key.
 
 Kinds: ``host`` (cluster node names such as ``node017``, ``cn-0412``, ``compute-3-12``,
-``gpu07``; FQDNs with a known top-level domain; ``host=``/``rhost=`` values; the host field
-of syslog RFC 3164/5424 headers), ``ip`` (IPv4), ``rack`` (Blue Gene positions such as
+``gpu07``; FQDNs with a known top-level domain; ``host=``/``rhost=``/``NodeList=`` values and
+JSON keys such as ``"hostname": "x"``; a name with a digit after ``node``/``host``; the host
+field of syslog RFC 3164/5424 headers; the log map adds the host column of a learned header), ``ip`` (IPv4), ``rack`` (Blue Gene positions such as
 ``R02-M1-N0-C:J12-U11``; ``rack 12``, ``chassis3``, ``slot 4``), ``dimm``, ``cpu``, ``psu``,
 ``fan``, ``sensor`` (other IPMI ``Temp #0x01`` style sensors), ``device`` (``sda``,
 ``nvme0n1``, ``eth0``, ``ib0``, ``mlx5_0``...). Each family's regex runs only when a cheap
@@ -71,7 +72,14 @@ _RE_SYSLOG_HOST = re.compile(
     r"\s+(?P<host>[A-Za-z0-9][\w.-]*)\s+[\w./()@-]+(?:\[\d+\])?:"
 )
 _RE_5424_HOST = re.compile(r"^\s*<\d{1,3}>\d{1,2} \S+ (?P<host>[A-Za-z0-9][\w.-]*) ")
-_RE_HOST_KV = re.compile(r"(?i)\b(?:r?host|hostname|node|server)[=:]\s?(?P<host>[A-Za-z][\w.-]*\w)")
+_RE_HOST_KV = re.compile(
+    r"(?i)(?<![\w-])[\"']?(?:r?host|_?host_?name|node|node_?name|nodelist|server|instance)[\"']?"
+    r"\s*[=:]\s*[\"']?(?P<host>[A-Za-z][\w.-]*\w)"
+)
+# "node c401-104 not responding", "Nodes db-prod-3", "on host web01": a name with a digit
+_RE_HOST_WORD = re.compile(
+    r"(?i)\b(?:nodes?|hosts?)\s+(?P<host>[A-Za-z][\w.-]*\d[\w.-]*)(?![\w.-])"
+)
 _NODE_PREFIX = (
     r"node|nid|compute|comp|login|head|mgmt|master|worker|storage|stor|oss|mds|mgs|osd"
     r"|db|web|app|srv|server|host|hpc|bmc"
@@ -233,7 +241,11 @@ def extract(text: str) -> list[Entity]:
     node_words = _NODE_WORDS.intersection(words)
     if node_words:
         _add_nodes(text, low, node_words, found)
-    if "host" in low or "node" in low or "server" in low:
+    if "host" in low or "node" in low or "server" in low or "instance" in low:
+        if "node" in words or "nodes" in words or "host" in words or "hosts" in words:
+            for m in _RE_HOST_WORD.finditer(text):
+                s, e = m.span("host")
+                found.append((s, e, "host", 3))
         for m in _RE_HOST_KV.finditer(text):
             if _plausible_host(m.group("host")):
                 s, e = m.span("host")

@@ -18,11 +18,17 @@ template miner learns them from dense runs of lines no layout matches). Table ro
 (``id | date | time | sensor | event``) keep their cells after the leading
 date/time ones as message.
 
+JSON lines (most of the sample starts with ``{``) have no columns: the message value
+(``msg``, ``message``, ``MESSAGE``, ``log``...) is the body, the keys before it the header.
+A column whose values are host names is the header's host field (:func:`_host_column`).
+
 Users can add formats for odd logs in YAML; they are tried first::
 
     formats:
       - name: myapp
         regex: '^(?P<time>\\S+ \\S+) (?P<host>\\S+) (?P<body>.*)$'
+
+A ``host`` group names the line's host in the log map, a ``level`` group its level.
 """
 
 from __future__ import annotations
@@ -76,6 +82,7 @@ LEVEL_WORDS = frozenset(
         "CRIT",
         "CRITICAL",
         "FATAL",
+        "LOG",
         "FAILURE",
         "ALERT",
         "EMERG",
@@ -109,6 +116,8 @@ _PROGPID_RE = re.compile(r"^[A-Za-z_/][\w.$/\-]*(?:\([^)\s]*\))?\[\d+\]:?$")
 _IP_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$")
 _MONTHDAY_RE = re.compile(r"^(?:0[1-9]|1[0-2])-(?:[0-2]\d|3[01])$")  # Android's 03-17
 _HOSTLIKE_RE = re.compile(r"[\w.:\-]+")
+_HOST_COLON_RE = re.compile(r"^[a-z][a-z0-9.-]*\d[a-z0-9.-]*:$")  # lower case: not a.b.v2.Class:
+_HOSTNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$")
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_ALPHA = re.compile(r"[A-Za-z]")
 
@@ -155,6 +164,8 @@ def token_shape(tok: str) -> str:
         return WEEKDAY
     if _SEP_RE.match(tok):
         return SEP
+    if _HOST_COLON_RE.match(tok) and low[:-1] not in LEVEL_WORDS:
+        return HOST  # "r3n09-bmc:", "node09:" (pdsh, collectors): a name with a digit
     if _PROGPID_RE.match(tok) or (len(tok) > 1 and _COMP_RE.match(tok)):
         return COMP
     if (
@@ -221,17 +232,24 @@ class HeaderModel:
 
     layouts: list[list[frozenset[str]]] = field(default_factory=list)
     formats: list[UserFormat] = field(default_factory=list)
+    host_cols: list[int | None] = field(default_factory=list)
+    json: bool = False  # JSON lines: the body is the message value
     _rxs: list[re.Pattern[str]] | None = field(default=None, repr=False, compare=False)
 
-    max_layouts = 8
+    max_layouts = 32
 
     # -- learning --------------------------------------------------------------
 
     @classmethod
     def learn(cls, sample_lines: Iterable[str], formats: Sequence[UserFormat] = ()) -> HeaderModel:
         """Learn the common leading-field structure from a sample of raw lines."""
-        cols = learn_layout(sample_lines)
-        return cls(layouts=[cols] if cols else [], formats=list(formats))
+        sample = [line for line in sample_lines if line.strip()]
+        if sample and sum(1 for line in sample if line.lstrip()[:1] == "{") >= 0.7 * len(sample):
+            return cls(formats=list(formats), json=True)
+        cols, host = learn_layout_and_host(sample)
+        return cls(
+            layouts=[cols] if cols else [], formats=list(formats), host_cols=[host] if cols else []
+        )
 
     @classmethod
     def empty(cls) -> HeaderModel:
@@ -239,19 +257,32 @@ class HeaderModel:
         return cls()
 
     def add_layout(self, sample_lines: Iterable[str]) -> bool:
-        """Learn one more layout from lines the current ones miss; True if one was added."""
+        """Learn one more layout from the lines now coming (the current ones miss them or
+        fit them loosely); it is tried first. True if one was added."""
         if len(self.layouts) >= self.max_layouts:
             return False
-        cols = learn_layout(sample_lines)
-        if not cols or cols in self.layouts:
+        cols, host = learn_layout_and_host(sample_lines)
+        if not cols:
             return False
-        self.layouts.append(cols)
+        if cols in self.layouts:  # known: try it first from now on
+            i = self.layouts.index(cols)
+            self.layouts.insert(0, self.layouts.pop(i))
+            self.host_cols.insert(0, self.host_cols.pop(i))
+            self._rxs = None
+            return False
+        self.layouts.insert(0, cols)  # tried first: it fits the lines now coming
+        self.host_cols.insert(0, host)
         self._rxs = None
         return True
 
     def with_formats_file(self, path: Path) -> HeaderModel:
         """Return a copy that tries the formats in a YAML file first."""
-        return HeaderModel(layouts=list(self.layouts), formats=load_formats(path) + self.formats)
+        return HeaderModel(
+            layouts=list(self.layouts),
+            formats=load_formats(path) + self.formats,
+            host_cols=list(self.host_cols),
+            json=self.json,
+        )
 
     @property
     def columns(self) -> list[frozenset[str]]:
@@ -264,7 +295,8 @@ class HeaderModel:
     def regexes(self) -> list[re.Pattern[str]]:
         """One compiled, anchored regex per layout, tried in order."""
         if self._rxs is None:
-            self._rxs = [_compile(cols) for cols in self.layouts]
+            hosts = self.host_cols + [None] * (len(self.layouts) - len(self.host_cols))
+            self._rxs = [_compile(cols, h) for cols, h in zip(self.layouts, hosts, strict=True)]
         return self._rxs
 
     @property
@@ -278,6 +310,10 @@ class HeaderModel:
             m = fmt.regex.match(line)
             if m is not None:
                 return m.start("body") if "body" in fmt.regex.groupindex else m.end()
+        if line[:1] == "{":  # a JSON line, whatever the rest of the stream is
+            start = json_body_start(line)
+            if start >= 0:
+                return start
         rxs = self._rxs if self._rxs is not None else self.regexes
         for i, rx in enumerate(rxs):
             m = rx.match(line)
@@ -286,6 +322,28 @@ class HeaderModel:
                     rxs.insert(0, rxs.pop(i))
                 return m.end()
         return -1
+
+    def locate(self, line: str) -> tuple[int, tuple[int, int] | None]:
+        """Body offset and the span of the host field (None when the header has none)."""
+        for fmt in self.formats:
+            m = fmt.regex.match(line)
+            if m is not None:
+                start = m.start("body") if "body" in fmt.regex.groupindex else m.end()
+                host = m.span("host") if "host" in fmt.regex.groupindex else None
+                return start, host if host and host[0] >= 0 else None
+        if line[:1] == "{":
+            start = json_body_start(line)
+            if start >= 0:
+                return start, None
+        rxs = self._rxs if self._rxs is not None else self.regexes
+        for i, rx in enumerate(rxs):
+            m = rx.match(line)
+            if m is not None:
+                if i:
+                    rxs.insert(0, rxs.pop(i))
+                host = m.span("host") if "host" in rx.groupindex else None
+                return m.end(), host
+        return self._slow_start(line)[0], None
 
     def starts_like_header(self, line: str) -> bool:
         """Cheap check: does the first or second token fit its column in some layout?"""
@@ -313,6 +371,8 @@ class HeaderModel:
                 start = m.start("body") if "body" in fmt.regex.groupindex else m.end()
                 fields["format"] = fmt.name
                 return Header(start, fields)
+        if line[:1] == "{" and json_body_start(line) >= 0:
+            return Header(json_body_start(line), {})
         start, toks = self._slow_start(line)
         return Header(start, _fields(toks))
 
@@ -328,15 +388,73 @@ class HeaderModel:
         return best
 
 
+_JSON_MSG = re.compile(r'"(?:msg|message|MESSAGE|Message|log|text|body|short_message)"\s*:\s*"')
+
+
+def json_body_start(line: str) -> int:
+    """Where the message value starts in a JSON line (its key, the first of ``msg``,
+    ``message``, ``MESSAGE``, ``log``...); the keys before it are header. 0 when the line
+    is JSON without a message key; -1 when it is not a JSON object."""
+    if line[:1] != "{" and line.lstrip()[:1] != "{":
+        return -1
+    m = _JSON_MSG.search(line)
+    return m.end() if m is not None else 0
+
+
 def learn_layout(sample_lines: Iterable[str]) -> list[frozenset[str]]:
     """Header columns (allowed shapes per column) common to most sample lines."""
+    return learn_layout_and_host(sample_lines)[0]
+
+
+def learn_layout_and_host(sample_lines: Iterable[str]) -> tuple[list[frozenset[str]], int | None]:
+    """Header columns and which of them names the host (see :func:`_host_column`)."""
     rows: list[list[str]] = []
+    toks: list[list[str]] = []
     for line in sample_lines:
         line = line.rstrip("\r\n")
         if not line.strip():
             continue
-        rows.append([token_shape(t) for t in _lead_tokens(line)])
-    return _learn_columns(rows)
+        lead = _lead_tokens(line)
+        toks.append(lead)
+        rows.append([token_shape(t) for t in lead])
+    cols = _learn_columns(rows)
+    return cols, _host_column(cols, toks)
+
+
+_NOT_HOSTS = LEVEL_WORDS | _MONTHS | _WEEKDAYS
+
+
+def _host_column(cols: list[frozenset[str]], toks: list[list[str]]) -> int | None:
+    """The header column that names the host, judged from its values, not a format list.
+
+    A column qualifies when nearly all its values are host names (a letter first, then
+    letters, digits, ``-``, ``_`` and dots; a trailing ``:`` or ``|`` or surrounding
+    brackets allowed, brackets only in the first column) and either most carry a digit
+    and several differ (``node09``, ``r3n09-bmc:``, ``ip-10-0-3-17``), or it stands
+    between the time and a ``program[pid]:`` column (the syslog host field).
+    """
+    for i, allowed in enumerate(cols):
+        if not allowed & {HOST, WORD, BRACKET}:
+            continue
+        vals = [row[i] for row in toks if len(row) > i]
+        if not vals:
+            continue
+        names = []
+        for v in vals:
+            if v[:1] == "[":
+                if i:
+                    break
+                v = v[1:].rstrip(":").rstrip("]")
+            v = v.rstrip(":|,")
+            if _HOSTNAME_RE.match(v) and v.lower() not in _NOT_HOSTS:
+                names.append(v)
+        if len(names) < 0.9 * len(vals):
+            continue
+        digits = sum(1 for v in names if _HAS_DIGIT.search(v))
+        syslog = i > 0 and cols[i - 1] & {TIME, DATE} and i + 1 < len(cols) and COMP in cols[i + 1]
+        if syslog or (digits >= 0.5 * len(names) and len(set(names)) >= 2):
+            return i
+    return None
 
 
 def _tolerant(
@@ -416,6 +534,7 @@ def _learn_columns(rows: list[list[str]], min_share: float = 0.7) -> list[frozen
         elif shape == COMP:
             if pending_words <= 1 and (header_end > 0 or i == 0):
                 header_end = i + 1
+                header_end = _inner_header(stats, header_end, n, min_share)
             break
         else:  # WORD / BRACKET: keep only if a header column follows soon
             pending_words += 1
@@ -428,16 +547,40 @@ def _learn_columns(rows: list[list[str]], min_share: float = 0.7) -> list[frozen
     return cols
 
 
+def _inner_header(stats: list[Counter[str]], start: int, n: int, min_share: float) -> int:
+    """After ``program:``, a second header that a wrapper kept (a syslog line carrying an
+    ``ipmitool sel`` row ``1a | 11/18/2026 | 10:03:27 |``): strong columns that reach a
+    date or a time extend the header; anything else leaves it at ``start``."""
+    end = start
+    for i in range(start, len(stats)):
+        c = stats[i]
+        if not c:
+            break
+        shape, cnt = c.most_common(1)[0]
+        if shape in (NUM, HOST, WORD):
+            shape, cnt = NUM, c[NUM] + c[HOST] + (c[WORD] if shape != WORD else 0)
+        if cnt / n < min_share or shape not in _STRONG:
+            break
+        if shape in (DATE, TIME):
+            end = i + 1
+            if i + 1 < len(stats) and stats[i + 1] and stats[i + 1].most_common(1)[0][0] == SEP:
+                end = i + 2
+    return end
+
+
 @functools.lru_cache(maxsize=64)
 def _compile_cached(cols: tuple[frozenset[str], ...]) -> re.Pattern[str]:
     return _compile(list(cols))
 
 
-def _compile(cols: list[frozenset[str]]) -> re.Pattern[str]:
+def _compile(cols: list[frozenset[str]], host: int | None = None) -> re.Pattern[str]:
     parts = []
-    for allowed in cols:
+    for i, allowed in enumerate(cols):
         alts = [_shape_rx(s, LEVEL_WORDS) for s in sorted(allowed)]
-        parts.append("(?:" + "|".join(alts) + ")")
+        rx = "(?:" + "|".join(alts) + ")"
+        if i == host:  # the name itself, without brackets or a trailing ':' or '|'
+            rx = r"(?:\[?(?P<host>[A-Za-z0-9][\w.-]*)\]?:?(?=[ \t]|$)|" + rx + ")"
+        parts.append(rx)
     return re.compile(r"[ \t]*" + r"[ \t]+".join(parts) + r"(?:[ \t]+|$)")
 
 

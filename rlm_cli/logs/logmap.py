@@ -25,19 +25,20 @@ from rlm_cli import paths
 from rlm_cli.errors import StoreError
 from rlm_cli.logs.entities import Entity, extract
 from rlm_cli.logs.headers import HeaderModel, load_formats
-from rlm_cli.logs.severity import Severity, classify
+from rlm_cli.logs.severity import Severity, classify, header_level
 from rlm_cli.logs.templates import MinerConfig, MiningResult, Template, TemplateMiner
 from rlm_cli.store.context import Context
 from rlm_cli.store.timeindex import TimeIndex
 
 MAP_DIR = "logmap"
 
-VERSION = 1
+VERSION = 2
 MAX_ENTITIES = 20_000
 SAMPLE_LINES = 20
 MAX_LINK_ROWS = 8_000_000
 """Cap on (line, entity) pairs kept while building (8 bytes each: 64 MB at worst)."""
 BUCKETS = 8
+MAX_HOSTS_PER_PART = 64
 HEADER_SAMPLE = 2000
 SEVERITY_WEIGHT = {
     Severity.WARNING: 1.0,
@@ -62,6 +63,7 @@ class EntityStats:
     severe_lines: list[int] = field(default_factory=list)
     sample_lines: list[int] = field(default_factory=list)
     buckets: dict[int, list[int]] = field(default_factory=dict)
+    hosts: set[str] = field(default_factory=set)  # hosts named on its lines (parts only)
 
     def to_json(self) -> dict:
         """The form stored in entities.json."""
@@ -77,6 +79,7 @@ class EntityStats:
             "severe_lines": self.severe_lines,
             "sample_lines": self.sample_lines,
             "buckets": {str(k): v for k, v in self.buckets.items()},
+            "hosts": len(self.hosts),
         }
 
 
@@ -171,6 +174,20 @@ def user_formats() -> list:
     return load_formats(path) if path.is_file() else []
 
 
+def learn_header(head: list[str], *, user: bool = True) -> HeaderModel:
+    """The header model the map uses, learned from the first lines (``user``: with the
+    user's ``formats.yaml`` tried first)."""
+    return HeaderModel.learn(head, formats=user_formats() if user else ())
+
+
+def learn_source(header: HeaderModel, sample: list[str]) -> bool:
+    """At the start of another input file (a folder of different logs): learn its layout
+    from its first lines now, rather than after the miner has seen hundreds of misses or
+    while a shorter layout of another file fits it loosely. True when one was added."""
+    lines = [line for line in sample if line.strip()]
+    return bool(lines) and not header.json and header.add_layout(lines)
+
+
 def ensure_logmap(context: Context) -> LogMap:
     """The context's log map, built (in this process) if missing; cached with the context."""
     found = LogMap.load(context.path)
@@ -188,8 +205,11 @@ def build_logmap(context: Context) -> None:
     times = ensure_time_index(context)
     span = times.span()
     n = context.line_count
-    head = context.lines(1, min(n, HEADER_SAMPLE))
-    header = HeaderModel.learn(head, formats=user_formats())
+    sources = [src for src in context.sources() if src.get("lines")]
+    first_end = sources[0]["last_line"] if sources else n
+    head = context.lines(1, min(n, HEADER_SAMPLE, max(1, first_end)))
+    header = learn_header(head)
+    source_starts = {src["first_line"]: src["last_line"] for src in sources[1:]}
     miner = TemplateMiner(header, MinerConfig())
     severity = array("B")
     entities: dict[str, EntityStats] = {}
@@ -204,12 +224,18 @@ def build_logmap(context: Context) -> None:
     line_no = 0
     for line in context:
         line_no += 1
+        if line_no in source_starts:  # the miner finishes the last file under its layouts
+            if batch:
+                miner.add_many(batch)
+                batch = []
+            learn_source(header, context.lines(line_no, min(source_starts[line_no], line_no + 199)))
         batch.append(line)
         sev, ents = scan_line(line, header, caches)
         severity.append(int(sev))
         sev_counts[sev.name.lower()] += 1
         t = times.time_of(line_no)
         b = _bucket_of(t, line_no, span, n)
+        on_hosts = [e.key for e in ents if e.kind == "host"]
         for ent in ents:
             key = f"{ent.kind}:{ent.key}"
             st = entities.get(key)
@@ -219,6 +245,8 @@ def build_logmap(context: Context) -> None:
                 st = entities[key] = EntityStats(key=ent.key, kind=ent.kind, first_line=line_no)
             if ent.name not in st.names and len(st.names) < 5:
                 st.names.append(ent.name)
+            if on_hosts and ent.kind != "host" and len(st.hosts) < MAX_HOSTS_PER_PART:
+                st.hosts.update(on_hosts)
             if st.last_line != line_no:
                 st.count += 1
                 st.last_line = line_no
@@ -244,13 +272,10 @@ def build_logmap(context: Context) -> None:
     _write(context.path / MAP_DIR, mining, severity, summary, entities)
 
 
-_LEVEL_WORD = re.compile(
-    r"(?<![\w-])(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRIT|CRITICAL|FATAL|ALERT|EMERG|SEVERE"
-    r"|trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|alert|emerg)(?![\w-])"
-)
 _NONZERO = str.maketrans("23456789", "11111111")
 """Fold digits 2-9 to 1: same length, same spans; zero stays distinct (``0 errors``)."""
 CACHE_CAP = 200_000
+_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
 def scan_line(line: str, header: HeaderModel, caches: tuple[dict, dict]) -> tuple[Severity, list]:
@@ -265,10 +290,13 @@ def scan_line(line: str, header: HeaderModel, caches: tuple[dict, dict]) -> tupl
     if header.formats:
         h = header.split(line)
         bs, level = h.body_start, h.fields.get("level")
+        name = h.fields.get("host")
+        at = line.find(name, 0, bs) if name else -1
+        host = (at, at + len(name)) if at >= 0 and name else None
     else:
-        bs = header.body_start(line)
-        m = _LEVEL_WORD.search(line, 0, bs)
-        level = m.group(1) if m else None
+        bs, host = header.locate(line)
+        stated = header_level(line[:bs]) if bs else None
+        level = stated.name if stated is not None else None
     body = line[bs:]
     key = (level, body.translate(_NONZERO))
     sev = sev_cache.get(key)
@@ -277,7 +305,15 @@ def scan_line(line: str, header: HeaderModel, caches: tuple[dict, dict]) -> tupl
             sev_cache.clear()
         sev = sev_cache[key] = classify(body, level)
     ents = _entities(body, ent_cache)
-    return sev, (_entities(line[:bs], ent_cache) + ents) if bs else ents
+    if not bs:
+        return sev, ents
+    head = _entities(line[:bs], ent_cache)
+    if host is not None and not any(e.start <= host[0] < e.end for e in head):
+        name = line[host[0] : host[1]]
+        head = [e for e in head if e.end <= host[0] or e.start >= host[1]]
+        head.append(Entity("ip" if _IP.fullmatch(name) else "host", name, *host))
+        head.sort(key=lambda e: e.start)
+    return sev, head + ents
 
 
 def _entities(text: str, cache: dict) -> list[Entity]:
@@ -351,7 +387,9 @@ def concern_score(st: dict, template_info: dict[str, dict]) -> float:
 
     Each of its templates counts ``weight(severity) × (1 + ln count) / hosts sharing it``,
     doubled when that template is rising; events many hosts share (fan blips on every node)
-    weigh little, events only this entity has weigh fully.
+    weigh little, events only this entity has weigh fully. A part (a DIMM, a sensor) whose
+    name appears on several hosts is several parts: its score is divided by their number,
+    so ``Memory #0x87`` of a whole fleet does not outrank the one node that is failing.
     """
     score = 0.0
     for tid, count in st.get("templates", {}).items():
@@ -361,6 +399,8 @@ def concern_score(st: dict, template_info: dict[str, dict]) -> float:
             continue
         spread = max(1, info.get("hosts", 1))
         score += w * (1 + math.log(count)) / spread * (2.0 if info.get("rising") else 1.0)
+    if st.get("kind") != "host":
+        score /= max(1, st.get("hosts", 1))
     return round(score, 2)
 
 

@@ -6,11 +6,12 @@ are ordered: the most specific shapes (UUIDs, IPs, hex) come before plain number
 so ``10.0.0.1:8080`` becomes ``<IP>:<NUM>`` rather than a run of numbers.
 
 What is masked is what is *clearly* variable whatever the log type: written-out and
-ISO date-times, numbers (with an optional unit or sign), hex, IPs, UUIDs, MACs, long
-hex ids, and the digit runs inside identifiers (``node-246`` -> ``node-<NUM>``, ``blk_-42`` ->
-``blk_<NUM>``). Words, paths and ``key=value`` values are left alone: whether
-``root``, ``/var/x`` or ``user=bob`` is a variable is decided later by the miner
-from how many values a position takes and what they look like.
+ISO date-times, numbers (with an optional unit or sign: sizes, durations), hex, IPs,
+UUIDs, MACs, URLs, long hex ids and short ones standing alone (SEL record ids ``5bb``),
+file paths of two or more parts, short quoted values, and the digit runs inside
+identifiers (``node-246`` -> ``node-<NUM>``, ``blk_-42`` -> ``blk_<NUM>``). Words and
+``key=value`` values are left alone: whether ``root`` or ``user=bob`` is a variable is
+decided later by the miner from how many values a position takes and what they look like.
 """
 
 from __future__ import annotations
@@ -35,14 +36,30 @@ _MASKS: list[tuple[str, str]] = [
         "TIME",
         r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d:])",
     ),
+    # a URL is one value, whatever its host, port, path and query
+    ("URL", r"\b[A-Za-z][\w+.-]{1,15}://[^\s\"'<>]+"),
     ("IP", r"(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d])"),
     ("HEX", r"\b0[xX][0-9A-Fa-f]+\b"),
     # long hex / id-like runs that contain at least one digit and one a-f letter
-    ("HEX", r"(?<![\w])(?=[0-9A-Fa-f]*\d)(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{8,}(?![\w])"),
+    # (or ten and more a-f letters alone: a random id that happened to draw no digit)
+    (
+        "HEX",
+        r"(?<![\w])(?:(?=[0-9A-Fa-f]*\d)(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{8,}|[a-f]{10,}|[A-F]{10,})(?![\w])",
+    ),
+    # short hex record ids standing alone (``5bb``, ``1a``, ``90c``): a digit first, then
+    # digits and a-f letters (``ee0``, ``a1`` are names: their digits only are masked)
+    (
+        "HEX",
+        r"(?<![\w.:/#-])(?=[0-9A-Fa-f]*[A-Fa-f])\d[0-9A-Fa-f]{1,6}(?![\w.:/-])",
+    ),
+    # a file path of two or more parts: /var/lib/x/y.dat, ./a/b, ~/x/y
+    ("PATH", r"(?<![\w.:/~-])(?:~|\.{1,2})?(?:/+[\w.@%+~-]+){2,}/?"),
+    # a short quoted value with no spaces: user "alice", pool='tank'
+    ("QUOTED", r"\"[^\"\s]{1,80}\"|(?<![A-Za-z])'[^'\s]{1,80}'"),
     # numbers: optional sign when not glued to a word, decimals, thousands, a short unit
     (
         "NUM",
-        r"(?:(?<![A-Za-z0-9])-)?\d+(?:[.,:]\d+)*(?:(?:[kKmMgGtT]?[bB]|[kKmMgG]i?[bB]|ms|us|ns|s|KB|MB|GB|%)(?![A-Za-z]))?",
+        r"(?:(?<![A-Za-z0-9])-)?\d+(?:[.,:]\d+)*(?:(?:[kKmMgGtT]?[bB]|[kKmMgGtT]i?[bB]|ms|us|µs|ns|s|sec|secs|min|mins|h|KB|MB|GB|%)(?![A-Za-z]))?",
     ),
 ]
 

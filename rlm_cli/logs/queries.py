@@ -10,7 +10,8 @@ import re
 import time
 from collections import Counter
 
-from rlm_cli.logs.logmap import LogMap, entity_pattern
+from rlm_cli.logs.headers import HeaderModel
+from rlm_cli.logs.logmap import HEADER_SAMPLE, LogMap, entity_pattern, learn_header, scan_line
 from rlm_cli.store.context import Context, Hits
 from rlm_cli.store.layout import TIME_DIR
 from rlm_cli.store.timeindex import TimeIndex
@@ -161,6 +162,52 @@ class MapQueries:
                 names = e["names"] or [name]
                 break
         return self._ctx.grep(entity_pattern(names), max=max)
+
+    TOP_MAX_LINES = 300_000
+    """Most matching lines :meth:`top` reads (it says so when there are more)."""
+
+    def top(self, pattern: str, by: str = "host", n: int = 10, ignore_case: bool = False) -> Rows:
+        """The entities of kind ``by`` (host, dimm, psu, fan, device, ip, ...) named on the
+        most lines matching ``pattern`` (a regex or a log-map template), with the first and
+        last such line: "which host has the most X" in one call, the host read the way the
+        log map reads it (line prefix, syslog field, ``host=``, JSON key)."""
+        header = self._header()
+        caches: tuple[dict, dict] = ({}, {})
+        counts: Counter = Counter()
+        first: dict[str, int] = {}
+        last: dict[str, int] = {}
+        total = unnamed = 0
+        for number, raw in self._ctx.search(pattern, ignore_case=ignore_case):
+            if total >= self.TOP_MAX_LINES:
+                print(f"[top: stopped after {total:,} matching lines; narrow the pattern]")
+                break
+            total += 1
+            _, ents = scan_line(raw.decode("utf-8", "replace"), header, caches)
+            names = {e.name for e in ents if e.kind == by}
+            unnamed += not names
+            for name in names:
+                counts[name] += 1
+                first.setdefault(name, number)
+                last[name] = number
+        print(
+            f"[top: {total:,} lines match; {len(counts):,} {by} names among them"
+            + (f"; {unnamed:,} lines name no {by}" if unnamed else "")
+            + "]"
+        )
+        rows = [
+            {"name": k, "lines": c, "first_line": first[k], "last_line": last[k]}
+            for k, c in counts.most_common(n)
+        ]
+        return Rows(rows, ("name", "lines", "first_line", "last_line"))
+
+    def _header(self) -> HeaderModel:
+        if getattr(self, "_header_model", None) is None:
+            head = self._ctx.lines(1, min(self._ctx.line_count, HEADER_SAMPLE))
+            try:
+                self._header_model = learn_header(head)
+            except (OSError, RuntimeError):  # the sandboxed worker sees no config dir
+                self._header_model = learn_header(head, user=False)
+        return self._header_model
 
     def timeline(self, what: int | str, bucket: str | int = "1h") -> Rows:
         """Counts per time bucket of a template id or a regex: rates over time."""

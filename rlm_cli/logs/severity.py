@@ -47,11 +47,11 @@ _S = Severity
 _LEVEL_NAMES: dict[str, Severity] = {
     **dict.fromkeys(["trace", "finest", "finer", "verbose", "v", "t"], _S.TRACE),
     **dict.fromkeys(["debug", "dbg", "fine", "d", "7"], _S.DEBUG),
-    **dict.fromkeys(["info", "information", "informational", "inf", "i", "6"], _S.INFO),
+    **dict.fromkeys(["info", "information", "informational", "inf", "i", "6", "log"], _S.INFO),
     **dict.fromkeys(["notice", "note", "n", "5"], _S.NOTICE),
     **dict.fromkeys(["warn", "warning", "wrn", "w", "4"], _S.WARNING),
     **dict.fromkeys(["error", "err", "severe", "e", "3"], _S.ERROR),
-    **dict.fromkeys(["critical", "crit", "alert", "c", "2", "1"], _S.CRITICAL),
+    **dict.fromkeys(["critical", "crit", "alert", "c", "2", "1", "fault", "dpanic"], _S.CRITICAL),
     **dict.fromkeys(["fatal", "emerg", "emergency", "panic", "f", "0"], _S.FATAL),
 }
 
@@ -86,6 +86,10 @@ RULES: list[tuple[Severity | str | None, str, str]] = [
     (_S.CRITICAL, "critical", r"\b(?:upper|lower)\s+critical\s+going\s+(?:high|low)\b"),
     (_S.ERROR, "logging", r"\blogging\s+limit\s+reached\b"),
     (_S.WARNING, "correctable", r"\bcorrectable\s+(?:ecc|memory\s+error|machine\s+check)"),
+    (_S.WARNING, "ce corrected", r"\b(?:corrected|ce)\s+(?:\w+\s+){0,2}errors?\b"),
+    (_S.CRITICAL, "smart", r"\bfailed\s+smart\b"),
+    (_S.WARNING, "unreadable pending", r"\bunreadable\b|\bpending\)?\s+sectors?\b"),
+    (_S.ERROR, "faulted", r"\bfaulted\b"),
     (_S.FATAL, "uncorrectable", r"\buncorrectable\b"),
     (_S.WARNING, "machine", r"\bmachine\s+check\s+events?\s+logged\b"),
     (
@@ -137,6 +141,14 @@ RULES: list[tuple[Severity | str | None, str, str]] = [
     (_S.WARNING, "timed timeout timeouts time", r"\btimed\s+out\b|\btime-?outs?\b"),
     (
         _S.WARNING,
+        "full space",
+        r"\b\d{1,3}%\s+full\b|\b(?:disk|filesystem|partition|volume)\s+(?:is\s+)?full\b"
+        r"|\bno\s+space\s+left\b",
+    ),
+    (_S.WARNING, "slow", r"\bslow\s+(?:quer(?:y|ies)|requests?|ops?|operations?|responses?)\b"),
+    (_S.WARNING, "drained draining", r"\bdrain(?:ed|ing)\b"),
+    (
+        _S.WARNING,
         "warn warning warnings refused denied",
         r"\bwarn(?:ing|ings)?\b|\brefused\b|\bdenied\b",
     ),
@@ -169,6 +181,38 @@ _LEVEL_TOKEN = re.compile(
 )
 LEVEL_TOKEN_SPAN = 128
 """How far into the body a written level token is looked for."""
+
+
+_KEY_LEVEL = re.compile(
+    r"(?i)(?<![\w-])[\"']?(?:level|lvl|severity|priority|loglevel|log_level|levelname)[\"']?"
+    r"\s*[=:]\s*[\"']?([A-Za-z]+|\d)(?![\w-])"
+)
+_PRI = re.compile(r"^\s*<(\d{1,3})>")
+_HEADER_LEVEL = re.compile(
+    r"(?i)(?<![\w.-])(trace|debug|dbg|info|notice|warn|warning|error|err|severe|crit|critical"
+    r"|fatal|alert|emerg|panic|fault)(?![\w.-])"
+)
+_GLOG_LETTER = re.compile(r"(?<!\S)([IWEF])\d{4}\s")
+_LONE_LETTER = re.compile(r"(?<!\S)([VDIWEF])(?=\s)")
+
+
+def header_level(head: str) -> Severity | None:
+    """The level a line's header states, in any of the common ways: a syslog ``<PRI>``,
+    a ``level=`` / ``"severity":`` key, a level word, a glog ``E1123`` or a logcat letter."""
+    if "<" in head[:4]:
+        m = _PRI.match(head)
+        if m is not None:
+            return _LEVEL_NAMES[str(int(m.group(1)) % 8)]
+    m = _HEADER_LEVEL.search(head)  # the common case first: a level word
+    if m is not None:
+        return _LEVEL_NAMES[m.group(1).lower()]
+    m = _KEY_LEVEL.search(head)  # "PRIORITY": "3", level=4
+    if m is not None:
+        sev = level_of(m.group(1))
+        if sev is not None:
+            return sev
+    m = _GLOG_LETTER.search(head) or _LONE_LETTER.search(head)
+    return _LEVEL_NAMES[m.group(1).lower()] if m is not None else None
 
 
 def level_of(level: str | None) -> Severity | None:
@@ -211,3 +255,22 @@ def classify(body: str, level: str | None = None) -> Severity:
     if deasserted:
         return Severity.NOTICE if best >= Severity.WARNING else Severity.INFO
     return best
+
+
+# -- the coarser scale findings use ----------------------------------------------------------
+
+FINDING_SEVERITIES = ("info", "warning", "error", "critical")
+"""The four levels a finding may carry, mildest first; a cut of :class:`Severity`."""
+_FINDING_WORDS = {"high": "critical", "medium": "warning", "low": "info"}
+
+
+def finding_severity(value: str) -> str:
+    """Map a severity word (any spelling :meth:`Severity.parse` reads, or high / medium / low)
+    onto the finding scale: TRACE..NOTICE are info, FATAL is critical; unknown words warning."""
+    v = str(value).strip().lower()
+    if v in _FINDING_WORDS:
+        return _FINDING_WORDS[v]
+    sev = level_of(v)
+    if sev is None:
+        return "warning"
+    return FINDING_SEVERITIES[max(0, min(3, int(sev) - int(Severity.NOTICE)))]

@@ -15,11 +15,14 @@ Two stages:
    signature cap a new signature is folded into the most similar one of the same
    shape, or into an overflow signature for its token count.
 2. Merging (:meth:`TemplateMiner.finish`). Signatures are bucketed by token count
-   and first token (a message's first word names its kind, as in Drain). In a
-   bucket, a position becomes a variable when it takes many values, or a few that
-   look like values (paths, host names, ``key=value`` values) rather than wording
-   (:func:`merge_signatures`); signatures equal outside the variable positions form
-   one template. Template ids are 1-based, in order of first appearance.
+   and key word (a message's first word names its kind, as in Drain; decoration in
+   front of it, ``[thread] a.b.Class -``, ``prog[pid]:``, ``key=value``, is skipped
+   and is variable where it varies). Tokens are whitespace-split, a quoted phrase of
+   four words or more counting as one. In a bucket, a position becomes a variable
+   when it takes many values, or a few that look like values (paths, host names,
+   ``key=value`` values) rather than wording (:func:`merge_signatures`); signatures
+   equal outside the variable positions form one template. Template ids are
+   1-based, in order of first appearance.
 """
 
 from __future__ import annotations
@@ -189,7 +192,7 @@ class TemplateMiner:
         return sid
 
     def _new_signature(self, key: str, n: int) -> int:
-        tokens = tuple(key.split())[: self.config.max_tokens]
+        tokens = tokens_of(key)[: self.config.max_tokens]
         if len(self._sigs) < self.config.max_signatures:
             sid = len(self._sigs)
             self._sigs.append(_Sig(tokens, 0, n, []))
@@ -259,7 +262,7 @@ class TemplateMiner:
                 if len(body) == cap:  # the same cut as in add_many
                     body = body[: body.rfind(" ") + 1 or cap]
                 key = _MASK_SUB(WILDCARD, body)
-                self._sigs[sid].tokens = tuple(key.split())[: self.config.max_tokens]
+                self._sigs[sid].tokens = tokens_of(key)[: self.config.max_tokens]
 
     def finish(self) -> list[Template]:
         """Merge signatures into templates and return them, ids in order of first line."""
@@ -311,6 +314,24 @@ class TemplateMiner:
 # -- signature merging -----------------------------------------------------------
 
 
+_QUOTED_RUN = re.compile(r'"[^"]{0,200}"\S*|\S+')
+
+
+def tokens_of(body: str) -> tuple[str, ...]:
+    """A masked body's tokens: split on whitespace, but a double-quoted phrase of four
+    words or more is one token (a user agent, a quoted error text), so its length does not
+    split templates; shorter ones (``"GET /x HTTP/1.1"``) are wording and split as usual."""
+    if '"' not in body:
+        return tuple(body.split())
+    out: list[str] = []
+    for tok in _QUOTED_RUN.findall(body):
+        if tok[0] == '"' and tok.count(" ") < 3:
+            out.extend(tok.split())
+        else:
+            out.append(tok)
+    return tuple(out)
+
+
 def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
     if len(a) != len(b) or not a:
         return 1.0 if a == b else 0.0
@@ -342,13 +363,13 @@ def _value_like(vals: set[str]) -> bool:
         vals = {v[k:] for v in vals}
     skeletons = set()
     for v in vals:
-        if _WORD.match(v) is not None or not v:
-            return False
+        if _WORD.match(v) is not None or not any(c.isalnum() for c in v.replace(WILDCARD, "x")):
+            return False  # a word, or bare punctuation (a fan reading of ``****``)
         if "/" in v:
             skeletons.add("/")
             continue
         sk = _RUNS.sub("w", v)
-        if sk == "w" and v != WILDCARD:
+        if sk == "w" and v != WILDCARD and not (WILDCARD in v and WILDCARD in vals):
             return False  # an identifier (``alt0``, ``eth1``), not a value
         skeletons.add(sk)
     # one skeleton (host names, paths), or a bare variable beside other forms of it
@@ -356,10 +377,11 @@ def _value_like(vals: set[str]) -> bool:
 
 
 def _collapse(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """Fold runs of one repeated masked token (``blk_<*> blk_<*> ...``) into one."""
+    """Fold runs of one repeated masked token (``blk_<*> blk_<*> ...``) into one; bare
+    ``<*>`` fields stay (a table's columns, an access log's numbers keep their places)."""
     out: list[str] = []
     for t in tokens:
-        if out and t == out[-1] and WILDCARD in t:
+        if out and t == out[-1] and WILDCARD in t and t != WILDCARD:
             continue
         out.append(t)
     return tuple(out) if len(out) != len(tokens) else tokens
@@ -370,24 +392,28 @@ def merge_signatures(
 ) -> list[int]:
     """Group signature token tuples into templates; returns a group index per signature.
 
-    Signatures are bucketed by token count and first token. In a bucket, a position
-    whose tokens take at least ``min_values`` distinct values is a variable; the
-    signatures that agree on every other position form one template. Positions with
-    only a few distinct words (``password``/``none``, ``failure``/``failures``) are
-    wording and keep templates apart.
+    Each signature's *key word* is its first word after any decoration that header
+    material leaves in front of a message (``[thread] a.b.Class -``, ``prog[<*>]:``,
+    ``key=value`` fields, ``[client <*>]``; :func:`_key_index`). Signatures are bucketed
+    by token count, key word and its position. In a bucket, a decoration position that
+    varies is a variable; after the key word, a position whose tokens take at least
+    ``min_values`` distinct values is a variable; the signatures that agree on every other
+    position form one template. Positions with only a few distinct words
+    (``password``/``none``, ``failure``/``failures``) are wording and keep templates apart.
     """
     sigs = [_collapse(t) for t in sigs]
-    buckets: dict[tuple[int, str], list[int]] = {}
+    buckets: dict[tuple[int, str, int], list[int]] = {}
     for i, t in enumerate(sigs):
-        buckets.setdefault((len(t), _first_word(t)), []).append(i)
+        k = _key_index(t) if t else -1
+        buckets.setdefault((len(t), t[k] if k >= 0 else "", k), []).append(i)
     group = list(range(len(sigs)))
     first_of: dict[tuple[str, ...], int] = {}
     for i, t in enumerate(sigs):
         group[i] = first_of.setdefault(t, i)
-    for members in buckets.values():
+    for (_, _, k), members in buckets.items():
         if len(members) < 2:
             continue
-        variable = _variable_positions([sigs[i] for i in members], min_values)
+        variable = _variable_positions([sigs[i] for i in members], min_values, k)
         if not variable:
             continue
         keys: dict[tuple[str, ...], int] = {}
@@ -399,19 +425,84 @@ def merge_signatures(
     return group
 
 
-def _first_word(tokens: tuple[str, ...]) -> str:
-    """The first token that has a letter outside masks: a leading ``[<*>]`` (a dmesg uptime,
-    a bracketed counter) names no kind of message, the word after it does."""
-    for tok in tokens[:4]:
-        if any(c.isalpha() for c in tok.replace("<*>", "")):
-            return tok
-    return tokens[0] if tokens else ""
+_SEPARATORS = frozenset({"-", "|", "--", "::", ">", ">>", "-->", "=>"})
+_MSG_KEYS = ("msg=", "message=", "msg:", "message:")
+_MAX_PREFIX = 8
 
 
-def _variable_positions(rows: list[tuple[str, ...]], min_values: int) -> list[int]:
-    """Positions (never the first) that behave as variables across ``rows``.
+def _decoration(tok: str, in_bracket: bool) -> bool:
+    """A token that decorates a message rather than says something: bracketed groups,
+    ``key=value`` fields (not ``msg=``), ``file.go:<*>]``, ``prog[<*>]:``, ``AH<*>:``."""
+    if in_bracket or tok[0] in "[(<{" or tok[-1] in "])}>" or (tok[0] == '"' and " " in tok):
+        return True  # brackets; a quoted phrase is a value (a request line, a user agent)
+    if "=" in tok[1:] and not tok.startswith(_MSG_KEYS) and tok[0].isalpha():
+        return True
+    return tok[-1] == ":" and (WILDCARD in tok or "[" in tok or "(" in tok)
 
-    A position is variable when, among rows that agree everywhere else (positions
+
+def _identifier(tok: str) -> bool:
+    """A name rather than a word: dotted, snake, Camel, with digits or a variable."""
+    core = tok.strip("[]():,")
+    return (
+        not core
+        or "." in core
+        or "_" in core
+        or WILDCARD in core
+        or any(c.isdigit() for c in core)
+        or (core[:1].isupper() and any(c.isupper() for c in core[1:]))
+    )
+
+
+def _key_index(tokens: Sequence[str]) -> int:
+    """Position of the word that names a message's kind (see :func:`merge_signatures`).
+
+    Decoration (:func:`_decoration`) and tokens without a letter are skipped; a
+    separator (``-``, ``|``) after only decoration and identifiers (``[main]
+    a.b.Class -``) ends the decoration too. When everything up to ``_MAX_PREFIX`` is
+    decoration (``eid=<*> class=x pool=<*>``), the first token with a letter is the key.
+    """
+    first_alpha = -1
+    key = -1
+    depth = 0
+    names_only = True
+    n = min(len(tokens), _MAX_PREFIX)
+    for i in range(n):
+        tok = tokens[i]
+        if tok in _SEPARATORS:
+            if names_only and key >= 0:
+                key = -1  # "[main] a.b.Class - msg": the message starts after the separator
+            continue
+        has_alpha = any(c.isalpha() for c in tok.replace(WILDCARD, ""))
+        if has_alpha and first_alpha < 0:
+            first_alpha = i
+        deco = _decoration(tok, depth > 0)
+        depth += tok.count("[") - tok.count("]")
+        depth = max(depth, 0)
+        if not has_alpha or deco:
+            continue
+        if key < 0:
+            key = i
+        if not _identifier(tok):
+            names_only = False
+        if not names_only or i - key > 1:
+            break
+    if key >= 0:
+        return key
+    for i in range(n, len(tokens)):  # decoration all the way: the first word after it
+        tok = tokens[i]
+        alpha = any(c.isalpha() for c in tok.replace(WILDCARD, ""))
+        if alpha and tok not in _SEPARATORS and not _decoration(tok, False):
+            return i
+    if first_alpha < 0 or (tokens[first_alpha][0] == '"' and " " in tokens[first_alpha]):
+        return -1  # no word names the kind: every position may vary
+    return first_alpha
+
+
+def _variable_positions(rows: list[tuple[str, ...]], min_values: int, key: int = 0) -> list[int]:
+    """Positions (never the key word at ``key``) that behave as variables across ``rows``.
+
+    Decoration before the key word is variable when it varies at all. After it, a
+    position is variable when, among rows that agree everywhere else (positions
     already found variable aside), it takes ``min_values`` distinct values or a few
     values that look like values (:func:`_value_like`). Judging a position with the
     others held fixed keeps co-varying wording apart (``from NEW to RUNNING`` vs
@@ -420,9 +511,9 @@ def _variable_positions(rows: list[tuple[str, ...]], min_values: int) -> list[in
     types), and one with very many values (``_HIGH_CARDINALITY``) always is.
     """
     width = len(rows[0])
-    variable: set[int] = set()
+    variable: set[int] = {p for p in range(key) if len({r[p] for r in rows}) > 1}
     candidates = []
-    for p in range(1, width):
+    for p in range(key + 1, width):
         vals = {r[p] for r in rows}
         if len(vals) < 2:
             continue  # constant across the bucket: wording

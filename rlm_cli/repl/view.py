@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rlm_cli.store.context import MODEL_API, Context
 
-MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "timeline")
+MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "timeline")
 """Names served by the log map (:class:`rlm_cli.logs.queries.MapQueries`)."""
 
 
@@ -23,6 +23,8 @@ class ContextView:
         object.__setattr__(self, "_map", queries)
 
     def __getattr__(self, name: str):
+        if name in ("grep", "count"):
+            return _noting_empty(getattr(self._ctx, name), name)
         if name in MODEL_API:
             return getattr(self._ctx, name)
         if name in MAP_API:
@@ -52,3 +54,22 @@ class ContextView:
 
     def __dir__(self):
         return list(MODEL_API + MAP_API)
+
+
+def _noting_empty(search, name: str):
+    """``search`` (grep or count) that prints a notice when nothing matched: a small model
+    otherwise answers "0" or "none" from one pattern in its own words, not the log's."""
+
+    def call(pattern, *args, **kwargs):
+        found = search(pattern, *args, **kwargs)
+        if not found:
+            print(
+                f"[{name}: no line matches {pattern!r}. The log may say it in other words: "
+                "look at the templates in the brief, or try a shorter or broader pattern "
+                "with ignore_case=True, before you conclude there is none]"
+            )
+        return found
+
+    call.__doc__ = search.__doc__
+    call.__name__ = name
+    return call

@@ -175,6 +175,14 @@ def _make_api(state: _State, ns: dict) -> dict:
     return api
 
 
+PRELUDE = (
+    "import re, json, math, statistics, itertools, functools, datetime, collections\n"
+    "from collections import Counter, defaultdict\n"
+)
+"""Modules ready in the namespace before the first step: small models use ``re`` or
+``Counter`` without importing them, and an avoidable NameError costs a whole turn."""
+
+
 def _run_code(code: str, ns: dict, state: _State, init: dict) -> tuple[str, int, int, str | None]:
     """Run one step. Returns (printed text, chars printed, chars cut, error or None)."""
     out = BoundedWriter(state.max_output_chars)
@@ -237,7 +245,58 @@ def _short_traceback(e: BaseException, keep: int = 6) -> str:
         and (not entry.startswith("  File ") or entry.startswith('  File "<repl>"'))
     ]
     text = "".join(useful[-keep:]).rstrip()
-    return "Traceback (most recent call last):\n" + text if '"<repl>"' in text else text
+    text = "Traceback (most recent call last):\n" + text if '"<repl>"' in text else text
+    hint = error_hint(e)
+    return f"{text}\nhint: {hint}" if hint else text
+
+
+_HINTS: tuple[tuple[type, str, str], ...] = (
+    (
+        ValueError,
+        "values to unpack",
+        "`for line in context` gives lines (str); `context.grep(...)` gives (line_number, "
+        "line) pairs; for numbered lines use `for n, line in enumerate(context, 1)`.",
+    ),
+    (
+        TypeError,
+        "cannot unpack non-iterable",
+        "`context.grep(...)` gives (line_number, line) pairs; `context.count(...)` gives a number.",
+    ),
+    (
+        ValueError,
+        "bad regex",
+        "the pattern is a regular expression: escape ( ) [ ] | . * + ? with re.escape(text), "
+        "or pass a log-map template with <*> wildcards as it is.",
+    ),
+    (
+        AttributeError,
+        "'int' object has no attribute",
+        "context.count(pattern) is one number for the whole log; to count per host or device, "
+        "use Counter over the lines of context.grep(pattern).",
+    ),
+    (
+        AttributeError,
+        "'str' object has no attribute",
+        "lines are plain strings: use re.search(pattern, line) or `in` on them.",
+    ),
+    (
+        KeyError,
+        "",
+        "the key is not in that dict: print(list(d)[:20]) to see which keys exist.",
+    ),
+)
+
+
+def error_hint(e: BaseException) -> str | None:
+    """One line telling a small model how to fix a common mistake, or None."""
+    try:
+        message = str(e)
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        return None
+    for kind, needle, hint in _HINTS:
+        if isinstance(e, kind) and needle in message:
+            return hint
+    return None
 
 
 def _get_value(ns: dict, name: str, init: dict) -> dict:
@@ -287,6 +346,7 @@ def serve(channel: Channel) -> None:
     ns.update(_make_api(state, ns))
     data_mb = context.size_bytes // (1 << 20) + 1  # the memory map counts against address space
     report = sandbox.lockdown(init, [context.path], extra_address_space_mb=data_mb)
+    _run_code(PRELUDE, ns, state, init)  # through the guard's import, like the model's own
     channel.send({"op": "ready", "pid": os.getpid(), "isolation": report})
     while True:
         msg = channel.recv()

@@ -21,9 +21,9 @@ from pathlib import Path
 import orjson
 
 from rlm_cli.errors import StoreError
-from rlm_cli.logs.timestamps import TimestampParser, parse_time_expr
 from rlm_cli.store.layout import BLOCK_BYTES, BLOCKS_FILE, DATA_FILE, META_FILE, TIME_DIR
 from rlm_cli.store.timeindex import TimeIndex
+from rlm_cli.store.timestamps import TimestampParser, parse_time_expr
 
 _REGEX_META = set(".^$*+?{}[]\\|()")
 WINDOW_MAX = 1000
@@ -107,13 +107,35 @@ MODEL_API = (
 Add a method here to give it to the model, and document it in prompts/root.yaml."""
 
 
+TEMPLATE_WILDCARD = "<*>"
+"""How the log map writes a variable part of a template (``Memory #<*> | Correctable ECC``)."""
+
+
+def template_regex(template: str) -> str:
+    """A regex matching the lines of a log-map template: the text between ``<*>`` wildcards
+    is literal (``|``, ``(``, ``#`` mean themselves), each wildcard matches anything on the
+    line, and a run of spaces matches any run of whitespace."""
+    parts = [re.escape(p) for p in template.split(TEMPLATE_WILDCARD)]
+    body = ".*?".join(re.sub(r"(?:\\ )+", r"\\s+", p) for p in parts)
+    return body
+
+
 def compile_pattern(pattern: str, ignore_case: bool = False) -> re.Pattern[bytes]:
-    """Compile a user or model regex for searching the raw bytes, line by line."""
+    """Compile a user or model regex for searching the raw bytes, line by line.
+
+    A pattern holding ``<*>`` is a template copied from the log map, not a regex (as a
+    regex ``<*>`` means "any '<' then '>'", which never is what was meant): it is turned
+    into one with :func:`template_regex`.
+    """
     flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
+    if TEMPLATE_WILDCARD in pattern:
+        pattern = template_regex(pattern)
     try:
         return re.compile(pattern.encode("utf-8", "surrogateescape"), flags)
     except re.error as e:
-        raise ValueError(f"bad regex {pattern!r}: {e}") from None
+        raise ValueError(
+            f"bad regex {pattern!r}: {e} (escape special characters, e.g. re.escape(text))"
+        ) from None
 
 
 def required_literal(rx: re.Pattern[bytes]) -> tuple[bytes, bool] | None:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rlm_cli.errors import StoreError
-from rlm_cli.logs.timestamps import TimestampParser, parse_time_expr
+from rlm_cli.store.timestamps import TimestampParser, parse_time_expr
 
 IDX_NAME = "time.idx"
 SORTED_NAME = "time.sorted"
@@ -221,7 +221,7 @@ class TimeIndex:
         """Line numbers (ascending) whose time is in [t0, t1]; None leaves that end open.
 
         Bounds are epoch seconds, or strings read by
-        :func:`~rlm_cli.logs.timestamps.parse_time_expr` (``"2026-11-23 04:00"``,
+        :func:`~rlm_cli.store.timestamps.parse_time_expr` (``"2026-11-23 04:00"``,
         ``"2h ago"``), which raises ValueError for text it cannot read.
         """
         if isinstance(t0, str):

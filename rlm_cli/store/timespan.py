@@ -12,7 +12,7 @@ import os
 from datetime import datetime, timezone
 from typing import BinaryIO
 
-from rlm_cli.logs.timestamps import TimestampParser
+from rlm_cli.store.timestamps import TimestampParser
 
 EDGE_LINES = 300
 EDGE_BYTES = 64 * 1024

@@ -188,3 +188,88 @@ def test_final_cut_by_max_tokens_is_not_accepted(rlm) -> None:
     d = rlm.ask(rlm.script(root), "--root-max-tokens", "30").json
     assert "cut at the token limit" in d["trajectory"][1]["feedback"]
     assert d["answer"] == "node02" and d["ended_by"] == "final"
+
+
+def test_literal_final_written_before_its_output_was_seen_is_not_taken(rlm) -> None:
+    """A real 1.5B model wrote code and FINAL("...node09...") in one reply: the name came
+    from the prompt, not from the output it had not yet seen."""
+    reply = rlm.code(LOOK) + 'FINAL("node03 will fail")'
+    d = rlm.ask(rlm.script([reply, 'FINAL("node02")'])).json
+    assert d["answer"] == "node02" and d["ended_by"] == "final"
+    feedback = d["trajectory"][0]["feedback"]
+    assert "before you saw the output" in feedback and "ECC" in feedback
+    assert "not accepted yet" in notes(d)
+
+
+def test_literal_final_inside_code_after_a_print_is_not_taken(rlm) -> None:
+    reply = rlm.code(LOOK + '\nFINAL("node03")')
+    d = rlm.ask(rlm.script([reply, 'FINAL("node02")'])).json
+    assert d["answer"] == "node02"
+    assert "before you saw the output" in d["trajectory"][0]["feedback"]
+
+
+def test_computed_final_in_the_same_reply_is_taken(rlm) -> None:
+    """A FINAL of a value the code computed depends on the data, not on unseen output."""
+    reply = rlm.code('n = context.count("ECC")\nprint(n)') + "FINAL(n)"
+    d = rlm.ask(rlm.script([reply])).json
+    assert d["answer"] == "4" and d["ended_by"] == "final"
+
+
+def test_final_with_findings_only_is_taken(rlm) -> None:
+    reply = rlm.code('FINDING("node02", "error", "ECC errors", lines=[3])\nFINAL("node02")')
+    d = rlm.ask(rlm.script([rlm.code(LOOK), reply])).json
+    assert d["answer"] == "node02" and d["ended_by"] == "final"
+
+
+def test_echoed_placeholder_final_is_refused(rlm) -> None:
+    d = rlm.ask(rlm.script([rlm.code(LOOK), "FINAL(...)", 'FINAL("node02")'])).json
+    assert d["answer"] == "node02"
+    assert "placeholder" in d["trajectory"][1]["feedback"]
+
+
+def test_repeated_code_shows_its_earlier_output(rlm) -> None:
+    d = rlm.ask(rlm.script([rlm.code(LOOK), rlm.code(LOOK), 'FINAL("node02")'])).json
+    feedback = d["trajectory"][1]["feedback"]
+    assert "same code you already ran in turn 1" in feedback
+    assert "Its output then was:" in feedback and "4 (" in feedback
+
+
+def test_common_mistakes_get_a_one_line_hint(rlm) -> None:
+    reply = rlm.code("for n, line in context:\n    pass")
+    d = rlm.ask(rlm.script([reply, rlm.code(LOOK), 'FINAL("node02")'])).json
+    err = d["trajectory"][0]["outputs"][0]["error"]
+    assert "ValueError" in err and "hint: `for line in context` gives lines" in err
+
+
+def test_modules_are_ready_without_import(rlm) -> None:
+    code = 'print(Counter(re.findall(r"node\\d+", "node1 node1")), defaultdict(int), context.count("ECC"))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]
+    assert out["error"] is None and "Counter({'node1': 2})" in out["stdout"]
+
+
+def test_grep_takes_a_log_map_template_as_written(rlm) -> None:
+    code = (
+        'print(len(context.grep("EDAC MC<*>: <*> CE ECC error on DIMM_<*>")), context.count("ECC"))'
+    )
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]
+    assert out["error"] is None and out["stdout"].split() == ["4", "4"], out
+
+
+def test_a_search_that_finds_nothing_says_so(rlm) -> None:
+    code = 'print(context.count("OOM Killer", ignore_case=True), len(context.grep("nothing here")))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]["stdout"]
+    assert "[count: no line matches 'OOM Killer'" in out
+    assert "[grep: no line matches 'nothing here'" in out and out.rstrip().endswith("0 0")
+
+
+def test_top_counts_matching_lines_per_host_in_one_call(rlm) -> None:
+    code = 'print(context.top("ECC|fan", by="host"))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]
+    assert out["error"] is None, out
+    rows = [line.split() for line in out["stdout"].splitlines() if line.startswith("node0")]
+    assert rows[0][:2] == ["node02", "4"] and rows[1][:2] == ["node03", "1"], out["stdout"]
+    assert "[top: 5 lines match; 2 host names among them]" in out["stdout"]

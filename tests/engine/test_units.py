@@ -287,3 +287,44 @@ def test_child_events_reach_the_observer_one_level_deeper(context) -> None:
     assert ("turn", 0) in ev.depths and ("turn", 1) in ev.depths
     assert ("rlm_query", 0) in ev.depths
     assert result.usage.root_calls == 4
+
+
+def test_placeholder_answers() -> None:
+    from rlm_cli.engine.parse import is_placeholder
+
+    for text in ("", "...", "…", " 'answer' ", "your answer", "(...)", "<answer>"):
+        assert is_placeholder(text), text
+    for text in ("node09", "0", "no node shows a problem", "answer: node09"):
+        assert not is_placeholder(text), text
+
+
+def test_final_is_literal_tells_written_text_from_computed_values() -> None:
+    from rlm_cli.engine.parse import final_is_literal
+
+    assert final_is_literal('print(1)\nFINAL("node09")')
+    assert final_is_literal("FINAL(f'node09 fails')")
+    assert not final_is_literal("FINAL(worst)")
+    assert not final_is_literal('FINAL(f"{worst} fails")')
+    assert not final_is_literal('FINAL("node" + n)')
+    assert not final_is_literal("print(1)")
+    assert not final_is_literal("FINAL(")  # does not compile
+
+
+def test_template_regex_makes_wildcards_and_keeps_the_rest_literal() -> None:
+    import re
+
+    from rlm_cli.store.context import compile_pattern, template_regex
+
+    rx = re.compile(template_regex("Memory #<*> | Uncorrectable ECC | CPU<*>_DIMM (B<*>)"))
+    assert rx.search("n9 | 5bb | Memory #0x88 |  Uncorrectable ECC | CPU2_DIMM (B2)")
+    assert not rx.search("Memory #0x88 | Correctable ECC | CPU2_DIMM (B2)")
+    assert compile_pattern("a<*>b").search(b"a then b")
+    assert compile_pattern("ab|cd").search(b"cd")  # plain regexes are unchanged
+
+
+def test_final_in_title_case_is_a_final() -> None:
+    """Qwen2.5-Coder-1.5B wrote 'node09 has 7 critical errors. Final("node09").' as its reasoning."""
+    p = parse_reply('node09 has 7 critical errors. Final("node09").\n```repl\nprint(1)\n```')
+    assert p.final is not None and p.final.kind == "FINAL" and p.final.literal() == "node09"
+    assert p.reasoning == "node09 has 7 critical errors."
+    assert parse_reply("the final (and best) answer").final is None

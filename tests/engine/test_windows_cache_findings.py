@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+LOOK = 'hits = context.grep("ECC")\nprint(len(hits), hits[0])'
+
 
 def _printing_turns(rlm, n: int) -> list[str]:
     return [rlm.code(f"for l in context.lines({1 + i}, {30 + i}):\n    print(l)") for i in range(n)]
@@ -196,3 +198,24 @@ def test_direct_mode_reports_lines_left_out(rlm) -> None:
 def test_direct_mode_with_everything_fitting(rlm) -> None:
     r = rlm.ask(rlm.script(["node02"]), "--mode", "direct")
     assert r.json["direct"]["lines_left_out"] == 0 and "did not fit" not in r.stderr
+
+
+def test_an_output_too_big_for_the_window_is_cut_not_fatal(rlm) -> None:
+    """At n_ctx 4096 a 1.5B model printed every hit of a grep; the next turn's prompt did
+    not fit even after compaction, and the run died. The output is cut instead, saying so."""
+    root = [
+        rlm.code(LOOK),
+        rlm.code("for i in range(400):\n    print(i, context.line(1))"),
+        'FINAL("node02")',
+    ]
+    d = rlm.ask(
+        rlm.script(root),
+        "--n-ctx",
+        "3072",
+        "--root-max-tokens",
+        "256",
+        "--max-output-chars",
+        "20000",
+    ).json
+    assert d["answer"] == "node02" and d["ended_by"] == "final"
+    assert any("cut to fit the window" in n for n in d["notes"])

@@ -212,3 +212,88 @@ def test_dmesg_and_iso_syslog() -> None:
     h = HeaderModel.learn(iso).split(iso[2])
     assert iso[2][h.body_start :] == "Started Session 2."
     assert h.fields["component"] == "systemd" and h.fields["host"] == "web01"
+
+
+def _host_of(model: HeaderModel, line: str) -> str | None:
+    _, span = model.locate(line)
+    return line[span[0] : span[1]] if span else None
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda h, i: (
+            f"{h}:   {50 + i} | 11/18/2026 | 10:03:{i % 60:02d} | Memory #0x87 | Correctable ECC | Asserted"
+        ),
+        lambda h, i: (
+            f"{h} |  {500 + i:x} | 11/18/2026 | 10:03:{i % 60:02d} | Fan #0x30 | Lower Critical going low | Asserted"
+        ),
+        lambda h, i: (
+            f"[{h}] {i + 10:x} | 11/18/2026 | 10:03:{i % 60:02d} | Session Audit #0xa1 | Session Activated | Asserted"
+        ),
+        lambda h, i: (
+            f"{h}\t{i + 10:x}\t2026-11-18T10:03:{i % 60:02d}Z\tFan #0x30\tLower Critical going low"
+        ),
+        lambda h, i: (
+            f"2026-11-18 10:03:{i % 60:02d}.123 {h} [main] INFO c.e.Svc - request {i} done"
+        ),
+    ],
+)
+def test_the_host_column_is_learned_from_its_values(make):
+    names = ["r3n09-bmc", "node09", "gpu-a12", "ip-10-0-3-17", "web01.example.com", "c401-104"]
+    lines = [make(names[i % len(names)], i) for i in range(60)]
+    model = HeaderModel.learn(lines)
+    assert [_host_of(model, line) for line in lines[:6]] == names
+    # the body starts after the header, host and record id included
+    assert lines[0][model.body_start(lines[0]) :].split()[0] not in names
+
+
+def test_no_host_column_when_values_are_not_host_names():
+    lines = [
+        f"{i + 26:x} | 11/18/2026 | 10:03:{i % 60:02d} | Memory #0x87 | ECC" for i in range(60)
+    ]
+    assert HeaderModel.learn(lines).host_cols == [None]
+    threads = [
+        f"2026-11-18 10:03:{i % 60:02d},1 INFO [pool-{i % 3}-thread-{i % 7}] a.B - x {i}"
+        for i in range(60)
+    ]
+    assert _host_of(HeaderModel.learn(threads), threads[0]) is None
+
+
+def test_json_lines_take_the_message_value_as_body():
+    lines = [
+        f'{{"ts": "2026-11-18T10:03:{i % 60:02d}Z", "level": "warn", "host": "n{i % 4}", "msg": "slow query {i}", "id": {i}}}'
+        for i in range(40)
+    ]
+    model = HeaderModel.learn(lines)
+    assert model.json and not model.layouts
+    assert lines[3][model.body_start(lines[3]) :].startswith("slow query 3")
+    assert model.body_start('{"a": 1}') == 0  # JSON without a message key: all body
+
+
+def test_json_mode_still_learns_a_layout_for_other_lines():
+    from rlm_cli.logs.templates import TemplateMiner
+
+    lines = [f'{{"ts": "2026-11-18T10:00:{i % 60:02d}Z", "msg": "tick {i}"}}' for i in range(50)]
+    lines += [
+        f"Nov 18 10:01:{i % 60:02d} node{i % 5:02d} sshd[{i}]: Accepted key {i}" for i in range(400)
+    ]
+    model = HeaderModel.learn(lines[:50])
+    miner = TemplateMiner(model)
+    miner.add_many(lines)
+    assert model.json and model.layouts  # a layout was learned for the syslog lines
+    assert len(miner.finish()) == 2
+    assert model.locate(lines[-1])[1] is not None  # and its host column
+
+
+def test_a_user_format_names_the_host_and_level(tmp_path):
+    from rlm_cli.logs.logmap import scan_line
+
+    f = tmp_path / "formats.yaml"
+    f.write_text(
+        "formats:\n  - name: odd\n    regex: '^@(?P<host>\\w+)@ (?P<level>\\w+) (?P<body>.*)$'\n"
+    )
+    model = HeaderModel.learn(["x"], formats=load_formats(f))
+    sev, ents = scan_line("@qz7@ error disk gone", model, ({}, {}))
+    assert sev.name == "ERROR"
+    assert [(e.kind, e.name) for e in ents] == [("host", "qz7")]

@@ -103,3 +103,17 @@ def test_user_formats_from_the_config_dir(tmp_path: Path) -> None:
     assert d["templates"][0]["pattern"].startswith("job <*> finished")
     b = run_rlm(["brief", "--json"], tmp_path, stdin=log.encode()).json()
     assert b["severity_counts"]["error"] == 9  # the level group of the user format is used
+
+
+def test_brief_finds_the_failing_node_of_a_host_prefixed_sel(tmp_path: Path) -> None:
+    # the collector shape of issue 14: "r3n09-bmc:   51 | 11/18/2026 | 10:03:27 | ..."
+    from rlm_cli.testing.logzoo import fleet
+
+    lines, failing, _ = fleet("sel-host-colon", seed=5)
+    log = tmp_path / "fleet.log"
+    log.write_text("\n".join(lines) + "\n")
+    r = run_rlm(["brief", str(log), "--json"], tmp_path)
+    assert r.code == 0, r.stderr
+    d = r.json()
+    assert (d["entities"][0]["kind"], d["entities"][0]["name"]) == ("host", failing)
+    assert d["time_span"]["first"].startswith("2026-11-18")

@@ -1,6 +1,14 @@
 import pytest
 
-from rlm_cli.logs.severity import RULES, Severity, classify, level_of
+from rlm_cli.engine.findings import normalise_severity
+from rlm_cli.logs.severity import (
+    RULES,
+    Severity,
+    classify,
+    finding_severity,
+    header_level,
+    level_of,
+)
 
 S = Severity
 
@@ -99,7 +107,16 @@ def test_ipmi_sel(sensor, event, state, sev):
         ("connection to 10.0.0.2 timed out", S.WARNING),
         ("Mounting /scratch failed", S.ERROR),
         ("mce: [Hardware Error]: Machine check events logged", S.ERROR),
-        ("EDAC MC0: 1 CE memory read error on CPU_SrcID#0", S.ERROR),
+        # a corrected error, as SEL "Correctable ECC" (the kernel logs CE at KERN_WARNING)
+        ("EDAC MC0: 1 CE memory read error on CPU_SrcID#0", S.WARNING),
+        ("EDAC MC0: 1 UE memory read error on CPU_SrcID#0", S.ERROR),
+        ("/dev/sdc [SAT], 8 Currently unreadable (pending) sectors", S.WARNING),
+        ("Device: /dev/sda [SAT], FAILED SMART self-check. BACK UP DATA NOW!", S.CRITICAL),
+        ("filesystem /var is 97% full", S.WARNING),
+        ("NIC Link is Up 1000 Mbps Full Duplex", S.INFO),
+        ("slow query took 3.2s", S.WARNING),
+        ("vdev=sdb1 vdev_state=FAULTED", S.ERROR),
+        ("update_node: node c401-104 state set to DRAINED", S.WARNING),
         ("Accepted publickey for root from 10.0.0.1", S.INFO),
         ("Received connection request /10.10.34.11:45307", S.INFO),
         ("authentication failure; logname= uid=0", S.WARNING),
@@ -144,3 +161,44 @@ def test_words_that_contain_keywords_are_not_matches():
 def test_rules_compile_and_are_a_table():
     assert len(RULES) > 20
     assert all(isinstance(frag, str) and trig for _, trig, frag in RULES)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("WARN", "warning"),
+        ("err", "error"),
+        ("crit", "critical"),
+        ("fatal", "critical"),
+        ("emerg", "critical"),
+        ("high", "critical"),
+        ("medium", "warning"),
+        ("low", "info"),
+        ("notice", "info"),
+        ("debug", "info"),
+        ("Error", "error"),
+        ("bogus", "warning"),
+        ("", "warning"),
+    ],
+)
+def test_finding_scale_is_a_cut_of_the_one_scale(word, expected):
+    assert finding_severity(word) == expected
+    assert normalise_severity(word) == expected  # findings use the same function
+
+
+@pytest.mark.parametrize(
+    ("head", "sev"),
+    [
+        ("<11>1 2026-11-18T10:03:27Z web05 orders 123 - - ", S.ERROR),  # syslog PRI 11 % 8 = 3
+        ("<30>Nov 18 10:03:27 web05 sshd[1]: ", S.INFO),
+        ('{"ts": "x", "level": "warn", ', S.WARNING),
+        ('{"__REALTIME_TIMESTAMP": "1", "PRIORITY": "2", ', S.CRITICAL),
+        ('{"Created": "x", "Severity": "Warning", ', S.WARNING),
+        ("time=2026-11-18T10:03:27Z level=error ", S.ERROR),
+        ("2026-11-18T10:03:27.1Z stderr F E1118 10:03:27.123456   1 server.go:12] ", S.ERROR),
+        ("11-18 10:03:27.123  1234  1240 W ", S.WARNING),
+        ("2026-11-18 10:03:27,123 [main] ", None),
+    ],
+)
+def test_header_level_reads_every_common_way_of_stating_it(head, sev):
+    assert header_level(head) == sev

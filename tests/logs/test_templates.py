@@ -334,3 +334,46 @@ def test_load_rejects_truncated_assignments(tmp_path) -> None:
     (tmp_path / "assignments.u32").write_bytes(data[:-1])
     with pytest.raises(StoreError):
         MiningResult.load(tmp_path)
+
+
+def test_masks_for_ids_paths_urls_quotes_and_units() -> None:
+    assert mask_typed("r3n09-bmc:  5bb | id 90c") == "r<NUM>n<NUM>-bmc:  <HEX> | id <HEX>"
+    assert mask_typed("GET https://a.svc:8080/api/v1/x?id=3 done") == "GET <URL> done"
+    assert mask_typed("wrote to /var/lib/a//b-1.dat ok") == "wrote to <PATH> ok"
+    assert mask_typed("user \"alice-5\" pool='tank' it's") == "user <QUOTED> pool=<QUOTED> it's"
+    assert mask("3.2MiB in 12ms after 4min") == "<*> in <*> after <*>"
+    assert mask("r/w off/down add bad face") == "r/w off/down add bad face"  # words stay
+
+
+def test_decoration_before_the_message_does_not_split_templates() -> None:
+    threads = ["main", "pool-1-thread-3", "http-nio-8080-exec-2", "scheduler-1", "worker"]
+    classes = ["a.b.OrderService", "a.b.Pool", "org.x.Server"]
+    lines = []
+    for i in range(200):
+        pre = f"2026-11-18 10:{i % 60:02d}:00,1 INFO [{threads[i % 5]}] {classes[i % 3]} - "
+        lines.append(pre + (f"heap usage {i}% of 4GB" if i % 2 else f"job {i:x}z done on node{i}"))
+    res = mine(lines)
+    assert len(res.templates) == 2
+    dmesg = [f"[{i}.5] {w}[{i}]: segfault at {i:x} ip 0 sp 0 error 4" for i, w in
+             zip(range(40), ["a", "bb", "cc", "dd", "ee"] * 8, strict=True)]  # fmt: skip
+    assert len(mine(dmesg).templates) == 1
+
+
+def test_an_access_log_has_one_kind_of_line_per_method() -> None:
+    agents = ['"curl/8.4"', '"Mozilla/5.0 (X11; Linux x86_64)"', '"python-requests/2.3"']
+    lines = [
+        f'10.0.0.{i % 250} - - [18/Nov/2026:10:03:{i % 60:02d} +0000] "{["GET", "POST", "PUT", "DELETE"][i % 4]}'
+        f' /api/{i} HTTP/1.1" 200 {i * 7} "-" {agents[i % 3]}'
+        for i in range(120)
+    ]
+    res = mine(lines)
+    assert len(res.templates) == 4  # the user agent's length splits nothing
+    assert list(res.assignments[:8]) == [1, 2, 3, 4] * 2
+
+
+def test_quoted_phrases_are_one_token() -> None:
+    from rlm_cli.logs.templates import tokens_of
+
+    assert tokens_of('a "b c d e" f') == ("a", '"b c d e"', "f")
+    assert tokens_of('a "GET /x HTTP/1.1" 200') == ("a", '"GET', "/x", 'HTTP/1.1"', "200")
+    assert tokens_of("a b") == ("a", "b")

@@ -26,6 +26,9 @@ dmesg      ``[  123.456789]``: relative seconds since boot
 mon_dmy    ``23-Nov-2026 04:12:55.123`` (Tomcat, Oracle)
 mmdd       ``11-23 04:12:55.123`` at line start (Android logcat; year inferred)
 glog       ``I1123 04:12:55.123456`` at line start (glog / Kubernetes; year inferred)
+(JSON)     a JSON line's ``time``/``ts``/``timestamp``/``__REALTIME_TIMESTAMP``/``Created``
+           key, wherever it stands: epoch seconds, ms, us (``epoch_us``) or ns
+           (``epoch_ns``), or any stamp above, reported with that stamp's kind
 
 Timestamps without a zone are taken as UTC unless the parser was given ``tz``. Relative
 kinds (``dmesg``, ``sel_preinit``) report ``epoch=None`` and ``relative`` seconds. Epoch
@@ -113,6 +116,14 @@ _RE_MON_DMY = re.compile(
 _RE_MMDD = re.compile(r"^(?P<ts>(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?)(?![\d-])")
 _RE_GLOG = re.compile(r"^[IWEF](?P<ts>(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{1,9}))(?!\d)")
 _RE_DMESG = re.compile(r"\[\s*(?P<ts>\d{1,8}\.\d{1,9})\]")
+# A JSON line's time key and value (searched in the whole line: keys come in any order).
+_RE_JSON_TIME = re.compile(
+    r'"(?:__REALTIME_TIMESTAMP|@?timestamp|time|ts|datetime|date|Created|created|eventTime)"'
+    r'\s*:\s*"?(?P<ts>[^",}]{6,40})'
+)
+_RE_EPOCH_VALUE = re.compile(r"^(\d{10}|\d{13}|\d{16}|\d{19})(\.\d{1,9})?$")
+JSON_SPAN = 4000
+"""How far into a JSON line its time key is looked for."""
 
 
 class TimestampParser:
@@ -161,6 +172,10 @@ class TimestampParser:
 
     def parse_raw(self, line: str) -> tuple[int, int, float | None, float | None, str] | None:
         """Like :meth:`parse` but returns a plain tuple (start, end, epoch, relative, kind)."""
+        if line[:1] == "{":
+            found = self._json(line)
+            if found is not None:
+                return found
         head = line[:HEAD]
         last = self._last
         last_m = None
@@ -199,6 +214,31 @@ class TimestampParser:
         s, e = m.span("ts")
         self._last_start = s
         return s, e, v[0], v[1], v[2] if len(v) > 2 else fmt[0]
+
+    def _json(self, line: str) -> tuple | None:
+        """The time of a JSON line from its time key: epoch s/ms/us/ns or any text stamp."""
+        m = _RE_JSON_TIME.search(line, 0, JSON_SPAN)
+        if m is None:
+            return None
+        value = m.group("ts").strip()
+        a = m.start("ts")
+        e = _RE_EPOCH_VALUE.match(value)
+        if e is not None:
+            digits = e.group(1)
+            t = int(digits) / 10 ** (len(digits) - 10) + (float(e.group(2)) if e.group(2) else 0.0)
+            if EPOCH_MIN <= t < EPOCH_MAX:
+                kind = {10: "epoch", 13: "epoch_ms", 16: "epoch_us", 19: "epoch_ns"}[len(digits)]
+                return a, a + len(value), t, None, kind
+            return None
+        for kind, rx, conv in self._formats:
+            if kind in ("dmesg", "sel_preinit", "epoch"):
+                continue
+            mm = rx.search(value)
+            if mm is not None:
+                v = conv(mm)
+                if v is not None:
+                    return a + mm.start("ts"), a + mm.end("ts"), v[0], v[1], kind
+        return None
 
     def _fallback(self, head: str, skip: tuple) -> tuple | None:
         """The earliest match whose values are valid, excluding ``skip`` (rare path)."""

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from rlm_cli.logs.timestamps import TimeMatch, TimestampParser, parse_time_expr
+from rlm_cli.store.timestamps import TimeMatch, TimestampParser, parse_time_expr
 
 
 def utc(*args: int, us: int = 0) -> float:
@@ -272,3 +272,14 @@ def test_zoneless_stamps_follow_dst_of_named_zone():
     p = TimestampParser(tz=tz)
     assert p.parse("2026-01-15 12:00:00 winter").epoch == utc(2026, 1, 15, 11)
     assert p.parse("2026-07-15 12:00:00 summer").epoch == utc(2026, 7, 15, 10)
+
+
+def test_json_time_keys_anywhere_in_the_line():
+    line = '{"log": "' + "x" * 300 + '\\n", "stream": "stdout", "time": "2026-11-18T10:03:27.5Z"}'
+    m = one(line)
+    assert (m.kind, m.epoch) == ("iso8601", utc(2026, 11, 18, 10, 3, 27, us=500000))
+    assert line[m.start : m.end] == "2026-11-18T10:03:27.5Z"
+    m = one('{"__REALTIME_TIMESTAMP": "1795000000250000", "MESSAGE": "x"}')
+    assert (m.kind, m.epoch) == ("epoch_us", 1795000000.25)
+    m = one('{"ts": 1795000000123456789, "msg": "x"}')
+    assert m.kind == "epoch_ns" and abs(m.epoch - 1795000000.123456789) < 1e-6

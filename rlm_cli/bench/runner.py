@@ -1,0 +1,199 @@
+"""Running bench tasks: one log stored per task, each mode and repeat run on loaded models.
+
+``run_task`` is the one seam between the bench and the run lifecycle of `rlm ask`: it
+takes a prepared task, a mode, the settings and the loaded models, and returns what the
+bench keeps (``TaskResult``, with the run's full record for the history).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rlm_cli.bench.suite import ResolvedTask
+from rlm_cli.config import Settings
+from rlm_cli.engine.events import RunObserver
+from rlm_cli.engine.records import RunResult
+from rlm_cli.errors import RlmError
+from rlm_cli.llm.base import Model
+from rlm_cli.store.context import Context
+from rlm_cli.store.contexts import ContextStore
+from rlm_cli.store.ingest import ingest_streams
+
+MODES = ("rlm", "direct")
+
+
+@dataclass
+class BenchModels:
+    """The root and sub models, loaded once for the whole bench."""
+
+    root: Model
+    sub: Model
+
+    def close(self) -> None:
+        """Release both models."""
+        self.root.close()
+        if self.sub is not self.root:
+            self.sub.close()
+
+
+@dataclass
+class PreparedTask:
+    """A resolved task with its log stored as a context (and the brief, once built)."""
+
+    resolved: ResolvedTask
+    context: Context
+    brief: str | None = None
+    log_tokens: int = 0
+    """The log's length in the root model's tokens (0: not counted)."""
+
+
+@dataclass
+class TaskResult:
+    """One run of one task in one mode: what the bench table and summary are made of."""
+
+    task: str
+    family: str
+    size: str
+    size_x: float
+    mode: str
+    repeat: int
+    correct: bool
+    answer: str
+    expected: str
+    wall_s: float
+    turns: int
+    prompt_tokens_evaluated: int
+    prompt_tokens: int
+    completion_tokens: int
+    sub_calls: int
+    ended_by: str
+    run_id: str
+    root_turns: int = 0
+    """Root turns in the trajectory (with a forced final step, one more than ``turns``)."""
+    turns_ok: int = 0
+    """Root turns that ran code or ended the run with a final answer."""
+    turns_cut: int = 0
+    """Root turns cut at the reply's token limit."""
+    log_tokens: int = 0
+    """The whole log in the root model's tokens."""
+    lines_total: int = 0
+    lines_left_out: int = 0
+    """Direct mode: log lines that did not fit the window (0 in rlm mode)."""
+    error: str | None = None
+    record: dict[str, Any] | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The form kept in the bench result (without the run record, which is in the history)."""
+        d = asdict(self)
+        d.pop("record")
+        d["wall_s"] = round(self.wall_s, 3)
+        d["size_x"] = round(self.size_x, 3)
+        return d
+
+
+def prepare_task(
+    resolved: ResolvedTask, store: ContextStore | None = None, model: Model | None = None
+) -> PreparedTask:
+    """Store the task's log as a context (content-addressed: the same log is stored once),
+    and count its tokens with ``model``'s tokenizer when given."""
+    store = store or ContextStore()
+    data = resolved.text.encode("utf-8")
+    meta = ingest_streams(
+        store.root,
+        [(f"{resolved.task.id}.log", io.BytesIO(data), None)],
+        empty_message=f"task {resolved.task.id}: the log is empty",
+    )
+    tokens = model.count_tokens(resolved.text) if model is not None else 0
+    return PreparedTask(resolved, Context(store.root / meta["id"]), log_tokens=tokens)
+
+
+def _turn_stats(result: RunResult) -> tuple[int, int]:
+    ok = cut = 0
+    last = len(result.trajectory)
+    for t in result.trajectory:
+        ended = t.index == last and result.ended_by == "final"
+        if t.code or ended:
+            ok += 1
+        if (t.usage or {}).get("finish_reason") == "length":
+            cut += 1
+    return ok, cut
+
+
+def run_task(
+    task: PreparedTask,
+    mode: str,
+    settings: Settings,
+    models: BenchModels,
+    *,
+    run_id: str,
+    repeat: int = 0,
+    observer: RunObserver | None = None,
+) -> TaskResult:
+    """Run one task once in ``mode`` (``rlm`` or ``direct``) and check the answer.
+
+    An expected failure of the run (a prompt that does not fit, a model error) is a result
+    (``ended_by`` ``error``), not an exception: the bench goes on with the next task.
+    """
+    from rlm_cli.actions.ask import engine_config, prepare_brief
+    from rlm_cli.engine.direct import run_direct
+    from rlm_cli.engine.loop import RlmEngine
+
+    r = task.resolved
+    config = engine_config(settings)
+    t0 = time.monotonic()
+    error = None
+    try:
+        if mode == "direct":
+            result = run_direct(models.root, task.context, r.question, config.root_params, run_id)
+        else:
+            if task.brief is None:
+                task.brief = prepare_brief(task.context, models.root, settings, lambda _m: None)
+            engine = RlmEngine(
+                models.root, models.sub, task.context, config, observer, brief=task.brief
+            )
+            result = engine.run(r.question, run_id)
+    except RlmError as e:
+        partial = getattr(e, "partial", None)
+        error = str(e)
+        result = partial if isinstance(partial, RunResult) else None
+    finally:
+        if config.cache is not None:
+            config.cache.close()
+    wall = time.monotonic() - t0
+    answer = result.answer if result is not None else ""
+    direct = (result.extra.get("direct") if result is not None else None) or {}
+    ok, cut = _turn_stats(result) if result is not None else (0, 0)
+    usage = result.usage if result is not None else None
+    record = result.to_json() if result is not None else None
+    if record is not None:
+        record["bench"] = {"task": r.task.id, "family": r.task.family, "mode": mode}
+    return TaskResult(
+        task=r.task.id,
+        family=r.task.family,
+        size=r.size_label,
+        size_x=r.size_x,
+        mode=mode,
+        repeat=repeat,
+        correct=error is None and r.check(answer),
+        answer=answer,
+        expected=r.check.describe(),
+        wall_s=wall,
+        turns=result.iterations if result is not None else 0,
+        prompt_tokens_evaluated=usage.prompt_tokens_evaluated if usage else 0,
+        prompt_tokens=usage.prompt_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else 0,
+        sub_calls=usage.sub_calls if usage else 0,
+        ended_by="error" if error is not None else result.ended_by,  # type: ignore[union-attr]
+        run_id=run_id,
+        root_turns=len(result.trajectory) if result is not None else 0,
+        log_tokens=task.log_tokens,
+        turns_ok=ok,
+        turns_cut=cut,
+        lines_total=int(direct.get("lines_total") or task.context.line_count),
+        lines_left_out=int(direct.get("lines_left_out") or 0),
+        error=error,
+        record=record,
+    )
