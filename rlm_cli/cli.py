@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import functools
 import sys
+from collections.abc import Callable
 
 import typer
 
@@ -18,7 +19,7 @@ from rlm_cli.commands import logmap as logmap_cmd
 from rlm_cli.commands import models as models_cmd
 from rlm_cli.commands import runs as runs_cmd
 from rlm_cli.commands import scan as scan_cmd
-from rlm_cli.errors import RlmError
+from rlm_cli.errors import ExitStatus, exit_for
 
 app = typer.Typer(
     name="rlm",
@@ -74,46 +75,63 @@ config_cmd.register(app, set_debug)
 bench_cmd.register(app, set_debug)
 
 
-def main() -> None:
-    """Console entry point: run the app; expected errors become one line and exit 2."""
-    from rlm_cli.commands.fast import run_fast
+class _Carried(Exception):
+    """Carries a stop by signal or a closed stdout past Typer (which turns KeyboardInterrupt
+    into a bare exit 130, losing which signal it was, and a broken pipe into exit 1) to
+    :func:`main`, where ``exit_for`` decides like for every other exception."""
 
-    fast = run_fast(sys.argv[1:])  # plain `rlm grep` / `rlm ingest`: skip Typer's coercion
-    if fast is not None:
-        sys.stdout.flush()
-        sys.exit(fast)
-    try:
-        code = app(standalone_mode=False, prog_name="rlm")
-    except RlmError as e:
-        if _state["debug"]:
-            raise
-        sys.stderr.write(f"rlm: error: {e}\n")
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("rlm: interrupted\n")
-        sys.exit(130)
-    except BrokenPipeError:
-        # The reader went away (`rlm ... | head`): not an error worth a traceback.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        sys.stderr.write("rlm: aborted\n")
-        sys.exit(130)
-    except typer.TyperException as e:  # usage errors from the option parser
-        show = getattr(e, "show", None)
-        if show is not None:
-            show()
-        else:
-            sys.stderr.write(f"rlm: error: {e}\n")
-        sys.exit(getattr(e, "exit_code", 2) or 2)
-    except Exception as e:  # noqa: BLE001 - the one place that turns surprises into exit 2
-        if _state["debug"]:
-            raise
-        sys.stderr.write(
-            f"rlm: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)\n"
-        )
-        sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(repr(exc))
+        self.exc = exc
+
+
+def _carry(callback: Callable) -> Callable:
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except (KeyboardInterrupt, BrokenPipeError) as e:
+            raise _Carried(e) from e
+
+    return run
+
+
+def _carry_all(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        info.callback = _carry(info.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _carry_all(group.typer_instance)
+
+
+_carry_all(app)
+
+
+def main() -> None:
+    """Console entry point: run the app; every exception becomes a status by ``errors.exit_for``."""
+    from rlm_cli.commands.fast import run_fast
+    from rlm_cli.signals import signals_as_interrupts
+
+    with signals_as_interrupts():
+        fast = run_fast(sys.argv[1:])  # plain `rlm grep` / `rlm ingest`: skip Typer's coercion
+        if fast is not None:
+            sys.stdout.flush()
+            sys.exit(fast)
+        try:
+            code = app(standalone_mode=False, prog_name="rlm")
+        except typer.Exit as e:
+            sys.exit(e.exit_code)
+        except typer.Abort:  # click's abort is its handling of Ctrl-C at a prompt
+            sys.exit(exit_for(KeyboardInterrupt(), debug=_state["debug"]))
+        except typer.TyperException as e:  # usage errors from the option parser
+            show = getattr(e, "show", None)
+            if show is not None:
+                show()
+            else:
+                sys.stderr.write(f"rlm: error: {e}\n")
+            sys.exit(getattr(e, "exit_code", ExitStatus.ERROR) or ExitStatus.ERROR)
+        except _Carried as e:
+            sys.exit(exit_for(e.exc, debug=_state["debug"]))
+        except Exception as e:  # noqa: BLE001 - the one place surprises become a status
+            sys.exit(exit_for(e, debug=_state["debug"]))
+    sys.exit(code if isinstance(code, int) else ExitStatus.OK)

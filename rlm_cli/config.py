@@ -10,17 +10,21 @@ from typing import Any
 import yaml
 
 from rlm_cli import paths
+from rlm_cli.atomic import atomic_write
 from rlm_cli.errors import ConfigError
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run can be configured with. Field names are the config keys;
-    the env var of ``n_ctx`` is ``RLM_N_CTX``."""
+    """Everything a run can be configured with, and the one place its defaults live
+    (:data:`DEFAULTS`; help texts and the engine's own defaults read them from here).
+    Field names are the config keys; the env var of ``n_ctx`` is ``RLM_N_CTX``."""
 
     model: str | None = None
     sub_model: str | None = None
-    n_ctx: int = 8192
+    n_ctx: int | None = None
+    """Model window in tokens; None: 8192 for a GGUF model (``llm.base.DEFAULT_N_CTX``),
+    an ``openai:`` server's own window."""
     threads: int | None = None
     n_batch: int = 512
     n_gpu_layers: int = 0
@@ -56,6 +60,10 @@ class Settings:
     def merged(self, **overrides: Any) -> Settings:
         """A copy with every non-None override applied (how flags win)."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+DEFAULTS = Settings()
+"""The built-in defaults (before config.yaml, ``RLM_*`` and flags)."""
 
 
 def config_path() -> Path:
@@ -175,7 +183,8 @@ def unset_setting(key: str) -> Path:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=True), "utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, yaml.safe_dump(data, sort_keys=True))
+    except OSError as e:
+        raise ConfigError(f"cannot write {path}: {e.strerror or e}") from e

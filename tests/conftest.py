@@ -15,3 +15,11 @@ def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from rlm_cli.testing.tiny_gguf import write_tiny_gguf
 
     return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny.gguf", seed=0)
+
+
+@pytest.fixture
+def rlm_here(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture):
+    """Run ``rlm`` in this process: ``rlm_here(args, home, stdin=b"...") -> helpers.Result``."""
+    from helpers import InProcess
+
+    return InProcess(monkeypatch, capfd)

@@ -1,4 +1,10 @@
-"""Test helpers: run the real CLI in a subprocess with an isolated data/config dir."""
+"""Test helpers: run the real CLI with an isolated data/config dir.
+
+Two ways, one result type (:class:`Result`): :func:`run_rlm` starts ``python -m rlm_cli``
+(for what concerns the process: signals, exit codes of the interpreter, terminals), and
+:class:`InProcess` (the ``rlm_here`` fixture) calls ``cli.main()`` in the test process, for
+tests of logic, without an interpreter start-up per run (seconds on a loaded machine).
+"""
 
 from __future__ import annotations
 
@@ -60,6 +66,47 @@ def run_rlm(
         cwd=cwd or REPO,
     )
     return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+class InProcess:
+    """``rlm ARGS`` through ``cli.main()`` in this process, with the environment, argv and
+    stdin it would get from a shell; stdout and stderr captured at the file descriptors."""
+
+    def __init__(self, monkeypatch, capfd) -> None:
+        self.monkeypatch = monkeypatch
+        self.capfd = capfd
+
+    def __call__(
+        self,
+        args: list[str],
+        home: Path,
+        *,
+        stdin: bytes | None = b"",
+        env: dict[str, str] | None = None,
+    ) -> Result:
+        import io
+
+        from rlm_cli import cli
+
+        env = env or isolated_env(home)
+        with self.monkeypatch.context() as mp:
+            for k in list(os.environ):
+                if k not in env:
+                    mp.delenv(k)
+            for k, v in env.items():
+                mp.setenv(k, v)
+            mp.setattr(sys, "argv", ["rlm", *args])
+            mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin or b"")))
+            mp.setitem(cli._state, "debug", False)  # noqa: SLF001 - reset between runs
+            mp.chdir(REPO)
+            self.capfd.readouterr()
+            try:
+                cli.main()
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+            out, err = self.capfd.readouterr()
+        return Result(int(code), out, err)
 
 
 def write_script(path: Path, root: list[str], sub: list[str] | None = None) -> Path:

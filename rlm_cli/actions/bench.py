@@ -21,6 +21,7 @@ from rlm_cli.bench.summary import summarise
 from rlm_cli.config import Settings
 from rlm_cli.engine.loop import RunInterrupted
 from rlm_cli.errors import UsageError
+from rlm_cli.llm.base import DEFAULT_N_CTX
 from rlm_cli.render.bench import BenchProgress, benches_table, print_bench, widen
 from rlm_cli.render.console import live_capable, stderr_console, stdout_console
 from rlm_cli.render.report import print_json
@@ -89,8 +90,9 @@ def run_bench(req: BenchRequest) -> int:
         raise UsageError("--repeat must be at least 1")
     # The sub-call cache would let repeats and re-runs answer from memory: off for benches.
     s = req.settings.merged(cache=False)
+    window = s.n_ctx or DEFAULT_N_CTX  # n_ctx None: the backend's own; size logs for a GGUF's
     suite = load_suite(req.suite)
-    resolved = [resolve(t, suite, s.n_ctx) for t in select_tasks(suite, req.tasks, req.families)]
+    resolved = [resolve(t, suite, window) for t in select_tasks(suite, req.tasks, req.families)]
     say = (
         (lambda m: None)
         if req.quiet

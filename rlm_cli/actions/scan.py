@@ -8,33 +8,22 @@ the previous state and the next run reads the same bytes again.
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import os
 import shutil
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
-from rlm_cli.actions.ask import (
-    EXIT_ERROR,
-    EXIT_FINDINGS,
-    EXIT_OK,
-    engine_config,
-    load_models,
-    prepare_brief,
-)
+from rlm_cli.actions.lifecycle import RunLifecycle, findings_status
 from rlm_cli.config import Settings
 from rlm_cli.engine.findings import severity_rank
-from rlm_cli.engine.loop import RlmEngine, RunInterrupted
-from rlm_cli.errors import RlmError, StoreError, UsageError
-from rlm_cli.render.console import live_capable, stderr_console, stdout_console
-from rlm_cli.render.live import LiveView, NotesOnly
+from rlm_cli.engine.loop import RunInterrupted
+from rlm_cli.errors import ExitStatus, Interrupted, RlmError, StoreError, UsageError
+from rlm_cli.render.console import stderr_console, stdout_console
 from rlm_cli.render.report import print_answer, print_json
-from rlm_cli.runs.history import RunHistory, new_run_id
+from rlm_cli.runs.history import new_run_id
 from rlm_cli.scan.files import discover, read_new
 from rlm_cli.scan.findings_store import FindingsStore
 from rlm_cli.scan.lock import ScanLock
@@ -93,7 +82,7 @@ def run_scan(req: ScanRequest) -> int:
         except (RlmError, KeyboardInterrupt):
             if req.prom is not None:  # a failing scan must show on the dashboard too
                 _write_prom(
-                    req, {"scanned": []}, state, FindingsStore(state.findings), t0, EXIT_ERROR
+                    req, {"scanned": []}, state, FindingsStore(state.findings), t0, ExitStatus.ERROR
                 )
             raise
 
@@ -124,14 +113,13 @@ def _manage_findings(req: ScanRequest, state_dir: Path, state: ScanState) -> int
                     f"{r['summary']} (x{r['count']}, last {time.strftime('%Y-%m-%d %H:%M', time.gmtime(r['last_seen']))})\n"
                 )
             out.file.flush()
-    return EXIT_OK
+    return ExitStatus.OK
 
 
 def _scan(req: ScanRequest, task: ScanTask, state_dir: Path, state: ScanState) -> int:
     err = stderr_console()
     out = stdout_console()
     s = req.settings
-    started = time.time()
     t0 = time.monotonic()
 
     def say(msg: str) -> None:
@@ -175,7 +163,7 @@ def _scan(req: ScanRequest, task: ScanTask, state_dir: Path, state: ScanState) -
         state.cursors = cursors
         state.last_success = time.time()
         save_state(state_dir, state)
-        code = EXIT_OK
+        code = ExitStatus.OK
         summary.update(run_id=None, model_called=False, answer="", findings=[], exit_code=code)
         _write_prom(req, summary, state, findings_store, t0, code)
         if req.json:
@@ -189,120 +177,66 @@ def _scan(req: ScanRequest, task: ScanTask, state_dir: Path, state: ScanState) -
         f"from {sum(1 for x in scanned if x['new_bytes'])} file(s)"
     )
     context = Context(store.root / meta["id"])
-    question, guidance = task.question, task.guidance
-    if guidance and not _engine_takes_guidance():
-        question, guidance = f"{question}\n\nGuidance: {guidance}", ""
-    prompt = scan_prompt(question, state.memory, findings_store.open(), scanned)
-    root, sub = load_models(s)
+    prompt = scan_prompt(task.question, state.memory, findings_store.open(), scanned)
     run_id = new_run_id()
-    live = live_capable(err) and not req.quiet
-    observer = LiveView(err) if live else None if req.quiet else NotesOnly(err)
-    history = _open_history(say) if s.log_runs else None
-    try:
-        brief = prepare_brief(context, root, s, say)  # the log map of the new lines
-        extra = {"guidance": guidance} if guidance else {}
-        engine = RlmEngine(root, sub, context, engine_config(s), observer, brief=brief, **extra)
-        with observer if isinstance(observer, LiveView) else contextlib.nullcontext():
-            result = engine.run(prompt, run_id)
-    except RunInterrupted as e:
-        _record(history, e.result.to_json(), 130, started, say)
-        raise KeyboardInterrupt from None
-    except RlmError as e:
-        partial = getattr(e, "partial", None)
-        if partial is not None:
-            _record(history, partial.to_json(), EXIT_ERROR, started, say)
-        raise
-    finally:
-        root.close()
-        sub.close()
+    with RunLifecycle(s, quiet=req.quiet, warn=say) as run:
+        try:
+            result = run.run(context, prompt, guidance=task.guidance, run_id=run_id)
+        except RunInterrupted as e:  # recorded; the state stays as it was
+            raise Interrupted(e.status - 128) from None
+        bases = {r.plan.file.path: r.plan.line_base for r in reads}
+        for f in result.findings:
+            for ev in f.get("evidence", []):
+                ev["file_line"] = bases.get(ev["source"], 0) + ev["line"]
+        when = time.time()
+        merged = findings_store.merge(result.findings, run_id=run_id, when=when)
+        unverified = [f for f in result.findings if not f.get("verified")]
+        code = _exit_code(merged, s.fail_on, req.alert_on)
 
-    bases = {r.plan.file.path: r.plan.line_base for r in reads}
-    for f in result.findings:
-        for ev in f.get("evidence", []):
-            ev["file_line"] = bases.get(ev["source"], 0) + ev["line"]
-    when = time.time()
-    merged = findings_store.merge(result.findings, run_id=run_id, when=when)
-    unverified = [f for f in result.findings if not f.get("verified")]
-    code = _exit_code(merged, s.fail_on, req.alert_on)
+        summary.update(
+            run_id=run_id,
+            model_called=True,
+            context_id=context.id,
+            answer=result.answer,
+            ended_by=result.ended_by,
+            findings=merged,
+            unverified_findings=unverified,
+            usage=result.usage.to_json(),
+            exit_code=code,
+        )
+        if req.out is not None:
+            _append_jsonl(req.out, run_id, when, merged)
+        previous_context = state.memory.get("context_id")
+        state.cursors = cursors
+        state.memory = {
+            "run_id": run_id,
+            "time": when,
+            "answer": result.answer,
+            "context_id": context.id,
+        }
+        state.runs += 1
+        state.bytes_total += new_bytes
+        state.last_success = when
+        save_state(state_dir, state)  # the commit point
+        if previous_context and previous_context != context.id:
+            shutil.rmtree(store.root / previous_context, ignore_errors=True)
+        _write_prom(req, summary, state, findings_store, t0, code)
+        run.record({**result.to_json(), "scan": summary}, code)
 
-    summary.update(
-        run_id=run_id,
-        model_called=True,
-        context_id=context.id,
-        answer=result.answer,
-        ended_by=result.ended_by,
-        findings=merged,
-        unverified_findings=unverified,
-        usage=result.usage.to_json(),
-        exit_code=code,
-    )
-    if req.out is not None:
-        _append_jsonl(req.out, run_id, when, merged)
-    previous_context = state.memory.get("context_id")
-    state.cursors = cursors
-    state.memory = {
-        "run_id": run_id,
-        "time": when,
-        "answer": result.answer,
-        "context_id": context.id,
-    }
-    state.runs += 1
-    state.bytes_total += new_bytes
-    state.last_success = when
-    save_state(state_dir, state)  # the commit point
-    if previous_context and previous_context != context.id:
-        shutil.rmtree(store.root / previous_context, ignore_errors=True)
-    _write_prom(req, summary, state, findings_store, t0, code)
-    _record(history, {**result.to_json(), "scan": summary}, code, started, say)
-    if history is not None and s.retention_days is not None:
-        with contextlib.suppress(sqlite3.Error):
-            history.prune(keep_days=s.retention_days)
-
-    if req.json:
-        print_json(out, summary)
-    elif code != EXIT_OK or not req.quiet:
-        shown = [f for f in merged if req.alert_on == "any" or f["status"] != "repeat"]
-        print_answer(out, result.answer, shown + unverified)
-        repeats = len(merged) - len(shown)
-        if repeats:
-            say(f"{repeats} finding(s) seen in earlier scans (see --findings)")
+        if req.json:
+            print_json(out, summary)
+        elif code != ExitStatus.OK or not req.quiet:
+            shown = [f for f in merged if req.alert_on == "any" or f["status"] != "repeat"]
+            print_answer(out, result.answer, shown + unverified)
+            repeats = len(merged) - len(shown)
+            if repeats:
+                say(f"{repeats} finding(s) seen in earlier scans (see --findings)")
     return code
 
 
-def _engine_takes_guidance() -> bool:
-    """Whether RlmEngine takes ``guidance=`` (the engine's task presets) in this tree."""
-    return "guidance" in inspect.signature(RlmEngine).parameters
-
-
-def _open_history(say) -> RunHistory | None:
-    """The run history, or None (said on stderr): a scan never fails for its record."""
-    try:
-        return RunHistory()
-    except RlmError as e:
-        say(f"warning: run not recorded: {e}")
-        return None
-
-
-def _record(history: RunHistory | None, record: dict, code: int, started: float, say) -> None:
-    if history is None:
-        return
-    try:
-        history.save(record, exit_code=code, started=started)
-    except sqlite3.Error as e:
-        say(f"warning: run not recorded: {e}")
-
-
-def _exit_code(merged: list[dict], fail_on: str, alert_on: str) -> int:
-    """1 when a finding at or above ``fail_on`` is new (or, with alert_on=any, any)."""
-    if fail_on == "never":
-        return EXIT_OK
-    threshold = severity_rank(fail_on)
-    for f in merged:
-        if severity_rank(f["severity"]) >= threshold and (
-            alert_on == "any" or f["status"] != "repeat"
-        ):
-            return EXIT_FINDINGS
-    return EXIT_OK
+def _exit_code(merged: list[dict], fail_on: str, alert_on: str) -> ExitStatus:
+    """FINDINGS when a finding at or above ``fail_on`` is new (or, with alert_on=any, any)."""
+    return findings_status(merged, fail_on, lambda f: alert_on == "any" or f["status"] != "repeat")
 
 
 def _append_jsonl(path: Path, run_id: str, when: float, findings: list[dict]) -> None:
@@ -327,7 +261,7 @@ def _write_prom(req, summary, state, findings_store, t0, code) -> None:
         return
     text = render_metrics(
         when=time.time(),
-        exit_code=code,
+        exit_code=int(code),
         duration_s=time.monotonic() - t0,
         scanned=summary["scanned"],
         run_findings=summary.get("findings", []),

@@ -7,18 +7,23 @@ from collections.abc import Callable
 import typer
 
 from rlm_cli.commands.common import (
+    BinaryOpt,
     DebugOpt,
     ExcludeOpt,
     IncludeOpt,
+    JsonOpt,
     MaxIterationsOpt,
     MaxSubcallsOpt,
     ModelOpt,
     NCtxOpt,
     NoLogOpt,
+    QuietOpt,
     SubModelOpt,
     ThreadsOpt,
+    TimeoutOpt,
+    run_settings,
 )
-from rlm_cli.config import load_settings
+from rlm_cli.config import DEFAULTS as D
 
 EXAMPLES = """
 Examples:
@@ -54,10 +59,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         context_id: str = typer.Option(
             None, "--context", help="Reuse a stored context by id (see rlm contexts list)."
         ),
-        json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
-        quiet: bool = typer.Option(
-            False, "--quiet", "-q", help="Nothing on stderr but errors (for cron)."
-        ),
+        json_out: JsonOpt = False,
+        quiet: QuietOpt = False,
         max_iterations: MaxIterationsOpt = None,
         max_subcalls: MaxSubcallsOpt = None,
         max_tokens: int = typer.Option(
@@ -66,28 +69,29 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         max_depth: int = typer.Option(
             None, "--max-depth", min=1, help="Recursion depth (1: sub-calls are plain model calls)."
         ),
-        timeout: float = typer.Option(
-            None, "--timeout", min=1, help="Seconds allowed for the run."
-        ),
+        timeout: TimeoutOpt = None,
         n_ctx: NCtxOpt = None,
         threads: ThreadsOpt = None,
         batch_size: int = typer.Option(
             None,
             "--batch-size",
             min=1,
-            help="Prompt tokens llama.cpp evaluates per step (default 512).",
+            help=f"Prompt tokens llama.cpp evaluates per step (default {D.n_batch}).",
         ),
         flash_attn: bool = typer.Option(
             None, "--flash-attn/--no-flash-attn", help="Flash attention in llama.cpp."
         ),
         gpu_layers: int = typer.Option(
-            None, "--gpu-layers", min=-1, help="Layers offloaded to the GPU (-1: all; default 0)."
+            None,
+            "--gpu-layers",
+            min=-1,
+            help=f"Layers offloaded to the GPU (-1: all; default {D.n_gpu_layers}).",
         ),
         concurrency: int = typer.Option(
             None,
             "--concurrency",
             min=1,
-            help="Sub-calls in flight at once on an openai: server (default 4).",
+            help=f"Sub-calls in flight at once on an openai: server (default {D.concurrency}).",
         ),
         max_output_chars: int = typer.Option(
             None, "--max-output-chars", min=200, help="Printed output per step shown to the model."
@@ -96,28 +100,33 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             None, "--temperature", min=0.0, help="Sampling temperature."
         ),
         root_max_tokens: int = typer.Option(
-            None, "--root-max-tokens", min=16, help="Longest root reply in tokens (default 1024)."
+            None,
+            "--root-max-tokens",
+            min=16,
+            help=f"Longest root reply in tokens (default {D.root_max_tokens}).",
         ),
         sub_max_tokens: int = typer.Option(
             None,
             "--sub-max-tokens",
             min=16,
-            help="Longest sub-call answer in tokens (default 512).",
+            help=f"Longest sub-call answer in tokens (default {D.sub_max_tokens}).",
         ),
         seed: int = typer.Option(None, "--seed", help="Sampling seed."),
         fail_on: str = typer.Option(
             None,
             "--fail-on",
-            help="Exit 1 when a verified finding is at or above: info, warning, error, critical, or never. [default: error]",
+            help="Exit 1 when a verified finding is at or above: info, warning, error, critical, "
+            f"or never (default {D.fail_on}).",
         ),
         no_log: NoLogOpt = False,
         brief_tokens: int = typer.Option(
             None,
             "--brief-tokens",
             min=0,
-            help="Token budget of the log map in the first prompt (0: none; at most 1/8 of --n-ctx). [default: 1200]",
+            help="Token budget of the log map in the first prompt, by the model's tokenizer "
+            f"(0: none; at most 1/6 of the model's window; default {D.brief_tokens}).",
         ),
-        binary: bool = typer.Option(False, "--binary", help="Keep inputs that contain NUL bytes."),
+        binary: BinaryOpt = False,
         include: IncludeOpt = None,
         exclude: ExcludeOpt = None,
         task: str = typer.Option(
@@ -146,11 +155,11 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         """Ask a question about a log; the answer goes to stdout."""
         set_debug(debug)
         from rlm_cli.actions.ask import AskRequest, run_ask
-        from rlm_cli.commands.common import check_fail_on
         from rlm_cli.errors import UsageError
 
-        check_fail_on(fail_on)
-        settings = load_settings().merged(
+        settings = run_settings(
+            fail_on=fail_on,
+            no_log=no_log,
             model=model,
             sub_model=sub_model,
             max_iterations=max_iterations,
@@ -167,11 +176,9 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             max_output_chars=max_output_chars,
             temperature=temperature,
             seed=seed,
-            fail_on=fail_on,
             root_max_tokens=root_max_tokens,
             sub_max_tokens=sub_max_tokens,
             brief_tokens=brief_tokens,
-            log_runs=False if no_log else None,
             grammar=False if no_grammar else None,
             cache=False if no_cache else None,
             thinking=thinking,

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import typer
 
+from rlm_cli.commands.common import JsonOpt
+
 CONFIG_HELP = (
     "Settings: built-in defaults < config.yaml in the config dir < RLM_* environment "
     "variables (RLM_N_CTX=16384, RLM_MODEL=...) < command-line flags.\n\n"
@@ -70,7 +72,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
 
     @config.command("show", epilog=SHOW_EXAMPLES)
     def show(
-        json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+        json_out: JsonOpt = False,
     ) -> int:
         """The settings in effect, each with where it came from (default, file or env)."""
         from rlm_cli.actions.config import show_settings

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import typer
 
+from rlm_cli.commands.common import JsonOpt
+
 
 def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `contexts` command group to ``app``."""
@@ -16,7 +18,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     )
 
     @group.command("list")
-    def list_(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> int:
+    def list_(json_out: JsonOpt = False) -> int:
         """Stored contexts, newest first."""
         from rlm_cli.actions.contexts import list_contexts
 
@@ -25,7 +27,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     @group.command("show")
     def show(
         ctx_id: str = typer.Argument(..., metavar="ID", help="Context id or unique prefix."),
-        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+        json_out: JsonOpt = False,
     ) -> int:
         """Sizes, time span and sources (with their line ranges) of one context."""
         from rlm_cli.actions.contexts import show_context
@@ -49,7 +51,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             min=0,
             help="Only remove leftovers at least this many seconds old (running ingests are younger).",
         ),
-        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+        json_out: JsonOpt = False,
     ) -> int:
         """Remove leftovers of interrupted ingests and damaged contexts."""
         from rlm_cli.actions.contexts import gc_contexts

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+from dataclasses import fields
 
 
 class _NotPlain(Exception):
@@ -24,30 +24,32 @@ class _Parser(argparse.ArgumentParser):
         raise _NotPlain(message)
 
 
+def _parser(prog: str) -> _Parser:
+    """The options grep and ingest share; ``dest`` is the request's field name."""
+    p = _Parser(prog=prog, add_help=False, allow_abbrev=False)
+    p.add_argument("--include", action="append", default=[])
+    p.add_argument("--exclude", action="append", default=[])
+    p.add_argument("--binary", dest="allow_binary", action="store_true")
+    p.add_argument("--debug", action="store_true")
+    return p
+
+
 def _grep_parser() -> _Parser:
-    p = _Parser(prog="rlm grep", add_help=False, allow_abbrev=False)
+    p = _parser("rlm grep")
     p.add_argument("pattern")
     p.add_argument("paths", nargs="*")
     p.add_argument("--context", dest="context_id")
     p.add_argument("-c", "--count", action="store_true")
     p.add_argument("-i", "--ignore-case", action="store_true")
-    p.add_argument("-n", "--line-number", action="store_true")
-    p.add_argument("--include", action="append", default=[])
-    p.add_argument("--exclude", action="append", default=[])
-    p.add_argument("--binary", action="store_true")
-    p.add_argument("--debug", action="store_true")
+    p.add_argument("-n", "--line-number", dest="line_numbers", action="store_true")
     return p
 
 
 def _ingest_parser() -> _Parser:
-    p = _Parser(prog="rlm ingest", add_help=False, allow_abbrev=False)
+    p = _parser("rlm ingest")
     p.add_argument("paths", nargs="*")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--include", action="append", default=[])
-    p.add_argument("--exclude", action="append", default=[])
-    p.add_argument("--binary", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("--debug", action="store_true")
     return p
 
 
@@ -57,37 +59,20 @@ def _request(argv: list[str]):
         return None
     if any(a in ("-h", "--help") for a in argv[1:] if a != "--"):
         return None
+    parser = _grep_parser() if argv[0] == "grep" else _ingest_parser()
     try:
-        if argv[0] == "grep":
-            ns = _grep_parser().parse_intermixed_args(argv[1:])
-            from rlm_cli.actions.grep import GrepRequest, run_grep
-
-            req = GrepRequest(
-                pattern=ns.pattern,
-                paths=[p for p in ns.paths if p],
-                context_id=ns.context_id,
-                count=ns.count,
-                ignore_case=ns.ignore_case,
-                line_numbers=ns.line_number,
-                include=ns.include,
-                exclude=ns.exclude,
-                allow_binary=ns.binary,
-            )
-            return run_grep, req, ns.debug
-        ns = _ingest_parser().parse_intermixed_args(argv[1:])
-        from rlm_cli.actions.ingest import IngestRequest, run_ingest
-
-        req = IngestRequest(
-            paths=[p for p in ns.paths if p],
-            json=ns.json,
-            quiet=ns.quiet,
-            allow_binary=ns.binary,
-            include=ns.include,
-            exclude=ns.exclude,
-        )
-        return run_ingest, req, ns.debug
+        ns = parser.parse_intermixed_args(argv[1:])
     except (_NotPlain, TypeError):
         return None
+    if argv[0] == "grep":
+        from rlm_cli.actions.grep import GrepRequest as request
+        from rlm_cli.actions.grep import run_grep as action
+    else:
+        from rlm_cli.actions.ingest import IngestRequest as request
+        from rlm_cli.actions.ingest import run_ingest as action
+    ns.paths = [p for p in ns.paths if p]
+    values = {f.name: getattr(ns, f.name) for f in fields(request) if hasattr(ns, f.name)}
+    return action, request(**values), ns.debug
 
 
 def run_fast(argv: list[str]) -> int | None:
@@ -97,26 +82,9 @@ def run_fast(argv: list[str]) -> int | None:
         return None
     action, req, debug = found
     debug = debug or os.environ.get("RLM_DEBUG", "").lower() in ("1", "true", "yes")
-    from rlm_cli.errors import RlmError
+    from rlm_cli.errors import exit_for
 
     try:
         return action(req)
-    except RlmError as e:
-        if debug:
-            raise
-        sys.stderr.write(f"rlm: error: {e}\n")
-        return e.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("rlm: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except Exception as e:  # noqa: BLE001 - same contract as cli.main
-        if debug:
-            raise
-        sys.stderr.write(
-            f"rlm: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)\n"
-        )
-        return 2
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - cli.main's contract, its function
+        return exit_for(e, debug=debug)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import DebugOpt, ExcludeOpt, IncludeOpt
+from rlm_cli.commands.common import BinaryOpt, DebugOpt, ExcludeOpt, IncludeOpt
 
 EXAMPLES = """
 Examples:
@@ -41,7 +41,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         ),
         include: IncludeOpt = None,
         exclude: ExcludeOpt = None,
-        binary: bool = typer.Option(False, "--binary", help="Keep inputs that contain NUL bytes."),
+        binary: BinaryOpt = False,
         debug: DebugOpt = False,
     ) -> int:
         """Search a log with the same code as context.grep; output and exit status like grep."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import DebugOpt, ExcludeOpt, IncludeOpt
+from rlm_cli.commands.common import BinaryOpt, DebugOpt, ExcludeOpt, IncludeOpt, JsonOpt
 
 EXAMPLES = """
 Examples:
@@ -29,12 +29,10 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         paths: list[str] = typer.Argument(
             None, help="Log files, folders or globs; stdin when none or '-'."
         ),
-        json_out: bool = typer.Option(
-            False, "--json", help="Print id, sizes, sources and time span as JSON."
-        ),
+        json_out: JsonOpt = False,
         include: IncludeOpt = None,
         exclude: ExcludeOpt = None,
-        binary: bool = typer.Option(False, "--binary", help="Keep inputs that contain NUL bytes."),
+        binary: BinaryOpt = False,
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the id."),
         debug: DebugOpt = False,
     ) -> int:

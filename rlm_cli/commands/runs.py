@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import typer
 
+from rlm_cli.commands.common import JsonOpt
+
 RUNS_HELP = (
     "Run history: every `rlm ask` is recorded (question, models, context, trajectory, "
     "findings, usage, timings, exit status) in runs.db in the data dir, unless -n/--no-log.\n\n"
@@ -75,7 +77,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         since: str = typer.Option(
             None, "--since", help="Only runs newer than an age (30m, 12h, 7d, 2w) or a UTC date."
         ),
-        json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+        json_out: JsonOpt = False,
     ) -> int:
         """Recent runs, newest first (tab-separated when piped)."""
         from rlm_cli.actions.runs import list_runs
@@ -88,7 +90,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         full: bool = typer.Option(
             False, "--full", help="Do not fold long code, printed output or sub-call fans."
         ),
-        json_out: bool = typer.Option(False, "--json", help="Print the stored record as JSON."),
+        json_out: JsonOpt = False,
     ) -> int:
         """Draw a recorded run again: its tree of turns, usage, answer and findings."""
         from rlm_cli.actions.runs import show_run

@@ -9,9 +9,11 @@ from pathlib import Path
 import typer
 
 from rlm_cli.commands.common import (
+    BinaryOpt,
     DebugOpt,
     ExcludeOpt,
     IncludeOpt,
+    JsonOpt,
     MaxIterationsOpt,
     MaxSubcallsOpt,
     ModelOpt,
@@ -19,8 +21,10 @@ from rlm_cli.commands.common import (
     NoLogOpt,
     SubModelOpt,
     ThreadsOpt,
+    TimeoutOpt,
+    run_settings,
 )
-from rlm_cli.config import load_settings
+from rlm_cli.config import DEFAULTS
 
 EXAMPLES = """
 Examples:
@@ -50,9 +54,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             "--state",
             help="Folder of this scan's state (default: <data dir>/scan/<hash of paths and question>).",
         ),
-        json_out: bool = typer.Option(
-            False, "--json", help="Print the run's summary as one JSON object."
-        ),
+        json_out: JsonOpt = False,
         out: Path = typer.Option(
             None, "--out", help="Append this run's findings to FILE as JSON Lines."
         ),
@@ -62,7 +64,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         fail_on: str = typer.Option(
             None,
             "--fail-on",
-            help="Exit 1 when a new finding is at or above: info, warning, error, critical, or never. [default: error]",
+            help="Exit 1 when a new finding is at or above: info, warning, error, critical, "
+            f"or never (default {DEFAULTS.fail_on}).",
         ),
         alert_on: str = typer.Option(
             "new",
@@ -88,24 +91,22 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         sub_model: SubModelOpt = None,
         max_iterations: MaxIterationsOpt = None,
         max_subcalls: MaxSubcallsOpt = None,
-        timeout: float = typer.Option(
-            None, "--timeout", min=1, help="Seconds allowed for the model run."
-        ),
+        timeout: TimeoutOpt = None,
         n_ctx: NCtxOpt = None,
         threads: ThreadsOpt = None,
         include: IncludeOpt = None,
         exclude: ExcludeOpt = None,
-        binary: bool = typer.Option(False, "--binary", help="Keep files that contain NUL bytes."),
+        binary: BinaryOpt = False,
         no_log: NoLogOpt = False,
         debug: DebugOpt = False,
     ) -> int:
         """Analyse only what is new in log files since the last scan (for cron); exit 1 on new findings."""
         set_debug(debug)
         from rlm_cli.actions.scan import ScanRequest, run_scan
-        from rlm_cli.commands.common import check_fail_on
 
-        check_fail_on(fail_on)
-        settings = load_settings().merged(
+        settings = run_settings(
+            fail_on=fail_on,
+            no_log=no_log,
             model=model,
             sub_model=sub_model,
             max_iterations=max_iterations,
@@ -113,8 +114,6 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             timeout=timeout,
             n_ctx=n_ctx,
             threads=threads,
-            fail_on=fail_on,
-            log_runs=False if no_log else None,
         )
         return run_scan(
             ScanRequest(

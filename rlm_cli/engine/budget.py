@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from rlm_cli.config import DEFAULTS
 from rlm_cli.engine.records import Usage
 
 
@@ -13,11 +14,11 @@ from rlm_cli.engine.records import Usage
 class Limits:
     """What one run may spend. ``None`` means no limit for that budget."""
 
-    max_iterations: int = 12
-    max_subcalls: int = 64
-    max_tokens: int | None = None
-    timeout_s: float | None = None
-    max_depth: int = 1
+    max_iterations: int = DEFAULTS.max_iterations
+    max_subcalls: int = DEFAULTS.max_subcalls
+    max_tokens: int | None = DEFAULTS.max_tokens
+    timeout_s: float | None = DEFAULTS.timeout
+    max_depth: int = DEFAULTS.max_depth
 
 
 class Budget:
@@ -31,6 +32,20 @@ class Budget:
         self.subcalls_refused = 0
         """Sub-calls refused because the sub-call budget was used up (ends the run)."""
         self._lock = threading.Lock()
+        self.stop_at: float | None = (
+            None if limits.timeout_s is None else self.started + limits.timeout_s
+        )
+        """When calls under way are abandoned (``should_stop``): the deadline, later moved
+        by :meth:`grant` to give the forced final answer a few seconds of its own."""
+
+    def should_stop(self) -> bool:
+        """True once calls under way must be abandoned (the time budget is spent)."""
+        return self.stop_at is not None and time.monotonic() >= self.stop_at
+
+    def grant(self, seconds: float) -> None:
+        """Let calls run ``seconds`` more from now (the forced final answer after a timeout)."""
+        if self.stop_at is not None:
+            self.stop_at = time.monotonic() + seconds
 
     def take_subcalls(self, n: int = 1) -> bool:
         """Reserve ``n`` sub-calls; False (and nothing reserved) if that would exceed the budget."""

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
@@ -33,9 +34,10 @@ from rlm_cli.engine.parse import (
 )
 from rlm_cli.engine.prompts import fill, load_prompts
 from rlm_cli.engine.records import RunResult, Turn, Usage
+from rlm_cli.engine.recursion import run_child
 from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
-from rlm_cli.errors import RlmError
-from rlm_cli.llm.base import GenerationParams, Message, Model
+from rlm_cli.errors import ExitStatus, RlmError, interrupt_status
+from rlm_cli.llm.base import GenerationParams, GenerationStopped, Message, Model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.repl.session import ReplConfig, ReplSession
 from rlm_cli.store.context import Context
@@ -46,8 +48,12 @@ class EngineConfig:
     """How a run behaves (budgets, sampling, windows, structure)."""
 
     limits: Limits = field(default_factory=Limits)
-    root_params: GenerationParams = field(default_factory=lambda: GenerationParams(max_tokens=1024))
-    sub_params: GenerationParams = field(default_factory=lambda: GenerationParams(max_tokens=512))
+    root_params: GenerationParams = field(
+        default_factory=lambda: GenerationParams(max_tokens=DEFAULTS.root_max_tokens)
+    )
+    sub_params: GenerationParams = field(
+        default_factory=lambda: GenerationParams(max_tokens=DEFAULTS.sub_max_tokens)
+    )
     max_output_chars: int = 4000
     step_timeout_s: float = 60.0
     compact_at: float = 0.85
@@ -67,14 +73,20 @@ class EngineConfig:
     grounding_pushbacks: int = 2
     """Times per run a written final answer naming something the model never saw (an IP,
     a host, a number in no output, the brief or the question) is pushed back."""
+    final_grace_s: float = 8.0
+    """After a timeout, seconds the forced final answer may take (then it is skipped)."""
+    final_max_tokens_after_timeout: int = 160
+    """After a timeout, the forced final answer's token limit (short, so it fits the grace)."""
 
 
 class RunInterrupted(Exception):
-    """Ctrl-C during a run; ``result`` holds what was done so far."""
+    """Ctrl-C (or SIGTERM/SIGHUP) during a run; ``result`` holds what was done so far,
+    ``status`` the exit status of the signal (130, 143, 129)."""
 
-    def __init__(self, result: RunResult) -> None:
+    def __init__(self, result: RunResult, status: int = ExitStatus.SIGINT) -> None:
         super().__init__("interrupted")
         self.result = result
+        self.status = ExitStatus(status)
 
 
 def describe_context(context: Context, head_lines: int = 5, width: int = 200) -> str:
@@ -138,7 +150,7 @@ class RlmEngine:
         self._shown: list[str] = []  # what the model was shown: first message, outputs
         self._ungrounded_pushbacks = 0
         self._stalled = 0
-        self._run_id = ""
+        self.run_id = ""
         self.session: ReplSession | None = None
         self.call_ids = call_ids or itertools.count(1)
 
@@ -192,7 +204,14 @@ class RlmEngine:
     def run(self, question: str, run_id: str) -> RunResult:
         """Answer ``question``; returns the full record of the run."""
         t0 = time.monotonic()
-        self._run_id = run_id
+        self.run_id = run_id
+        if self.config.limits.timeout_s is not None:  # calls under way stop at the deadline
+            stop = self.budget.should_stop
+            self.config = replace(
+                self.config,
+                root_params=replace(self.config.root_params, should_stop=stop),
+                sub_params=replace(self.config.sub_params, should_stop=stop),
+            )
         if self.config.thinking == "off":
             for m in {id(self.root): self.root, id(self.sub): self.sub}.values():
                 m.set_thinking(False)
@@ -257,8 +276,13 @@ class RlmEngine:
                 turn = Turn(index=turn_no)
                 service.turn = turn
                 self.turns.append(turn)
-                self._fit_window(messages, first_user, turn)
-                answer, reply_msg = self._turn(turn, messages, session)
+                try:
+                    self._fit_window(messages, first_user, turn)
+                    answer, reply_msg = self._turn(turn, messages, session)
+                except GenerationStopped:
+                    self._note(turn, f"turn {turn_no}: stopped by the time budget")
+                    ended_by = "timeout"
+                    break
                 if answer is not None:
                     ended_by = "final"
                     break
@@ -272,11 +296,11 @@ class RlmEngine:
             if answer is None:
                 if ended_by == "max_iterations" and self.budget.exhausted():
                     ended_by = self.budget.exhausted() or ended_by
-                answer = self._forced_final(messages, first_user, question, ended_by, session)
-        except KeyboardInterrupt:
+                answer = self._final_in_time(messages, first_user, question, ended_by, session)
+        except KeyboardInterrupt as e:
             result = self._result(run_id, question, answer or "", "interrupted", t0, session)
             session.close()
-            raise RunInterrupted(result) from None
+            raise RunInterrupted(result, interrupt_status(e)) from None
         except RlmError as e:
             e.partial = self._result(run_id, question, answer or "", "error", t0, session)  # type: ignore[attr-defined]
             session.close()
@@ -491,6 +515,28 @@ class RlmEngine:
             return None, fill(self.prompts["missing_var"], kind=spec.kind, name=spec.arg).strip()
         return spec.literal(), None
 
+    def _final_in_time(
+        self,
+        messages: list[Message],
+        first_user: str,
+        question: str,
+        ended_by: str,
+        session: ReplSession,
+    ) -> str:
+        """The forced final answer; after a timeout it gets ``final_grace_s`` of its own
+        (top-level runs only) and is skipped when even that is not there."""
+        if ended_by != "timeout":
+            return self._forced_final(messages, first_user, question, ended_by, session)
+        overshoot = self.budget.elapsed() - (self.config.limits.timeout_s or 0)
+        if self.depth == 0 and overshoot < self.config.final_grace_s:
+            self.budget.grant(self.config.final_grace_s)
+            try:
+                return self._forced_final(messages, first_user, question, ended_by, session)
+            except GenerationStopped:
+                pass
+        self.notes.append("ended by timeout; no time left for a final answer")
+        return "(no answer: timeout)"
+
     def _forced_final(
         self,
         messages: list[Message],
@@ -527,6 +573,9 @@ class RlmEngine:
             self.config.root_params,
             grammar=final_grammar() if self.use_grammar else None,
         )
+        if ended_by == "timeout":
+            limit = self.config.final_max_tokens_after_timeout
+            params = replace(params, max_tokens=min(params.max_tokens, limit))
         c = self._root_call(msgs, params)
         parsed = parse_reply(c.text)
         turn.reply, turn.reasoning = c.text, parsed.reasoning
@@ -601,8 +650,6 @@ class RlmEngine:
 
     def _run_child(self, prompt: str, text: str) -> str:
         """A child RLM over ``text`` at depth + 1 (see :mod:`rlm_cli.engine.recursion`)."""
-        from rlm_cli.engine.recursion import run_child
-
         return run_child(self, prompt, text)
 
     def _result(

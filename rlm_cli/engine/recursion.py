@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rlm_cli.store.context import Context
 from rlm_cli.store.ingest import ingest_streams
-
-if TYPE_CHECKING:
-    from rlm_cli.engine.loop import RlmEngine
 
 
 def store_text(contexts_root, text: str) -> Context:
@@ -31,16 +28,19 @@ def store_text(contexts_root, text: str) -> Context:
     return Context(contexts_root / meta["id"])
 
 
-def run_child(parent: RlmEngine, prompt: str, text: str) -> str:
-    """Run a child engine of ``parent`` on ``text``; returns its answer."""
-    from rlm_cli.engine.loop import RlmEngine
+def run_child(parent: Any, prompt: str, text: str) -> str:
+    """Run a child engine of ``parent`` (an ``RlmEngine``) on ``text``; returns its answer.
 
+    The child is made with ``type(parent)``, so this module does not import the loop
+    (which imports it): recursion sits inside the engine without an import cycle. Only
+    the parent's public attributes are read.
+    """
     child_ctx = store_text(parent.context.path.parent, text)
     lim = parent.config.limits
     cfg = replace(
         parent.config, limits=replace(lim, max_iterations=max(2, lim.max_iterations // 2))
     )
-    child = RlmEngine(
+    child = type(parent)(
         parent.root,
         parent.sub,
         child_ctx,
@@ -56,7 +56,7 @@ def run_child(parent: RlmEngine, prompt: str, text: str) -> str:
         f"rlm_query: child run {n} at depth {parent.depth + 1} over {child_ctx.line_count:,} lines",
         parent.depth,
     )
-    result = child.run(prompt, f"{parent._run_id}.{n}")  # noqa: SLF001
+    result = child.run(prompt, f"{parent.run_id}.{n}")
     parent.children.append(
         {
             "depth": parent.depth + 1,

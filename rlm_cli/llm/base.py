@@ -11,6 +11,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from rlm_cli.config import DEFAULTS
+from rlm_cli.errors import ModelError
+
+DEFAULT_N_CTX = 8192
+"""The window of a model that does not say its own (a GGUF model unless --n-ctx)."""
+
 Message = dict[str, str]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``."""
 
@@ -22,13 +28,26 @@ OnText = Callable[[str], None]
 class GenerationParams:
     """How to sample one completion."""
 
-    max_tokens: int = 1024
-    temperature: float = 0.2
+    max_tokens: int = DEFAULTS.root_max_tokens
+    temperature: float = DEFAULTS.temperature
     top_p: float = 0.95
     seed: int | None = None
     stop: tuple[str, ...] = ()
     grammar: str | None = None
     """A GBNF grammar; backends that cannot constrain output ignore it."""
+    should_stop: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
+    """Polled while the call runs (between tokens and prompt batches, while waiting on a
+    server); when it returns True the backend abandons the call with
+    :class:`GenerationStopped`. How a run's time budget stops a call already under way."""
+
+    def stop_requested(self) -> bool:
+        """Whether ``should_stop`` says to abandon the call now."""
+        return self.should_stop is not None and self.should_stop()
+
+    def check_stop(self) -> None:
+        """Raise :class:`GenerationStopped` when ``should_stop`` says so (backends call this)."""
+        if self.stop_requested():
+            raise GenerationStopped()
 
     def cache_key(self) -> dict:
         """The parameters that change the answer, for the sub-call cache."""
@@ -40,6 +59,13 @@ class GenerationParams:
             "stop": list(self.stop),
             "grammar": self.grammar,
         }
+
+
+class GenerationStopped(ModelError):
+    """A call abandoned because ``GenerationParams.should_stop`` said so (the time budget)."""
+
+    def __init__(self, message: str = "generation stopped: the time budget is spent") -> None:
+        super().__init__(message)
 
 
 @dataclass
@@ -70,7 +96,7 @@ class Model(ABC):
 
     spec: str = ""
     """The model spec string it was made from (for logs and the cache key)."""
-    n_ctx: int = 8192
+    n_ctx: int = DEFAULT_N_CTX
     """Context window in tokens."""
     concurrency: int = 1
     """How many calls the engine may have in flight at once."""

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rlm_cli.config import DEFAULTS
 from rlm_cli.errors import ModelError, PromptTooLong
-from rlm_cli.llm.base import Completion, GenerationParams, Message, Model, OnText
+from rlm_cli.llm.base import DEFAULT_N_CTX, Completion, GenerationParams, Message, Model, OnText
 
 CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -22,13 +23,18 @@ CHATML = (
 )
 
 
+STOP_CHECK_TOKENS = 64
+"""Under a deadline, prompt tokens evaluated between two looks at ``should_stop`` (a
+512-token batch of a 1.5B model takes 10-25 s on two busy cores)."""
+
+
 @dataclass(frozen=True)
 class LlamaOptions:
     """How to load a GGUF model."""
 
-    n_ctx: int = 8192
+    n_ctx: int = DEFAULT_N_CTX
     n_threads: int | None = None
-    n_batch: int = 512
+    n_batch: int = DEFAULTS.n_batch
     n_gpu_layers: int = 0
     flash_attn: bool = False
     seed: int = 0
@@ -89,6 +95,8 @@ class LlamaModel(Model):
         self._batcher = None
         self._eval_sizes: list[int] = []
         self._sampled: list[int] = []
+        self._params: GenerationParams | None = None
+        """The running call's parameters, for the stop hook in ``eval``."""
         self._count_work()
 
     def _count_work(self) -> None:
@@ -104,7 +112,13 @@ class LlamaModel(Model):
 
         def counting_eval(tokens):
             self._eval_sizes.append(len(tokens))
-            return eval_(tokens)
+            params = self._params
+            if params is None or params.should_stop is None:
+                return eval_(tokens)
+            step = min(self.options.n_batch, STOP_CHECK_TOKENS)
+            for i in range(0, len(tokens), step):  # the stop hook, between prompt steps
+                params.check_stop()
+                eval_(tokens[i : i + step])
 
         def counting_sample(*args, **kwargs):
             token = sample(*args, **kwargs)
@@ -178,6 +192,7 @@ class LlamaModel(Model):
         t0 = time.perf_counter()
         with self._lock:
             self._eval_sizes, self._sampled = [], []
+            self._params = params
             try:
                 stream = self._llm.create_completion(
                     prompt=tokens,
@@ -202,6 +217,8 @@ class LlamaModel(Model):
                         finish = choice["finish_reason"]
             except ValueError as e:
                 raise ModelError(f"llama.cpp: {e}") from e
+            finally:
+                self._params = None
             evaluated = self._eval_sizes[0] if self._eval_sizes else len(tokens)
             generated = len(self._sampled)
             if generated and self._is_eog(self._sampled[-1]):
@@ -248,6 +265,7 @@ class LlamaModel(Model):
         grammar sampler per sequence is not supported here), a single conversation,
         a prompt too long for the window, or a batch llama.cpp refuses.
         """
+        params.check_stop()
         if len(conversations) < 2 or params.grammar or self.options.batch_seqs < 2:
             return super().complete_many(conversations, params)
         prepared = [self.tokenize_chat(m) for m in conversations]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from rlm_cli.errors import ModelError, PromptTooLong, UsageError
-from rlm_cli.llm.base import Completion, GenerationParams, Message, Model, OnText
+from rlm_cli.llm.base import DEFAULT_N_CTX, Completion, GenerationParams, Message, Model, OnText
 
 API_KEY_ENVS = ("RLM_OPENAI_API_KEY", "OPENAI_API_KEY")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -85,7 +85,7 @@ class OpenAICompatModel(Model):
     """Chat completions from an OpenAI-compatible server.
 
     ``n_ctx=None`` asks the server (llama-server ``/props``, vLLM ``max_model_len``),
-    falling back to 8192. ``grammar=None`` sends GBNF grammars only to servers detected
+    falling back to ``DEFAULT_N_CTX``. ``grammar=None`` sends GBNF grammars only to servers detected
     as llama.cpp-based. The API key goes in the ``Authorization`` header and nowhere else.
     """
 
@@ -137,7 +137,7 @@ class OpenAICompatModel(Model):
         self._tokenize_path: str | None | bool = None  # None: unknown; False: unsupported
         self.spec = spec or f"openai:{self.base_url}#{model_name}"
         self.server_info: dict = {}
-        self.n_ctx = int(n_ctx) if n_ctx else 8192
+        self.n_ctx = int(n_ctx) if n_ctx else DEFAULT_N_CTX
         if probe:
             self._probe(explicit_n_ctx=n_ctx is not None)
 
@@ -168,9 +168,16 @@ class OpenAICompatModel(Model):
         return f"{self._host}:{self._port}"
 
     def _open(
-        self, method: str, path: str, payload: dict | None, timeout: float
+        self,
+        method: str,
+        path: str,
+        payload: dict | None,
+        timeout: float,
+        watch: _StopWatch | None = None,
     ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         conn = self._connect(timeout)
+        if watch is not None:
+            watch.conn = conn
         body = json.dumps(payload).encode() if payload is not None else None
         headers = self._headers({"Content-Type": "application/json"} if body else None)
         try:
@@ -327,6 +334,7 @@ class OpenAICompatModel(Model):
 
         last: _Retryable | None = None
         for attempt in range(1, self.max_attempts + 1):
+            params.check_stop()
             try:
                 result = self._attempt(messages, params, emit)
             except _Retryable as exc:
@@ -375,10 +383,30 @@ class OpenAICompatModel(Model):
         *,
         stream: bool,
     ) -> Completion:
+        """One request; abandoned (its socket shut) when ``params.should_stop`` says so."""
+        watch = _StopWatch(params)
+        try:
+            return self._request_once(messages, params, emit, stream=stream, watch=watch)
+        except (ModelError, _Retryable, _EmptyStream, OSError, http.client.HTTPException):
+            if watch.fired:  # the deadline passed: say so, not how the socket broke
+                params.check_stop()
+            raise
+        finally:
+            watch.done()
+
+    def _request_once(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        emit: Callable[[str], None],
+        *,
+        stream: bool,
+        watch: _StopWatch,
+    ) -> Completion:
         payload = self._payload(messages, params, stream)
         path = f"{self._path}/chat/completions"
         try:
-            conn, resp = self._open("POST", path, payload, self.timeout)
+            conn, resp = self._open("POST", path, payload, self.timeout, watch)
         except TimeoutError:
             raise _Retryable("timed out") from None
         except ConnectionRefusedError:
@@ -529,6 +557,35 @@ class OpenAICompatModel(Model):
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rlm-openai") as pool:
             futures = [pool.submit(self.complete, m, params) for m in conversations]
             return [f.result() for f in futures]
+
+
+class _StopWatch:
+    """Shuts a request's socket once ``params.should_stop`` says so (polled by a small
+    thread every 0.1 s): the blocking read fails at once and the call is abandoned."""
+
+    def __init__(self, params: GenerationParams) -> None:
+        self.params = params
+        self.conn: http.client.HTTPConnection | None = None
+        self.fired = False
+        self._done = threading.Event()
+        if params.should_stop is not None:
+            threading.Thread(target=self._watch, name="rlm-stop-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.1):
+            if self.params.stop_requested():
+                self.fired = True
+                sock = getattr(self.conn, "sock", None)
+                if sock is not None:  # else not connected yet: look again
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
+
+    def done(self) -> None:
+        """The request is over: stop watching."""
+        self._done.set()
 
 
 def iter_sse(resp: http.client.HTTPResponse | io.BytesIO) -> Iterator[str]:

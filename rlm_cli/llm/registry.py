@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from rich.table import Table
 
 from rlm_cli import paths
+from rlm_cli.atomic import atomic_write
 from rlm_cli.errors import ModelError, UsageError
 from rlm_cli.llm.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from rlm_cli.llm.download import download
@@ -103,18 +102,7 @@ class ModelRegistry:
 
     def _save(self, data: dict) -> None:
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".registry.", dir=self.models_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=2, sort_keys=True)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.registry_path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write(self.registry_path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
     @contextlib.contextmanager
     def _editing(self) -> Iterator[dict]:

@@ -128,7 +128,7 @@ class ScriptedModel(Model):
             role = "summary"
         reply = self.script.next_reply(role)
         if reply.delay_s:
-            time.sleep(reply.delay_s)
+            _pause(reply.delay_s, params)
         if on_text:
             on_text(reply.text)
         if role == "root" and len(reply.text) > 4 * params.max_tokens:
@@ -150,3 +150,11 @@ class ScriptedModel(Model):
             elapsed_s=time.perf_counter() - t0,
             meta={"usage_estimated": True},
         )
+
+
+def _pause(seconds: float, params: GenerationParams) -> None:
+    """Sleep like a slow model thinks: in short steps, abandoned when told to stop."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        params.check_stop()
+        time.sleep(min(0.05, left))

@@ -23,6 +23,8 @@ class ModelOptions:
     llama: LlamaOptions = field(default_factory=LlamaOptions)
     concurrency: int = 4
     request_timeout_s: float = 600.0
+    n_ctx: int | None = None
+    """``--n-ctx`` as given: an ``openai:`` model uses it instead of asking the server."""
 
 
 class ModelLoader:
@@ -60,6 +62,7 @@ class ModelLoader:
                 spec,
                 concurrency=self.options.concurrency,
                 timeout=self.options.request_timeout_s,
+                n_ctx=self.options.n_ctx,
             )
         path = Path(spec).expanduser()
         if spec.endswith(".gguf") or path.exists() or "/" in spec:

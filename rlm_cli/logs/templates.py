@@ -27,7 +27,6 @@ Two stages:
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from array import array
@@ -38,6 +37,7 @@ from pathlib import Path
 
 import orjson
 
+from rlm_cli.atomic import atomic_write
 from rlm_cli.errors import StoreError
 from rlm_cli.logs.headers import HeaderModel
 from rlm_cli.logs.masking import MASK_PATTERN, WILDCARD
@@ -583,7 +583,7 @@ class MiningResult:
                 "templates": [t.to_dict() for t in self.templates],
             }
         )
-        _atomic_write(folder / "templates.json", data)
+        atomic_write(folder / "templates.json", data)
         arr = self.assignments
         if not isinstance(arr, array) or arr.typecode != "I":
             arr = array("I", arr)
@@ -592,7 +592,7 @@ class MiningResult:
         if sys.byteorder != "little":  # pragma: no cover
             arr = array("I", arr)
             arr.byteswap()
-        _atomic_write(folder / "assignments.u32", arr.tobytes())
+        atomic_write(folder / "assignments.u32", arr.tobytes())
 
     @classmethod
     def load(cls, folder: Path) -> MiningResult:
@@ -614,13 +614,6 @@ class MiningResult:
             raise StoreError(f"template cache in {folder} is inconsistent")
         templates = [Template(**t) for t in meta["templates"]]
         return cls(templates, arr)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def mine(

@@ -15,6 +15,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
+from rlm_cli.errors import ExitStatus
 from rlm_cli.render.report import findings_table, plain_findings, sort_findings
 from rlm_cli.render.safe import terminal_safe
 from rlm_cli.render.tree import draw_tree, fmt_secs, run_title, summary_line, turns_from_record
@@ -27,6 +28,15 @@ def fmt_when(epoch: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
 
 
+def exit_style(code: int | None) -> str:
+    """Green for OK, yellow for findings or a stop by signal, red for an error."""
+    if code == ExitStatus.OK:
+        return "green"
+    if code == ExitStatus.FINDINGS or (code or 0) > 128:
+        return "yellow"
+    return "red"
+
+
 def run_header(record: dict[str, Any]) -> Text:
     """Who, when and how a run ended."""
     models = record.get("models") or {}
@@ -35,7 +45,7 @@ def run_header(record: dict[str, Any]) -> Text:
     text.append(f"run {record.get('run_id', '?')}", style="bold")
     text.append(f"  {fmt_when(record.get('started'))}", style="dim")
     if code is not None:
-        style = {0: "green", 1: "yellow", 130: "yellow"}.get(code, "red")
+        style = exit_style(code)
         text.append(f"  exit {code}", style=style)
     text.append(f" ({record.get('ended_by', '?')})\n", style="dim")
     root, sub = models.get("root", "?"), models.get("sub", "?")
@@ -91,7 +101,7 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
     table.add_column("question", overflow="ellipsis", no_wrap=True, ratio=1)
     for r in rows:
         code = r.get("exit_code")
-        style = {0: "green", 1: "yellow", 130: "yellow"}.get(code, "red")
+        style = exit_style(code)
         when = time.strftime("%m-%d %H:%M", time.gmtime(r["started"])) if r.get("started") else "?"
         table.add_row(
             r["id"],

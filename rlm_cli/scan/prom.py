@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rlm_cli.atomic import atomic_write
 from rlm_cli.engine.findings import SEVERITIES
-from rlm_cli.scan.state import atomic_write
+from rlm_cli.errors import StoreError
 
 
 def _label(value: str) -> str:
@@ -101,6 +102,9 @@ def render_metrics(
 
 
 def write_textfile(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text.encode())
+    """Replace ``path`` with ``text`` atomically (node_exporter never reads half a file)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
+    except OSError as e:
+        raise StoreError(f"cannot write {path}: {e.strerror or e}") from e

@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 
 from rlm_cli import paths
+from rlm_cli.atomic import atomic_write
 from rlm_cli.errors import StoreError
 
 STATE_FILE = "state.json"
@@ -110,32 +111,14 @@ def load_state(state_dir: Path) -> ScanState:
         ) from e
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once: temp file, fsync, rename, fsync the folder."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as e:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise StoreError(f"cannot write {path}: {e.strerror or e}") from e
-
-
 def save_state(state_dir: Path, state: ScanState) -> None:
     """Commit ``state`` (atomically)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(state_dir / STATE_FILE, orjson.dumps(state.to_json(), option=orjson.OPT_INDENT_2))
+    path = state_dir / STATE_FILE
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, orjson.dumps(state.to_json(), option=orjson.OPT_INDENT_2))
+    except OSError as e:
+        raise StoreError(f"cannot write {path}: {e.strerror or e}") from e
 
 
 def default_state_dir(targets: list[str], question: str) -> Path:

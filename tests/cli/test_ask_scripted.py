@@ -1,4 +1,7 @@
-"""`rlm ask` through the real CLI with the scripted model: the loop, end to end."""
+"""`rlm ask` through the real CLI with the scripted model: the loop, end to end.
+
+The piped demo runs as a process; the rest in-process (``rlm_here``, the same ``cli.main``).
+"""
 
 from __future__ import annotations
 
@@ -24,8 +27,10 @@ def test_piped_bmc_log_quick_answer_exits_0(tmp_path: Path) -> None:
     )
 
 
-def test_demo_trajectory_greps_subcalls_sets_var_and_ends_with_final_var(tmp_path: Path) -> None:
-    r = run_rlm(
+def test_demo_trajectory_greps_subcalls_sets_var_and_ends_with_final_var(
+    tmp_path: Path, rlm_here
+) -> None:
+    r = rlm_here(
         ["ask", "which node will fail", "--model", f"script:{DEMO}", "--json"],
         tmp_path,
         stdin=BMC.read_bytes(),
@@ -51,8 +56,8 @@ def test_demo_trajectory_greps_subcalls_sets_var_and_ends_with_final_var(tmp_pat
     assert {e["source"] for e in f["evidence"]} == {"<stdin>"}
 
 
-def test_file_argument_maps_evidence_to_the_file(tmp_path: Path) -> None:
-    r = run_rlm(
+def test_file_argument_maps_evidence_to_the_file(tmp_path: Path, rlm_here) -> None:
+    r = rlm_here(
         ["ask", "which node will fail", str(BMC), "--model", f"script:{DEMO}", "--json"], tmp_path
     )
     ev = r.json()["findings"][0]["evidence"]
@@ -61,8 +66,8 @@ def test_file_argument_maps_evidence_to_the_file(tmp_path: Path) -> None:
     assert all(lines[e["line"] - 1] == e["text"] for e in ev)
 
 
-def test_plain_output_has_answer_then_findings(tmp_path: Path) -> None:
-    r = run_rlm(
+def test_plain_output_has_answer_then_findings(tmp_path: Path, rlm_here) -> None:
+    r = rlm_here(
         ["ask", "which node will fail", "--model", f"script:{DEMO}"],
         tmp_path,
         stdin=BMC.read_bytes(),
@@ -73,7 +78,7 @@ def test_plain_output_has_answer_then_findings(tmp_path: Path) -> None:
     assert r.stderr == ""  # not a terminal: no live view, nothing to note
 
 
-def test_exception_mid_run_goes_back_to_the_model(tmp_path: Path) -> None:
+def test_exception_mid_run_goes_back_to_the_model(tmp_path: Path, rlm_here) -> None:
     script = write_script(
         tmp_path / "s.yaml",
         [
@@ -82,7 +87,7 @@ def test_exception_mid_run_goes_back_to_the_model(tmp_path: Path) -> None:
             "FINAL_VAR(x)",
         ],
     )
-    r = run_rlm(["ask", "q", "--model", f"script:{script}", "--json"], tmp_path, stdin=b"a\nb\n")
+    r = rlm_here(["ask", "q", "--model", f"script:{script}", "--json"], tmp_path, stdin=b"a\nb\n")
     assert r.code == 0, r.stderr
     d = r.json()
     assert "ZeroDivisionError" in d["trajectory"][0]["outputs"][0]["error"]
@@ -91,7 +96,7 @@ def test_exception_mid_run_goes_back_to_the_model(tmp_path: Path) -> None:
     assert d["answer"] == "2"
 
 
-def test_iteration_limit_forces_one_final_call(tmp_path: Path) -> None:
+def test_iteration_limit_forces_one_final_call(tmp_path: Path, rlm_here) -> None:
     script = write_script(
         tmp_path / "s.yaml",
         [
@@ -100,7 +105,7 @@ def test_iteration_limit_forces_one_final_call(tmp_path: Path) -> None:
             "FINAL(best guess from the budget)",
         ],
     )
-    r = run_rlm(
+    r = rlm_here(
         ["ask", "q", "--model", f"script:{script}", "--max-iterations", "2", "--json"],
         tmp_path,
         stdin=b"x\n",
@@ -115,7 +120,7 @@ def test_iteration_limit_forces_one_final_call(tmp_path: Path) -> None:
     assert "ended by budget" in r.stderr
 
 
-def test_long_output_is_cut_head_and_tail_and_the_model_is_told(tmp_path: Path) -> None:
+def test_long_output_is_cut_head_and_tail_and_the_model_is_told(tmp_path: Path, rlm_here) -> None:
     script = write_script(
         tmp_path / "s.yaml",
         [
@@ -123,7 +128,7 @@ def test_long_output_is_cut_head_and_tail_and_the_model_is_told(tmp_path: Path) 
             "FINAL(done)",
         ],
     )
-    r = run_rlm(
+    r = rlm_here(
         ["ask", "q", "--model", f"script:{script}", "--max-output-chars", "1000", "--json"],
         tmp_path,
         stdin=b"x\n",
@@ -137,16 +142,16 @@ def test_long_output_is_cut_head_and_tail_and_the_model_is_told(tmp_path: Path) 
     assert any("cut" in n for n in d["notes"])
 
 
-def test_final_on_last_line_outside_code_and_final_of_a_variable(tmp_path: Path) -> None:
+def test_final_on_last_line_outside_code_and_final_of_a_variable(tmp_path: Path, rlm_here) -> None:
     script = write_script(
         tmp_path / "s.yaml",
         ["```repl\nverdict = 'node07 PSU' if context.line_count else ''\n```\nFINAL(verdict)"],
     )
-    r = run_rlm(["ask", "q", "--model", f"script:{script}"], tmp_path, stdin=b"x\n")
+    r = rlm_here(["ask", "q", "--model", f"script:{script}"], tmp_path, stdin=b"x\n")
     assert r.stdout.strip() == "node07 PSU"
 
 
-def test_final_var_of_a_missing_variable_does_not_end_the_run(tmp_path: Path) -> None:
+def test_final_var_of_a_missing_variable_does_not_end_the_run(tmp_path: Path, rlm_here) -> None:
     script = write_script(
         tmp_path / "s.yaml",
         [
@@ -155,13 +160,13 @@ def test_final_var_of_a_missing_variable_does_not_end_the_run(tmp_path: Path) ->
             "FINAL_VAR(nothing_here)",
         ],
     )
-    r = run_rlm(["ask", "q", "--model", f"script:{script}", "--json"], tmp_path, stdin=b"x\n")
+    r = rlm_here(["ask", "q", "--model", f"script:{script}", "--json"], tmp_path, stdin=b"x\n")
     d = r.json()
     assert d["answer"] == "ok" and d["iterations"] == 3
 
 
-def test_runs_are_recorded_and_context_reused(tmp_path: Path) -> None:
-    r = run_rlm(
+def test_runs_are_recorded_and_context_reused(tmp_path: Path, rlm_here) -> None:
+    r = rlm_here(
         ["ask", "q", "--model", f"script:{QUICK}", "--json"], tmp_path, stdin=BMC.read_bytes()
     )
     d = r.json()
@@ -170,24 +175,24 @@ def test_runs_are_recorded_and_context_reused(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "data" / "runs.db")
     rows = db.execute("SELECT id, question, exit_code FROM runs").fetchall()
     assert rows == [(d["run_id"], "q", 0)]
-    r2 = run_rlm(
+    r2 = rlm_here(
         ["ask", "q", "--model", f"script:{QUICK}", "--context", d["context_id"][:8], "--json"],
         tmp_path,
     )
     assert r2.code == 0 and r2.json()["context_id"] == d["context_id"]
-    r3 = run_rlm(
+    r3 = rlm_here(
         ["ask", "q", "--model", f"script:{QUICK}", "--no-log"], tmp_path, stdin=BMC.read_bytes()
     )
     assert r3.code == 0
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
 
 
-def test_huge_context_skips_the_map_and_says_so(tmp_path: Path) -> None:
+def test_huge_context_skips_the_map_and_says_so(tmp_path: Path, rlm_here) -> None:
     from helpers import isolated_env
 
     script = write_script(tmp_path / "s.yaml", ["```repl\ncontext.templates()\n```", "FINAL(ok)"])
     env = isolated_env(tmp_path, RLM_MAP_MAX_LINES="100")
-    r = run_rlm(["ask", "q", str(BMC), "--model", f"script:{script}", "--json"], tmp_path, env=env)
+    r = rlm_here(["ask", "q", str(BMC), "--model", f"script:{script}", "--json"], tmp_path, env=env)
     assert r.code == 0
     assert "log map not built for 1,660 lines" in r.stderr and "rlm brief --context" in r.stderr
     assert "needs the log map" in r.json()["trajectory"][0]["outputs"][0]["error"]

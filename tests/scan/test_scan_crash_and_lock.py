@@ -1,13 +1,29 @@
-"""kill -9 in the middle of a run, and two runs at once."""
+"""kill -9 (or SIGTERM, SIGHUP: exit 143, 129) in the middle of a run, and two runs at once."""
 
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import time
 from pathlib import Path
 
+import pytest
 from scan_helpers import LogWriter, Scanner, contexts_dir, write_model
+
+
+def _wait_for_stderr(proc, text: bytes, timeout: float = 60.0) -> None:
+    """Block until the child has written ``text`` on stderr."""
+    seen = b""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stderr, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while text not in seen:
+        assert time.monotonic() < deadline, seen
+        if sel.select(0.2):
+            chunk = os.read(proc.stderr.fileno(), 65536)
+            assert chunk, seen
+            seen += chunk
 
 
 def _wait_until_thinking(tmp: Path, proc, timeout: float = 30.0) -> None:
@@ -23,8 +39,13 @@ def _wait_until_thinking(tmp: Path, proc, timeout: float = 30.0) -> None:
     raise AssertionError("the scan never reached the model")
 
 
-def test_kill_9_mid_run_leaves_the_previous_state_and_the_bytes_are_read_again(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+    ids=["SIGKILL", "SIGTERM", "SIGHUP"],
+)
+def test_a_signal_mid_run_leaves_the_previous_state_and_the_bytes_are_read_again(
+    tmp_path: Path, signum: int, code: int
 ) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -37,10 +58,11 @@ def test_kill_9_mid_run_leaves_the_previous_state_and_the_bytes_are_read_again(
     w.append(logs / "b.log", 2)
     slow = write_model(tmp_path / "slow.yaml", delay_s=30)
     proc = sc.popen(model=slow)
+    _wait_for_stderr(proc, b"scanning 6 new lines")  # this run's own context is stored
     _wait_until_thinking(tmp_path, proc)
-    os.kill(proc.pid, signal.SIGKILL)
+    os.kill(proc.pid, signum)
     proc.wait(10)
-    assert proc.returncode == -signal.SIGKILL
+    assert proc.returncode == code, proc.communicate()
     assert (sc.state / "state.json").read_bytes() == state_before  # nothing committed
     d = sc.run(expect=1)  # the same bytes again, and the finding is new
     assert sum(s["new_lines"] for s in d["scanned"]) == 6
