@@ -62,6 +62,9 @@ def model_options(s: Settings) -> ModelOptions:
             n_gpu_layers=s.n_gpu_layers,
             flash_attn=s.flash_attn,
             seed=s.seed,
+            prompt_cache=s.prompt_cache,
+            prompt_cache_mb=s.prompt_cache_mb,
+            lookup_tokens=s.lookup_tokens,
         ),
         concurrency=s.concurrency,
     )
@@ -205,6 +208,9 @@ def run_ask(req: AskRequest) -> int:
     if not req.context_id:
         expand_inputs(req.paths, include=req.include, exclude=req.exclude) if req.paths else None
     root, sub = load_models(s)
+    if req.debug:
+        for role, m in (("root", root), ("sub", sub)):
+            err.print(f"rlm: {role} model: {m.describe()}", markup=False, highlight=False)
     context = open_context(req, warn)
     live = live_capable(err) and not req.quiet
     observer = LiveView(err) if live else NotesOnly(err) if not req.quiet else None
@@ -235,6 +241,8 @@ def run_ask(req: AskRequest) -> int:
                 history.save(partial.to_json(), exit_code=EXIT_ERROR, started=started)
         raise
     finally:
+        for note in dict.fromkeys(root.drain_notes() + sub.drain_notes()):
+            warn("note: " + note)
         root.close()
         sub.close()
         if config.cache is not None:

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rlm_cli.errors import ModelError
@@ -65,7 +65,7 @@ class ModelLoader:
         if spec.endswith(".gguf") or path.exists() or "/" in spec:
             from rlm_cli.llm.llama import LlamaModel
 
-            return LlamaModel(path, self.options.llama)
+            return LlamaModel(path, self._llama_options(role))
         from rlm_cli.llm.registry import ModelRegistry
 
         resolved = ModelRegistry().resolve(spec)
@@ -76,7 +76,13 @@ class ModelLoader:
             )
         from rlm_cli.llm.llama import LlamaModel
 
-        return LlamaModel(resolved, self.options.llama)
+        return LlamaModel(resolved, self._llama_options(role))
+
+    def _llama_options(self, role: str) -> LlamaOptions:
+        """Prompt-lookup decoding drafts from the root's conversation; sub-calls go without."""
+        if role == "root":
+            return self.options.llama
+        return replace(self.options.llama, lookup_tokens=0)
 
     def _scripted(self, path: Path, role: str) -> Model:
         from rlm_cli.llm.scripted import Script, ScriptedModel
