@@ -103,6 +103,9 @@ class LlamaModel(Model):
                 flash_attn=self.options.flash_attn,
                 seed=self.options.seed,
                 draft_model=draft,
+                # a draft model needs every position's logits; llama-cpp-python switches the
+                # context to that but sizes its score buffer from this flag, so say it here
+                logits_all=draft is not None,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as e:
