@@ -297,7 +297,7 @@ class LlamaModel(Model):
         letter user messages, so any chat template works and the head ends where the
         first content that varies begins.
         """
-        if self._pcache is None or not messages or messages[0].get("role") != "system":
+        if not messages or messages[0].get("role") != "system":
             return []
         system = messages[0]
         key = (system.get("content", ""), tuple(sorted(self.template_kwargs.items())))
@@ -423,6 +423,7 @@ class LlamaModel(Model):
         if len(conversations) < 2 or params.grammar or self.options.batch_seqs < 2:
             return super().complete_many(conversations, params)
         prepared = [self.tokenize_chat(m) for m in conversations]
+        heads = [self._static_head(m, t) for m, (t, _) in zip(conversations, prepared)]
         if any(len(toks) >= self.n_ctx for toks, _ in prepared):
             return super().complete_many(conversations, params)  # raises PromptTooLong in order
         results: list[Completion | None] = [None] * len(conversations)
@@ -432,7 +433,9 @@ class LlamaModel(Model):
                 results[i] = self.complete(conversations[i], params)
                 continue
             try:
-                done = self._complete_group([prepared[i] for i in group], params)
+                shared = {tuple(heads[i]) for i in group}
+                head = heads[group[0]] if len(shared) == 1 else []
+                done = self._complete_group([prepared[i] for i in group], params, head)
             except ModelError as e:
                 done = [self.complete(conversations[i], params) for i in group]
                 for c in done:
@@ -459,7 +462,10 @@ class LlamaModel(Model):
         return groups
 
     def _complete_group(
-        self, prepared: list[tuple[list[int], list[str]]], params: GenerationParams
+        self,
+        prepared: list[tuple[list[int], list[str]]],
+        params: GenerationParams,
+        head: list[int] | None = None,
     ) -> list[Completion]:
         from rlm_cli.llm.llama_batch import BatchDecoder
 
@@ -476,20 +482,28 @@ class LlamaModel(Model):
                 top_p=params.top_p,
                 seed=params.seed,
                 stops=stops,
+                head=head,
+                head_cache=_BatchHeadCache(self, head) if head and self._pcache else None,
             )
+            skipped = self._batcher.last_skipped
+            loaded = self._batcher.head_loaded
         elapsed = time.perf_counter() - t0
-        return [
+        done = [
             Completion(
                 text=o.text,
                 prompt_tokens=len(toks),
                 completion_tokens=len(o.tokens),
-                prompt_tokens_reused=0,
+                prompt_tokens_reused=skip,
+                prompt_tokens_cached=skip if loaded else 0,
                 finish_reason=o.finish_reason,
                 elapsed_s=elapsed,
                 meta={**meta, "batched": len(prepared), **self._batcher.last_timing},
             )
-            for o, (toks, _), (_, meta) in zip(outs, prepared, fits)
+            for o, (toks, _), (_, meta), skip in zip(outs, prepared, fits, skipped)
         ]
+        if skipped and skipped[0] and not loaded:  # evaluated once, for all of them
+            done[0].prompt_tokens_reused = 0
+        return done
 
     def close(self) -> None:
         if getattr(self, "_batcher", None) is not None:
@@ -499,3 +513,24 @@ class LlamaModel(Model):
         if llm is not None:
             llm.close()
             self._llm = None
+
+
+class _BatchHeadCache:
+    """The prompt cache as a batch decoder's :class:`~rlm_cli.llm.llama_batch.HeadCache`."""
+
+    def __init__(self, model: LlamaModel, head: list[int]) -> None:
+        self.model, self.head = model, head
+
+    def _layout(self, streams: int) -> dict:
+        return {**self.model._layout(), "streams": streams}  # noqa: SLF001
+
+    def load(self, streams: int):
+        m = self.model
+        found = m._pcache.load(m.identity(), self._layout(streams), self.head)  # noqa: SLF001
+        if found.note:
+            m._notes.append(found.note)  # noqa: SLF001
+        return found.state
+
+    def save(self, streams: int, state: bytes) -> None:
+        m = self.model
+        m._pcache.save(m.identity(), self._layout(streams), self.head, state)  # noqa: SLF001

@@ -264,3 +264,34 @@ def test_unwritable_folder_is_not_an_error(tmp_path: Path) -> None:
     cache = PromptCache(blocker / "cache")
     assert cache.save("m", LAYOUT, TOKENS, b"s") is None
     assert cache.load("m", LAYOUT, TOKENS).state is None
+
+
+def test_batched_sub_calls_load_the_shared_head(tiny_gguf: Path, tmp_path: Path) -> None:
+    """complete_many loads the system message's state into every sequence of the batch."""
+    questions = ["which node fails", "count the errors " * 3, "what broke on node7 " * 2]
+    convs = [_conv(q) for q in questions]
+    solo = _model(tiny_gguf, tmp_path / "solo", batch_seqs=1)
+    try:
+        expected = [solo.complete(c, GREEDY).text for c in convs]
+    finally:
+        solo.close()
+
+    first = _model(tiny_gguf, tmp_path / "shared")
+    try:
+        done = first.complete_many(convs, GREEDY)
+    finally:
+        first.close()
+    assert [c.text for c in done] == expected  # same answers as without any loading
+    assert all(c.meta.get("batched") == 3 for c in done)
+    head = done[1].prompt_tokens_reused
+    assert head > 100 and done[2].prompt_tokens_reused == head
+    assert done[0].prompt_tokens_reused == 0  # the head was evaluated once, counted here
+    assert all(c.prompt_tokens_cached == 0 for c in done)
+
+    again = _model(tiny_gguf, tmp_path / "shared")  # a later run: the head comes from disk
+    try:
+        done = again.complete_many(convs, GREEDY)
+    finally:
+        again.close()
+    assert [c.text for c in done] == expected
+    assert all(c.prompt_tokens_cached == head == c.prompt_tokens_reused for c in done)
