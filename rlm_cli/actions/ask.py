@@ -104,7 +104,7 @@ def load_models(s: Settings) -> tuple[Model, Model]:
     spec = s.model or _installed_default()
     loader = ModelLoader(model_options(s), s.aliases)
     root = loader.load(spec, "root")
-    sub = loader.load(s.sub_model or spec, "sub")
+    sub = loader.load_sub(s.sub_model, spec, root, s.sub_model_auto)
     return root, sub
 
 

@@ -78,6 +78,24 @@ class ModelLoader:
 
         return LlamaModel(resolved, self._llama_options(role))
 
+    def load_sub(
+        self, sub_spec: str | None, root_spec: str, root: Model, auto: str = "off"
+    ) -> Model:
+        """The sub-model: ``sub_spec`` when given; else with ``auto`` a smaller installed
+        model of the root's family (:mod:`rlm_cli.llm.submodel`); else the root's spec."""
+        if auto not in ("off", "auto"):
+            raise ModelError(f"sub_model_auto={auto!r}: expected off or auto")
+        if sub_spec:
+            return self.load(sub_spec, "sub")
+        path = getattr(root, "path", None)
+        if auto == "auto" and isinstance(path, Path):
+            from rlm_cli.llm.submodel import pick_sub_model
+
+            picked = pick_sub_model(path)
+            if picked is not None:
+                return self.load(str(picked), "sub")
+        return self.load(root_spec, "sub")
+
     def _llama_options(self, role: str) -> LlamaOptions:
         """Prompt-lookup decoding drafts from the root's conversation; sub-calls go without."""
         if role == "root":
