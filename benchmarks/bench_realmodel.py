@@ -83,7 +83,7 @@ def section_bound(model: Path) -> tuple[list[str], float]:
     ], bound
 
 
-def section_plain(model: Path, threads: int, n_ctx: int) -> tuple[list[str], dict]:
+def section_plain(model: Path, threads: int, n_ctx: int, reps: int = 2) -> tuple[list[str], dict]:
     """pp512 and tg64 with a bare llama_decode loop (what llama-bench measures)."""
     import llama_cpp
     from llama_cpp import Llama
@@ -119,13 +119,13 @@ def section_plain(model: Path, threads: int, n_ctx: int) -> tuple[list[str], dic
     toks = [(i * 7919) % vocab for i in range(512)]
     decode(toks[:16], 0)  # warm-up
     pp = []
-    for _ in range(3):
+    for _ in range(reps):
         llama_cpp.llama_memory_clear(mem, True)
         t0 = time.perf_counter()
         decode(toks, 0)
         pp.append(512 / (time.perf_counter() - t0))
     tg = []
-    for _ in range(2):
+    for _ in range(reps):
         llama_cpp.llama_memory_clear(mem, True)
         decode(toks[:64], 0)
         t0 = time.perf_counter()
@@ -170,18 +170,20 @@ def _load(model: Path, threads: int, n_ctx: int, **kw):
     return m, time.perf_counter() - t0
 
 
-def section_ttft(model: Path, threads: int, n_ctx: int, cache_dir: Path) -> tuple[list[str], dict]:
+def section_ttft(
+    model: Path, threads: int, n_ctx: int, cache_dir: Path, with_off: bool = False
+) -> tuple[list[str], dict]:
     from rlm_cli.engine.grammar import turn_grammar
     from rlm_cli.llm.base import GenerationParams
 
     params = GenerationParams(max_tokens=8, temperature=0.0, grammar=turn_grammar(400))
     rows, figs = [], {}
     msgs = None
-    for label, kw in (
-        ("cache off", {}),
+    runs = [("cache off", {})] if with_off else []
+    for label, kw in runs + [
         ("cold (evaluate + save)", {"prompt_cache": True, "prompt_cache_dir": cache_dir}),
         ("warm (load)", {"prompt_cache": True, "prompt_cache_dir": cache_dir}),
-    ):
+    ]:
         m, load_s = _load(model, threads, n_ctx, **kw)
         if msgs is None:
             msgs = root_messages(m, n_ctx)
@@ -194,9 +196,10 @@ def section_ttft(model: Path, threads: int, n_ctx: int, cache_dir: Path) -> tupl
             f"evaluated {c.prompt_tokens_evaluated:5d}, from cache {c.prompt_tokens_cached:5d}   "
             f"(model load {load_s:.2f} s){'  ' + '; '.join(notes) if notes else ''}"
         )
-    off = figs["cache off"]
+    off = figs.get("cache off") or figs["cold (evaluate + save)"]
     rows.append(
-        f"  prompt evaluation, cache off: {off.prompt_tokens_evaluated / off.first_token_s:.1f} tokens/s"
+        f"  prompt evaluation ({'cache off' if with_off else 'cold, save included'}): "
+        f"{off.prompt_tokens_evaluated / off.first_token_s:.1f} tokens/s"
     )
     return rows, {k: v.first_token_s for k, v in figs.items()} | {
         "prompt_tps": off.prompt_tokens_evaluated / off.first_token_s
@@ -204,7 +207,7 @@ def section_ttft(model: Path, threads: int, n_ctx: int, cache_dir: Path) -> tupl
 
 
 def section_lookup(
-    model: Path, threads: int, n_ctx: int, cache_dir: Path, max_tokens: int
+    model: Path, threads: int, n_ctx: int, cache_dir: Path, max_tokens: int, lookups: list[int]
 ) -> list[str]:
     """A root turn with plain decoding vs prompt-lookup decoding."""
     from rlm_cli.engine.grammar import turn_grammar
@@ -214,7 +217,7 @@ def section_lookup(
     rows = []
     msgs = None
     texts = {}
-    for n in (0, 10, 4):
+    for n in lookups:
         m, _ = _load(
             model, threads, n_ctx, prompt_cache=True, prompt_cache_dir=cache_dir, lookup_tokens=n
         )
@@ -240,6 +243,9 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=None, help="default: physical cores")
     ap.add_argument("--n-ctx", type=int, default=8192)
     ap.add_argument("--max-tokens", type=int, default=256, help="tokens of the lookup turn")
+    ap.add_argument("--lookups", type=int, nargs="*", default=[0, 10, 4], help="0 first: plain")
+    ap.add_argument("--reps", type=int, default=2, help="repeats of pp512 and tg64")
+    ap.add_argument("--with-off", action="store_true", help="also time the prompt cache off")
     args = ap.parse_args()
     if not args.model.exists():
         print(f"no model at {args.model}", file=sys.stderr)
@@ -260,20 +266,24 @@ def main() -> int:
         print("\n".join(rows), flush=True)
     if "plain" in args.only:
         print("llama-bench style:")
-        rows, plain = section_plain(args.model, threads, args.n_ctx)
+        rows, plain = section_plain(args.model, threads, args.n_ctx, args.reps)
         print("\n".join(rows), flush=True)
         if bound:
             print(f"  tg64 is {plain['tg64'] / bound:.0%} of the bandwidth bound")
     if "ttft" in args.only:
         print("time to first root token (each a new llama.cpp context):")
-        rows, figs = section_ttft(args.model, threads, args.n_ctx, cache_dir)
+        rows, figs = section_ttft(args.model, threads, args.n_ctx, cache_dir, args.with_off)
         print("\n".join(rows), flush=True)
         if plain:
             print(f"  rlm prompt evaluation is {figs['prompt_tps'] / plain['pp512']:.0%} of pp512")
     if "lookup" in args.only:
         print("root turn, plain vs prompt-lookup decoding:")
         print(
-            "\n".join(section_lookup(args.model, threads, args.n_ctx, cache_dir, args.max_tokens)),
+            "\n".join(
+                section_lookup(
+                    args.model, threads, args.n_ctx, cache_dir, args.max_tokens, args.lookups
+                )
+            ),
             flush=True,
         )
         if bound:
