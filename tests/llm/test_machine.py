@@ -35,7 +35,7 @@ def test_choose_keeps_what_was_set() -> None:
     t = choose(3, 256)
     assert (t.threads, t.threads_batch, t.n_batch, t.n_ubatch) == (3, 3, 256, 256)
     assert "set to 3" in t.describe()
-    auto = choose(None, None)
+    auto = choose(None, None, load=0.0)
     assert auto.threads == physical_cores() and auto.n_batch == 512
     assert choose(None, None, n_gpu_layers=99).n_batch == 2048
 
@@ -82,3 +82,14 @@ def test_speed_lists_only_what_was_measured() -> None:
         "first_token_s": 0.123,
         "gen_tokens_per_s": 7.78,
     }
+
+
+def test_busy_cores_are_left_alone(monkeypatch) -> None:
+    import rlm_cli.llm.machine as machine
+
+    monkeypatch.setattr(machine, "physical_cores", lambda *a, **k: 8)
+    assert choose(None, None, load=0.2).threads == 8
+    assert choose(None, None, load=2.6).threads == 5
+    assert choose(None, None, load=11.0).threads == 1  # never below one
+    assert choose(4, None, load=11.0).threads == 4  # a set count is kept
+    assert "load 11.0" in choose(None, None, load=11.0).describe()
