@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -289,6 +290,7 @@ def main() -> int:
         if bound:
             print(f"  (bandwidth bound {bound:.1f} tokens/s)")
     print(f"load after: {loadavg()}")
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
