@@ -56,6 +56,14 @@ class Settings:
     log_runs: bool = True
     retention_days: float | None = None
     aliases: dict = field(default_factory=dict)
+    prompt_cache: bool = True
+    """Keep evaluated system prompts of llama.cpp models on disk for later runs."""
+    prompt_cache_mb: int = 1024
+    lookup_tokens: int = 0
+    """Prompt-lookup speculative decoding of root turns: tokens drafted per step (0: off)."""
+    sub_model_auto: str = "off"
+    """``auto``: with no --sub-model, a smaller installed model of the root's family answers
+    sub-calls; ``off``: the root model does."""
 
     def merged(self, **overrides: Any) -> Settings:
         """A copy with every non-None override applied (how flags win)."""

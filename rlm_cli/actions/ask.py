@@ -83,7 +83,7 @@ def run_ask(req: AskRequest) -> int:
         raise UsageError("the question is empty")
     if req.mode not in ("rlm", "direct"):
         raise UsageError(f"--mode {req.mode!r}: expected rlm or direct")
-    with RunLifecycle(s, quiet=req.quiet) as run:
+    with RunLifecycle(s, quiet=req.quiet, debug=req.debug) as run:
         # Check the inputs exist before loading a model (fast errors), then load, then ingest.
         if not req.context_id and req.paths:
             expand_inputs(req.paths, include=req.include, exclude=req.exclude)

@@ -51,6 +51,9 @@ def model_options(s: Settings) -> ModelOptions:
             n_gpu_layers=s.n_gpu_layers,
             flash_attn=s.flash_attn,
             seed=s.seed,
+            prompt_cache=s.prompt_cache,
+            prompt_cache_mb=s.prompt_cache_mb,
+            lookup_tokens=s.lookup_tokens,
         ),
         concurrency=s.concurrency,
         n_ctx=s.n_ctx,
@@ -92,7 +95,7 @@ def load_models(s: Settings) -> tuple[Model, Model]:
     loader = ModelLoader(model_options(s), s.aliases)
     root = loader.load(spec, "root")
     try:
-        sub = loader.load(s.sub_model or spec, "sub")
+        sub = loader.load_sub(s.sub_model, spec, root, s.sub_model_auto)
     except BaseException:
         root.close()
         raise
@@ -188,9 +191,17 @@ class RunLifecycle:
     models); use it as a context manager so everything is closed whatever happens.
     """
 
-    def __init__(self, settings: Settings, *, quiet: bool = False, warn: Warn | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        quiet: bool = False,
+        warn: Warn | None = None,
+        debug: bool = False,
+    ):
         self.settings = settings
         self.quiet = quiet
+        self.debug = debug
         self.warn = warn or stderr_warn(quiet)
         self.root: Model | None = None
         self.sub: Model | None = None
@@ -209,6 +220,9 @@ class RunLifecycle:
         """Load the root and sub models once (call early for fast errors)."""
         if self.root is None or self.sub is None:
             self.root, self.sub = load_models(self.settings)
+            if self.debug:
+                for role, m in (("root", self.root), ("sub", self.sub)):
+                    self.warn(f"{role} model: {m.describe()}")
         return self.root, self.sub
 
     def open_history(self) -> RunHistory | None:
@@ -289,8 +303,13 @@ class RunLifecycle:
                 self.warn(f"warning: run not recorded: {e}")
 
     def close(self) -> None:
-        """Close the models, the sub-call cache and the history (each once)."""
-        for model in {id(m): m for m in (self.root, self.sub) if m is not None}.values():
+        """Close the models, the sub-call cache and the history (each once); notes the
+        models kept (a prompt-cache entry that could not be read) are said first."""
+        models = {id(m): m for m in (self.root, self.sub) if m is not None}.values()
+        notes = [n for m in models for n in m.drain_notes()]
+        for note in dict.fromkeys(notes):
+            self.warn("note: " + note)
+        for model in models:
             model.close()
         self.root = self.sub = None
         if self.config is not None and self.config.cache is not None:

@@ -342,6 +342,7 @@ class RlmEngine:
             "prompt_tokens_reused": c.prompt_tokens_reused,
             "finish_reason": c.finish_reason,
             "grammar": self.use_grammar,
+            **c.speed(),
         }
         if parsed.thinking:
             turn.usage["thinking_chars"] = len(parsed.thinking)
@@ -584,6 +585,7 @@ class RlmEngine:
             "completion_tokens": c.completion_tokens,
             "finish_reason": c.finish_reason,
             "grammar": self.use_grammar,
+            **c.speed(),
         }
         answer = None
         if parsed.final is not None:

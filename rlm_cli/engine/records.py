@@ -23,6 +23,13 @@ class Usage:
     sub_prompt_tokens: int = 0
     """Prompt tokens spent by sub-calls (cache hits spend none)."""
     sub_completion_tokens: int = 0
+    prompt_tokens_cached: int = 0
+    """Prompt tokens loaded from the persistent prompt cache (part of the reused ones)."""
+    first_root_token_s: float | None = None
+    """Seconds from the first root call to its first generated token."""
+    root_gen_tokens: int = 0
+    root_gen_s: float = 0.0
+    """Root tokens generated after each call's first one, and the seconds they took."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, c: Completion, *, root: bool) -> None:
@@ -42,6 +49,12 @@ class Usage:
             self.completion_tokens += c.completion_tokens
             self.prompt_tokens_evaluated += c.prompt_tokens_evaluated
             self.prompt_tokens_reused += c.prompt_tokens_reused
+            self.prompt_tokens_cached += c.prompt_tokens_cached
+            if root and c.first_token_s is not None and self.first_root_token_s is None:
+                self.first_root_token_s = c.first_token_s
+            if root and c.gen_tokens_per_s and c.completion_tokens > 1:
+                self.root_gen_tokens += c.completion_tokens - 1
+                self.root_gen_s += (c.completion_tokens - 1) / c.gen_tokens_per_s
 
     @property
     def total_tokens(self) -> int:
@@ -52,6 +65,12 @@ class Usage:
         """The ``usage`` object of ``--json``."""
         d = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
         d["total_tokens"] = self.total_tokens
+        d["root_gen_s"] = round(self.root_gen_s, 3)
+        if d["first_root_token_s"] is not None:
+            d["first_root_token_s"] = round(d["first_root_token_s"], 3)
+        d["root_gen_tokens_per_s"] = (
+            round(self.root_gen_tokens / self.root_gen_s, 2) if self.root_gen_s > 0 else None
+        )
         return d
 
 

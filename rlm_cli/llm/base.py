@@ -83,6 +83,25 @@ class Completion:
     cached: bool = False
     """True when answered from the sub-call cache (no tokens were spent)."""
     meta: dict = field(default_factory=dict)
+    prompt_tokens_cached: int = 0
+    """Prompt tokens whose KV state was loaded from the persistent prompt cache
+    (part of ``prompt_tokens_reused``)."""
+    first_token_s: float | None = None
+    """Seconds from the call to its first generated token (prompt evaluation included)."""
+    gen_tokens_per_s: float | None = None
+    """Generated tokens per second after the first one (None when not measured)."""
+
+    def speed(self) -> dict:
+        """Time to first token, tokens loaded from the prompt cache and generation speed,
+        for a turn's usage (only what the backend measured)."""
+        out: dict = {}
+        if self.prompt_tokens_cached:
+            out["prompt_tokens_cached"] = self.prompt_tokens_cached
+        if self.first_token_s is not None:
+            out["first_token_s"] = round(self.first_token_s, 3)
+        if self.gen_tokens_per_s is not None:
+            out["gen_tokens_per_s"] = round(self.gen_tokens_per_s, 2)
+        return out
 
     @property
     def prompt_tokens_evaluated(self) -> int:
@@ -133,6 +152,15 @@ class Model(ABC):
         """What names this model's weights for the sub-call cache: the spec by default;
         file backends add size and modification time so a replaced file misses the cache."""
         return self.spec
+
+    def describe(self) -> str:
+        """How the backend runs (threads, caches), for ``--debug``."""
+        return self.spec
+
+    def drain_notes(self) -> list[str]:
+        """Notes the backend has for the operator since the last call (e.g. a cache
+        entry it could not use)."""
+        return []
 
     def close(self) -> None:
         """Release resources (model weights, connections)."""

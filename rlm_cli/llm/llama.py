@@ -16,6 +16,8 @@ from pathlib import Path
 from rlm_cli.config import DEFAULTS
 from rlm_cli.errors import ModelError, PromptTooLong
 from rlm_cli.llm.base import DEFAULT_N_CTX, Completion, GenerationParams, Message, Model, OnText
+from rlm_cli.llm.machine import choose
+from rlm_cli.llm.prompt_cache import DEFAULT_MAX_FILES, PromptCache
 
 CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -42,6 +44,18 @@ class LlamaOptions:
     """Most sub-call prompts decoded together by :meth:`LlamaModel.complete_many`."""
     batch_ctx: int | None = None
     """KV cells of the batch context, all sequences together (default: 2 × n_ctx)."""
+    prompt_cache: bool = False
+    """Keep the evaluated static head of prompts (the system message) on disk, and load
+    it on later runs instead of evaluating it again (:mod:`rlm_cli.llm.prompt_cache`)."""
+    prompt_cache_dir: Path | None = None
+    """Where (default ``<data dir>/prompt_cache``)."""
+    prompt_cache_mb: int = 1024
+    """Bound on the folder; least recently used entries go first."""
+    prompt_cache_min_tokens: int = 64
+    """Heads shorter than this are evaluated, not cached (loading would not pay)."""
+    lookup_tokens: int = 0
+    """Prompt-lookup speculative decoding: tokens drafted per step by matching the last
+    n-gram against the conversation (0: off)."""
 
 
 def check_gguf_file(path: Path) -> None:
@@ -75,20 +89,42 @@ class LlamaModel(Model):
         from rlm_cli.llm.llama_logging import silence_native_logs
 
         silence_native_logs()
+        self.tuning = choose(
+            self.options.n_threads, self.options.n_batch, self.options.n_gpu_layers
+        )
+        draft = None
+        if self.options.lookup_tokens > 0:
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+            draft = LlamaPromptLookupDecoding(num_pred_tokens=self.options.lookup_tokens)
         try:
             self._llm = Llama(
                 model_path=str(self.path),
                 n_ctx=self.options.n_ctx,
-                n_threads=self.options.n_threads,
-                n_threads_batch=self.options.n_threads,
-                n_batch=self.options.n_batch,
+                n_threads=self.tuning.threads,
+                n_threads_batch=self.tuning.threads_batch,
+                n_batch=self.tuning.n_batch,
+                n_ubatch=self.tuning.n_ubatch,
                 n_gpu_layers=self.options.n_gpu_layers,
                 flash_attn=self.options.flash_attn,
                 seed=self.options.seed,
+                draft_model=draft,
+                # a draft model needs every position's logits; llama-cpp-python switches the
+                # context to that but sizes its score buffer from this flag, so say it here
+                logits_all=draft is not None,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as e:
             raise ModelError(f"llama.cpp could not load {self.path.name}: {e}") from e
+        self._pcache: PromptCache | None = None
+        if self.options.prompt_cache:
+            self._pcache = PromptCache(
+                self.options.prompt_cache_dir,
+                max_bytes=self.options.prompt_cache_mb << 20,
+                max_files=DEFAULT_MAX_FILES,
+            )
+        self._heads: dict[tuple, list[int]] = {}
+        self._notes: list[str] = []
         self._lock = threading.Lock()
         self._grammars: dict[str, object] = {}
         self._formatter = self._make_formatter()
@@ -97,6 +133,7 @@ class LlamaModel(Model):
         self._sampled: list[int] = []
         self._params: GenerationParams | None = None
         """The running call's parameters, for the stop hook in ``eval``."""
+        self._sample_times: list[float] = []
         self._count_work()
 
     def _count_work(self) -> None:
@@ -123,6 +160,10 @@ class LlamaModel(Model):
         def counting_sample(*args, **kwargs):
             token = sample(*args, **kwargs)
             self._sampled.append(token)
+            if len(self._sample_times) < 2:
+                self._sample_times.append(time.perf_counter())
+            else:
+                self._sample_times[1] = time.perf_counter()
             return token
 
         llm.eval = counting_eval
@@ -170,6 +211,21 @@ class LlamaModel(Model):
         st = self.path.stat()
         return f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
+    def describe(self) -> str:
+        """Threads, batch sizes, prompt cache and speculative decoding, for ``--debug``."""
+        cache = f"prompt cache {self._pcache.root}" if self._pcache else "prompt cache off"
+        lookup = (
+            f"prompt-lookup decoding {self.options.lookup_tokens} tokens"
+            if self.options.lookup_tokens
+            else "prompt-lookup decoding off"
+        )
+        return f"{self.path.name}: {self.tuning.describe()}; {cache}; {lookup}"
+
+    def drain_notes(self) -> list[str]:
+        """Notes since the last call (a prompt cache entry that could not be used)."""
+        notes, self._notes = self._notes, []
+        return notes
+
     def _grammar(self, gbnf: str | None):
         if not gbnf:
             return None
@@ -191,8 +247,10 @@ class LlamaModel(Model):
         max_tokens, meta = self._fit(tokens, params)
         t0 = time.perf_counter()
         with self._lock:
-            self._eval_sizes, self._sampled = [], []
+            self._eval_sizes, self._sampled, self._sample_times = [], [], []
             self._params = params
+            head_evaluated, cached = self._prime(self._static_head(messages, tokens))
+            self._eval_sizes = []
             try:
                 stream = self._llm.create_completion(
                     prompt=tokens,
@@ -219,20 +277,134 @@ class LlamaModel(Model):
                 raise ModelError(f"llama.cpp: {e}") from e
             finally:
                 self._params = None
-            evaluated = self._eval_sizes[0] if self._eval_sizes else len(tokens)
-            generated = len(self._sampled)
+            evaluated = self._eval_sizes[0] if self._eval_sizes else len(tokens) - head_evaluated
+            evaluated += head_evaluated
+            sampled = len(self._sampled)
+            generated = sampled
             if generated and self._is_eog(self._sampled[-1]):
                 generated -= 1  # the end-of-generation token is not part of the answer
+            times = self._sample_times
         text = "".join(parts)
+        first = times[0] - t0 if times else None
+        rate = (
+            (sampled - 1) / (times[1] - times[0])
+            if len(times) == 2 and times[1] > times[0]
+            else None
+        )
         return Completion(
             text=text,
             prompt_tokens=len(tokens),
             completion_tokens=generated,
             prompt_tokens_reused=len(tokens) - evaluated,
+            prompt_tokens_cached=cached,
             finish_reason=finish,
             elapsed_s=time.perf_counter() - t0,
+            first_token_s=first,
+            gen_tokens_per_s=rate,
             meta=meta,
         )
+
+    # -- persistent prompt cache -----------------------------------------------------------
+
+    def _static_head(self, messages: Sequence[Message], tokens: list[int]) -> list[int]:
+        """The tokens of the formatted system message (and the template's opening of the
+        next turn) when they start ``tokens`` and are long enough to be worth caching.
+
+        Found as the common prefix of the conversation formatted with two different one-
+        letter user messages, so any chat template works and the head ends where the
+        first content that varies begins.
+        """
+        if not messages or messages[0].get("role") != "system":
+            return []
+        system = messages[0]
+        key = (system.get("content", ""), tuple(sorted(self.template_kwargs.items())))
+        head = self._heads.get(key)
+        if head is None:
+            a, _ = self.tokenize_chat([system, {"role": "user", "content": "A"}])
+            b, _ = self.tokenize_chat([system, {"role": "user", "content": "B"}])
+            n = 0
+            for x, y in zip(a, b):
+                if x != y:
+                    break
+                n += 1
+            head = a[:n] if n >= self.options.prompt_cache_min_tokens else []
+            self._heads[key] = head
+        if not head or len(head) >= len(tokens) or tokens[: len(head)] != head:
+            return []
+        return head
+
+    def _layout(self) -> dict:
+        """What besides the weights shapes a saved KV state."""
+        import llama_cpp
+
+        return {
+            "n_ctx": self.n_ctx,
+            "flash_attn": bool(self.options.flash_attn),
+            "n_gpu_layers": self.options.n_gpu_layers,
+            "llama_cpp": llama_cpp.__version__,
+        }
+
+    def _prime(self, head: list[int]) -> tuple[int, int]:
+        """Put ``head`` in the KV cache before a completion: nothing to do when it is
+        there already (a later turn of the same conversation), else loaded from the
+        prompt cache, else evaluated and saved there. Returns (tokens evaluated here,
+        tokens loaded from the cache)."""
+        if not head or self._pcache is None:
+            return 0, 0
+        llm = self._llm
+        have = llm.n_tokens
+        common = 0
+        for x, y in zip(llm.input_ids[: min(have, len(head))], head):
+            if x != y:
+                break
+            common += 1
+        if common == len(head):
+            return 0, 0
+        model, layout = self.identity(), self._layout()
+        found = self._pcache.load(model, layout, head)
+        if found.note:
+            self._notes.append(found.note)
+        if found.state is not None:
+            if self._load_seq_state(found.state, head):
+                return 0, len(head)
+            self._notes.append("prompt cache entry could not be applied; evaluating the prompt")
+        llm.n_tokens = common
+        llm.eval(head[common:])
+        state = self._seq_state()
+        if state is not None:
+            self._pcache.save(model, layout, head, state)
+        return len(head) - common, 0
+
+    def _seq_state(self) -> bytes | None:
+        import ctypes
+
+        import llama_cpp
+
+        ctx = self._llm._ctx.ctx  # noqa: SLF001 - state save/load is not wrapped
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        if size <= 0:
+            return None
+        buf = (ctypes.c_uint8 * size)()
+        n = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
+        return bytes(memoryview(buf)[:n]) if 0 < n <= size else None
+
+    def _load_seq_state(self, state, head: list[int]) -> bool:
+        import ctypes
+
+        import llama_cpp
+
+        llm = self._llm
+        ctx = llm._ctx.ctx  # noqa: SLF001
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
+        buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if llama_cpp.llama_state_seq_set_data(ctx, buf, len(state), 0) == 0:
+            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
+            llm.n_tokens = 0
+            return False
+        llm.input_ids[: len(head)] = head
+        llm.n_tokens = len(head)
+        llm._requires_eval = True  # noqa: SLF001 - no logits until the rest is evaluated
+        return True
 
     def _is_eog(self, token: int) -> bool:
         import llama_cpp
@@ -269,6 +441,7 @@ class LlamaModel(Model):
         if len(conversations) < 2 or params.grammar or self.options.batch_seqs < 2:
             return super().complete_many(conversations, params)
         prepared = [self.tokenize_chat(m) for m in conversations]
+        heads = [self._static_head(m, t) for m, (t, _) in zip(conversations, prepared)]
         if any(len(toks) >= self.n_ctx for toks, _ in prepared):
             return super().complete_many(conversations, params)  # raises PromptTooLong in order
         results: list[Completion | None] = [None] * len(conversations)
@@ -278,7 +451,9 @@ class LlamaModel(Model):
                 results[i] = self.complete(conversations[i], params)
                 continue
             try:
-                done = self._complete_group([prepared[i] for i in group], params)
+                shared = {tuple(heads[i]) for i in group}
+                head = heads[group[0]] if len(shared) == 1 else []
+                done = self._complete_group([prepared[i] for i in group], params, head)
             except ModelError as e:
                 done = [self.complete(conversations[i], params) for i in group]
                 for c in done:
@@ -305,7 +480,10 @@ class LlamaModel(Model):
         return groups
 
     def _complete_group(
-        self, prepared: list[tuple[list[int], list[str]]], params: GenerationParams
+        self,
+        prepared: list[tuple[list[int], list[str]]],
+        params: GenerationParams,
+        head: list[int] | None = None,
     ) -> list[Completion]:
         from rlm_cli.llm.llama_batch import BatchDecoder
 
@@ -322,20 +500,28 @@ class LlamaModel(Model):
                 top_p=params.top_p,
                 seed=params.seed,
                 stops=stops,
+                head=head,
+                head_cache=_BatchHeadCache(self, head) if head and self._pcache else None,
             )
+            skipped = self._batcher.last_skipped
+            loaded = self._batcher.head_loaded
         elapsed = time.perf_counter() - t0
-        return [
+        done = [
             Completion(
                 text=o.text,
                 prompt_tokens=len(toks),
                 completion_tokens=len(o.tokens),
-                prompt_tokens_reused=0,
+                prompt_tokens_reused=skip,
+                prompt_tokens_cached=skip if loaded else 0,
                 finish_reason=o.finish_reason,
                 elapsed_s=elapsed,
                 meta={**meta, "batched": len(prepared), **self._batcher.last_timing},
             )
-            for o, (toks, _), (_, meta) in zip(outs, prepared, fits)
+            for o, (toks, _), (_, meta), skip in zip(outs, prepared, fits, skipped)
         ]
+        if skipped and skipped[0] and not loaded:  # evaluated once, for all of them
+            done[0].prompt_tokens_reused = 0
+        return done
 
     def close(self) -> None:
         if getattr(self, "_batcher", None) is not None:
@@ -345,3 +531,24 @@ class LlamaModel(Model):
         if llm is not None:
             llm.close()
             self._llm = None
+
+
+class _BatchHeadCache:
+    """The prompt cache as a batch decoder's :class:`~rlm_cli.llm.llama_batch.HeadCache`."""
+
+    def __init__(self, model: LlamaModel, head: list[int]) -> None:
+        self.model, self.head = model, head
+
+    def _layout(self, streams: int) -> dict:
+        return {**self.model._layout(), "streams": streams}  # noqa: SLF001
+
+    def load(self, streams: int):
+        m = self.model
+        found = m._pcache.load(m.identity(), self._layout(streams), self.head)  # noqa: SLF001
+        if found.note:
+            m._notes.append(found.note)  # noqa: SLF001
+        return found.state
+
+    def save(self, streams: int, state: bytes) -> None:
+        m = self.model
+        m._pcache.save(m.identity(), self._layout(streams), self.head, state)  # noqa: SLF001

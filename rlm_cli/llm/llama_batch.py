@@ -19,8 +19,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from rlm_cli.errors import ModelError
+
+
+class HeadCache(Protocol):
+    """Where a batch keeps the KV state of a shared head between runs (per stream count:
+    a state loads only into a context with as many streams as the one that saved it)."""
+
+    def load(self, streams: int) -> bytes | memoryview | None: ...
+
+    def save(self, streams: int, state: bytes) -> None: ...
 
 
 @dataclass
@@ -40,6 +50,8 @@ class _Seq:
     out: SeqResult = field(default_factory=SeqResult)
     done: bool = False
     multibyte_fix: int = 0
+    skip: int = 0
+    """Leading prompt tokens already in the sequence's KV (a loaded shared head)."""
 
 
 def _round_up(n: int, to: int) -> int:
@@ -56,6 +68,10 @@ class BatchDecoder:
         self._ctx_shape: tuple[int, int] = (0, 0)
         self._batch = None
         self.last_timing: dict[str, float] = {}
+        self.last_skipped: list[int] = []
+        """Per sequence of the last run, prompt tokens it did not evaluate (a shared head)."""
+        self.head_loaded = False
+        """Whether the last run's shared head came from the head cache."""
         """Seconds of the last run: ``prefill_s`` (prompts) and ``decode_s`` (generation)."""
 
     # -- resources ---------------------------------------------------------------------------
@@ -109,8 +125,15 @@ class BatchDecoder:
         top_p: float,
         seed: int | None,
         stops: list[str],
+        head: list[int] | None = None,
+        head_cache: HeadCache | None = None,
     ) -> list[SeqResult]:
-        """Complete every prompt; one :class:`SeqResult` per prompt, in order."""
+        """Complete every prompt; one :class:`SeqResult` per prompt, in order.
+
+        ``head``: tokens every prompt starts with (the sub-call system message). They are
+        evaluated once, in sequence 0 (or loaded there from ``head_cache``, which is given
+        the state to keep when it had none), and copied to the other sequences.
+        """
         llm = self._llm
         if seed is not None:
             llm.set_seed(seed)
@@ -126,6 +149,9 @@ class BatchDecoder:
         ]
         stop_bytes = [s.encode("utf-8") for s in stops if s]
         t0 = time.perf_counter()
+        self.head_loaded = False
+        if head and all(len(s.prompt) > len(head) for s in seqs):
+            self._share_head(ctx, seqs, head, head_cache)
         try:
             self._prefill(ctx, seqs, stop_bytes)
             t1 = time.perf_counter()
@@ -144,14 +170,46 @@ class BatchDecoder:
             for s in seqs:
                 s.sampler.close()  # type: ignore[attr-defined]
         self.last_timing = {"prefill_s": t1 - t0, "decode_s": time.perf_counter() - t1}
+        self.last_skipped = [s.skip for s in seqs]
         return [s.out for s in seqs]
+
+    def _share_head(self, ctx, seqs: list[_Seq], head: list[int], cache: HeadCache | None) -> None:
+        """Put ``head`` in every sequence's KV: loaded or evaluated once, then copied."""
+        import ctypes
+
+        import llama_cpp
+
+        streams = self._ctx_shape[0]
+        state = cache.load(streams) if cache is not None else None
+        if state is not None:
+            buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+            self.head_loaded = bool(llama_cpp.llama_state_seq_set_data(ctx.ctx, buf, len(state), 0))
+        if not self.head_loaded:
+            llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(ctx.ctx), 0, -1, -1)
+            for start in range(0, len(head), self.n_batch):
+                self._clear()
+                for pos in range(start, min(len(head), start + self.n_batch)):
+                    self._add(head[pos], pos, 0, False)
+                self._decode(ctx)
+            if cache is not None:
+                size = llama_cpp.llama_state_seq_get_size(ctx.ctx, 0)
+                out = (ctypes.c_uint8 * size)()
+                n = llama_cpp.llama_state_seq_get_data(ctx.ctx, out, size, 0)
+                if 0 < n <= size:
+                    cache.save(streams, bytes(memoryview(out)[:n]))
+        mem = llama_cpp.llama_get_memory(ctx.ctx)
+        for i, s in enumerate(seqs):
+            if i:
+                llama_cpp.llama_memory_seq_cp(mem, 0, i, -1, -1)
+            s.skip = len(head)
 
     def _prefill(self, ctx, seqs: list[_Seq], stop_bytes: list[bytes]) -> None:
         """Evaluate every prompt, packed into batches; sample each first token."""
         pending: list[tuple[int, int]] = []  # (sequence, batch index of its last token)
         self._clear()
         for i, s in enumerate(seqs):
-            for pos, tok in enumerate(s.prompt):
+            for pos in range(s.skip, len(s.prompt)):
+                tok = s.prompt[pos]
                 if self._batch.n_tokens >= self.n_batch:
                     self._decode(ctx)
                     for si, j in pending:

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rlm_cli.errors import ModelError
@@ -68,7 +68,7 @@ class ModelLoader:
         if spec.endswith(".gguf") or path.exists() or "/" in spec:
             from rlm_cli.llm.llama import LlamaModel
 
-            return LlamaModel(path, self.options.llama)
+            return LlamaModel(path, self._llama_options(role))
         from rlm_cli.llm.registry import ModelRegistry
 
         resolved = ModelRegistry().resolve(spec)
@@ -79,7 +79,31 @@ class ModelLoader:
             )
         from rlm_cli.llm.llama import LlamaModel
 
-        return LlamaModel(resolved, self.options.llama)
+        return LlamaModel(resolved, self._llama_options(role))
+
+    def load_sub(
+        self, sub_spec: str | None, root_spec: str, root: Model, auto: str = "off"
+    ) -> Model:
+        """The sub-model: ``sub_spec`` when given; else with ``auto`` a smaller installed
+        model of the root's family (:mod:`rlm_cli.llm.submodel`); else the root's spec."""
+        if auto not in ("off", "auto"):
+            raise ModelError(f"sub_model_auto={auto!r}: expected off or auto")
+        if sub_spec:
+            return self.load(sub_spec, "sub")
+        path = getattr(root, "path", None)
+        if auto == "auto" and isinstance(path, Path):
+            from rlm_cli.llm.submodel import pick_sub_model
+
+            picked = pick_sub_model(path)
+            if picked is not None:
+                return self.load(str(picked), "sub")
+        return self.load(root_spec, "sub")
+
+    def _llama_options(self, role: str) -> LlamaOptions:
+        """Prompt-lookup decoding drafts from the root's conversation; sub-calls go without."""
+        if role == "root":
+            return self.options.llama
+        return replace(self.options.llama, lookup_tokens=0)
 
     def _scripted(self, path: Path, role: str) -> Model:
         from rlm_cli.llm.scripted import Script, ScriptedModel
