@@ -35,6 +35,7 @@ def _grep_parser() -> _Parser:
     p.add_argument("--include", action="append", default=[])
     p.add_argument("--exclude", action="append", default=[])
     p.add_argument("--binary", action="store_true")
+    p.add_argument("--keep", action="store_true")
     p.add_argument("--debug", action="store_true")
     return p
 
@@ -72,6 +73,7 @@ def _request(argv: list[str]):
                 include=ns.include,
                 exclude=ns.exclude,
                 allow_binary=ns.binary,
+                keep=ns.keep,
             )
             return run_grep, req, ns.debug
         ns = _ingest_parser().parse_intermixed_args(argv[1:])
