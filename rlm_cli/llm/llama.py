@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,7 +104,17 @@ class LlamaModel(Model):
 
         def counting_eval(tokens):
             self._eval_sizes.append(len(tokens))
-            return eval_(tokens)
+            progress = self.on_prompt_progress
+            step = max(1, llm.n_batch)
+            if progress is None or len(tokens) <= step:
+                return eval_(tokens)
+            # The same n_batch slices Llama.eval makes, one call each, so the caller can
+            # say how far the prompt has been read (each slice costs seconds on a CPU).
+            progress(0, len(tokens))
+            for i in range(0, len(tokens), step):
+                eval_(tokens[i : i + step])
+                progress(min(i + step, len(tokens)), len(tokens))
+            return None
 
         def counting_sample(*args, **kwargs):
             token = sample(*args, **kwargs)
@@ -113,6 +123,8 @@ class LlamaModel(Model):
 
         llm.eval = counting_eval
         llm.sample = counting_sample
+        self.on_prompt_progress: Callable[[int, int], None] | None = None
+        """Called with (tokens read, prompt tokens) while a long prompt is evaluated."""
         self.template_kwargs: dict = {}
         """Extra variables for the chat template (``enable_thinking`` for Qwen3)."""
 
