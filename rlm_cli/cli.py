@@ -80,6 +80,9 @@ def main() -> None:
     if fast is not None:
         sys.stdout.flush()
         sys.exit(fast)
+    from rlm_cli.render.console import usage_error_line, widen_help_for_pipes
+
+    widen_help_for_pipes()
     try:
         code = app(standalone_mode=False, prog_name="rlm")
     except RlmError as e:
@@ -100,12 +103,8 @@ def main() -> None:
     except typer.Abort:
         sys.stderr.write("rlm: aborted\n")
         sys.exit(130)
-    except typer.TyperException as e:  # usage errors from the option parser
-        show = getattr(e, "show", None)
-        if show is not None:
-            show()
-        else:
-            sys.stderr.write(f"rlm: error: {e}\n")
+    except typer.TyperException as e:  # usage errors from the option parser: one line too
+        sys.stderr.write(usage_error_line(e) + "\n")
         sys.exit(getattr(e, "exit_code", 2) or 2)
     except Exception as e:  # noqa: BLE001 - the one place that turns surprises into exit 2
         if _state["debug"]:
