@@ -405,10 +405,16 @@ class ModelRegistry:
     # -- changes --------------------------------------------------------------
 
     def add(self, path: Path, alias: str | None = None, *, replace: bool = False) -> ModelEntry:
-        """Register the local GGUF at ``path`` as ``alias`` (default: from the file name) in
-        config.yaml ``aliases:``; the file stays where it is."""
+        """Register the local GGUF at ``path`` as ``alias`` in config.yaml ``aliases:`` (default:
+        the catalogue's name for a file of the catalogue, else from the file name); the file
+        stays where it is."""
         path = Path(path).expanduser()
-        alias = check_name(name_for_file(path) if alias is None else alias)
+        if alias is None:  # the catalogue's name when it is the catalogue's file
+            same = [
+                e for e in self.catalogue.entries if (e.file or "").lower() == path.name.lower()
+            ]
+            alias = same[0].name if same else name_for_file(path)
+        alias = check_name(alias)
         if not path.is_file():
             raise ModelError(f"no such file: {path}")
         if not is_gguf(path):

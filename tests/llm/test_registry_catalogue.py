@@ -160,6 +160,14 @@ def test_registered_file_gone(reg: ModelRegistry, tmp_path: Path) -> None:
     assert reg.get("mine") is None
 
 
+def test_a_catalogue_file_added_by_path_takes_the_catalogue_name(
+    reg: ModelRegistry, tmp_path: Path
+) -> None:
+    entry = reg.add(_gguf(tmp_path, "small-Q4_K_M.gguf"))
+    assert entry.name == "small" and entry.installed and entry.catalogue is not None
+    assert [r.name for r in reg.list() if r.installed] == ["small"]
+
+
 def test_local_file_for_a_catalogue_name(reg: ModelRegistry, tmp_path: Path) -> None:
     path = _gguf(tmp_path, "converted.gguf")
     reg.add(path, "weights-only")
