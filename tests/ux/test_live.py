@@ -288,3 +288,37 @@ def test_last_frame_lists_every_turn():
     lines = frame(view, c)
     assert sum(1 for ln in lines if " turn " in ln and "step" in ln) == 20
     assert "earlier turns" not in "\n".join(lines)
+
+
+def test_runs_show_marks_cut_turns_and_times_the_final_answer():
+    from rlm_cli.render.run import render_run
+
+    record = {
+        "run_id": "r1",
+        "question": "which node",
+        "ended_by": "max_iterations",
+        "trajectory": [
+            {
+                "turn": 1,
+                "reply": "```repl\nfor x in context.lines(1, 9",
+                "reasoning": "```repl",
+                "code": [],
+                "notes": ["turn 1: repeated code from turn 0 not run"],
+                "elapsed_s": 41.0,
+            },
+            {
+                "turn": 2,
+                "reply": 'FINAL("node02")',
+                "notes": ["forced final answer"],
+                "elapsed_s": 12.5,
+            },
+        ],
+    }
+    c = console(100, 40)
+    with c.capture() as cap:
+        c.print(render_run(record, rich=False))
+    text = cap.get()
+    one = next(ln for ln in text.splitlines() if "turn 1" in ln)
+    assert "repeated" in one and "not run" in one and "for x in context.lines(1, 9" in one
+    final = next(ln for ln in text.splitlines() if "final answer ·" in ln)
+    assert "12.5s" in final
