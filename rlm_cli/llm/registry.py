@@ -420,6 +420,8 @@ class ModelRegistry:
         if not is_gguf(path):
             raise ModelError(f"{path} is not a GGUF file (it does not start with 'GGUF')")
         taken = self.get(alias)
+        if taken is not None and taken.path is not None and taken.path.resolve() == path.resolve():
+            return taken  # the same file under the same name: nothing to do
         # a catalogue name not downloaded may name your own file (a converted model)
         if taken is not None and (taken.installed or taken.source != "catalogue"):
             if not replace:

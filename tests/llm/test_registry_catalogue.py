@@ -130,9 +130,11 @@ def test_add_resolve_rm_local(reg: ModelRegistry, tmp_path: Path) -> None:
     # one alias mechanism: `models add` writes config.yaml aliases, as `config set aliases.*`
     assert read_config_file()["aliases"] == {"mine": str(path.resolve())}
     assert reg.get("mine").is_default and reg.default_spec() == "mine"  # the only one
+    assert reg.add(path, "mine").path == path.resolve()  # again: nothing to do
     with pytest.raises(ModelError, match="already taken"):
-        reg.add(path, "mine")
-    assert reg.add(path, "mine", replace=True).installed
+        reg.add(_gguf(tmp_path, "other.gguf"), "mine")
+    assert reg.add(_gguf(tmp_path, "other.gguf"), "mine", replace=True).installed
+    assert reg.add(path, "mine", replace=True).path == path.resolve()
     assert reg.rm("mine") is None  # files added by path are never deleted
     assert path.exists() and reg.resolve("mine") is None
 
