@@ -117,18 +117,17 @@ def main() -> None:
         if fast is not None:
             sys.stdout.flush()
             sys.exit(fast)
+        from rlm_cli.render.console import usage_error_line, widen_help_for_pipes
+
+        widen_help_for_pipes()
         try:
             code = app(standalone_mode=False, prog_name="rlm")
         except typer.Exit as e:
             sys.exit(e.exit_code)
         except typer.Abort:  # click's abort is its handling of Ctrl-C at a prompt
             sys.exit(exit_for(KeyboardInterrupt(), debug=_state["debug"]))
-        except typer.TyperException as e:  # usage errors from the option parser
-            show = getattr(e, "show", None)
-            if show is not None:
-                show()
-            else:
-                sys.stderr.write(f"rlm: error: {e}\n")
+        except typer.TyperException as e:  # usage errors from the option parser: one line too
+            sys.stderr.write(usage_error_line(e) + "\n")
             sys.exit(getattr(e, "exit_code", ExitStatus.ERROR) or ExitStatus.ERROR)
         except _Carried as e:
             sys.exit(exit_for(e.exc, debug=_state["debug"]))

@@ -2,13 +2,62 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
 import time
+from collections.abc import Callable, Iterator
 
 import orjson
 
-from rlm_cli.actions.ingest import summary
-from rlm_cli.store.contexts import ContextStore
+from rlm_cli.actions.ingest import ingest_inputs, summary
+from rlm_cli.errors import UsageError
+from rlm_cli.store.context import Context
+from rlm_cli.store.contexts import ContextStore, temporary_store
+
+
+@contextlib.contextmanager
+def looked_at(
+    paths: list[str],
+    context_id: str | None,
+    *,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    allow_binary: bool = False,
+    keep: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> Iterator[Context]:
+    """The context a command that only looks (grep, brief, templates) reads: a stored one
+    (``--context ID``), or the inputs stored for the command alone and removed after it,
+    unless ``keep`` (then it stays, and ``warn`` says under which id)."""
+    warn = warn or (lambda _m: None)
+    if context_id:
+        if paths:
+            raise UsageError("give either --context ID or input paths, not both")
+        ctx = ContextStore().open(context_id)
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+        return
+    opts = {"include": include, "exclude": exclude, "allow_binary": allow_binary, "warn": warn}
+    if keep:
+        store = ContextStore()
+        meta = ingest_inputs(paths, store=store, **opts)
+        warn(f"kept a copy as context {meta['id']} (reuse: --context {meta['id'][:12]})")
+        ctx = Context(store.root / meta["id"])
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+        return
+    with temporary_store() as store:
+        meta = ingest_inputs(paths, store=store, **opts)
+        ctx = Context(store.root / meta["id"])
+        try:
+            yield ctx
+        finally:
+            ctx.close()
 
 
 def _out(text: str) -> None:
@@ -99,14 +148,55 @@ def remove_contexts(ids: list[str]) -> int:
     return 0
 
 
-def gc_contexts(*, older_than_s: float = 3600.0, json: bool = False) -> int:
-    """Remove leftovers of interrupted ingests and damaged contexts."""
-    removed = ContextStore().gc(older_than_s=older_than_s)
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def parse_age(text: str, option: str = "--older-than") -> float:
+    """Seconds from ``90`` (seconds), ``30m``, ``12h``, ``7d`` or ``2w``."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text.lower())
+    if not m:
+        raise UsageError(f"{option} {text!r}: expected an age like 3600, 30m, 12h, 7d or 2w")
+    return float(m.group(1)) * _AGE_UNITS[m.group(2) or "s"]
+
+
+def parse_size(text: str, option: str = "--max-size") -> int:
+    """Bytes from ``5G``, ``500M``, ``2.5GB``, ``1024`` (decimal units, as `contexts list`)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*", text.lower())
+    if not m:
+        raise UsageError(f"{option} {text!r}: expected a size like 500M, 5G or 1T")
+    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2)])
+
+
+def gc_contexts(
+    *, older_than: str | None = None, max_size: str | None = None, json: bool = False
+) -> int:
+    """Remove leftovers of interrupted work and damaged contexts (older than ``older_than``,
+    default an hour); with ``older_than``, also contexts unused that long; with
+    ``max_size``, the least recently used contexts until the store fits."""
+    unused_for = parse_age(older_than) if older_than is not None else None
+    max_bytes = parse_size(max_size) if max_size is not None else None
+    store = ContextStore()
+    removed = store.gc(older_than_s=3600.0 if unused_for is None else unused_for)
+    pruned = []
+    if unused_for is not None or max_bytes is not None:
+        pruned = store.prune(unused_for_s=unused_for, max_bytes=max_bytes)
+    freed = sum(size for _, size, _ in pruned)
     if json:
-        _json({"removed": removed})
-    elif removed:
-        for r in removed:
-            _out(f"removed {r}")
-    else:
+        _json(
+            {
+                "removed": removed,
+                "contexts": [{"id": i, "bytes": b, "why": w} for i, b, w in pruned],
+                "freed_bytes": freed,
+            }
+        )
+        return 0
+    for r in removed:
+        _out(f"removed {r}")
+    for ctx_id, size, why in pruned:
+        _out(f"removed {ctx_id} ({_human_bytes(size)}, {why})")
+    if not removed and not pruned:
         sys.stderr.write("rlm: nothing to clean up\n")
+    elif pruned:
+        sys.stderr.write(f"rlm: freed {_human_bytes(freed)}\n")
     return 0

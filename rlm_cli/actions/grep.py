@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from rlm_cli.errors import UsageError
 from rlm_cli.store.context import Context
-from rlm_cli.store.contexts import ContextStore
 
 EXIT_MATCH, EXIT_NONE = 0, 1
 
@@ -32,36 +31,31 @@ class GrepRequest:
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     allow_binary: bool = False
-
-
-def _open(req: GrepRequest) -> Context:
-    store = ContextStore()
-    if req.context_id:
-        if req.paths:
-            raise UsageError("give either --context ID or input paths, not both")
-        return store.open(req.context_id)
-    from rlm_cli.actions.ingest import ingest_inputs
-
-    meta = ingest_inputs(
-        req.paths,
-        include=req.include,
-        exclude=req.exclude,
-        allow_binary=req.allow_binary,
-        warn=lambda m: sys.stderr.write(f"rlm: {m}\n"),
-    )
-    return Context(store.root / meta["id"])
+    keep: bool = False
+    """Keep the stored copy of named inputs as a context (else it is removed after)."""
 
 
 def run_grep(req: GrepRequest) -> int:
-    """Run `rlm grep`; returns 0 (matches), 1 (none); errors raise RlmError (exit 2)."""
-    ctx = _open(req)
-    try:
-        return _grep(ctx, req, sys.stdout.buffer)
-    except ValueError as e:  # a bad regex
-        raise UsageError(str(e)) from None
-    finally:
-        sys.stdout.flush()
-        ctx.close()
+    """Run `rlm grep`; returns 0 (matches), 1 (none); errors raise RlmError (exit 2).
+
+    Named inputs are stored for this search only, unless ``req.keep``."""
+    from rlm_cli.actions.contexts import looked_at
+
+    with looked_at(
+        req.paths,
+        req.context_id,
+        include=req.include,
+        exclude=req.exclude,
+        allow_binary=req.allow_binary,
+        keep=req.keep,
+        warn=lambda m: sys.stderr.write(f"rlm: {m}\n"),
+    ) as ctx:
+        try:
+            return _grep(ctx, req, sys.stdout.buffer)
+        except ValueError as e:  # a bad regex
+            raise UsageError(str(e)) from None
+        finally:
+            sys.stdout.flush()
 
 
 def _grep(ctx: Context, req: GrepRequest, out) -> int:

@@ -69,12 +69,14 @@ def ingest_inputs(
     exclude: list[str] | None = None,
     allow_binary: bool = False,
     warn=None,
+    store: ContextStore | None = None,
 ) -> dict:
-    """Expand ``paths`` (stdin when empty) and store them as one context; returns its meta."""
+    """Expand ``paths`` (stdin when empty) and store them as one context in ``store``
+    (default: the user's context store); returns its meta."""
     if not paths and sys.stdin is not None and sys.stdin.isatty():
         raise UsageError("no input: pipe a log into rlm, or name files or folders")
     inputs = expand_inputs(paths, include=include, exclude=exclude, warn=warn)
-    return ContextStore().ingest(inputs, allow_binary=allow_binary, warn=warn)
+    return (store or ContextStore()).ingest(inputs, allow_binary=allow_binary, warn=warn)
 
 
 def run_ingest(req: IngestRequest) -> int:

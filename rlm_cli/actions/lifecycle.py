@@ -112,10 +112,11 @@ def _installed_default() -> str:
     from rlm_cli.llm.registry import ModelRegistry
 
     registry = ModelRegistry()
-    name = registry.default_name()
+    chosen = registry.default_spec()  # the only installed model, or the chosen one
+    if chosen is not None:
+        return chosen
+    name = registry.catalogue.default
     entry = registry.get(name)
-    if entry is not None and entry.installed and entry.path is not None:
-        return str(entry.path)
     url = entry.catalogue.url if entry is not None and entry.catalogue is not None else None
     if url and not reachable(apply_mirror(url)):
         host = urlsplit(apply_mirror(url)).netloc

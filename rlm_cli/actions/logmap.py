@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
+from rlm_cli.actions.contexts import looked_at
 from rlm_cli.errors import UsageError
 from rlm_cli.logs.brief import make_brief, render_brief
 from rlm_cli.logs.logmap import LogMap, ensure_logmap
@@ -11,32 +15,40 @@ from rlm_cli.logs.queries import MapQueries
 from rlm_cli.render.console import stderr_console, stdout_console
 from rlm_cli.render.report import print_json
 from rlm_cli.store.context import Context
-from rlm_cli.store.contexts import ContextStore
-from rlm_cli.store.inputs import expand_inputs
 
 
-def _open(paths: list[str], context_id: str | None) -> tuple[Context, LogMap]:
-    store = ContextStore()
-    if context_id:
-        if paths:
-            raise UsageError("give either --context ID or input paths, not both")
-        ctx = store.open(context_id)
-    else:
-        if not paths and sys.stdin is not None and sys.stdin.isatty():
-            raise UsageError("no input: pipe a log in, or name files")
-        err = stderr_console()
-        warn = lambda m: err.print(f"rlm: {m}", markup=False, highlight=False)  # noqa: E731
-        meta = store.ingest(expand_inputs(paths, warn=warn), warn=warn)
-        ctx = Context(store.root / meta["id"])
-    return ctx, ensure_logmap(ctx)
+@dataclass
+class LookRequest:
+    """Where `rlm brief` / `rlm templates` read from."""
+
+    paths: list[str] = field(default_factory=list)
+    context_id: str | None = None
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    keep: bool = False
 
 
-def run_brief(
-    paths: list[str], context_id: str | None, *, json_out: bool, max_tokens: int | None
-) -> None:
+@contextlib.contextmanager
+def _open(req: LookRequest) -> Iterator[tuple[Context, LogMap]]:
+    if not req.context_id and not req.paths and sys.stdin is not None and sys.stdin.isatty():
+        raise UsageError("no input: pipe a log in, or name files")
+    err = stderr_console()
+    warn = lambda m: err.print(f"rlm: {m}", markup=False, highlight=False)  # noqa: E731
+    with looked_at(
+        req.paths,
+        req.context_id,
+        include=req.include,
+        exclude=req.exclude,
+        keep=req.keep,
+        warn=warn,
+    ) as ctx:
+        yield ctx, ensure_logmap(ctx)
+
+
+def run_brief(req: LookRequest, *, json_out: bool, max_tokens: int | None) -> None:
     """Print the brief of the input."""
-    ctx, logmap = _open(paths, context_id)
-    brief = make_brief(ctx, logmap)
+    with _open(req) as (ctx, logmap):
+        brief = make_brief(ctx, logmap)
     out = stdout_console()
     if json_out:
         print_json(out, brief)
@@ -44,11 +56,15 @@ def run_brief(
         out.file.write(render_brief(brief, max_tokens=max_tokens) + "\n")
 
 
-def run_templates(
-    paths: list[str], context_id: str | None, *, json_out: bool, per_line: bool, top: int | None
-) -> None:
+def run_templates(req: LookRequest, *, json_out: bool, per_line: bool, top: int | None) -> None:
     """Print the templates of the input (or the template of every line)."""
-    ctx, logmap = _open(paths, context_id)
+    with _open(req) as (ctx, logmap):
+        _templates(ctx, logmap, json_out=json_out, per_line=per_line, top=top)
+
+
+def _templates(
+    ctx: Context, logmap: LogMap, *, json_out: bool, per_line: bool, top: int | None
+) -> None:
     out = stdout_console().file
     if per_line:
         write = out.write

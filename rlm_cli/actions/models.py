@@ -12,14 +12,27 @@ from rlm_cli.render.report import print_json
 
 def list_models(json_out: bool) -> None:
     """Print the models table (or JSON)."""
-    entries = ModelRegistry().list()
+    registry = ModelRegistry()
+    entries = registry.list()
+    problem = registry.default_problem()
     out = stdout_console()
     if json_out:
-        print_json(
-            out, {"models": [e.to_json() if hasattr(e, "to_json") else e.__dict__ for e in entries]}
-        )
+        print_json(out, {"models": [e.to_json() for e in entries], "default_problem": problem})
         return
     out.print(render_models_table(entries))
+    err = stderr_console()
+    if problem:
+        err.print(
+            f"rlm: {problem}: choose one with `rlm models default NAME`",
+            markup=False,
+            highlight=False,
+        )
+    elif not any(e.is_default for e in entries):
+        err.print(
+            "rlm: no model installed: `rlm models add FILE.gguf` or `rlm models pull NAME`",
+            markup=False,
+            highlight=False,
+        )
 
 
 def pull(name: str, *, alias: str | None, quiet: bool) -> None:
@@ -33,12 +46,20 @@ def pull(name: str, *, alias: str | None, quiet: bool) -> None:
         )
 
 
-def add(path: Path, alias: str, *, replace: bool) -> None:
-    """Register a local GGUF file."""
-    entry = ModelRegistry().add(path, alias, replace=replace)
-    stderr_console().print(
-        f"rlm: registered {entry.name} → {entry.path}", markup=False, highlight=False
-    )
+def add(path: Path, alias: str | None, *, replace: bool) -> None:
+    """Register a local GGUF file, and say whether a plain `rlm ask` now uses it."""
+    registry = ModelRegistry()
+    entry = registry.add(path, alias, replace=replace)
+    err = stderr_console()
+    err.print(f"rlm: registered {entry.name} → {entry.path}", markup=False, highlight=False)
+    default = registry.default_name()
+    if default is not None and default.lower() == entry.name.lower():
+        msg = f"rlm: {entry.name} is the default model: `rlm ask` uses it"
+    elif default is not None:
+        msg = f"rlm: the default model is still {default}; use this one with --model {entry.name}"
+    else:
+        msg = f"rlm: {registry.default_problem()}; choose with `rlm models default NAME`"
+    err.print(msg, markup=False, highlight=False)
 
 
 def rm(name: str) -> None:

@@ -34,7 +34,8 @@ Examples:
 
   rlm ask "summarise the errors" --context 3f9a2c1b --quiet
 
-  rlm ask "which node will fail" sample_logs/bmc_cluster.log --model script:demo.yaml
+  rlm ask "which node will fail" sample_logs/bmc_cluster.log \\
+      -m script:sample_logs/scripts/which_node_fails.yaml    (scripted demo; in a checkout)
 
   rlm ask --task which-node-fails bmc.log      (presets: which-node-fails, error-summary,
                                                  timeline; with --task every argument is a path)

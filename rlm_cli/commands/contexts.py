@@ -8,6 +8,16 @@ import typer
 
 from rlm_cli.commands.common import JsonOpt
 
+GC_EXAMPLES = """
+Examples:
+
+  rlm contexts gc                          # leftovers of interrupted ingests only
+
+  rlm contexts gc --older-than 7d          # and contexts nobody used for a week
+
+  rlm contexts gc --max-size 5G            # and the least recently used beyond 5 GB
+"""
+
 
 def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `contexts` command group to ``app``."""
@@ -43,19 +53,24 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
 
         return remove_contexts(ids)
 
-    @group.command("gc")
+    @group.command("gc", epilog=GC_EXAMPLES)
     def gc(
-        older_than: float = typer.Option(
-            3600.0,
+        older_than: str = typer.Option(
+            None,
             "--older-than",
-            min=0,
-            help="Only remove leftovers at least this many seconds old (running ingests are younger).",
+            help="Also remove contexts not used for this long (3600, 30m, 12h, 7d, 2w); "
+            "leftovers of interrupted work go when this old (default 1h).",
+        ),
+        max_size: str = typer.Option(
+            None,
+            "--max-size",
+            help="Then remove the least recently used contexts until all fit (500M, 5G).",
         ),
         json_out: JsonOpt = False,
     ) -> int:
-        """Remove leftovers of interrupted ingests and damaged contexts."""
+        """Remove leftovers of interrupted ingests and damaged contexts; by age and size, whole contexts."""
         from rlm_cli.actions.contexts import gc_contexts
 
-        return gc_contexts(older_than_s=older_than, json=json_out)
+        return gc_contexts(older_than=older_than, max_size=max_size, json=json_out)
 
     app.add_typer(group)

@@ -42,6 +42,7 @@ def _grep_parser() -> _Parser:
     p.add_argument("-c", "--count", action="store_true")
     p.add_argument("-i", "--ignore-case", action="store_true")
     p.add_argument("-n", "--line-number", dest="line_numbers", action="store_true")
+    p.add_argument("--keep", action="store_true")
     return p
 
 

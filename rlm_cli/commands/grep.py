@@ -27,7 +27,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     def grep(
         pattern: str = typer.Argument(..., help="Python regex (or plain text) to search for."),
         paths: list[str] = typer.Argument(
-            None, help="Log files, folders or globs (stored as a context first); stdin when none."
+            None, help="Log files, folders or globs (stored for this search only); stdin when none."
         ),
         context_id: str = typer.Option(
             None, "--context", help="Search a stored context by id (see rlm contexts list)."
@@ -42,6 +42,9 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         include: IncludeOpt = None,
         exclude: ExcludeOpt = None,
         binary: BinaryOpt = False,
+        keep: bool = typer.Option(
+            False, "--keep", help="Keep the stored copy of the inputs as a context (else removed)."
+        ),
         debug: DebugOpt = False,
     ) -> int:
         """Search a log with the same code as context.grep; output and exit status like grep."""
@@ -58,6 +61,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
                 line_numbers=line_number,
                 include=include or [],
                 exclude=exclude or [],
+                keep=keep,
                 allow_binary=binary,
             )
         )

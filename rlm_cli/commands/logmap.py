@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import DebugOpt
+from rlm_cli.commands.common import DebugOpt, ExcludeOpt, IncludeOpt
+
+KEEP_HELP = "Keep the stored copy of the inputs as a context (else it is removed after)."
 
 BRIEF_EXAMPLES = """
 Examples:
@@ -42,13 +44,17 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         max_tokens: int = typer.Option(
             None, "--max-tokens", min=100, help="Cut the text form to about this many tokens."
         ),
+        include: IncludeOpt = None,
+        exclude: ExcludeOpt = None,
+        keep: bool = typer.Option(False, "--keep", help=KEEP_HELP),
         debug: DebugOpt = False,
     ) -> None:
         """What the root model is told first: size, time span, severities, templates, entities to look at."""
         set_debug(debug)
-        from rlm_cli.actions.logmap import run_brief
+        from rlm_cli.actions.logmap import LookRequest, run_brief
 
-        run_brief(paths or [], context_id, json_out=json_out, max_tokens=max_tokens)
+        req = LookRequest(paths or [], context_id, include or [], exclude or [], keep)
+        run_brief(req, json_out=json_out, max_tokens=max_tokens)
 
     @app.command(epilog=TEMPLATES_EXAMPLES)
     def templates(
@@ -63,10 +69,14 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             False, "--per-line", help="Print '<line>\\t<template id>' for every line."
         ),
         top: int = typer.Option(None, "--top", min=1, help="Only the N most frequent templates."),
+        include: IncludeOpt = None,
+        exclude: ExcludeOpt = None,
+        keep: bool = typer.Option(False, "--keep", help=KEEP_HELP),
         debug: DebugOpt = False,
     ) -> None:
         """The kinds of lines in a log (templates), mined from raw lines with no configuration."""
         set_debug(debug)
-        from rlm_cli.actions.logmap import run_templates
+        from rlm_cli.actions.logmap import LookRequest, run_templates
 
-        run_templates(paths or [], context_id, json_out=json_out, per_line=per_line, top=top)
+        req = LookRequest(paths or [], context_id, include or [], exclude or [], keep)
+        run_templates(req, json_out=json_out, per_line=per_line, top=top)

@@ -14,7 +14,11 @@ Examples:
 
   rlm models pull qwen3-4b-instruct-2507      # the default model (about 2.5 GB)
 
-  rlm models add ~/Downloads/my-model-Q4_K_M.gguf --alias mymodel
+  rlm models add ~/Downloads/my-model-Q4_K_M.gguf               # named my-model-q4_k_m
+
+  rlm models add ~/Downloads/my-model-Q4_K_M.gguf --alias mine   # the only model: the default
+
+  rlm models default mine                                          # same as: rlm config set model mine
 
   RLM_MODEL_MIRROR=https://mirror.example.org rlm models pull qwen3-8b
 """
@@ -50,10 +54,15 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     @models.command("add")
     def add(
         path: Path = typer.Argument(..., help="A .gguf file on this machine."),
-        alias: str = typer.Option(..., "--alias", help="The name to use with --model."),
+        alias: str = typer.Option(
+            None, "--alias", help="The name to use with --model (default: from the file name)."
+        ),
         replace: bool = typer.Option(False, "--replace", help="Replace an existing alias."),
     ) -> None:
-        """Register a GGUF file you already have under a short name."""
+        """Register a GGUF file you already have under a short name (a config.yaml alias).
+
+        The only installed model is the default at once; with several, choose one with
+        `rlm models default NAME`."""
         from rlm_cli.actions.models import add as run
 
         run(path, alias, replace=replace)
@@ -69,7 +78,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     def default(
         name: str = typer.Argument(..., help="The model used when --model is not given."),
     ) -> None:
-        """Make a model the default."""
+        """Make a model the default (writes config `model`, like `rlm config set model`)."""
         from rlm_cli.actions.models import set_default as run
 
         run(name)

@@ -19,6 +19,13 @@ class RunObserver:
     def turn_started(self, turn: int, depth: int = 0) -> None:
         """A root turn began (the root model is thinking)."""
 
+    def final_started(self, turn: int, depth: int = 0) -> None:
+        """The final-answer step a budget forced began (numbered as the next turn)."""
+
+    def prompt_progress(self, turn: int, done: int, total: int, depth: int = 0) -> None:
+        """The root model has read ``done`` of the ``total`` prompt tokens it must evaluate
+        this turn (only backends that evaluate prompts here, in batches, report it)."""
+
     def root_text(self, turn: int, piece: str, depth: int = 0) -> None:
         """A piece of the root reply as it streams."""
 

@@ -311,8 +311,20 @@ class RlmEngine:
             self.observer.run_finished(result)
         return result
 
-    def _root_call(self, messages: list[Message], params: GenerationParams, on_text=None):
-        c = self.root.complete(messages, params, on_text)
+    def _root_call(
+        self, messages: list[Message], params: GenerationParams, on_text=None, turn: int = 0
+    ):
+        def progress(done: int, total: int) -> None:
+            self.observer.prompt_progress(turn, done, total, self.depth)
+
+        hooked = hasattr(self.root, "on_prompt_progress")
+        if hooked:
+            self.root.on_prompt_progress = progress  # type: ignore[attr-defined]
+        try:
+            c = self.root.complete(messages, params, on_text)
+        finally:
+            if hooked:
+                self.root.on_prompt_progress = None  # type: ignore[attr-defined]
         self.usage.add(c, root=True)
         return c
 
@@ -333,6 +345,7 @@ class RlmEngine:
             messages,
             params,
             lambda piece: self.observer.root_text(turn.index, piece, self.depth),
+            turn=turn.index,
         )
         parsed: ParsedReply = parse_reply(c.text)
         turn.reply, turn.reasoning, turn.code = c.text, parsed.reasoning, list(parsed.code_blocks)
@@ -566,9 +579,11 @@ class RlmEngine:
                 ),
             }
         )
+        t0 = time.monotonic()
         turn = Turn(index=len(self.turns) + 1)
         turn.notes.append("forced final answer")
         self.turns.append(turn)
+        self.observer.final_started(turn.index, self.depth)
         self._fit_window(msgs, first_user, turn, extra_tail=1)
         params = replace(
             self.config.root_params,
@@ -577,16 +592,24 @@ class RlmEngine:
         if ended_by == "timeout":
             limit = self.config.final_max_tokens_after_timeout
             params = replace(params, max_tokens=min(params.max_tokens, limit))
-        c = self._root_call(msgs, params)
+        c = self._root_call(
+            msgs,
+            params,
+            lambda piece: self.observer.root_text(turn.index, piece, self.depth),
+            turn=turn.index,
+        )
         parsed = parse_reply(c.text)
         turn.reply, turn.reasoning = c.text, parsed.reasoning
         turn.usage = {
             "prompt_tokens": c.prompt_tokens,
             "completion_tokens": c.completion_tokens,
+            "prompt_tokens_reused": c.prompt_tokens_reused,
             "finish_reason": c.finish_reason,
             "grammar": self.use_grammar,
             **c.speed(),
         }
+        turn.elapsed_s = time.monotonic() - t0  # the final-answer call's own time
+        self.observer.root_reply(turn.index, parsed.reasoning, [], turn.usage, self.depth)
         answer = None
         if parsed.final is not None:
             answer, _ = self._resolve_final(parsed.final, session)

@@ -42,6 +42,8 @@ class CatalogueEntry:
     gguf: str = "published"
     """``published`` (a GGUF exists at ``url``) or ``unknown`` (none known)."""
     chat_notes: str = ""
+    quality: dict | None = None
+    """Measured answer quality from ``rlm bench`` (suite → score), None until measured."""
 
     @property
     def downloadable(self) -> bool:
@@ -81,6 +83,9 @@ def parse_catalogue(text: str, *, source: str = "models.yaml") -> Catalogue:
         sha = raw.get("sha256")
         if sha is not None and not _SHA256.match(str(sha).lower()):
             raise ConfigError(f"{source}: {raw['name']}: sha256 must be 64 hex digits or null")
+        quality = raw.get("quality")
+        if quality is not None and not isinstance(quality, dict):
+            raise ConfigError(f"{source}: {raw['name']}: quality must be a mapping or null")
         file = raw.get("file")
         url = raw.get("url") or (hf_url(raw["repo"], file) if file else None)
         entries.append(
@@ -98,6 +103,7 @@ def parse_catalogue(text: str, *, source: str = "models.yaml") -> Catalogue:
                 thinking=raw.get("thinking"),
                 gguf=str(raw.get("gguf", "published" if file else "unknown")),
                 chat_notes=" ".join(str(raw.get("chat_notes", "")).split()),
+                quality=quality,
             )
         )
     names = [e.name.lower() for e in entries]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,12 +150,22 @@ class LlamaModel(Model):
         def counting_eval(tokens):
             self._eval_sizes.append(len(tokens))
             params = self._params
-            if params is None or params.should_stop is None:
+            progress = self.on_prompt_progress
+            stopping = params is not None and params.should_stop is not None
+            step = min(self.options.n_batch, STOP_CHECK_TOKENS) if stopping else max(1, llm.n_batch)
+            if not stopping and (progress is None or len(tokens) <= step):
                 return eval_(tokens)
-            step = min(self.options.n_batch, STOP_CHECK_TOKENS)
-            for i in range(0, len(tokens), step):  # the stop hook, between prompt steps
-                params.check_stop()
+            # Slices (n_batch, or smaller with a stop hook) so the stop hook is polled between
+            # them and the caller can say how far the prompt has been read.
+            if progress is not None:
+                progress(0, len(tokens))
+            for i in range(0, len(tokens), step):
+                if stopping:
+                    params.check_stop()
                 eval_(tokens[i : i + step])
+                if progress is not None:
+                    progress(min(i + step, len(tokens)), len(tokens))
+            return None
 
         def counting_sample(*args, **kwargs):
             token = sample(*args, **kwargs)
@@ -168,6 +178,8 @@ class LlamaModel(Model):
 
         llm.eval = counting_eval
         llm.sample = counting_sample
+        self.on_prompt_progress: Callable[[int, int], None] | None = None
+        """Called with (tokens read, prompt tokens) while a long prompt is evaluated."""
         self.template_kwargs: dict = {}
         """Extra variables for the chat template (``enable_thinking`` for Qwen3)."""
 

@@ -1,13 +1,18 @@
-"""The user's models: catalogue downloads and local GGUF files under short names.
+"""The user's models: catalogue downloads, and names for model specs (one alias mechanism).
 
-State lives in ``<models_dir>/registry.json`` (written atomically)::
+Names live in one place, config.yaml ``aliases:`` (NAME → any model spec): ``rlm models add
+FILE [--alias NAME]`` and ``rlm config set aliases.NAME SPEC`` both write there, and the
+default model is config ``model`` (``rlm models default NAME`` = ``rlm config set model NAME``).
+Downloads are machine state in ``<models_dir>/registry.json`` (written atomically)::
 
     {"version": 1, "default": null,
      "models": {"<name>": {"path": "...", "source": "catalogue|local|url", "url": ..., "added": ...}}}
 
+(``local`` records and ``default`` there come from older versions; they are still honoured.)
 A catalogue model counts as installed when it is registered or when its file already sits
 in ``models_dir``. Names are what ``--model NAME`` accepts; :meth:`ModelRegistry.resolve`
-turns one into a file path for the spec parser.
+turns one into a file path for the spec parser. With no default chosen, the only installed
+model is the default; with several, :meth:`ModelRegistry.default_spec` says how to choose.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from rich.table import Table
 
 from rlm_cli import paths
 from rlm_cli.atomic import atomic_write
+from rlm_cli.config import load_settings, read_config_file, unset_setting, write_setting
 from rlm_cli.errors import ModelError, UsageError
 from rlm_cli.llm.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from rlm_cli.llm.download import download
@@ -41,6 +47,13 @@ def is_gguf(path: Path) -> bool:
             return f.read(4) == GGUF_MAGIC
     except OSError:
         return False
+
+
+def name_for_file(path: Path) -> str:
+    """A model name made from a file name: ``Qwen2.5-Coder-0.5B.gguf`` → ``qwen2.5-coder-0.5b``."""
+    stem = path.name[: -len(".gguf")] if path.name.lower().endswith(".gguf") else path.name
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._").lower()[:64]
+    return name or "model"
 
 
 def check_name(name: str) -> str:
@@ -61,7 +74,9 @@ class ModelEntry:
     installed: bool
     path: Path | None
     source: str
-    """``catalogue`` (offered or pulled from it), ``local`` (added by path) or ``url``."""
+    """``catalogue`` (offered or pulled from it), ``local`` (a GGUF file by path), ``url``,
+    ``alias`` (config.yaml ``aliases:`` naming another spec) or ``config`` (config ``model``
+    given as a spec, not a name)."""
     description: str = ""
     size_bytes: int | None = None
     """Size on disk when installed."""
@@ -70,9 +85,30 @@ class ModelEntry:
     note: str = ""
     """Why it cannot be used as is (file gone, no GGUF published...), empty when fine."""
 
+    spec: str = ""
+    """What ``--model`` is given to use this entry (its name, or a file path)."""
+
     @property
     def sha256_label(self) -> str:
         return self.catalogue.sha256_label if self.catalogue else "unknown"
+
+    def to_json(self) -> dict:
+        """The entry as plain JSON values."""
+        cat = self.catalogue
+        return {
+            "name": self.name,
+            "installed": self.installed,
+            "default": self.is_default,
+            "path": str(self.path) if self.path else None,
+            "source": self.source,
+            "spec": self.spec,
+            "description": self.description,
+            "size_bytes": self.size_bytes,
+            "sha256": self.sha256_label if cat else None,
+            "context_length": cat.context_length if cat else None,
+            "quality": cat.quality if cat else None,
+            "note": self.note,
+        }
 
 
 class ModelRegistry:
@@ -128,15 +164,18 @@ class ModelRegistry:
 
     # -- queries --------------------------------------------------------------
 
+    def _aliases(self) -> dict[str, str]:
+        """config.yaml ``aliases:`` (NAME → model spec): the one place names are kept."""
+        raw = read_config_file().get("aliases") or {}
+        return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
     def _catalogue_file(self, entry: CatalogueEntry) -> Path | None:
         if not entry.file:
             return None
         path = self.models_dir / entry.file
         return path if path.is_file() else None
 
-    def _entry(
-        self, name: str, rec: dict | None, cat: CatalogueEntry | None, default: str
-    ) -> ModelEntry:
+    def _entry(self, name: str, rec: dict | None, cat: CatalogueEntry | None) -> ModelEntry:
         path = Path(rec["path"]) if rec else (self._catalogue_file(cat) if cat else None)
         installed = path is not None and path.is_file()
         note = ""
@@ -152,25 +191,123 @@ class ModelRegistry:
             path=path,
             source=source,
             description=desc,
-            size_bytes=path.stat().st_size if installed else None,
+            size_bytes=path.stat().st_size if installed and path else None,
             catalogue=cat,
-            is_default=name.lower() == default.lower(),
             note=note,
+            spec=str(path) if installed and path else name,
+        )
+
+    def _alias_entry(
+        self,
+        name: str,
+        target: str,
+        cat: CatalogueEntry | None,
+        base: dict[str, ModelEntry],
+        aliases: dict[str, str],
+        seen: tuple[str, ...] = (),
+    ) -> ModelEntry:
+        """The row for config alias ``name`` → ``target`` (a spec, or another name)."""
+        target = target.strip()
+        path: Path | None = None
+        installed, source, note, desc = False, "alias", "", target
+        if target.startswith("openai:"):
+            installed = True  # a server: whether it answers is known only when asked
+        elif target.startswith("script:"):
+            path = Path(target[len("script:") :]).expanduser()
+            installed = path.is_file()
+            note = "" if installed else f"file missing: {path}"
+        elif target.endswith(".gguf") or "/" in target or Path(target).expanduser().exists():
+            path = Path(target).expanduser()
+            installed, source = path.is_file(), "local"
+            note = "" if installed else f"file missing: {path}"
+            desc = str(path)
+        elif target in aliases and target not in seen and target != name:
+            inner = self._alias_entry(target, aliases[target], None, base, aliases, (*seen, name))
+            path, installed, note = inner.path, inner.installed, inner.note
+            desc = f"→ {target}"
+        elif target.lower() in base:
+            inner = base[target.lower()]
+            path, installed, note = inner.path, inner.installed, inner.note
+            desc = f"→ {target}"
+        else:
+            note = "alias loop" if target in seen or target == name else f"unknown {target!r}"
+        return ModelEntry(
+            name=name,
+            installed=installed,
+            path=path,
+            source=source,
+            description=desc,
+            size_bytes=path.stat().st_size if installed and path and path.is_file() else None,
+            catalogue=cat,
+            note=note,
+            spec=name,
         )
 
     def list(self) -> list[ModelEntry]:
-        """Catalogue entries (installed or not), then the user's own names, alphabetically."""
-        data = self._load()
-        default = self._default(data)
-        rows = []
+        """Catalogue entries (installed or not), then older registered names, then config
+        aliases, alphabetically; ``is_default`` marks the model a plain ``rlm ask`` uses."""
+        rows = self._rows(self._load())
+        chosen, _ = self._pick_default(rows, self._load())
+        if chosen is None:
+            return rows
+        key = chosen.lower()
+        if not any(r.name.lower() == key for r in rows):
+            rows.append(
+                ModelEntry(
+                    name=chosen,
+                    installed=True,
+                    path=None,
+                    source="config",
+                    description="config `model` (a spec, not a name here)",
+                    spec=chosen,
+                )
+            )
+        return [
+            ModelEntry(**{**r.__dict__, "is_default": True}) if r.name.lower() == key else r
+            for r in rows
+        ]
+
+    def _rows(self, data: dict) -> list[ModelEntry]:
+        aliases = self._aliases()
+        by_lower = {k.lower(): k for k in aliases}
+        base: dict[str, ModelEntry] = {}
         for cat in self.catalogue.entries:
             found = self._record(data, cat.name)
-            rows.append(self._entry(cat.name, found[1] if found else None, cat, default))
-        taken = {r.name.lower() for r in rows}
+            base[cat.name.lower()] = self._entry(cat.name, found[1] if found else None, cat)
         for name in sorted(data["models"], key=str.lower):
-            if name.lower() not in taken:
-                rows.append(self._entry(name, data["models"][name], None, default))
+            if name.lower() not in base:
+                base[name.lower()] = self._entry(name, data["models"][name], None)
+        rows = []
+        for key, row in base.items():
+            if key in by_lower:  # a config alias under a known name wins, as in ModelLoader
+                alias = by_lower[key]
+                row = self._alias_entry(alias, aliases[alias], row.catalogue, base, aliases)
+            rows.append(row)
+        for key in sorted(by_lower):
+            if key not in base:
+                alias = by_lower[key]
+                rows.append(self._alias_entry(alias, aliases[alias], None, base, aliases))
         return rows
+
+    def _pick_default(self, rows: list[ModelEntry], data: dict) -> tuple[str | None, str]:
+        """(the default model's name or spec, or None; why there is none when several are
+        installed). Config ``model`` (file or RLM_MODEL) first, then an older registry default,
+        then the only installed model, then the catalogue's default when installed."""
+        configured = load_settings().model
+        if configured:
+            return configured, ""
+        legacy = data.get("default")
+        if legacy and any(r.name.lower() == legacy.lower() for r in rows):
+            return legacy, ""
+        installed = [r for r in rows if r.installed]
+        if len(installed) == 1:
+            return installed[0].name, ""
+        if any(r.name.lower() == self.catalogue.default.lower() for r in installed):
+            return self.catalogue.default, ""
+        if not installed:
+            return None, ""
+        names = ", ".join(r.name for r in installed)
+        return None, f"{len(installed)} models are installed ({names}) and none is the default"
 
     def get(self, name: str) -> ModelEntry | None:
         """The entry called ``name`` (case-insensitive), or None."""
@@ -186,6 +323,10 @@ class ModelRegistry:
         entry = self.get(name)
         if entry is None:
             return None
+        if entry.source in ("alias", "config"):
+            raise ModelError(
+                f"unknown model {name!r}; did you mean {entry.name!r}? (names are case-sensitive)"
+            )
         if entry.installed and entry.path is not None:
             return entry.path
         if entry.note.startswith("file missing"):
@@ -202,47 +343,94 @@ class ModelRegistry:
             f"model {entry.name!r} is not downloaded", hint=f"rlm models pull {entry.name}"
         )
 
-    def _default(self, data: dict) -> str:
-        return data.get("default") or self.catalogue.default
+    def default_name(self) -> str | None:
+        """The name (or spec) a plain ``rlm ask`` uses; None when none is installed or
+        several are and none was chosen."""
+        data = self._load()
+        return self._pick_default(self._rows(data), data)[0]
 
-    def default_name(self) -> str:
-        """The name used when no ``--model`` is given (set by the user, else the catalogue's)."""
-        return self._default(self._load())
+    def default_problem(self) -> str:
+        """Why there is no default although models are installed ("" when there is one)."""
+        data = self._load()
+        return self._pick_default(self._rows(data), data)[1]
+
+    def default_spec(self) -> str | None:
+        """What ``--model`` a plain ``rlm ask`` uses: a file path or a name for
+        :class:`~rlm_cli.llm.spec.ModelLoader`; None when no model is installed.
+
+        Raises :class:`ModelError` listing the installed models when several are and none
+        was chosen, or when the chosen one cannot be used.
+        """
+        data = self._load()
+        rows = self._rows(data)
+        chosen, problem = self._pick_default(rows, data)
+        if problem:
+            raise ModelError(
+                problem,
+                hint="choose one: rlm models default NAME (or --model NAME, or RLM_MODEL=NAME)",
+            )
+        if chosen is None:
+            return None
+        entry = next((r for r in rows if r.name.lower() == chosen.lower()), None)
+        if entry is None or entry.source == "alias":
+            return chosen if entry is None else entry.name
+        if entry.installed:
+            return entry.spec
+        self.resolve(entry.name)  # raises: not downloaded, file gone, no GGUF
+        return entry.spec
 
     def set_default(self, name: str) -> ModelEntry:
-        """Make ``name`` the default model; it must be a known name."""
+        """Make ``name`` the default model (config ``model``, as ``rlm config set model``)."""
         entry = self.get(name)
         if entry is None:
             raise ModelError(f"unknown model {name!r}", hint="see rlm models list")
-        with self._editing() as data:
-            data["default"] = entry.name
+        write_setting("model", entry.name)
+        if self._load().get("default"):
+            with self._editing() as data:
+                data["default"] = None
         return self.get(entry.name)  # type: ignore[return-value]
 
     # -- changes --------------------------------------------------------------
 
-    def add(self, path: Path, alias: str, *, replace: bool = False) -> ModelEntry:
-        """Register the local GGUF at ``path`` as ``alias`` (the file stays where it is)."""
-        check_name(alias)
+    def add(self, path: Path, alias: str | None = None, *, replace: bool = False) -> ModelEntry:
+        """Register the local GGUF at ``path`` as ``alias`` in config.yaml ``aliases:`` (default:
+        the catalogue's name for a file of the catalogue, else from the file name); the file
+        stays where it is."""
         path = Path(path).expanduser()
+        if alias is None:  # the catalogue's name when it is the catalogue's file
+            same = [
+                e for e in self.catalogue.entries if (e.file or "").lower() == path.name.lower()
+            ]
+            alias = same[0].name if same else name_for_file(path)
+        alias = check_name(alias)
         if not path.is_file():
             raise ModelError(f"no such file: {path}")
         if not is_gguf(path):
             raise ModelError(f"{path} is not a GGUF file (it does not start with 'GGUF')")
-        with self._editing() as data:
-            found = self._record(data, alias)
-            if found and not replace:
+        taken = self.get(alias)
+        if taken is not None and taken.path is not None and taken.path.resolve() == path.resolve():
+            return taken  # the same file under the same name: nothing to do
+        # a catalogue name not downloaded may name your own file (a converted model)
+        if taken is not None and (taken.installed or taken.source != "catalogue"):
+            if not replace:
+                where = taken.path or taken.description
                 raise ModelError(
-                    f"model name {alias!r} is already taken ({found[1].get('path')})",
-                    hint="choose another alias, or remove the old one first",
+                    f"model name {alias!r} is already taken ({where})",
+                    hint="choose another --alias, or pass --replace",
                 )
-            if found:
-                del data["models"][found[0]]
-            data["models"][alias] = {
-                "path": str(path.resolve()),
-                "source": "local",
-                "added": _now(),
-            }
+            self._forget(taken.name)
+        write_setting(f"aliases.{alias}", str(path.resolve()))
         return self.get(alias)  # type: ignore[return-value]
+
+    def _forget(self, name: str) -> None:
+        """Drop ``name`` from config aliases and the registry file (no files deleted)."""
+        for key in [k for k in self._aliases() if k.lower() == name.lower()]:
+            unset_setting(f"aliases.{key}")
+        if self._has(name):
+            with self._editing() as data:
+                found = self._record(data, name)
+                if found:
+                    del data["models"][found[0]]
 
     def rm(self, name: str) -> Path | None:
         """Forget ``name``; files rlm downloaded are deleted, files added by path are kept.
@@ -250,21 +438,23 @@ class ModelRegistry:
         Returns the deleted file, or None when nothing was deleted.
         """
         entry = self.get(name)
-        if entry is None or not (entry.installed or self._has(entry.name)):
+        aliased = any(k.lower() == name.lower() for k in self._aliases())
+        if entry is None or not (entry.installed or self._has(entry.name) or aliased):
             raise ModelError(f"no installed model called {name!r}", hint="see rlm models list")
         deleted: Path | None = None
+        owned = entry.source in ("catalogue", "url") and entry.path is not None
+        self._forget(entry.name)
         with self._editing() as data:
-            found = self._record(data, name)
-            if found:
-                del data["models"][found[0]]
-                if data.get("default") and data["default"].lower() == name.lower():
-                    data["default"] = None
-            owned = entry.source in ("catalogue", "url") and entry.path is not None
-            if owned and self._inside_models_dir(entry.path):
-                for p in (entry.path, entry.path.with_name(entry.path.name + ".part")):
-                    if p.exists():
-                        p.unlink()
-                        deleted = deleted or p
+            if data.get("default") and data["default"].lower() == name.lower():
+                data["default"] = None
+        configured = read_config_file().get("model")
+        if isinstance(configured, str) and configured.lower() == name.lower():
+            unset_setting("model")
+        if owned and entry.path is not None and self._inside_models_dir(entry.path):
+            for p in (entry.path, entry.path.with_name(entry.path.name + ".part")):
+                if p.exists():
+                    p.unlink()
+                    deleted = deleted or p
         return deleted
 
     def _has(self, name: str) -> bool:
@@ -382,9 +572,9 @@ def render_models_table(entries: list[ModelEntry]) -> Table:
         thinking = {True: "yes", False: "no", None: "unknown"}[cat.thinking] if cat else "-"
         installed = "yes" if e.installed else "no"
         summary = e.description.split(". ")[0].rstrip(".")
+        if e.installed and e.source != "catalogue" and e.path and e.source != "alias":
+            summary = str(e.path)
         about = summary if not e.note else f"{summary} ({e.note})"
-        if e.installed and e.source != "catalogue" and e.path:
-            about = str(e.path)
         sha = e.sha256_label if cat else "-"
         table.add_row(
             "*" if e.is_default else "",

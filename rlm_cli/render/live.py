@@ -153,6 +153,17 @@ class LiveView(RunObserver):
                 turns[-1].done, turns[-1].elapsed = True, now - turns[-1].started
             turns.append(TurnNode(turn, depth, done=False, started=now))
 
+    def final_started(self, turn: int, depth: int = 0) -> None:
+        with self._lock:
+            self.turn_started(turn, depth)
+            self._containers[depth][-1].forced = True
+
+    def prompt_progress(self, turn: int, done: int, total: int, depth: int = 0) -> None:
+        with self._lock:
+            t = self._current(depth)
+            if t is not None and not t.done:
+                t.prompt_done, t.prompt_total = done, total
+
     def _current(self, depth: int) -> TurnNode | None:
         turns = self._containers.get(depth) or []
         return turns[-1] if turns else None
@@ -161,6 +172,9 @@ class LiveView(RunObserver):
         with self._lock:
             t = self._current(depth)
             if t is not None:
+                if not t.pieces:
+                    t.first_piece_at = time.monotonic()
+                t.pieces += 1
                 t.streamed += len(piece)
                 if len(t.reply) < 2000:
                     t.reply += piece[: 2000 - len(t.reply)]

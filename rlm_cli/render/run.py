@@ -95,8 +95,9 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
     table.add_column("id", style="bold", no_wrap=True, min_width=20)
     table.add_column("UTC", no_wrap=True, style="dim", min_width=11)
-    table.add_column("ended", no_wrap=True, min_width=15)
-    table.add_column("find", justify="right", no_wrap=True, min_width=4)
+    table.add_column("ended by", no_wrap=True, min_width=14)
+    table.add_column("exit", justify="right", no_wrap=True, min_width=4)
+    table.add_column("findings", justify="right", no_wrap=True, min_width=8)
     table.add_column("time", justify="right", no_wrap=True, min_width=6)
     table.add_column("question", overflow="ellipsis", no_wrap=True, ratio=1)
     for r in rows:
@@ -106,7 +107,8 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
         table.add_row(
             r["id"],
             when,
-            Text(f"{r.get('ended_by') or '?'} {code}", style=style),
+            Text(str(r.get("ended_by") or "?"), style=style),
+            Text("?" if code is None else str(code), style=style),
             str(r.get("n_findings") or 0),
             fmt_secs(float(r.get("elapsed_s") or 0)),
             r.get("question") or "",

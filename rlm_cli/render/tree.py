@@ -76,6 +76,25 @@ class TurnNode:
     forced: bool = False
     reply: str = ""
     """The raw reply (kept only as a fallback summary when there is no reasoning or code)."""
+    prompt_done: int = 0
+    prompt_total: int = 0
+    """Prompt tokens read so far / to read this turn (live only, backends that report it)."""
+    pieces: int = 0
+    first_piece_at: float = 0.0
+    """Streamed pieces (about one token each) and when the first came (live only)."""
+
+    @property
+    def flags(self) -> list[str]:
+        """What went wrong in this turn, from its notes: ``cut``, ``not run``, ``repeated``."""
+        out = []
+        for n in self.notes:
+            if ("was cut" in n or "cut by the token limit" in n) and "cut" not in out:
+                out.append("cut")
+            if "repeated code" in n and "repeated" not in out:
+                out.append("repeated")
+            if ("not run" in n or "not accepted" in n) and "not run" not in out:
+                out.append("not run" if "not run" in n else "not accepted")
+        return out
 
 
 SpinnerFor = Callable[[object], Spinner]
@@ -204,8 +223,7 @@ def turn_label(
             label = one_line(
                 (head[0].rstrip(), head[1]),
                 (f" · {fmt_secs(elapsed)} · ", "dim"),
-                ("thinking… ", "dim"),
-                (f"{t.streamed:,} chars", "dim"),
+                (_progress(t, now), "dim"),
             )
         else:
             running = sum(1 for s in t.subs if not s.done)
@@ -233,6 +251,8 @@ def turn_label(
         facts.append((f"{subs} sub-call{'s' if subs != 1 else ''}", "magenta"))
     if errors:
         facts.append((f"{errors} error{'s' if errors > 1 else ''}", "red"))
+    for flag in t.flags:  # seen on the folded line too, not only when the turn is open
+        facts.append((flag, "bold yellow"))
     if not t.done:
         facts.insert(0, ("stopped", "bold yellow"))
     parts: list[tuple[str, str] | str] = [(head[0].rstrip(), head[1])]
@@ -242,13 +262,34 @@ def turn_label(
     return one_line(*parts)
 
 
+def _progress(t: TurnNode, now: float | None) -> str:
+    """What a turn with no parsed reply yet is doing: reading its prompt, or writing."""
+    if t.pieces and now is not None and t.first_piece_at:
+        took = now - t.first_piece_at
+        rate = f"{(t.pieces - 1) / took:.1f} tok/s · " if t.pieces > 1 and took > 0.5 else ""
+        return f"writing · {rate}{t.streamed:,} chars"
+    if t.prompt_total:
+        pct = 100 * t.prompt_done // max(1, t.prompt_total)
+        return f"reading prompt ({t.prompt_total:,} tokens) {pct}%"
+    return "waiting for the model…"
+
+
+def _meaningful(text: str) -> str:
+    """The first line of ``text`` that says something: not blank, not a ``` fence."""
+    for line in terminal_safe(text or "").splitlines():
+        line = line.strip()
+        if line and not line.startswith("```"):
+            return line
+    return ""
+
+
 def _summary(t: TurnNode) -> str:
-    if t.reasoning.strip():
-        return first_line(t.reasoning, 200)
-    if t.code:
-        return first_line(t.code[0], 200)
-    if t.reply.strip():
-        return first_line(t.reply, 200)
+    """The reasoning's first line, else the first line of the turn's code, else the reply's
+    (never a bare ```repl fence)."""
+    for text in (t.reasoning, *t.code[:1], t.reply):
+        line = _meaningful(text)
+        if line:
+            return line if len(line) <= 200 else line[:199] + "…"
     return "(no reply)" if t.done else "(no reply yet)"
 
 

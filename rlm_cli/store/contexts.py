@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import shutil
 import stat
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -13,7 +17,7 @@ import orjson
 from rlm_cli import paths
 from rlm_cli.errors import InputError, StoreError
 from rlm_cli.store.context import Context
-from rlm_cli.store.inputs import InputFile, open_input
+from rlm_cli.store.inputs import InputFile, looks_binary, open_input
 from rlm_cli.store.layout import BLOCKS_FILE, DATA_FILE, META_FILE
 
 
@@ -57,20 +61,27 @@ class ContextStore:
     def ingest(self, inputs: list[InputFile], *, allow_binary: bool = False, warn=None) -> dict:
         """Stream the inputs into one context and return its metadata.
 
-        Files found in folders that cannot be opened or read are skipped with a warning;
-        a named file that cannot be read stops the ingest (``InputError``). Files that
-        shrink or disappear while read are kept as read, with a warning.
+        Files found in folders that cannot be opened or read, or that look binary (a NUL
+        byte in their first 64 KiB, e.g. ``wtmp``), are skipped with one warning each;
+        a named file that cannot be read or is binary stops the ingest (``InputError``).
+        Files that shrink or disappear while read are kept as read, with a warning.
         """
         from rlm_cli.store.ingest import ContextWriter  # not needed to read contexts
 
         warn = warn or (lambda _m: None)
         only_stdin = len(inputs) == 1 and inputs[0].path is None
         empty = "no input: stdin was empty" if only_stdin else "no input: every file was empty"
+        if any(item.in_folder for item in inputs):
+            empty = "no input: every file was empty or skipped"
         if len(inputs) == 1 and inputs[0].path is not None:
             empty = f"{inputs[0].name}: file is empty"
         with ContextWriter(self.root, allow_binary=allow_binary) as writer:
             for item in inputs:
                 try:
+                    if item.in_folder and not allow_binary and looks_binary(item):
+                        raise InputError(
+                            f"{item.name}: looks binary (NUL bytes; --binary keeps it)"
+                        )
                     stream, compression = open_input(item)
                 except InputError as e:
                     if not item.in_folder:
@@ -88,16 +99,24 @@ class ContextStore:
                     )
                     if before is not None:
                         _check_changed(item.name, stream, before, stats, compression, warn)
+                except InputError as e:
+                    if item.in_folder:  # binary past the first 64 KiB: say how to leave it out
+                        raise InputError(f"{e}, or --exclude it") from None
+                    raise
                 finally:
                     if item.path is not None:
                         stream.close()
                 if stats.bytes == 0 and len(inputs) > 1:
                     warn(f"skipping {item.name}: empty")
-            return writer.finish(empty_message=empty)
+            meta = writer.finish(empty_message=empty)
+        touch_used(self.root / meta["id"])  # the same input again: a use of the old one
+        return meta
 
     def open(self, ctx_id: str) -> Context:
-        """Open a context by id or unique id prefix."""
-        return Context(self.resolve(ctx_id))
+        """Open a context by id or unique id prefix (and mark it used, for ``gc``)."""
+        folder = self.resolve(ctx_id)
+        touch_used(folder)
+        return Context(folder)
 
     def resolve(self, ctx_id: str) -> Path:
         """The folder of a context, given its id or a unique prefix of it."""
@@ -130,6 +149,42 @@ class ContextStore:
         folder = self.resolve(ctx_id)
         shutil.rmtree(folder)
         return folder.name
+
+    def last_used(self, folder: Path) -> float:
+        """When the context in ``folder`` was last stored or opened (epoch seconds)."""
+        try:
+            return folder.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def prune(
+        self, *, unused_for_s: float | None = None, max_bytes: int | None = None
+    ) -> list[tuple[str, int, str]]:
+        """Remove whole contexts: those not used for ``unused_for_s`` seconds, then the least
+        recently used until all take at most ``max_bytes``. Returns (id, bytes, why) each."""
+        now = time.time()
+        entries = sorted(
+            ((self.last_used(f), self.usage(f), f) for f in self._folders()),
+            key=lambda e: e[0],
+        )
+        removed: list[tuple[str, int, str]] = []
+        kept = []
+        for used, size, folder in entries:
+            if unused_for_s is not None and now - used >= unused_for_s:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append((folder.name, size, f"unused for {_age(now - used)}"))
+            else:
+                kept.append((used, size, folder))
+        total = sum(size for _, size, _ in kept)
+        for used, size, folder in kept:  # oldest first
+            if max_bytes is None or total <= max_bytes:
+                break
+            shutil.rmtree(folder, ignore_errors=True)
+            total -= size
+            removed.append(
+                (folder.name, size, f"over the size limit (last used {_age(now - used)} ago)")
+            )
+        return removed
 
     def gc(self, *, older_than_s: float = 3600.0) -> list[str]:
         """Remove what interrupted work left: ``.tmp-*`` folders and half-built cache files
@@ -183,11 +238,11 @@ class ContextStore:
         return None
 
     def usage(self, folder: Path) -> int:
-        """Bytes a context folder takes on disk (data, index, caches)."""
+        """Bytes a context folder takes on disk (data, index, caches, log map)."""
         total = 0
-        for p in folder.iterdir():
+        for p in folder.rglob("*"):
             try:
-                total += p.stat().st_size
+                total += p.stat().st_size if p.is_file() else 0
             except OSError:
                 continue
         return total
@@ -196,3 +251,33 @@ class ContextStore:
         if not self.root.exists():
             return []
         return [p for p in self.root.iterdir() if not p.name.startswith(".") and p.is_dir()]
+
+
+def touch_used(folder: Path) -> None:
+    """Mark a context as used now (its folder's mtime), which ``prune`` reads."""
+    with contextlib.suppress(OSError):
+        os.utime(folder)
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+@contextlib.contextmanager
+def temporary_store(root: Path | None = None) -> Iterator[ContextStore]:
+    """A store in a fresh ``.tmp-look-*`` folder inside the contexts folder (the same disk,
+    so the kernel can copy), removed on exit; ``rlm contexts gc`` removes one a killed
+    process left. For commands that only look at their input (grep, brief, templates)."""
+    base = root or paths.contexts_dir()
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=".tmp-look-", dir=base))
+    except OSError as e:
+        raise StoreError(f"cannot create a temporary context in {base}: {e.strerror or e}") from e
+    try:
+        yield ContextStore(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

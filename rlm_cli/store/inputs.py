@@ -109,6 +109,26 @@ def _walk(root: Path, include: list[str], exclude: list[str], warn) -> Iterator[
             yield InputFile(str(full), full, in_folder=True)
 
 
+SNIFF_BYTES = 64 * 1024
+
+
+def looks_binary(item: InputFile) -> bool:
+    """Whether a file's first 64 KiB (decompressed) hold a NUL byte, as grep decides.
+
+    Unreadable files are not called binary here: opening them reports the real error.
+    """
+    try:
+        stream, _ = open_input(item)
+    except InputError:
+        return False
+    try:
+        return b"\0" in stream.read(SNIFF_BYTES)
+    except Exception:  # noqa: BLE001 - a damaged stream: ingesting it reports why
+        return False
+    finally:
+        stream.close()
+
+
 def open_input(item: InputFile) -> tuple[BinaryIO, str | None]:
     """Open an input for reading, decompressing by magic bytes. Returns (stream, compression)."""
     if item.path is None:

@@ -68,3 +68,36 @@ def test_no_model_offline_says_so(tmp_path: Path) -> None:
     line = r.stderr.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line
     assert "offline" in line and "rlm models add" in line and "--model" in line
+
+
+_TINY_ASK = ["--json", "--max-iterations", "1", "--root-max-tokens", "16", "--n-ctx", "4096"]
+
+
+def test_models_add_then_ask_with_no_other_step(tmp_path: Path, tiny_gguf: Path) -> None:
+    """The README's first steps: `rlm models add FILE`, then `cat log | rlm ask "..."`."""
+    pytest.importorskip("llama_cpp")
+    env = isolated_env(tmp_path)
+    added = run_rlm(["models", "add", str(tiny_gguf)], tmp_path, env=env)
+    assert added.code == 0, added.stderr
+    assert "tiny is the default model" in added.stderr
+    log = (SAMPLES / "bmc_cluster.log").read_bytes()[:20000]
+    r = run_rlm(["ask", "what failed?", *_TINY_ASK], tmp_path, env=env, stdin=log)
+    assert r.code in (0, 1), r.stderr
+    assert r.json()["models"]["root"] == str(tiny_gguf.resolve())
+    listed = run_rlm(["models", "list", "--json"], tmp_path, env=env).json()["models"]
+    assert [m["name"] for m in listed if m["default"]] == ["tiny"]
+
+    # a second model: no silent pick; the error lists both and says how to choose
+    second = tmp_path / "second.gguf"
+    second.write_bytes(tiny_gguf.read_bytes())
+    assert run_rlm(["models", "add", str(second), "--alias", "b"], tmp_path, env=env).code == 0
+    r = run_rlm(["ask", "q", *_TINY_ASK], tmp_path, env=env, stdin=log)
+    assert r.code == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "(b, tiny)" in r.stderr and "rlm models default NAME" in r.stderr
+    table = run_rlm(["models", "list"], tmp_path, env=env)
+    assert "none is the default" in table.stderr and "*" not in table.stdout
+    assert run_rlm(["models", "default", "b"], tmp_path, env=env).code == 0
+    shown = run_rlm(["config", "show"], tmp_path, env=env).stdout  # one mechanism
+    assert "model: b  # file" in shown and f"  b: {second.resolve()}" in shown
+    r = run_rlm(["ask", "q", *_TINY_ASK], tmp_path, env=env, stdin=log)
+    assert r.code in (0, 1) and r.json()["models"]["root"] == str(second.resolve()), r.stderr

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -155,7 +156,10 @@ def test_contexts_list_show_rm_gc(env, logs, tmp_path):
     (root / id_b / "timeindex").mkdir()
     (root / id_b / "timeindex" / "time.idx.tmp123").write_bytes(b"half")
     (root / id_a / "data").write_bytes(b"cut")  # damaged
-    r = rlm(env, "contexts", "gc", "--older-than", "0", "--json")
+    hours_ago = time.time() - 7200  # leftovers go when an hour old (running work is younger)
+    for p in (root / ".tmp-leftover", root / id_b / "timeindex" / "time.idx.tmp123", root / id_a):
+        os.utime(p, (hours_ago, hours_ago))
+    r = rlm(env, "contexts", "gc", "--json")
     removed = json.loads(r.stdout)["removed"]
     assert ".tmp-leftover" in removed and any(x.startswith(id_a) for x in removed)
     assert not (root / ".tmp-leftover").exists() and not (root / id_a).exists()
@@ -165,3 +169,73 @@ def test_contexts_list_show_rm_gc(env, logs, tmp_path):
     assert r.returncode == 0 and not (root / id_b).exists()
     r = rlm(env, "contexts", "rm", id_b)
     assert r.returncode == 2 and b"no context" in r.stderr
+
+
+def _stored(tmp_path: Path) -> list[str]:
+    root = tmp_path / "home" / "contexts"
+    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+
+
+def test_commands_that_only_look_leave_no_copy_unless_kept(env, logs, tmp_path):
+    a, _ = logs
+    r = rlm(env, "grep", "-c", "ERROR", str(a))
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"40\n", b"")
+    r = rlm(env, "grep", "-c", "ERROR", str(a), "--keep")  # Typer path and fast path alike
+    assert r.returncode == 0 and b"kept a copy as context" in r.stderr
+    kept = _stored(tmp_path)
+    assert len(kept) == 1 and kept[0].encode() in r.stderr
+    for cmd in (["brief", "--json"], ["templates", "--top", "1"]):
+        r = rlm(env, *cmd, str(a))
+        assert r.returncode == 0 and r.stdout, r.stderr
+    assert _stored(tmp_path) == kept  # no new context, no leftover .tmp-look-* folder
+    r = rlm(env, "templates", str(a), "--keep", "--top", "1")
+    assert r.returncode == 0 and b"kept a copy" in r.stderr and _stored(tmp_path) == kept
+
+
+def test_folder_skips_binary_files_and_filters_on_every_reader(env, tmp_path):
+    logs = tmp_path / "var-log"
+    logs.mkdir()
+    (logs / "app.log").write_bytes(LOG_A)
+    (logs / "debug.log").write_bytes(b"2026-11-23T05:00:00Z node01 DEBUG ERROR noise\n" * 7)
+    (logs / "wtmp").write_bytes(b"\x07\x00\x00\x00" + os.urandom(380) + b"\x00" * 128)
+    r = rlm(env, "grep", "-c", "ERROR", str(logs))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines() == [f"{logs}/app.log:40", f"{logs}/debug.log:7"]
+    notes = [ln for ln in r.stderr.decode().splitlines() if "wtmp" in ln]
+    assert len(notes) == 1 and "skipping" in notes[0] and "binary" in notes[0]
+    # named explicitly, a binary file stays an error
+    r = rlm(env, "grep", "x", str(logs / "wtmp"))
+    assert r.returncode == 2 and b"looks binary" in r.stderr and b"Traceback" not in r.stderr
+    # the same --include/--exclude on grep, brief and templates
+    r = rlm(env, "grep", "-c", "ERROR", str(logs), "--exclude", "debug*")
+    assert r.stdout == b"40\n"
+    brief = json.loads(rlm(env, "brief", "--json", str(logs), "--include", "debug*").stdout)
+    assert brief["size"]["lines"] == 7 and len(brief["sources"]) == 1
+    t = rlm(env, "templates", "--json", str(logs), "--exclude", "debug*", "--exclude", "wtmp")
+    assert t.returncode == 0 and b"wtmp" not in t.stderr
+    assert sum(row["count"] for row in json.loads(t.stdout)["templates"]) == 200
+
+
+def test_contexts_gc_by_age_and_size(env, logs, tmp_path):
+    a, b = logs
+    id_a = rlm(env, "ingest", "-q", str(a)).stdout.decode().strip()
+    id_b = rlm(env, "ingest", "-q", str(b)).stdout.decode().strip()
+    root = tmp_path / "home" / "contexts"
+    ten_days = time.time() - 10 * 86400
+    os.utime(root / id_a, (ten_days, ten_days))
+    r = rlm(env, "contexts", "gc", "--older-than", "7d", "--json")
+    out = json.loads(r.stdout)
+    assert [c["id"] for c in out["contexts"]] == [id_a] and out["freed_bytes"] > len(LOG_A)
+    assert _stored(tmp_path) == [id_b]
+    # using a context counts: grep --context touches it, so it outlives an older one
+    id_a = rlm(env, "ingest", "-q", str(a)).stdout.decode().strip()
+    os.utime(root / id_a, (ten_days, ten_days))
+    os.utime(root / id_b, (ten_days - 60, ten_days - 60))
+    assert rlm(env, "grep", "x", "--context", id_b).returncode in (0, 1)
+    r = rlm(env, "contexts", "gc", "--max-size", "1K")  # over it: least recently used first
+    assert r.returncode == 0 and f"removed {id_a}".encode() in r.stdout, r.stdout
+    assert b"over the size limit" in r.stdout and b"freed" in r.stderr
+    assert _stored(tmp_path) == [id_b]  # B alone fits in 1 KB
+    for bad in (["--older-than", "soon"], ["--max-size", "lots"]):
+        r = rlm(env, "contexts", "gc", *bad)
+        assert r.returncode == 2 and r.stderr.startswith(b"rlm: error: "), r.stderr

@@ -345,3 +345,53 @@ def test_grounding_names_the_tokens_the_model_never_saw() -> None:
     assert ungrounded("node09 will fail", seen) == ["node09"]
     assert ungrounded("14 errors", "1146") == ["14"]  # a number inside another does not count
     assert ungrounded("no node shows a problem", seen) == []
+
+
+class SlowReader(Recorder):
+    """Replays replies; reads each prompt in three reported batches and takes 50 ms a call."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.on_prompt_progress = None
+
+    def complete(self, messages, params, on_text=None):
+        import time
+
+        if self.on_prompt_progress is not None:
+            for done in (0, 100, 200, 300):
+                self.on_prompt_progress(done, 300)
+        time.sleep(0.05)
+        return super().complete(messages, params, on_text)
+
+
+class Timeline(RunObserver):
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def turn_started(self, turn, depth=0):
+        self.events.append(("turn", turn))
+
+    def final_started(self, turn, depth=0):
+        self.events.append(("final", turn))
+
+    def prompt_progress(self, turn, done, total, depth=0):
+        self.events.append(("read", turn, done, total))
+
+
+def test_prompt_progress_and_a_timed_forced_final(context) -> None:
+    root = SlowReader(["Look.\n```repl\nprint(context.count('ECC'))\n```"])
+    root.replies.append('FINAL("node02")')
+    ev = Timeline()
+    cfg = EngineConfig(limits=Limits(max_iterations=1))
+    result = RlmEngine(root, Echo(), context, cfg, ev).run("q", "r1")
+    assert result.ended_by == "max_iterations" and result.answer == "node02"
+    assert ev.events == [
+        ("turn", 1),
+        *[("read", 1, d, 300) for d in (0, 100, 200, 300)],
+        ("final", 2),
+        *[("read", 2, d, 300) for d in (0, 100, 200, 300)],
+    ]
+    assert root.on_prompt_progress is None  # the hook lives only during the call
+    forced = result.trajectory[-1]
+    assert "forced final answer" in forced.notes
+    assert forced.elapsed_s >= 0.05  # measured, not 0.0 (a lower bound: load only adds)

@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 
 from rlm_cli import paths
+from rlm_cli.config import read_config_file, write_setting
 from rlm_cli.errors import ConfigError, ModelError, UsageError
 from rlm_cli.llm.catalogue import hf_url, load_catalogue, parse_catalogue
 from rlm_cli.llm.registry import ModelRegistry, render_models_table
@@ -47,7 +48,9 @@ models:
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RLM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RLM_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("RLM_MODEL_MIRROR", raising=False)
+    monkeypatch.delenv("RLM_MODEL", raising=False)
     return tmp_path / "home"
 
 
@@ -73,12 +76,16 @@ def test_shipped_catalogue_is_honest() -> None:
         "qwen3-8b",
         "qwen2.5-coder-7b-instruct",
         "rlm-qwen3-8b",
+        "qwen2.5-coder-1.5b-instruct",  # small models that run on a CPU
+        "qwen2.5-coder-0.5b-instruct",
+        "gemma-3-270m-it",
     }
     for e in cat.entries:
         if e.downloadable:
             assert e.url == hf_url(e.repo, e.file)
             assert e.url.startswith("https://huggingface.co/") and e.url.endswith(".gguf")
-            assert e.quant == "Q4_K_M" and e.approx_size_gb
+            assert e.quant in ("Q4_K_M", "Q8_0") and e.approx_size_gb
+        assert e.quality is None or all(isinstance(v, (int, float)) for v in e.quality.values())
         assert e.context_length and e.description and e.chat_notes
         assert e.sha256 is None or len(e.sha256) == 64
     rlm = cat.get("RLM-Qwen3-8B")
@@ -104,9 +111,9 @@ def test_list_fresh_home(reg: ModelRegistry) -> None:
     rows = reg.list()
     assert [r.name for r in rows] == ["small", "unchecked", "weights-only"]
     assert not any(r.installed for r in rows)
-    assert [r.is_default for r in rows] == [True, False, False]
+    assert not any(r.is_default for r in rows)  # nothing installed: nothing starred
     assert "no GGUF known" in rows[2].note
-    assert reg.default_name() == "small"
+    assert reg.default_name() is None and reg.default_spec() is None
     assert reg.resolve("nonexistent") is None
     with pytest.raises(ModelError, match="not downloaded.*rlm models pull small"):
         reg.resolve("small")
@@ -120,10 +127,14 @@ def test_add_resolve_rm_local(reg: ModelRegistry, tmp_path: Path) -> None:
     assert entry.installed and entry.source == "local" and entry.size_bytes == len(GGUF_BYTES)
     assert reg.resolve("mine") == path.resolve()
     assert reg.resolve("MINE") == path.resolve()
-    stored = json.loads((paths.models_dir() / "registry.json").read_text())
-    assert stored["models"]["mine"]["path"] == str(path.resolve())
+    # one alias mechanism: `models add` writes config.yaml aliases, as `config set aliases.*`
+    assert read_config_file()["aliases"] == {"mine": str(path.resolve())}
+    assert reg.get("mine").is_default and reg.default_spec() == "mine"  # the only one
+    assert reg.add(path, "mine").path == path.resolve()  # again: nothing to do
     with pytest.raises(ModelError, match="already taken"):
-        reg.add(path, "mine")
+        reg.add(_gguf(tmp_path, "other.gguf"), "mine")
+    assert reg.add(_gguf(tmp_path, "other.gguf"), "mine", replace=True).installed
+    assert reg.add(path, "mine", replace=True).path == path.resolve()
     assert reg.rm("mine") is None  # files added by path are never deleted
     assert path.exists() and reg.resolve("mine") is None
 
@@ -149,6 +160,14 @@ def test_registered_file_gone(reg: ModelRegistry, tmp_path: Path) -> None:
     assert "file missing" in reg.get("mine").note
     reg.rm("mine")
     assert reg.get("mine") is None
+
+
+def test_a_catalogue_file_added_by_path_takes_the_catalogue_name(
+    reg: ModelRegistry, tmp_path: Path
+) -> None:
+    entry = reg.add(_gguf(tmp_path, "small-Q4_K_M.gguf"))
+    assert entry.name == "small" and entry.installed and entry.catalogue is not None
+    assert [r.name for r in reg.list() if r.installed] == ["small"]
 
 
 def test_local_file_for_a_catalogue_name(reg: ModelRegistry, tmp_path: Path) -> None:
@@ -206,19 +225,48 @@ def test_pull_url_with_alias(reg: ModelRegistry) -> None:
 
 def test_default_can_be_set_and_falls_back(reg: ModelRegistry, tmp_path: Path) -> None:
     reg.add(_gguf(tmp_path), "mine")
+    reg.add(_gguf(tmp_path, "other.gguf"))  # named from the file
+    assert reg.default_name() is None  # two installed, none chosen
+    with pytest.raises(ModelError, match=r"2 models are installed \(mine, other\)") as exc:
+        reg.default_spec()
+    assert "rlm models default NAME" in str(exc.value.hint)
+    assert not any(r.is_default for r in reg.list())
     reg.set_default("mine")
-    assert reg.default_name() == "mine"
+    assert read_config_file()["model"] == "mine"  # the same as `rlm config set model mine`
+    assert reg.default_name() == "mine" and reg.default_spec() == "mine"
     assert [r.name for r in reg.list() if r.is_default] == ["mine"]
     reg.rm("mine")
-    assert reg.default_name() == "small"
+    assert "model" not in read_config_file()
+    assert reg.default_name() == "other"  # the only one left
     with pytest.raises(ModelError, match="unknown model"):
         reg.set_default("ghost")
+
+
+def test_config_aliases_and_model_show_in_the_list(reg: ModelRegistry, tmp_path: Path) -> None:
+    script = tmp_path / "demo.yaml"
+    script.write_text("root: []\n")
+    write_setting("aliases.demo", f"script:{script}")
+    write_setting("aliases.fast", "demo")
+    rows = {r.name: r for r in reg.list()}
+    assert rows["demo"].installed and rows["demo"].source == "alias"
+    assert rows["fast"].installed and rows["fast"].description == "→ demo"
+    with pytest.raises(ModelError, match="2 models are installed"):
+        reg.default_spec()
+    write_setting("model", "fast")
+    assert [r.name for r in reg.list() if r.is_default] == ["fast"]
+    assert reg.default_spec() == "fast"  # ModelLoader follows the alias chain
+    write_setting("model", "openai:http://127.0.0.1:9/v1#x")  # a spec, not a name: a row too
+    starred = [r for r in reg.list() if r.is_default]
+    assert [(r.name, r.source) for r in starred] == [("openai:http://127.0.0.1:9/v1#x", "config")]
+    write_setting("aliases.loop", "loop")
+    assert "alias loop" in {r.name: r for r in reg.list()}["loop"].note
 
 
 def test_registry_write_is_atomic_and_corruption_is_reported(
     reg: ModelRegistry, tmp_path: Path
 ) -> None:
-    reg.add(_gguf(tmp_path), "mine")
+    with reg._editing() as data:  # what a pull records
+        data["models"]["mine"] = {"path": str(_gguf(tmp_path)), "source": "url"}
     leftovers = [p.name for p in paths.models_dir().iterdir() if p.name.startswith(".registry.")]
     assert leftovers in ([], [".registry.lock"])
     reg.registry_path.write_text("{not json")
@@ -236,7 +284,8 @@ def test_render_models_table(reg: ModelRegistry, tmp_path: Path) -> None:
         for line in text.splitlines()[1:]
         if line.strip()
     }
-    assert lines["small"].lstrip().startswith("*")
+    assert lines["mine"].lstrip().startswith("*")  # the only installed model is the default
+    assert not lines["small"].lstrip().startswith("*")  # not installed: never starred
     assert "~0.0002 GB" in lines["small"] and "4K" in lines["small"]
     assert "unknown" in lines["unchecked"]  # no checksum: said so
     assert "no GGUF known" in lines["weights-only"]

@@ -191,10 +191,10 @@ def test_random_line_reads_are_fast(make_context):
 
     rng = random.Random(1)
     picks = [rng.randrange(1, 20_001) for _ in range(500)]
-    t = time.perf_counter()
+    t = time.process_time()  # CPU time: other jobs on the machine do not count
     for n in picks:
         assert ctx.lines(n, n)[0] == lines[n - 1]
-    assert (time.perf_counter() - t) / 500 < 0.002
+    assert (time.process_time() - t) / 500 < 0.002
 
 
 def test_damaged_context_is_refused(ctx, store):

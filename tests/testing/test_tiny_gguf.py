@@ -68,9 +68,9 @@ def llm(tiny_gguf: Path):
     from rlm_cli.llm.llama_logging import silence_native_logs
 
     silence_native_logs()
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded machine stretches only wall time
     model = llama_cpp.Llama(model_path=str(tiny_gguf), n_ctx=2048, verbose=False, seed=1)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     return model
 
 

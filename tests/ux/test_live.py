@@ -182,12 +182,42 @@ def test_thinking_turn_shows_what_the_model_is_writing():
     start(view)
     view.info["root"] = "/models/qwen3-4b.gguf"
     view.turn_started(1)
+    assert re.search(r"turn 1 · [0-9.]+s · waiting for the model…", frame(view, c)[1])
+    view.prompt_progress(1, 0, 2351)
+    view.prompt_progress(1, 1024, 2351)  # the prompt is read in batches, seconds each
+    assert re.search(r"turn 1 · [0-9.]+s · reading prompt \(2,351 tokens\) 43%", frame(view, c)[1])
     for piece in ["Let me look", " at the ECC errors.\n", "First I will grep"]:
         view.root_text(1, piece)
+    view.turns[0].first_piece_at -= 2.0  # the first piece came two seconds ago
     lines = frame(view, c)
     assert lines[0].endswith("400 lines · qwen3-4b")
-    assert re.search(r"turn 1 · [0-9.]+s · thinking… 48 chars", lines[1])
+    assert re.search(r"turn 1 · [0-9.]+s · writing · 1\.0 tok/s · 48 chars", lines[1])
     assert lines[2].strip().endswith("✎ First I will grep")
+
+
+def test_finished_tree_keeps_cut_turns_marked_and_summaries_say_something():
+    c = console(100, 40)
+    view = LiveView(c)
+    start(view)
+    view.turn_started(1)
+    view.root_text(1, "```repl\nfor line in context.lines(1, 9")
+    view.note(
+        "turn 1: the reply hit the 64-token limit and was cut inside its code block, so that block was not run"
+    )
+    view.root_reply(1, "```repl", [], {"prompt_tokens": 900, "completion_tokens": 64})
+    view.turn_started(2)
+    view.root_reply(2, "", ["n = context.count('ECC')\nprint(n)"], {})
+    view.step_finished(2, 0, {"stdout": "41"})
+    view.final_started(3)
+    view.root_reply(3, 'FINAL("41 ECC errors")', [], {})
+    with view:
+        pass
+    lines = [ln for ln in frame(view, c) if ln.strip()]
+    one = next(ln for ln in lines if "turn 1" in ln)
+    assert "cut" in one and "not run" in one and "```" not in one  # folded, still marked
+    assert "for line in context.lines(1, 9" in one  # the reply's first real line
+    assert "n = context.count('ECC')" in next(ln for ln in lines if "turn 2" in ln)
+    assert any("final answer" in ln for ln in lines)
 
 
 def test_a_child_finishing_under_the_root_id_closes_only_its_own_turns():
@@ -258,3 +288,37 @@ def test_last_frame_lists_every_turn():
     lines = frame(view, c)
     assert sum(1 for ln in lines if " turn " in ln and "step" in ln) == 20
     assert "earlier turns" not in "\n".join(lines)
+
+
+def test_runs_show_marks_cut_turns_and_times_the_final_answer():
+    from rlm_cli.render.run import render_run
+
+    record = {
+        "run_id": "r1",
+        "question": "which node",
+        "ended_by": "max_iterations",
+        "trajectory": [
+            {
+                "turn": 1,
+                "reply": "```repl\nfor x in context.lines(1, 9",
+                "reasoning": "```repl",
+                "code": [],
+                "notes": ["turn 1: repeated code from turn 0 not run"],
+                "elapsed_s": 41.0,
+            },
+            {
+                "turn": 2,
+                "reply": 'FINAL("node02")',
+                "notes": ["forced final answer"],
+                "elapsed_s": 12.5,
+            },
+        ],
+    }
+    c = console(100, 40)
+    with c.capture() as cap:
+        c.print(render_run(record, rich=False))
+    text = cap.get()
+    one = next(ln for ln in text.splitlines() if "turn 1" in ln)
+    assert "repeated" in one and "not run" in one and "for x in context.lines(1, 9" in one
+    final = next(ln for ln in text.splitlines() if "final answer ·" in ln)
+    assert "12.5s" in final

@@ -145,3 +145,30 @@ def test_an_unusable_history_never_costs_the_answer(rlm_fast, rlm_env, log_file,
     assert r.returncode == 1
     assert r.stdout.startswith("node01 will fail")
     assert "warning: run not recorded" in r.stderr
+
+
+def test_runs_table_columns_are_separate_and_named():
+    import io
+
+    from rich.console import Console
+
+    from rlm_cli.render.run import runs_table
+
+    rows = [
+        {"id": "r1", "started": 86400, "ended_by": "final", "exit_code": 1, "n_findings": 3},
+        {
+            "id": "r2",
+            "started": 86400,
+            "ended_by": "interrupted",
+            "exit_code": 130,
+            "n_findings": 0,
+        },
+    ]
+    c = Console(file=io.StringIO(), width=100, color_system=None)
+    c.print(runs_table(rows))
+    lines = [ln.strip() for ln in c.file.getvalue().splitlines() if ln.strip()]
+    head = lines[0].split()
+    assert head[:7] == ["id", "UTC", "ended", "by", "exit", "findings", "time"]
+    r1 = next(ln for ln in lines if ln.startswith("r1")).split()
+    r2 = next(ln for ln in lines if ln.startswith("r2")).split()
+    assert r1[3:6] == ["final", "1", "3"] and r2[3:6] == ["interrupted", "130", "0"]
