@@ -426,12 +426,7 @@ class RlmEngine:
             if r.final is not None:
                 written = final_is_literal(code)
                 if news and written:
-                    outputs.append(self.prompts["unseen_final"].strip())
-                    self._note(
-                        turn,
-                        f"turn {turn.index}: final answer written before its code's output was "
-                        "seen: not accepted yet",
-                    )
+                    self._refuse_unseen_final(turn, outputs)
                 else:
                     answer = r.final["value"]
                     answer_written = written
@@ -449,12 +444,7 @@ class RlmEngine:
                 turn, f"turn {turn.index}: final answer cut by the token limit, not accepted"
             )
         elif answer is None and parsed.final is not None and unseen and parsed.final.is_literal:
-            outputs.append(self.prompts["unseen_final"].strip())
-            self._note(
-                turn,
-                f"turn {turn.index}: final answer written before its code's output was seen: "
-                "not accepted yet",
-            )
+            self._refuse_unseen_final(turn, outputs)
         elif answer is None and parsed.final is not None:
             answer, message = self._resolve_final(parsed.final, session)
             answer_written = parsed.final.is_literal
@@ -498,6 +488,15 @@ class RlmEngine:
             outputs.append(fill(self.prompts["no_code_user"], **values).strip())
             return None, "\n\n".join(outputs)
         return None, fill(self.prompts["step_user"], outputs="\n\n".join(outputs), **values)
+
+    def _refuse_unseen_final(self, turn: Turn, outputs: list[str]) -> None:
+        """A final answer written in the same reply as code whose output it has not seen."""
+        outputs.append(self.prompts["unseen_final"].strip())
+        self._note(
+            turn,
+            f"turn {turn.index}: final answer written before its code's output was seen: "
+            "not accepted yet",
+        )
 
     def _format_step(self, i: int, n: int, stdout: str, error: str | None) -> str:
         label = f"[output of block {i + 1}/{n}]" if n > 1 else "[output]"
