@@ -62,7 +62,8 @@ def test_binary_file(tmp_path: Path, rlm_here) -> None:
 
 
 def test_binary_file_kept_with_flag(tmp_path: Path, rlm_here) -> None:
-    (tmp_path / "core").write_bytes(b"ab\x00cd\n")
+    # the log names the node the scripted answer names (a final answer is checked against it)
+    (tmp_path / "core").write_bytes(b"ab\x00cd node09\n")
     r = rlm_here(["ask", "q", str(tmp_path / "core"), "--model", QUICK, "--binary"], tmp_path)
     assert r.code == 0, r.stderr
 
@@ -97,13 +98,13 @@ def test_no_model_configured_says_how_to_get_one(tmp_path: Path, rlm_here) -> No
 
     with FileServer({}) as mirror:  # reachable download host: online, but nothing pulled
         env = isolated_env(tmp_path, RLM_MODEL_MIRROR=mirror.base)
-        r = rlm_here(["ask", "q"], tmp_path, stdin=b"x\n", env=env)
+        r = rlm_here(["ask", "q"], tmp_path, stdin=b"node09 x\n", env=env)
     _one_line_error(r, "--model", "RLM_MODEL", "rlm models pull")
 
 
 def test_model_from_env(tmp_path: Path, rlm_here) -> None:
     env = isolated_env(tmp_path, RLM_MODEL=QUICK)
-    r = rlm_here(["ask", "q"], tmp_path, stdin=b"x\n", env=env)
+    r = rlm_here(["ask", "q"], tmp_path, stdin=b"node09 x\n", env=env)
     assert r.code == 0, r.stderr
 
 
