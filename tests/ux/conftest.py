@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -93,37 +92,16 @@ def run_rlm(
     )
 
 
-class InProcess:
-    """Run ``rlm ARGS`` inside the test process (no interpreter start-up: fast under load).
-    Returns a CompletedProcess-like object; stdout/stderr are not terminals, as in a pipe."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture) -> None:
-        self.monkeypatch = monkeypatch
-        self.capfd = capfd
-
-    def __call__(self, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-        from rlm_cli import cli
-
-        with self.monkeypatch.context() as mp:
-            for k in list(os.environ):
-                if k not in env:
-                    mp.delenv(k)
-            for k, v in env.items():
-                mp.setenv(k, v)
-            mp.setattr(sys, "argv", ["rlm", *args])
-            mp.setattr(sys, "stdin", io.StringIO(""))
-            mp.setitem(cli._state, "debug", False)
-            self.capfd.readouterr()
-            try:
-                cli.main()
-                code = 0
-            except SystemExit as e:
-                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
-            out, err = self.capfd.readouterr()
-        return subprocess.CompletedProcess(["rlm", *args], code, out, err)
-
-
 @pytest.fixture
-def rlm_fast(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture) -> InProcess:
-    """`rlm` run in-process; same call shape as :func:`run_rlm`."""
-    return InProcess(monkeypatch, capfd)
+def rlm_fast(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture):
+    """`rlm` run in-process (the one in-process runner, ``helpers.InProcess``); same call
+    shape and result type as :func:`run_rlm`."""
+    from helpers import InProcess
+
+    run = InProcess(monkeypatch, capfd)
+
+    def call(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+        r = run(list(args), Path(env.get("RLM_HOME", ".")), env=env)
+        return subprocess.CompletedProcess(["rlm", *args], r.code, r.stdout, r.stderr)
+
+    return call
