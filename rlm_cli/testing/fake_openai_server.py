@@ -150,22 +150,29 @@ class FakeOpenAIServer:
                 if self.path != "/v1/chat/completions":
                     self._json(404, {"error": {"message": "not found"}})
                     return
+                self._chat(body)
+
+            def _work(self, body: dict) -> Reply | Status:
+                """The server's thinking time: counted in flight, and over before any byte of
+                the reply is written (a client that starts its next request the moment it reads
+                a reply must not overlap this one in the count)."""
                 with server._lock:
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
-                    self._chat(body)
+                    action = server._next_action(body)
+                    if server.delay:
+                        time.sleep(server.delay)
+                    if isinstance(action, Stall):
+                        time.sleep(action.seconds)
+                        action = Reply(server.reply_fn(body))
+                    return action
                 finally:
                     with server._lock:
                         server.in_flight -= 1
 
             def _chat(self, body: dict) -> None:
-                action = server._next_action(body)
-                if server.delay:
-                    time.sleep(server.delay)
-                if isinstance(action, Stall):
-                    time.sleep(action.seconds)
-                    action = Reply(server.reply_fn(body))
+                action = self._work(body)
                 if isinstance(action, Status):
                     self._json(action.code, action.body, action.headers)
                     return
