@@ -21,7 +21,7 @@ from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
 from rlm_cli.engine.events import RunObserver
 from rlm_cli.engine.grammar import DEFAULT_REASONING_CHARS, final_grammar, turn_grammar
-from rlm_cli.engine.grounding import ungrounded
+from rlm_cli.engine.grounding import answer_tokens, ungrounded
 from rlm_cli.engine.parse import (
     FinalSpec,
     ParsedReply,
@@ -148,6 +148,7 @@ class RlmEngine:
         self._seen_code: dict[str, int] = {}
         self._seen_output: dict[str, str] = {}
         self._shown: list[str] = []  # what the model was shown: first message, outputs
+        self._outputs_seen: list[str] = []  # what code printed, in replies already read
         self._ungrounded_pushbacks = 0
         self._stalled = 0
         self.run_id = ""
@@ -425,7 +426,7 @@ class RlmEngine:
             news = unseen or bool(r.error) or _prints_news(r.stdout)
             if r.final is not None:
                 written = final_is_literal(code)
-                if news and written:
+                if news and written and not self._stands_on_seen(str(r.final["value"])):
                     self._refuse_unseen_final(turn, outputs)
                 else:
                     answer = r.final["value"]
@@ -443,7 +444,13 @@ class RlmEngine:
             self._note(
                 turn, f"turn {turn.index}: final answer cut by the token limit, not accepted"
             )
-        elif answer is None and parsed.final is not None and unseen and parsed.final.is_literal:
+        elif (
+            answer is None
+            and parsed.final is not None
+            and unseen
+            and parsed.final.is_literal
+            and not self._stands_on_seen(parsed.final.literal())
+        ):
             self._refuse_unseen_final(turn, outputs)
         elif answer is None and parsed.final is not None:
             answer, message = self._resolve_final(parsed.final, session)
@@ -481,6 +488,7 @@ class RlmEngine:
         if answer is not None:
             return answer, ""
         self._shown.extend(printed)
+        self._outputs_seen.extend(printed)
         values = self._budget_values(turn.index + 1)
         if not blocks and parsed.final is None and not outputs:
             return None, fill(self.prompts["no_code_user"], **values)
@@ -488,6 +496,13 @@ class RlmEngine:
             outputs.append(fill(self.prompts["no_code_user"], **values).strip())
             return None, "\n\n".join(outputs)
         return None, fill(self.prompts["step_user"], outputs="\n\n".join(outputs), **values)
+
+    def _stands_on_seen(self, answer: str) -> bool:
+        """Whether every identifying token of a written answer (names with digits, IPs,
+        numbers) was printed by code in a reply already read: such an answer, written beside
+        new code, stands on what was seen, not on the unread output (the brief alone does
+        not count: a name copied from it is no finding)."""
+        return bool(answer_tokens(answer)) and not ungrounded(answer, "\n".join(self._outputs_seen))
 
     def _refuse_unseen_final(self, turn: Turn, outputs: list[str]) -> None:
         """A final answer written in the same reply as code whose output it has not seen."""

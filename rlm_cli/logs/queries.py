@@ -23,13 +23,20 @@ _UNIT = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 864
 class Rows(list):
     """A list of dicts that prints as an aligned table."""
 
-    def __init__(self, rows=(), columns: tuple[str, ...] = ()) -> None:
+    def __init__(self, rows=(), columns: tuple[str, ...] = (), note: str = "") -> None:
         super().__init__(rows)
         self.columns = columns or (tuple(self[0]) if self else ())
+        self.note = note
+        """A line printed under the table: what it says, in words (small models copy the
+        last sentence they read more faithfully than they read a table)."""
 
     def __str__(self) -> str:
         if not self:
             return "(none)"
+        table = self._table()
+        return f"{table}\n{self.note}" if self.note else table
+
+    def _table(self) -> str:
         cols = self.columns
         cells = [[_cell(r.get(c)) for c in cols] for r in self]
         widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(cols)]
@@ -47,7 +54,7 @@ class Rows(list):
 
     def __getitem__(self, key):
         got = super().__getitem__(key)
-        return Rows(got, self.columns) if isinstance(key, slice) else got
+        return Rows(got, self.columns, self.note) if isinstance(key, slice) else got
 
 
 def _cell(v) -> str:
@@ -149,8 +156,17 @@ class MapQueries:
             )
             if len(rows) >= top:
                 break
+        note = ""
+        if rows and rows[0]["score"] > 0:
+            r = rows[0]
+            note = (
+                f"(most concerning: {r['name']}, {r['severe']:,} severe of its {r['lines']:,} "
+                f"lines, worst {r['worst']}"
+                + (f"; next: {rows[1]['name']}" if len(rows) > 1 and rows[1]["score"] > 0 else "")
+                + ")"
+            )
         return Rows(
-            rows, ("name", "kind", "score", "lines", "severe", "worst", "first_severe_lines")
+            rows, ("name", "kind", "score", "lines", "severe", "worst", "first_severe_lines"), note
         )
 
     def by_entity(self, name: str, max: int = 200) -> Hits:  # noqa: A002
@@ -194,11 +210,12 @@ class MapQueries:
             + (f"; {unnamed:,} lines name no {by}" if unnamed else "")
             + "]"
         )
+        ranked = counts.most_common()
         rows = [
             {"name": k, "lines": c, "first_line": first[k], "last_line": last[k]}
-            for k, c in counts.most_common(n)
+            for k, c in ranked[:n]
         ]
-        return Rows(rows, ("name", "lines", "first_line", "last_line"))
+        return Rows(rows, ("name", "lines", "first_line", "last_line"), _leader(ranked, total))
 
     def _header(self) -> HeaderModel:
         if getattr(self, "_header_model", None) is None:
@@ -230,6 +247,21 @@ class MapQueries:
         if untimed:
             print(f"[timeline: {untimed} matching lines have no timestamp and are not counted]")
         return Rows(rows, ("from", "count"))
+
+
+def _leader(ranked: list[tuple[str, int]], total: int) -> str:
+    """``most: cn137 with 40 of the 146 matching lines; next: cn126 with 28`` (ties named)."""
+    if not ranked:
+        return ""
+    best = ranked[0][1]
+    tied = [name for name, c in ranked if c == best]
+    if len(tied) > 1:
+        names = ", ".join(tied[:5]) + (f" and {len(tied) - 5} more" if len(tied) > 5 else "")
+        return f"(tied for most: {names} with {best:,} of the {total:,} matching lines each)"
+    text = f"(most: {ranked[0][0]} with {best:,} of the {total:,} matching lines"
+    if len(ranked) > 1:
+        text += f"; next: {ranked[1][0]} with {ranked[1][1]:,}"
+    return text + ")"
 
 
 def _worst(sev: dict) -> str:

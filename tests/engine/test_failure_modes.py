@@ -208,6 +208,20 @@ def test_literal_final_inside_code_after_a_print_is_not_taken(rlm) -> None:
     assert "before you saw the output" in d["trajectory"][0]["feedback"]
 
 
+def test_written_final_beside_new_code_stands_on_output_already_read(rlm) -> None:
+    """The 1.5B model read the first 'not responding' line, then wrote print("<that time>")
+    and FINAL("<that time>") in one reply: the answer stood on what it had read, so it is
+    taken (the new print adds nothing it depends on). A name from the brief alone is not."""
+    first = rlm.code('print(context.grep("node02", max=1))')
+    reply = rlm.code('print("node02")') + 'FINAL("node02")'
+    d = rlm.ask(rlm.script([first, reply])).json
+    assert d["answer"] == "node02" and d["ended_by"] == "final", d["trajectory"][-1]
+    assert "not accepted yet" not in notes(d)
+    # the same reply as a first look: nothing was read yet, so it waits for the output
+    d = rlm.ask(rlm.script([first + 'FINAL("node02")', 'FINAL("node02")'])).json
+    assert "before you saw the output" in d["trajectory"][0]["feedback"]
+
+
 def test_computed_final_in_the_same_reply_is_taken(rlm) -> None:
     """A FINAL of a value the code computed depends on the data, not on unseen output."""
     reply = rlm.code('n = context.count("ECC")\nprint(n)') + "FINAL(n)"
@@ -273,6 +287,12 @@ def test_top_counts_matching_lines_per_host_in_one_call(rlm) -> None:
     rows = [line.split() for line in out["stdout"].splitlines() if line.startswith("node0")]
     assert rows[0][:2] == ["node02", "4"] and rows[1][:2] == ["node03", "1"], out["stdout"]
     assert "[top: 5 lines match; 2 host names among them]" in out["stdout"]
+    # the leader in words, under the table: small models misread rows
+    assert (
+        out["stdout"]
+        .rstrip()
+        .endswith("(most: node02 with 4 of the 5 matching lines; next: node03 with 1)")
+    ), out["stdout"]
 
 
 def test_a_written_answer_naming_what_no_output_showed_is_pushed_back(rlm) -> None:

@@ -117,3 +117,17 @@ def test_brief_finds_the_failing_node_of_a_host_prefixed_sel(tmp_path: Path) -> 
     d = r.json()
     assert (d["entities"][0]["kind"], d["entities"][0]["name"]) == ("host", failing)
     assert d["time_span"]["first"].startswith("2026-11-18")
+
+
+def test_entities_table_says_its_first_row_in_words(tmp_path: Path) -> None:
+    """Small models misread table rows; the table ends with the most concerning one named."""
+    code = "```repl\nprint(context.entities(kind='host', top=3))\n```"
+    script = write_script(tmp_path / "s.yaml", [code, 'FINAL("node09")'])
+    r = run_rlm(
+        ["ask", "q", str(SAMPLES / "bmc_cluster.log"), "--model", f"script:{script}", "--json"],
+        tmp_path,
+    )
+    out = r.json()["trajectory"][0]["outputs"][0]["stdout"].strip().splitlines()
+    assert out[1].split()[0] == "node09", out
+    assert out[-1].startswith("(most concerning: node09, "), out
+    assert "; next: " in out[-1] and out[-1].split("; next: ")[1].rstrip(")") == out[2].split()[0]
