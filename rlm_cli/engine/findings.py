@@ -38,4 +38,5 @@ def verify(raw: dict, context: Context, *, max_evidence: int = 20, max_chars: in
         "missing_lines": missing,
         "verified": bool(evidence),
         "turn": raw.get("turn"),
+        "source": raw.get("source", "model"),
     }

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
+from rlm_cli.engine.answer_findings import answer_findings
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
 from rlm_cli.engine.events import RunObserver
@@ -32,13 +33,14 @@ from rlm_cli.engine.parse import (
     strip_thinking,
     touches_data,
 )
-from rlm_cli.engine.prompts import fill, load_prompts
+from rlm_cli.engine.prompts import fill, intent_for, load_prompts
 from rlm_cli.engine.records import RunResult, Turn, Usage
 from rlm_cli.engine.recursion import run_child
 from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
 from rlm_cli.errors import ExitStatus, RlmError, interrupt_status
 from rlm_cli.llm.base import GenerationParams, GenerationStopped, Message, Model
 from rlm_cli.llm.cache import SubcallCache
+from rlm_cli.logs.logmap import LogMap
 from rlm_cli.repl.session import ReplConfig, ReplSession
 from rlm_cli.store.context import Context
 
@@ -132,6 +134,7 @@ class RlmEngine:
         self.observer = observer or RunObserver()
         self.brief = brief
         self.guidance = guidance
+        self.intent = ""  # the kind of question whose hint the first message carried
         self.depth = depth
         self.prompts = load_prompts("root")
         self.usage = usage or Usage()
@@ -178,12 +181,17 @@ class RlmEngine:
     def first_messages(self, question: str) -> list[Message]:
         """The conversation of the first root turn: the static system prompt, then the
         log's description, the brief, the question and the budget."""
+        guidance = self.guidance.strip()
+        if not guidance:  # no --task: a hint for this kind of question, if one fits
+            intent = intent_for(question)
+            if intent is not None:
+                self.intent, guidance = intent.name, intent.hint
         first_user = fill(
             self.prompts["first_user"],
             context_info=describe_context(self.context),
             brief=f"\n{self.brief}\n" if self.brief else "",
             question=question,
-            guidance=f"\n{self.guidance.strip()}\n" if self.guidance.strip() else "",
+            guidance=f"\n{guidance}\n" if guidance else "",
             **self._budget_values(1),
         )
         return [
@@ -307,6 +315,9 @@ class RlmEngine:
             session.close()
             raise
         session.close()
+        if self.depth == 0:
+            logmap = LogMap.load(self.context.path)
+            self.findings.extend(answer_findings(answer, logmap, self.findings))
         result = self._result(run_id, question, answer, ended_by, t0, session)
         if self.depth == 0:
             self.observer.run_finished(result)
@@ -702,6 +713,8 @@ class RlmEngine:
     ) -> RunResult:
         verified = [findings_mod.verify(f, self.context) for f in self.findings]
         extra: dict = {"grammar": self.use_grammar}
+        if self.intent:
+            extra["intent"] = self.intent
         compactor = getattr(self, "compactor", None)
         if compactor is not None and compactor.records:
             extra["compactions"] = compactor.records

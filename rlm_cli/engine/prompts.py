@@ -8,6 +8,7 @@ value is an error, so a template and the engine cannot drift apart silently.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -43,6 +44,50 @@ def load_prompts(name: str) -> dict[str, str]:
     if override.is_file():
         prompts.update(_parse(override.read_text("utf-8"), str(override)))
     return prompts
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A kind of question (``when`` matches its wording) and the hint that goes with it."""
+
+    name: str
+    when: re.Pattern[str]
+    hint: str
+
+
+def load_intents() -> list[Intent]:
+    """The intents of ``prompts/intents.yaml``, or of the user's file that replaces it."""
+    override = paths.config_dir() / "prompts" / "intents.yaml"
+    if override.is_file():
+        text, where = override.read_text("utf-8"), str(override)
+    else:
+        text, where = _shipped("intents.yaml") or "[]", "prompts/intents.yaml"
+    try:
+        raw = yaml.safe_load(text) or []
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{where} is not valid YAML: {e}") from e
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: expected a list of intents (name, when, hint)")
+    intents = []
+    for i, item in enumerate(raw, 1):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("name", "when", "hint")
+        ):
+            raise ConfigError(f"{where}: intent {i} needs text fields name, when and hint")
+        try:
+            when = re.compile(item["when"], re.IGNORECASE)
+        except re.error as e:
+            raise ConfigError(f"{where}: intent {item['name']!r}: bad regex: {e}") from None
+        intents.append(Intent(item["name"], when, item["hint"].strip()))
+    return intents
+
+
+def intent_for(question: str, intents: list[Intent] | None = None) -> Intent | None:
+    """The first intent whose wording matches ``question``; None when none does."""
+    for intent in load_intents() if intents is None else intents:
+        if intent.when.search(question):
+            return intent
+    return None
 
 
 def task_names() -> list[str]:

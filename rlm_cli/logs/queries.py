@@ -12,6 +12,7 @@ from collections import Counter
 
 from rlm_cli.logs.headers import HeaderModel
 from rlm_cli.logs.logmap import HEADER_SAMPLE, LogMap, entity_pattern, learn_header, scan_line
+from rlm_cli.logs.severity import worst_level
 from rlm_cli.store.context import Context, Hits
 from rlm_cli.store.layout import TIME_DIR
 from rlm_cli.store.timeindex import TimeIndex
@@ -150,7 +151,7 @@ class MapQueries:
                     "severe": sum(
                         v for k, v in sev.items() if k in ("warning", "error", "critical", "fatal")
                     ),
-                    "worst": _worst(sev),
+                    "worst": worst_level(sev),
                     "first_severe_lines": e["severe_lines"][:5],
                 }
             )
@@ -262,10 +263,3 @@ def _leader(ranked: list[tuple[str, int]], total: int) -> str:
     if len(ranked) > 1:
         text += f"; next: {ranked[1][0]} with {ranked[1][1]:,}"
     return text + ")"
-
-
-def _worst(sev: dict) -> str:
-    for name in ("fatal", "critical", "error", "warning", "notice", "info"):
-        if sev.get(name):
-            return name
-    return "info"

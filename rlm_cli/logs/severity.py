@@ -259,6 +259,16 @@ def classify(body: str, level: str | None = None) -> Severity:
 
 # -- the coarser scale findings use ----------------------------------------------------------
 
+
+def worst_level(counts: dict[str, int]) -> str:
+    """The most severe level name with a non-zero count in ``counts`` (``{"warning": 3,
+    "critical": 1}`` -> ``critical``); ``info`` when there is none."""
+    for sev in sorted(Severity, reverse=True):
+        if counts.get(sev.name.lower()):
+            return sev.name.lower()
+    return "info"
+
+
 FINDING_SEVERITIES = ("info", "warning", "error", "critical")
 """The four levels a finding may carry, mildest first; a cut of :class:`Severity`."""
 _FINDING_WORDS = {"high": "critical", "medium": "warning", "low": "info"}

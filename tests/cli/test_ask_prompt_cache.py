@@ -24,7 +24,7 @@ def _ask(tmp_path: Path, model: Path, *extra: str):
             "--root-max-tokens",
             "24",
             "--n-ctx",
-            "4096",
+            "8192",
             *extra,
         ],
         tmp_path,

@@ -12,19 +12,46 @@ from helpers import SAMPLES, run_rlm, write_script
 BMC = SAMPLES / "bmc_cluster.log"
 DEMO = SAMPLES / "scripts" / "which_node_fails.yaml"
 QUICK = SAMPLES / "scripts" / "quick_answer.yaml"
+LOOK_CODE = "```repl\nprint(context.line_count)\n```"
 
 
-def test_piped_bmc_log_quick_answer_exits_0(tmp_path: Path) -> None:
+def test_piped_bmc_log_quick_answer_exits_1_on_the_node_it_names(tmp_path: Path) -> None:
+    """The script records no FINDING; its answer names node09, whose lines the log map
+    graded critical: that makes a finding (source "answer"), so cron sees exit 1."""
     r = run_rlm(
         ["ask", "which node will fail", "--model", f"script:{QUICK}"],
         tmp_path,
         stdin=BMC.read_bytes(),
     )
-    assert r.code == 0, r.stderr
+    assert r.code == 1, r.stderr
+    out = r.stdout.strip().splitlines()
     assert (
-        r.stdout.strip()
-        == "node09: uncorrectable ECC after a rising rate of correctable errors on one DIMM"
+        out[0] == "node09: uncorrectable ECC after a rising rate of correctable errors on one DIMM"
     )
+    assert out[2] == "Findings:" and out[3].startswith(
+        "CRITICAL node09: uncorrectable ECC after a rising rate of correctable errors on one "
+        "DIMM (<stdin>:"
+    ), out
+    d = run_rlm(
+        ["ask", "which node will fail", "--model", f"script:{QUICK}", "--json"],
+        tmp_path,
+        stdin=BMC.read_bytes(),
+    ).json()
+    [f] = d["findings"]
+    assert f["source"] == "answer" and f["entity"] == "node09" and f["verified"]
+    assert f["severity"] == "critical"
+    assert f["evidence"] and all("node09" in e["text"] for e in f["evidence"])
+
+
+def test_an_answer_naming_no_troubled_entity_exits_0(tmp_path: Path) -> None:
+    script = write_script(tmp_path / "s.yaml", [LOOK_CODE, 'FINAL("1660 lines, no node named")'])
+    r = run_rlm(
+        ["ask", "how long", "--model", f"script:{script}", "--json"],
+        tmp_path,
+        stdin=BMC.read_bytes(),
+    )
+    assert r.code == 0, r.stderr
+    assert r.json()["findings"] == []
 
 
 def test_demo_trajectory_greps_subcalls_sets_var_and_ends_with_final_var(
@@ -174,16 +201,16 @@ def test_runs_are_recorded_and_context_reused(tmp_path: Path, rlm_here) -> None:
 
     db = sqlite3.connect(tmp_path / "data" / "runs.db")
     rows = db.execute("SELECT id, question, exit_code FROM runs").fetchall()
-    assert rows == [(d["run_id"], "q", 0)]
+    assert rows == [(d["run_id"], "q", 1)]  # the answer names node09 (see above)
     r2 = rlm_here(
         ["ask", "q", "--model", f"script:{QUICK}", "--context", d["context_id"][:8], "--json"],
         tmp_path,
     )
-    assert r2.code == 0 and r2.json()["context_id"] == d["context_id"]
+    assert r2.code == 1 and r2.json()["context_id"] == d["context_id"]
     r3 = rlm_here(
         ["ask", "q", "--model", f"script:{QUICK}", "--no-log"], tmp_path, stdin=BMC.read_bytes()
     )
-    assert r3.code == 0
+    assert r3.code == 1
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
 
 

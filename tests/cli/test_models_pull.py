@@ -51,7 +51,7 @@ def test_pull_default_then_ask_uses_it(tmp_path: Path, tiny_gguf: Path) -> None:
             "--root-max-tokens",
             "16",
             "--n-ctx",
-            "4096",
+            "8192",
         ],
         tmp_path,
         env=env,
@@ -70,7 +70,7 @@ def test_no_model_offline_says_so(tmp_path: Path) -> None:
     assert "offline" in line and "rlm models add" in line and "--model" in line
 
 
-_TINY_ASK = ["--json", "--max-iterations", "1", "--root-max-tokens", "16", "--n-ctx", "4096"]
+_TINY_ASK = ["--json", "--max-iterations", "1", "--root-max-tokens", "16", "--n-ctx", "8192"]
 
 
 def test_models_add_then_ask_with_no_other_step(tmp_path: Path, tiny_gguf: Path) -> None:

@@ -1,0 +1,78 @@
+"""Hints by kind of question, and findings made from what the final answer names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rlm_cli.engine.prompts import intent_for, load_intents
+from rlm_cli.errors import ConfigError
+
+LOOK = 'print(context.count("ECC"))'
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("which node will fail", "failing"),
+        ("Which node is most likely to fail next, and why?", "failing"),
+        ("Which node in this BMC event log is failing or about to fail?", "failing"),
+        ("How many processes did the kernel OOM killer kill?", "count"),
+        ("what is the number of reboots", "count"),
+        ("Which host had the most failed SSH password attempts?", "most"),
+        ("which switch port is the busiest", "most"),
+        ("When did nas01 first stop responding?", "time"),
+        ("what is the most recent error", "time"),
+        ("Which host reported that its RAID battery failed?", None),
+        ("One host had a kernel panic. What is its BMC's IP address?", None),
+    ],
+)
+def test_shipped_intents_read_the_kind_of_question(question: str, intent: str | None) -> None:
+    found = intent_for(question)
+    assert (found.name if found else None) == intent
+
+
+def test_a_user_file_replaces_the_intents(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RLM_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "prompts").mkdir()
+    mine = tmp_path / "prompts" / "intents.yaml"
+    mine.write_text("- {name: disks, when: '\\bdisks?\\b', hint: 'Hint: grep for sd[a-z].'}\n")
+    assert [i.name for i in load_intents()] == ["disks"]
+    assert intent_for("which disk is slow").hint == "Hint: grep for sd[a-z]."
+    assert intent_for("which node will fail") is None
+    mine.write_text("- {name: bad, when: '(unclosed', hint: x}\n")
+    with pytest.raises(ConfigError, match="intent 'bad': bad regex"):
+        load_intents()
+    mine.write_text("name: not a list\n")
+    with pytest.raises(ConfigError, match="expected a list of intents"):
+        load_intents()
+
+
+def test_the_run_records_its_intent_and_a_task_replaces_it(rlm) -> None:
+    d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("node02")'])).json
+    assert d["intent"] == "failing"
+    model = rlm.script([rlm.code(LOOK), 'FINAL("node02")'])
+    r = rlm("ask", str(rlm.log), "--task", "which-node-fails", "--model", model, "--json")
+    assert r.rc == 0, r.stderr
+    assert "intent" not in r.json
+
+
+def test_an_answer_naming_a_troubled_entity_makes_a_finding(rlm) -> None:
+    """node02 logs correctable ECC errors (warning); node01 only heartbeats."""
+    r = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("node02: ECC errors on DIMM_B2")']))
+    [f] = r.json["findings"]  # DIMM_B2 is named too, but its lines are node02's: not again
+    assert f["source"] == "answer" and f["entity"] == "node02" and f["severity"] == "warning"
+    assert f["summary"] == "ECC errors on DIMM_B2" and f["verified"]
+    assert all("node02" in e["text"] and "ECC" in e["text"] for e in f["evidence"])
+    assert r.rc == 0  # a warning is below the default --fail-on error
+    r = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("node02: ECC errors")']), "--fail-on", "warning")
+    assert r.rc == 1
+    d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("node01 is fine")'])).json
+    assert d["findings"] == []
+
+
+def test_an_entity_the_model_recorded_is_not_recorded_twice(rlm) -> None:
+    reply = rlm.code('FINDING("node02", "error", "ECC", lines=[2])\nFINAL("node02 fails")')
+    d = rlm.ask(rlm.script([rlm.code(LOOK), reply])).json
+    assert [(f["entity"], f["source"]) for f in d["findings"]] == [("node02", "model")]
