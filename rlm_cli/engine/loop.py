@@ -33,7 +33,7 @@ from rlm_cli.engine.parse import (
     strip_thinking,
     touches_data,
 )
-from rlm_cli.engine.prompts import fill, intent_for, load_prompts
+from rlm_cli.engine.prompts import Intent, fill, intent_for, load_prompts
 from rlm_cli.engine.records import RunResult, Turn, Usage
 from rlm_cli.engine.recursion import run_child
 from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
@@ -135,6 +135,7 @@ class RlmEngine:
         self.brief = brief
         self.guidance = guidance
         self.intent = ""  # the kind of question whose hint the first message carried
+        self._intent: Intent | None = None
         self.depth = depth
         self.prompts = load_prompts("root")
         self.usage = usage or Usage()
@@ -165,12 +166,15 @@ class RlmEngine:
         return sub_room * 3
 
     def _system_prompt(self) -> str:
-        """The static head of the conversation: the same for every log and question of a
-        model and prompt version, so its evaluated state can be cached (the log's
-        description, the brief and the question go in the first user message)."""
+        """The static head of the conversation: the same for every log and question of one
+        kind (its intent's worked example) for a model and prompt version, so its evaluated
+        state can be cached (the log's description, the brief and the question go in the
+        first user message)."""
+        example = self._intent.example if self._intent and self._intent.example else ""
         text = fill(
             self.prompts["system"],
             functions=self.prompts["functions"],
+            example=(example or self.prompts.get("example", "")).strip(),
             max_output_chars=f"{self.config.max_output_chars:,}",
             sub_chunk_chars=f"{self._sub_chunk_chars():,}",
         )
@@ -182,10 +186,10 @@ class RlmEngine:
         """The conversation of the first root turn: the static system prompt, then the
         log's description, the brief, the question and the budget."""
         guidance = self.guidance.strip()
-        if not guidance:  # no --task: a hint for this kind of question, if one fits
-            intent = intent_for(question)
-            if intent is not None:
-                self.intent, guidance = intent.name, intent.hint
+        if not guidance:  # no --task: the hint and example for this kind of question, if any
+            self._intent = intent_for(question)
+            if self._intent is not None:
+                self.intent, guidance = self._intent.name, self._intent.hint
         first_user = fill(
             self.prompts["first_user"],
             context_info=describe_context(self.context),

@@ -48,11 +48,14 @@ def load_prompts(name: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Intent:
-    """A kind of question (``when`` matches its wording) and the hint that goes with it."""
+    """A kind of question (``when`` matches its wording), the hint for its first message and
+    the worked example for its system prompt."""
 
     name: str
     when: re.Pattern[str]
     hint: str
+    example: str = ""
+    """A worked example of this kind of question for the system prompt ("" : root.yaml's)."""
 
 
 def load_intents() -> list[Intent]:
@@ -74,11 +77,14 @@ def load_intents() -> list[Intent]:
             isinstance(item.get(k), str) for k in ("name", "when", "hint")
         ):
             raise ConfigError(f"{where}: intent {i} needs text fields name, when and hint")
+        if not isinstance(item.get("example", ""), str):
+            raise ConfigError(f"{where}: intent {item['name']!r}: example must be text")
         try:
             when = re.compile(item["when"], re.IGNORECASE)
         except re.error as e:
             raise ConfigError(f"{where}: intent {item['name']!r}: bad regex: {e}") from None
-        intents.append(Intent(item["name"], when, item["hint"].strip()))
+        example = item.get("example", "").strip()
+        intents.append(Intent(item["name"], when, item["hint"].strip(), example))
     return intents
 
 

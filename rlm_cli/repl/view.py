@@ -16,15 +16,17 @@ MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "tim
 class ContextView:
     """A read-only facade over a Context (and its log map) for model code."""
 
-    __slots__ = ("_ctx", "_map")
+    __slots__ = ("_ctx", "_map", "_searches")
 
     def __init__(self, ctx: Context, queries=None) -> None:
         object.__setattr__(self, "_ctx", ctx)
         object.__setattr__(self, "_map", queries)
+        searches = {n: _noting_empty(getattr(ctx, n), n) for n in ("grep", "count")}
+        object.__setattr__(self, "_searches", searches)
 
     def __getattr__(self, name: str):
-        if name in ("grep", "count"):
-            return _noting_empty(getattr(self._ctx, name), name)
+        if name in self._searches:
+            return self._searches[name]
         if name in MODEL_API:
             return getattr(self._ctx, name)
         if name in MAP_API:
@@ -56,12 +58,22 @@ class ContextView:
         return list(MODEL_API + MAP_API)
 
 
+COUNT_NOTICES = 5
+"""How many times a session's count() says its result in words (a loop over hosts would
+otherwise print one line per call)."""
+
+
 def _noting_empty(search, name: str):
     """``search`` (grep or count) that prints a notice when nothing matched: a small model
     otherwise answers "0" or "none" from one pattern in its own words, not the log's."""
 
     def call(pattern, *args, **kwargs):
         found = search(pattern, *args, **kwargs)
+        if found and name == "count" and call.said < COUNT_NOTICES:
+            # the bare number printed beside sample hits was misread (a line number taken
+            # for the count); a sentence is not
+            call.said += 1
+            print(f"[count: {found:,} lines match {pattern!r}]")
         if not found:
             print(
                 f"[{name}: no line matches {pattern!r}. The log may say it in other words: "
@@ -72,4 +84,5 @@ def _noting_empty(search, name: str):
 
     call.__doc__ = search.__doc__
     call.__name__ = name
+    call.said = 0
     return call

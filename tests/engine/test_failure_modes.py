@@ -268,7 +268,7 @@ def test_grep_takes_a_log_map_template_as_written(rlm) -> None:
     )
     d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
     out = d["trajectory"][0]["outputs"][0]
-    assert out["error"] is None and out["stdout"].split() == ["4", "4"], out
+    assert out["error"] is None and out["stdout"].splitlines()[-1].split() == ["4", "4"], out
 
 
 def test_a_search_that_finds_nothing_says_so(rlm) -> None:
@@ -277,6 +277,16 @@ def test_a_search_that_finds_nothing_says_so(rlm) -> None:
     out = d["trajectory"][0]["outputs"][0]["stdout"]
     assert "[count: no line matches 'OOM Killer'" in out
     assert "[grep: no line matches 'nothing here'" in out and out.rstrip().endswith("0 0")
+
+
+def test_count_says_its_number_in_words_a_few_times(rlm) -> None:
+    """The 1.5B model printed len(hits), sample hits and count() on one screen and answered
+    with a line number; the count now also says what it counted, in a sentence."""
+    code = 'print(context.count("ECC"))\nfor i in range(8):\n    n = context.count("node0")'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]["stdout"]
+    assert out.splitlines()[:2] == ["[count: 4 lines match 'ECC']", "4"], out
+    assert out.count("[count: ") == 5  # then quiet: a loop over hosts is not a wall of notices
 
 
 def test_top_counts_matching_lines_per_host_in_one_call(rlm) -> None:

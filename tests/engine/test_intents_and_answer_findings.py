@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,10 @@ LOOK = 'print(context.count("ECC"))'
         ("which switch port is the busiest", "most"),
         ("When did nas01 first stop responding?", "time"),
         ("what is the most recent error", "time"),
-        ("Which host reported that its RAID battery failed?", None),
-        ("One host had a kernel panic. What is its BMC's IP address?", None),
+        ("Which host reported that its RAID battery failed?", "event"),
+        ("which server logged a link down on eth1", "event"),
+        ("One host had a kernel panic. What is the IP address of that host's BMC?", "two-step"),
+        ("summarise this log", None),
     ],
 )
 def test_shipped_intents_read_the_kind_of_question(question: str, intent: str | None) -> None:
@@ -76,3 +79,18 @@ def test_an_entity_the_model_recorded_is_not_recorded_twice(rlm) -> None:
     reply = rlm.code('FINDING("node02", "error", "ECC", lines=[2])\nFINAL("node02 fails")')
     d = rlm.ask(rlm.script([rlm.code(LOOK), reply])).json
     assert [(f["entity"], f["source"]) for f in d["findings"]] == [("node02", "model")]
+
+
+def test_shipped_examples_use_only_real_functions_and_output_shapes() -> None:
+    """Each intent's worked example calls functions the REPL has, and prints what they print."""
+    from rlm_cli.repl.view import MAP_API
+    from rlm_cli.store.context import MODEL_API
+
+    known = set(MAP_API) | set(MODEL_API)
+    for intent in load_intents():
+        called = set(re.findall(r"context\.(\w+)\(", intent.example + intent.hint))
+        assert called <= known, (intent.name, called - known)
+        if "context.count(" in intent.example:
+            assert "[count: " in intent.example  # the notice count() really prints
+        if "context.entities(" in intent.example:
+            assert "(most concerning: " in intent.example
