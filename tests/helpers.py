@@ -85,6 +85,7 @@ class InProcess:
         *,
         stdin: bytes | None = b"",
         env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> Result:
         import io
 
@@ -101,7 +102,7 @@ class InProcess:
             mp.setattr(sys, "argv", ["rlm", *args])
             mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin or b"")))
             mp.setitem(cli._state, "debug", False)  # noqa: SLF001 - reset between runs
-            mp.chdir(REPO)
+            mp.chdir(cwd or REPO)
             self.capfd.readouterr()
             try:
                 main()
