@@ -2,7 +2,7 @@
 
 Two ways, one result type (:class:`Result`): :func:`run_rlm` starts ``python -m rlm_cli``
 (for what concerns the process: signals, exit codes of the interpreter, terminals), and
-:class:`InProcess` (the ``rlm_here`` fixture) calls ``cli.main()`` in the test process, for
+:class:`InProcess` (the ``rlm_here`` fixture) calls the entry point in the test process, for
 tests of logic, without an interpreter start-up per run (seconds on a loaded machine).
 """
 
@@ -69,8 +69,10 @@ def run_rlm(
 
 
 class InProcess:
-    """``rlm ARGS`` through ``cli.main()`` in this process, with the environment, argv and
-    stdin it would get from a shell; stdout and stderr captured at the file descriptors."""
+    """``rlm ARGS`` through the entry point (``rlm_cli.__main__.main``: the quick path for
+    plain grep/ingest lines, else ``cli.main()``) in this process, with the environment,
+    argv and stdin it would get from a shell; stdout and stderr captured at the file
+    descriptors."""
 
     def __init__(self, monkeypatch, capfd) -> None:
         self.monkeypatch = monkeypatch
@@ -83,10 +85,12 @@ class InProcess:
         *,
         stdin: bytes | None = b"",
         env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> Result:
         import io
 
         from rlm_cli import cli
+        from rlm_cli.__main__ import main
 
         env = env or isolated_env(home)
         with self.monkeypatch.context() as mp:
@@ -98,10 +102,10 @@ class InProcess:
             mp.setattr(sys, "argv", ["rlm", *args])
             mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin or b"")))
             mp.setitem(cli._state, "debug", False)  # noqa: SLF001 - reset between runs
-            mp.chdir(REPO)
+            mp.chdir(cwd or REPO)
             self.capfd.readouterr()
             try:
-                cli.main()
+                main()
                 code = 0
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else (0 if e.code is None else 2)

@@ -22,6 +22,7 @@ ROOMS = {
     "config": 0,
     "signals": 0,
     "atomic": 0,
+    "plain": 0,
     "store": 1,
     "llm": 1,
     "logs": 1,

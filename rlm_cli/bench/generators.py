@@ -56,6 +56,21 @@ def _stamp(t: int, style: str) -> str:
     return f"{_MONTHS[d.month - 1]} {d.day:2d} {d.strftime('%H:%M:%S')}"
 
 
+def _log(
+    c: _Cluster,
+    chars: int,
+    special: list[_Event],
+    truth: dict,
+    *,
+    style: str | None = None,
+    weights: list[float] | None = None,
+) -> GeneratedLog:
+    """The log: everyday noise around the ``special`` events up to about ``chars``
+    characters, in ``style`` (else iso or bsd, drawn after the noise), with its truth."""
+    events = c.noise(_size_left(chars, special), weights) + special
+    return GeneratedLog(_render(events, style or c.rng.choice(["iso", "bsd"])), truth)
+
+
 def _render(events: list[_Event], style: str) -> str:
     events.sort(key=lambda e: e.t)
     return "".join(f"{_stamp(e.t, style)} {e.host} {e.msg}\n" for e in events)
@@ -198,11 +213,8 @@ def needle(seed: int, chars: int) -> GeneratedLog:
             miss.format(bus=f"{rng.randrange(16, 250):02x}", pid=c.pid(decoy)),
         ),
     ]
-    events = c.noise(_size_left(chars, special)) + special
-    style = rng.choice(["iso", "bsd"])
-    return GeneratedLog(
-        _render(events, style),
-        {"question": question, "host": host, "decoy": decoy, "hosts": c.hosts},
+    return _log(
+        c, chars, special, {"question": question, "host": host, "decoy": decoy, "hosts": c.hosts}
     )
 
 
@@ -242,9 +254,10 @@ def oom_count(seed: int, chars: int) -> GeneratedLog:
                     f"slurmstepd[{c.pid(host)}]: error: Detected 1 oom_kill event in StepId={c.jobs}.batch. Some of the step tasks have been OOM Killed.",
                 )
             )
-    events = c.noise(_size_left(chars, special)) + special
-    return GeneratedLog(
-        _render(events, rng.choice(["iso", "bsd"])),
+    return _log(
+        c,
+        chars,
+        special,
         {
             "question": "How many processes did the kernel OOM killer kill in this log? Answer with the number.",
             "count": n,
@@ -290,9 +303,10 @@ def ssh_topk(seed: int, chars: int) -> GeneratedLog:
             )
         )
     weights = [w * (4.0 if h == busy else 1.0) for h, w in zip(c.hosts, c.weights)]
-    events = c.noise(_size_left(chars, special), weights) + special
-    return GeneratedLog(
-        _render(events, rng.choice(["iso", "bsd"])),
+    return _log(
+        c,
+        chars,
+        special,
         {
             "question": "Which host had the most failed SSH password attempts ('Failed password') in this log?",
             "host": top,
@@ -301,6 +315,7 @@ def ssh_topk(seed: int, chars: int) -> GeneratedLog:
             "hosts": c.hosts,
             "counts": counts,
         },
+        weights=weights,
     )
 
 
@@ -332,15 +347,17 @@ def nfs_timeline(seed: int, chars: int, which: str = "first") -> GeneratedLog:
         _Event(decoy_t, decoy_host, "kernel: nfs: server nas02 not responding, still trying"),
         _Event(decoy_t + rng.randrange(30, 600), decoy_host, "kernel: nfs: server nas02 OK"),
     ]
-    events = c.noise(_size_left(chars, special)) + special
     verb = "first" if which == "first" else "last"
-    return GeneratedLog(
-        _render(events, "iso"),
+    return _log(
+        c,
+        chars,
+        special,
         {
             "question": f"When did the NFS server nas01 {verb} stop responding (the {verb} 'nfs: server nas01 not responding' line)? Give the date and time.",
             "time": iso_time(answer),
             "decoy_time": iso_time(decoy_t),
         },
+        style="iso",
     )
 
 
@@ -405,9 +422,10 @@ def panic_bmc_ip(seed: int, chars: int) -> GeneratedLog:
             f"kernel: watchdog: BUG: soft lockup - CPU#{rng.randrange(64)} stuck for 22s! [kworker/{rng.randrange(64)}:1:{rng.randrange(100, 9999)}]",
         ),
     ]
-    events = c.noise(_size_left(chars, special)) + special
-    return GeneratedLog(
-        _render(events, rng.choice(["iso", "bsd"])),
+    return _log(
+        c,
+        chars,
+        special,
         {
             "question": "One host had a kernel panic. What is the IP address of that host's BMC (its -bmc DHCP lease)?",
             "host": host,

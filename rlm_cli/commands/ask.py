@@ -6,23 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import (
-    BinaryOpt,
-    DebugOpt,
-    ExcludeOpt,
-    IncludeOpt,
-    JsonOpt,
-    MaxIterationsOpt,
-    MaxSubcallsOpt,
-    ModelOpt,
-    NCtxOpt,
-    NoLogOpt,
-    QuietOpt,
-    SubModelOpt,
-    ThreadsOpt,
-    TimeoutOpt,
-    run_settings,
-)
+from rlm_cli.commands import common as opts
 from rlm_cli.config import DEFAULTS as D
 
 EXAMPLES = """
@@ -55,63 +39,28 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         paths: list[str] = typer.Argument(
             None, help="Log files, folders or globs; stdin when none or '-'."
         ),
-        model: ModelOpt = None,
-        sub_model: SubModelOpt = None,
+        model: opts.ModelOpt = None,
+        sub_model: opts.SubModelOpt = None,
         context_id: str = typer.Option(
             None, "--context", help="Reuse a stored context by id (see rlm contexts list)."
         ),
-        json_out: JsonOpt = False,
-        quiet: QuietOpt = False,
-        max_iterations: MaxIterationsOpt = None,
-        max_subcalls: MaxSubcallsOpt = None,
-        max_tokens: int = typer.Option(
-            None, "--max-tokens", min=1, help="Tokens (root and sub-calls) allowed in the run."
-        ),
-        max_depth: int = typer.Option(
-            None, "--max-depth", min=1, help="Recursion depth (1: sub-calls are plain model calls)."
-        ),
-        timeout: TimeoutOpt = None,
-        n_ctx: NCtxOpt = None,
-        threads: ThreadsOpt = None,
-        batch_size: int = typer.Option(
-            None,
-            "--batch-size",
-            min=1,
-            help=f"Prompt tokens llama.cpp evaluates per step (default {D.n_batch}).",
-        ),
-        flash_attn: bool = typer.Option(
-            None, "--flash-attn/--no-flash-attn", help="Flash attention in llama.cpp."
-        ),
-        gpu_layers: int = typer.Option(
-            None,
-            "--gpu-layers",
-            min=-1,
-            help=f"Layers offloaded to the GPU (-1: all; default {D.n_gpu_layers}).",
-        ),
-        concurrency: int = typer.Option(
-            None,
-            "--concurrency",
-            min=1,
-            help=f"Sub-calls in flight at once on an openai: server (default {D.concurrency}).",
-        ),
-        max_output_chars: int = typer.Option(
-            None, "--max-output-chars", min=200, help="Printed output per step shown to the model."
-        ),
-        temperature: float = typer.Option(
-            None, "--temperature", min=0.0, help="Sampling temperature."
-        ),
-        root_max_tokens: int = typer.Option(
-            None,
-            "--root-max-tokens",
-            min=16,
-            help=f"Longest root reply in tokens (default {D.root_max_tokens}).",
-        ),
-        sub_max_tokens: int = typer.Option(
-            None,
-            "--sub-max-tokens",
-            min=16,
-            help=f"Longest sub-call answer in tokens (default {D.sub_max_tokens}).",
-        ),
+        json_out: opts.JsonOpt = False,
+        quiet: opts.QuietOpt = False,
+        max_iterations: opts.MaxIterationsOpt = None,
+        max_subcalls: opts.MaxSubcallsOpt = None,
+        max_tokens: opts.MaxTokensOpt = None,
+        max_depth: opts.MaxDepthOpt = None,
+        timeout: opts.TimeoutOpt = None,
+        n_ctx: opts.NCtxOpt = None,
+        threads: opts.ThreadsOpt = None,
+        batch_size: opts.BatchSizeOpt = None,
+        flash_attn: opts.FlashAttnOpt = None,
+        gpu_layers: opts.GpuLayersOpt = None,
+        concurrency: opts.ConcurrencyOpt = None,
+        max_output_chars: opts.MaxOutputCharsOpt = None,
+        temperature: opts.TemperatureOpt = None,
+        root_max_tokens: opts.RootMaxTokensOpt = None,
+        sub_max_tokens: opts.SubMaxTokensOpt = None,
         seed: int = typer.Option(None, "--seed", help="Sampling seed."),
         fail_on: str = typer.Option(
             None,
@@ -119,17 +68,11 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             help="Exit 1 when a verified finding is at or above: info, warning, error, critical, "
             f"or never (default {D.fail_on}).",
         ),
-        no_log: NoLogOpt = False,
-        brief_tokens: int = typer.Option(
-            None,
-            "--brief-tokens",
-            min=0,
-            help="Token budget of the log map in the first prompt, by the model's tokenizer "
-            f"(0: none; at most 1/6 of the model's window; default {D.brief_tokens}).",
-        ),
-        binary: BinaryOpt = False,
-        include: IncludeOpt = None,
-        exclude: ExcludeOpt = None,
+        no_log: opts.NoLogOpt = False,
+        brief_tokens: opts.BriefTokensOpt = None,
+        binary: opts.BinaryOpt = False,
+        include: opts.IncludeOpt = None,
+        exclude: opts.ExcludeOpt = None,
         task: str = typer.Option(
             None,
             "--task",
@@ -139,50 +82,21 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         mode: str = typer.Option(
             "rlm", "--mode", help="rlm (the loop) or direct (one call over what fits, a baseline)."
         ),
-        no_grammar: bool = typer.Option(
-            False, "--no-grammar", help="Do not constrain root replies with a grammar (GGUF)."
-        ),
-        no_cache: bool = typer.Option(
-            False, "--no-cache", help="Do not read or write the sub-call cache."
-        ),
-        thinking: str = typer.Option(
-            None,
-            "--thinking",
-            help="Thinking models: hide (default; <think> kept out of answer and history), "
-            "keep (kept in the history) or off (disabled via the chat template).",
-        ),
-        debug: DebugOpt = False,
+        no_grammar: opts.NoGrammarOpt = False,
+        no_cache: opts.NoCacheOpt = False,
+        thinking: opts.ThinkingOpt = None,
+        debug: opts.DebugOpt = False,
     ) -> int:
         """Ask a question about a log; the answer goes to stdout."""
         set_debug(debug)
         from rlm_cli.actions.ask import AskRequest, run_ask
         from rlm_cli.errors import UsageError
 
-        settings = run_settings(
-            fail_on=fail_on,
-            no_log=no_log,
-            model=model,
-            sub_model=sub_model,
-            max_iterations=max_iterations,
-            max_subcalls=max_subcalls,
-            max_tokens=max_tokens,
-            max_depth=max_depth,
-            timeout=timeout,
-            n_ctx=n_ctx,
-            threads=threads,
+        settings = opts.run_settings(
+            locals(),
             n_batch=batch_size,
-            flash_attn=flash_attn,
             n_gpu_layers=gpu_layers,
-            concurrency=concurrency,
-            max_output_chars=max_output_chars,
-            temperature=temperature,
-            seed=seed,
-            root_max_tokens=root_max_tokens,
-            sub_max_tokens=sub_max_tokens,
-            brief_tokens=brief_tokens,
-            grammar=False if no_grammar else None,
             cache=False if no_cache else None,
-            thinking=thinking,
         )
         positional = [p for p in ([question] if question else []) + list(paths or []) if p]
         if task:

@@ -6,15 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import (
-    DebugOpt,
-    MaxIterationsOpt,
-    ModelOpt,
-    NCtxOpt,
-    NoLogOpt,
-    SubModelOpt,
-    ThreadsOpt,
-)
+from rlm_cli.commands import common as opts
 
 EXAMPLES = """
 Examples:
@@ -44,8 +36,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             "or 'show ID'.",
         ),
         bench_id: str = typer.Argument(None, help="With 'show': the bench id (or a prefix)."),
-        model: ModelOpt = None,
-        sub_model: SubModelOpt = None,
+        model: opts.ModelOpt = None,
+        sub_model: opts.SubModelOpt = None,
         mode: str = typer.Option(
             "rlm,direct", "--mode", help="Modes to run side by side: rlm, direct or rlm,direct."
         ),
@@ -56,29 +48,23 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         family: str = typer.Option(
             None, "--family", help="Only tasks of these families (comma-separated)."
         ),
-        n_ctx: NCtxOpt = None,
-        threads: ThreadsOpt = None,
-        max_iterations: MaxIterationsOpt = None,
+        n_ctx: opts.NCtxOpt = None,
+        threads: opts.ThreadsOpt = None,
+        max_iterations: opts.MaxIterationsOpt = None,
         timeout: float = typer.Option(
             None, "--timeout", min=1, help="Seconds allowed for each run."
         ),
-        temperature: float = typer.Option(
-            None, "--temperature", min=0.0, help="Sampling temperature."
-        ),
+        temperature: opts.TemperatureOpt = None,
         seed: int = typer.Option(None, "--seed", help="Sampling seed (repeat k uses seed + k)."),
-        root_max_tokens: int = typer.Option(
-            None, "--root-max-tokens", min=16, help="Longest root reply in tokens."
-        ),
-        no_grammar: bool = typer.Option(
-            False, "--no-grammar", help="Do not constrain root replies with a grammar (GGUF)."
-        ),
+        root_max_tokens: opts.RootMaxTokensOpt = None,
+        no_grammar: opts.NoGrammarOpt = False,
         json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
         out: str = typer.Option(None, "--out", "-o", help="Also write the JSON result to FILE."),
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="Nothing on stderr but errors (no progress)."
         ),
-        no_log: NoLogOpt = False,
-        debug: DebugOpt = False,
+        no_log: opts.NoLogOpt = False,
+        debug: opts.DebugOpt = False,
     ) -> int:
         """Measure answer quality: run a suite of log questions in rlm and direct mode."""
         set_debug(debug)
@@ -89,7 +75,6 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             run_bench,
             show_bench,
         )
-        from rlm_cli.config import load_settings
         from rlm_cli.errors import UsageError
 
         if suite == "list":
@@ -102,19 +87,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             return show_bench(bench_id, json=json_out, out_file=out)
         if bench_id:
             raise UsageError(f"unexpected argument {bench_id!r}: rlm bench takes one suite")
-        settings = load_settings().merged(
-            model=model,
-            sub_model=sub_model,
-            n_ctx=n_ctx,
-            threads=threads,
-            max_iterations=max_iterations,
-            timeout=timeout,
-            temperature=temperature,
-            seed=seed,
-            root_max_tokens=root_max_tokens,
-            grammar=False if no_grammar else None,
-            log_runs=False if no_log else None,
-        )
+        settings = opts.run_settings(locals())
         request = BenchRequest(
             suite=suite,
             settings=settings,

@@ -17,80 +17,148 @@ from rlm_cli.llm.base import DEFAULT_N_CTX
 
 FAIL_ON_CHOICES = (*SEVERITIES, "never")
 
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
-ModelOpt = Annotated[
-    Optional[str],  # noqa: UP045 - Typer reads the annotation at run time (Python 3.10+)
-    typer.Option(
-        "--model",
-        "-m",
-        help="Root model: PATH.gguf, script:FILE.yaml, openai:URL#name or an alias. [env: RLM_MODEL]",
-    ),
-]
-SubModelOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--sub-model", help="Model for sub-calls (default: the root model)."),
-]
-MaxIterationsOpt = Annotated[
-    Optional[int],  # noqa: UP045
-    typer.Option(
-        "--max-iterations",
-        min=1,
-        help=f"Root turns before a forced final answer (default {DEFAULTS.max_iterations}).",
-    ),
-]
-MaxSubcallsOpt = Annotated[
-    Optional[int],  # noqa: UP045
-    typer.Option(
-        "--max-subcalls",
-        min=0,
-        help=f"Sub-calls allowed in the run (default {DEFAULTS.max_subcalls}).",
-    ),
-]
-NCtxOpt = Annotated[
-    Optional[int],  # noqa: UP045
-    typer.Option(
-        "--n-ctx",
-        min=256,
-        help=f"Model window in tokens (default {DEFAULT_N_CTX} for a GGUF model; "
-        "an openai: server's own window).",
-    ),
-]
-ThreadsOpt = Annotated[
-    Optional[int],  # noqa: UP045
-    typer.Option("--threads", min=1, help="CPU threads for llama.cpp."),
-]
-IncludeOpt = Annotated[
-    Optional[list[str]],  # noqa: UP045
-    typer.Option("--include", help="Glob of files to read inside folders (repeatable)."),
-]
-ExcludeOpt = Annotated[
-    Optional[list[str]],  # noqa: UP045
-    typer.Option("--exclude", help="Glob of files to skip inside folders (repeatable)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Nothing on stderr but errors (for cron).")
-]
-BinaryOpt = Annotated[bool, typer.Option("--binary", help="Keep inputs that contain NUL bytes.")]
-TimeoutOpt = Annotated[
-    Optional[float],  # noqa: UP045
-    typer.Option(
-        "--timeout",
-        min=1,
-        help="Seconds allowed for the model run; calls under way are stopped at the deadline "
-        "and a short final answer gets a few seconds more.",
-    ),
-]
-NoLogOpt = Annotated[
-    bool, typer.Option("--no-log", "-n", help="Do not record this run in the history.")
-]
+
+def _optional(kind: Any, *flags: str, **kw: Any) -> Any:
+    """The type of an option that is None unless given (Typer reads it at run time)."""
+    return Annotated[Optional[kind], typer.Option(*flags, **kw)]  # noqa: UP045 - Typer reads it at run time
 
 
-def run_settings(*, fail_on: str | None, no_log: bool, **flags: Any) -> Settings:
+def _tuned(kind: Any, flag: str, minimum: float, text: str, setting: str) -> Any:
+    """An optional flag for a setting, its help ending with the setting's default."""
+    return _optional(
+        kind, flag, min=minimum, help=f"{text} (default {getattr(DEFAULTS, setting)})."
+    )
+
+
+def _switch(*flags: str, help: str) -> Any:  # noqa: A002 - Typer's own name
+    """The type of an on/off flag that is off unless given."""
+    return Annotated[bool, typer.Option(*flags, help=help)]
+
+
+DebugOpt = _switch("--debug", help="Show tracebacks of errors.")
+JsonOpt = _switch("--json", help="Print one JSON object on stdout.")
+QuietOpt = _switch("--quiet", "-q", help="Nothing on stderr but errors (for cron).")
+BinaryOpt = _switch("--binary", help="Keep inputs that contain NUL bytes.")
+NoLogOpt = _switch("--no-log", "-n", help="Do not record this run in the history.")
+NoGrammarOpt = _switch("--no-grammar", help="Do not constrain root replies with a grammar (GGUF).")
+ModelOpt = _optional(
+    str,
+    "--model",
+    "-m",
+    help="Root model: PATH.gguf, script:FILE.yaml, openai:URL#name or an alias. [env: RLM_MODEL]",
+)
+SubModelOpt = _optional(str, "--sub-model", help="Model for sub-calls (default: the root model).")
+MaxIterationsOpt = _tuned(
+    int, "--max-iterations", 1, "Root turns before a forced final answer", "max_iterations"
+)
+MaxSubcallsOpt = _tuned(int, "--max-subcalls", 0, "Sub-calls allowed in the run", "max_subcalls")
+NCtxOpt = _optional(
+    int,
+    "--n-ctx",
+    min=256,
+    help=f"Model window in tokens (default {DEFAULT_N_CTX} for a GGUF model; "
+    "an openai: server's own window).",
+)
+ThreadsOpt = _optional(int, "--threads", min=1, help="CPU threads for llama.cpp.")
+TemperatureOpt = _optional(float, "--temperature", min=0.0, help="Sampling temperature.")
+RootMaxTokensOpt = _tuned(
+    int, "--root-max-tokens", 16, "Longest root reply in tokens", "root_max_tokens"
+)
+IncludeOpt = _optional(
+    list[str], "--include", help="Glob of files to read inside folders (repeatable)."
+)
+ExcludeOpt = _optional(
+    list[str], "--exclude", help="Glob of files to skip inside folders (repeatable)."
+)
+TimeoutOpt = _optional(
+    float,
+    "--timeout",
+    min=1,
+    help="Seconds allowed for the model run; calls under way are stopped at the deadline "
+    "and a short final answer gets a few seconds more.",
+)
+
+MaxTokensOpt = _optional(
+    int, "--max-tokens", min=1, help="Tokens (root and sub-calls) allowed in the run."
+)
+MaxDepthOpt = _optional(
+    int, "--max-depth", min=1, help="Recursion depth (1: sub-calls are plain model calls)."
+)
+BatchSizeOpt = _tuned(
+    int, "--batch-size", 1, "Prompt tokens llama.cpp evaluates per step", "n_batch"
+)
+FlashAttnOpt = _optional(bool, "--flash-attn/--no-flash-attn", help="Flash attention in llama.cpp.")
+GpuLayersOpt = _optional(
+    int,
+    "--gpu-layers",
+    min=-1,
+    help=f"Layers offloaded to the GPU (-1: all; default {DEFAULTS.n_gpu_layers}).",
+)
+ConcurrencyOpt = _tuned(
+    int, "--concurrency", 1, "Sub-calls in flight at once on an openai: server", "concurrency"
+)
+MaxOutputCharsOpt = _optional(
+    int, "--max-output-chars", min=200, help="Printed output per step shown to the model."
+)
+SubMaxTokensOpt = _tuned(
+    int, "--sub-max-tokens", 16, "Longest sub-call answer in tokens", "sub_max_tokens"
+)
+BriefTokensOpt = _optional(
+    int,
+    "--brief-tokens",
+    min=0,
+    help="Token budget of the log map in the first prompt, by the model's tokenizer "
+    f"(0: none; at most 1/6 of the model's window; default {DEFAULTS.brief_tokens}).",
+)
+ThinkingOpt = _optional(
+    str,
+    "--thinking",
+    help="Thinking models: hide (default; <think> kept out of answer and history), "
+    "keep (kept in the history) or off (disabled via the chat template).",
+)
+NoCacheOpt = _switch("--no-cache", help="Do not read or write the sub-call cache.")
+
+RUN_FLAGS = frozenset(
+    [
+        "model",
+        "sub_model",
+        "max_iterations",
+        "max_subcalls",
+        "max_tokens",
+        "max_depth",
+        "timeout",
+        "n_ctx",
+        "threads",
+        "flash_attn",
+        "concurrency",
+        "max_output_chars",
+        "temperature",
+        "seed",
+        "root_max_tokens",
+        "sub_max_tokens",
+        "brief_tokens",
+        "thinking",
+        "fail_on",
+    ]
+)
+"""The options of a model run that a command passes on to Settings under their own name."""
+
+
+def run_settings(args: dict[str, Any], **flags: Any) -> Settings:
     """Settings for a model run: defaults < config.yaml < ``RLM_*`` < the flags given
-    (a flag left at None was not given)."""
-    check_fail_on(fail_on)
-    return load_settings().merged(fail_on=fail_on, log_runs=False if no_log else None, **flags)
+    (a flag left at None was not given).
+
+    ``args`` are the command's arguments (its ``locals()``): those named in ``RUN_FLAGS``,
+    ``no_log`` and ``no_grammar`` are read from it; ``flags`` are the command's own, by
+    their Settings name."""
+    check_fail_on(args.get("fail_on"))
+    shared = {name: args[name] for name in RUN_FLAGS if name in args}
+    return load_settings().merged(
+        log_runs=False if args.get("no_log") else None,
+        grammar=False if args.get("no_grammar") else None,
+        **shared,
+        **flags,
+    )
 
 
 def check_fail_on(value: str | None) -> None:

@@ -8,22 +8,7 @@ from pathlib import Path
 
 import typer
 
-from rlm_cli.commands.common import (
-    BinaryOpt,
-    DebugOpt,
-    ExcludeOpt,
-    IncludeOpt,
-    JsonOpt,
-    MaxIterationsOpt,
-    MaxSubcallsOpt,
-    ModelOpt,
-    NCtxOpt,
-    NoLogOpt,
-    SubModelOpt,
-    ThreadsOpt,
-    TimeoutOpt,
-    run_settings,
-)
+from rlm_cli.commands import common as opts
 from rlm_cli.config import DEFAULTS
 
 EXAMPLES = """
@@ -54,7 +39,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             "--state",
             help="Folder of this scan's state (default: <data dir>/scan/<hash of paths and question>).",
         ),
-        json_out: JsonOpt = False,
+        json_out: opts.JsonOpt = False,
         out: Path = typer.Option(
             None, "--out", help="Append this run's findings to FILE as JSON Lines."
         ),
@@ -87,34 +72,24 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         list_findings: bool = typer.Option(
             False, "--findings", help="List the findings kept across runs; no scan."
         ),
-        model: ModelOpt = None,
-        sub_model: SubModelOpt = None,
-        max_iterations: MaxIterationsOpt = None,
-        max_subcalls: MaxSubcallsOpt = None,
-        timeout: TimeoutOpt = None,
-        n_ctx: NCtxOpt = None,
-        threads: ThreadsOpt = None,
-        include: IncludeOpt = None,
-        exclude: ExcludeOpt = None,
-        binary: BinaryOpt = False,
-        no_log: NoLogOpt = False,
-        debug: DebugOpt = False,
+        model: opts.ModelOpt = None,
+        sub_model: opts.SubModelOpt = None,
+        max_iterations: opts.MaxIterationsOpt = None,
+        max_subcalls: opts.MaxSubcallsOpt = None,
+        timeout: opts.TimeoutOpt = None,
+        n_ctx: opts.NCtxOpt = None,
+        threads: opts.ThreadsOpt = None,
+        include: opts.IncludeOpt = None,
+        exclude: opts.ExcludeOpt = None,
+        binary: opts.BinaryOpt = False,
+        no_log: opts.NoLogOpt = False,
+        debug: opts.DebugOpt = False,
     ) -> int:
         """Analyse only what is new in log files since the last scan (for cron); exit 1 on new findings."""
         set_debug(debug)
         from rlm_cli.actions.scan import ScanRequest, run_scan
 
-        settings = run_settings(
-            fail_on=fail_on,
-            no_log=no_log,
-            model=model,
-            sub_model=sub_model,
-            max_iterations=max_iterations,
-            max_subcalls=max_subcalls,
-            timeout=timeout,
-            n_ctx=n_ctx,
-            threads=threads,
-        )
+        settings = opts.run_settings(locals())
         return run_scan(
             ScanRequest(
                 paths=[p for p in paths if p],

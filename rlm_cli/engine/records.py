@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from rlm_cli.llm.base import Completion
+from rlm_cli.plain import pick
 
 
 @dataclass
@@ -109,19 +110,13 @@ class Turn:
 
     def to_json(self) -> dict:
         """The form in ``--json`` and the run history."""
-        return {
-            "compaction": self.compaction,
-            "turn": self.index,
-            "reply": self.reply,
-            "reasoning": self.reasoning,
-            "code": self.code,
-            "outputs": self.outputs,
-            "subcalls": [asdict(s) for s in self.subcalls],
-            "usage": self.usage,
-            "feedback": self.feedback,
-            "notes": self.notes,
-            "elapsed_s": round(self.elapsed_s, 3),
-        }
+        return pick(
+            self,
+            "compaction turn reply reasoning code outputs subcalls usage feedback notes elapsed_s",
+            turn=self.index,
+            subcalls=[asdict(s) for s in self.subcalls],
+            elapsed_s=round(self.elapsed_s, 3),
+        )
 
 
 @dataclass
@@ -148,19 +143,14 @@ class RunResult:
 
     def to_json(self) -> dict:
         """The ``--json`` object."""
+        names = "run_id question answer ended_by iterations elapsed_s usage findings notes"
         return {
-            "run_id": self.run_id,
-            "question": self.question,
-            "answer": self.answer,
-            "ended_by": self.ended_by,
-            "iterations": self.iterations,
-            "elapsed_s": round(self.elapsed_s, 3),
-            "usage": self.usage.to_json(),
-            "findings": self.findings,
-            "notes": self.notes,
-            "context_id": self.context_id,
-            "models": self.models,
-            "isolation": self.isolation,
-            "trajectory": [t.to_json() for t in self.trajectory],
+            **pick(
+                self,
+                f"{names} context_id models isolation trajectory",
+                elapsed_s=round(self.elapsed_s, 3),
+                usage=self.usage.to_json(),
+                trajectory=[t.to_json() for t in self.trajectory],
+            ),
             **self.extra,
         }

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from rlm_cli.config import DEFAULTS
 from rlm_cli.errors import ModelError
+from rlm_cli.plain import pick
 
 DEFAULT_N_CTX = 8192
 """The window of a model that does not say its own (a GGUF model unless --n-ctx)."""
@@ -51,14 +52,7 @@ class GenerationParams:
 
     def cache_key(self) -> dict:
         """The parameters that change the answer, for the sub-call cache."""
-        return {
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "seed": self.seed,
-            "stop": list(self.stop),
-            "grammar": self.grammar,
-        }
+        return pick(self, "max_tokens temperature top_p seed stop grammar", stop=list(self.stop))
 
 
 class GenerationStopped(ModelError):

@@ -185,17 +185,8 @@ class ModelRegistry:
             note = "no GGUF known to be published: convert it and `rlm models add`"
         source = rec.get("source", "local") if rec else "catalogue"
         desc = cat.description if cat else (rec or {}).get("url") or str(path)
-        return ModelEntry(
-            name=name,
-            installed=installed,
-            path=path,
-            source=source,
-            description=desc,
-            size_bytes=path.stat().st_size if installed and path else None,
-            catalogue=cat,
-            note=note,
-            spec=str(path) if installed and path else name,
-        )
+        spec = str(path) if installed and path else name
+        return _row(name, path, installed, source, desc, cat, note, spec)
 
     def _alias_entry(
         self,
@@ -231,17 +222,7 @@ class ModelRegistry:
             desc = f"→ {target}"
         else:
             note = "alias loop" if target in seen or target == name else f"unknown {target!r}"
-        return ModelEntry(
-            name=name,
-            installed=installed,
-            path=path,
-            source=source,
-            description=desc,
-            size_bytes=path.stat().st_size if installed and path and path.is_file() else None,
-            catalogue=cat,
-            note=note,
-            spec=name,
-        )
+        return _row(name, path, installed, source, desc, cat, note, name)
 
     def list(self) -> list[ModelEntry]:
         """Catalogue entries (installed or not), then older registered names, then config
@@ -587,3 +568,28 @@ def render_models_table(entries: list[ModelEntry]) -> Table:
             about,
         )
     return table
+
+
+def _row(
+    name: str,
+    path: Path | None,
+    installed: bool,
+    source: str,
+    description: str,
+    cat: CatalogueEntry | None,
+    note: str,
+    spec: str,
+) -> ModelEntry:
+    """One row of the models table; its size is read from the file when installed."""
+    size = path.stat().st_size if installed and path and path.is_file() else None
+    return ModelEntry(
+        name=name,
+        installed=installed,
+        path=path,
+        source=source,
+        description=description,
+        size_bytes=size,
+        catalogue=cat,
+        note=note,
+        spec=spec,
+    )

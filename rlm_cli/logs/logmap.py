@@ -27,6 +27,7 @@ from rlm_cli.logs.entities import Entity, extract
 from rlm_cli.logs.headers import HeaderModel, load_formats
 from rlm_cli.logs.severity import Severity, classify, header_level
 from rlm_cli.logs.templates import MinerConfig, MiningResult, Template, TemplateMiner
+from rlm_cli.plain import pick
 from rlm_cli.store.context import Context
 from rlm_cli.store.timeindex import TimeIndex
 
@@ -67,20 +68,15 @@ class EntityStats:
 
     def to_json(self) -> dict:
         """The form stored in entities.json."""
-        return {
-            "key": self.key,
-            "kind": self.kind,
-            "names": self.names,
-            "count": self.count,
-            "first_line": self.first_line,
-            "last_line": self.last_line,
-            "severities": {Severity(int(k)).name.lower(): v for k, v in self.severities.items()},
-            "templates": {str(k): v for k, v in self.templates.most_common(50)},
-            "severe_lines": self.severe_lines,
-            "sample_lines": self.sample_lines,
-            "buckets": {str(k): v for k, v in self.buckets.items()},
-            "hosts": len(self.hosts),
-        }
+        return pick(
+            self,
+            "key kind names count first_line last_line severities templates severe_lines"
+            " sample_lines buckets hosts",
+            severities={Severity(int(k)).name.lower(): v for k, v in self.severities.items()},
+            templates={str(k): v for k, v in self.templates.most_common(50)},
+            buckets={str(k): v for k, v in self.buckets.items()},
+            hosts=len(self.hosts),
+        )
 
 
 class LogMap:

@@ -41,6 +41,7 @@ from rlm_cli.atomic import atomic_write
 from rlm_cli.errors import StoreError
 from rlm_cli.logs.headers import HeaderModel
 from rlm_cli.logs.masking import MASK_PATTERN, WILDCARD
+from rlm_cli.plain import pick
 
 _MASK_SUB = MASK_PATTERN.sub
 # Fast cache key: every digit becomes 0 (and stray CRs go), then runs of 0 shrink to
@@ -60,13 +61,7 @@ class Template:
     examples: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "pattern": self.pattern,
-            "count": self.count,
-            "first_line": self.first_line,
-            "examples": self.examples,
-        }
+        return pick(self, "id pattern count first_line examples")
 
 
 @dataclass

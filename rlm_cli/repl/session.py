@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rlm_cli.errors import RlmError
+from rlm_cli.plain import pick
 from rlm_cli.repl.environment import python_argv, scrubbed_env
 from rlm_cli.repl.protocol import Channel, ChannelClosed
 
@@ -39,16 +40,11 @@ class StepResult:
 
     def to_json(self) -> dict:
         """The form kept in the trajectory."""
-        return {
-            "stdout": self.stdout,
-            "stdout_chars": self.stdout_chars,
-            "cut": self.cut,
-            "error": self.error,
-            "final": self.final,
-            "findings": self.findings,
-            "elapsed_s": round(self.elapsed_s, 4),
-            "restarted": self.restarted,
-        }
+        return pick(
+            self,
+            "stdout stdout_chars cut error final findings elapsed_s restarted",
+            elapsed_s=round(self.elapsed_s, 4),
+        )
 
 
 @dataclass

@@ -36,6 +36,7 @@ from typing import BinaryIO
 import orjson
 
 from rlm_cli.errors import InputError, StoreError
+from rlm_cli.plain import pick
 from rlm_cli.store.layout import (
     BLOCK_BYTES,
     BLOCKS_FILE,
@@ -72,18 +73,11 @@ class SourceStats:
 
     def to_json(self) -> dict:
         """The form stored in meta.json and printed by ``rlm ingest --json``."""
-        return {
-            "path": self.path,
-            "bytes": self.bytes,
-            "bytes_read": self.bytes_read,
-            "lines": self.lines,
-            "first_line": self.first_line,
-            "last_line": self.last_line,
-            "final_newline": self.final_newline,
-            "compression": self.compression,
-            "first_time": self.first_time,
-            "last_time": self.last_time,
-        }
+        return pick(
+            self,
+            "path bytes bytes_read lines first_line last_line final_newline compression"
+            " first_time last_time",
+        )
 
 
 @dataclass

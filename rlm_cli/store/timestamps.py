@@ -46,6 +46,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from typing import Any
 
 HEAD = 160
 """How many leading characters of a line are searched for a timestamp."""
@@ -124,6 +125,36 @@ _RE_JSON_TIME = re.compile(
 _RE_EPOCH_VALUE = re.compile(r"^(\d{10}|\d{13}|\d{16}|\d{19})(\.\d{1,9})?$")
 JSON_SPAN = 4000
 """How far into a JSON line its time key is looked for."""
+
+
+def _groups(
+    y: int, mo: int, d: int, h: int, frac: int | None = None, *zone: int
+) -> Callable[[Any, re.Match], tuple | None]:
+    """A converter that reads year, month (a number or a name), day, hour (minute and second
+    in the two groups after it), fraction and zone (the first of these groups that is set)
+    from the match's groups at these indices."""
+
+    def conv(self: Any, m: re.Match) -> tuple | None:
+        g = m.groups()
+        month = g[mo]
+        tz = None
+        for i in zone:
+            tz = g[i]
+            if tz:
+                break
+        t = self._epoch(
+            int(g[y]),
+            int(month) if month.isdigit() else _MONTHS[month],
+            int(g[d]),
+            int(g[h]),
+            int(g[h + 1]),
+            int(g[h + 2]),
+            None if frac is None else g[frac],
+            tz,
+        )
+        return None if t is None else (t, None)
+
+    return conv
 
 
 class TimestampParser:
@@ -317,49 +348,19 @@ class TimestampParser:
 
     # -------------------------------------------------------------- converters
     # Each returns (epoch, relative) or (epoch, relative, kind), or None to reject.
-    def _conv_iso(self, m: re.Match) -> tuple | None:
-        g = m.groups()
-        # groups: ts, Y, sep, M, D, h, m, s, frac, Z, offset
-        t = self._epoch(
-            int(g[1]), int(g[3]), int(g[4]), int(g[5]), int(g[6]), int(g[7]), g[8], g[9] or g[10]
-        )
-        return None if t is None else (t, None)
+    # groups: ts, Y, sep, M, D, h, m, s, frac, Z, offset
+    _conv_iso = _groups(1, 3, 4, 5, 8, 9, 10)
 
-    def _conv_iso_like(self, m: re.Match) -> tuple | None:
-        g = m.groups()
-        # groups: ts, Y, M, D, h, m, s, frac, Z, offset
-        t = self._epoch(
-            int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5]), int(g[6]), g[7], g[8] or g[9]
-        )
-        return None if t is None else (t, None)
+    # groups: ts, Y, M, D, h, m, s, frac, Z, offset
+    _conv_iso_like = _groups(1, 2, 3, 4, 7, 8, 9)
 
-    def _conv_bgl(self, m: re.Match) -> tuple | None:
-        g = m.groups()
-        t = self._epoch(
-            int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5]), int(g[6]), g[7], None
-        )
-        return None if t is None else (t, None)
+    _conv_bgl = _groups(1, 2, 3, 4, 7)
 
-    def _conv_ctime(self, m: re.Match) -> tuple | None:
-        g = m.groups()
-        t = self._epoch(
-            int(g[7]), _MONTHS[g[1]], int(g[2]), int(g[3]), int(g[4]), int(g[5]), g[6], None
-        )
-        return None if t is None else (t, None)
+    _conv_ctime = _groups(7, 1, 2, 3, 6)
 
-    def _conv_apache(self, m: re.Match) -> tuple | None:
-        g = m.groups()
-        t = self._epoch(
-            int(g[3]), _MONTHS[g[2]], int(g[1]), int(g[4]), int(g[5]), int(g[6]), None, g[7]
-        )
-        return None if t is None else (t, None)
+    _conv_apache = _groups(3, 2, 1, 4, None, 7)
 
-    def _conv_sel(self, m: re.Match) -> tuple | None:
-        g = m.groups()
-        t = self._epoch(
-            int(g[3]), int(g[1]), int(g[2]), int(g[4]), int(g[5]), int(g[6]), None, None
-        )
-        return None if t is None else (t, None)
+    _conv_sel = _groups(3, 1, 2, 4)
 
     def _conv_yymmdd(self, m: re.Match) -> tuple | None:
         g = m.groups()
@@ -383,12 +384,7 @@ class TimestampParser:
     def _conv_relative(self, m: re.Match) -> tuple | None:
         return None, float(m.group("ts"))
 
-    def _conv_mon_dmy(self, m: re.Match) -> tuple | None:
-        g = m.groups()
-        t = self._epoch(
-            int(g[3]), _MONTHS[g[2]], int(g[1]), int(g[4]), int(g[5]), int(g[6]), g[7], None
-        )
-        return None if t is None else (t, None)
+    _conv_mon_dmy = _groups(3, 2, 1, 4, 7)
 
     def _conv_mmdd(self, m: re.Match) -> tuple | None:
         g = m.groups()

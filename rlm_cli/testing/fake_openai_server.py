@@ -13,7 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from rlm_cli.testing.local_http import LocalServer, QuietHandler
 
 
 @dataclass
@@ -59,7 +61,7 @@ def _echo(body: dict) -> str:
     return f"echo: {users[-1] if users else ''}"
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LocalServer):
     """Start with ``with FakeOpenAIServer() as srv:``; ``srv.url`` is the ``/v1`` base URL."""
 
     def __init__(
@@ -82,13 +84,7 @@ class FakeOpenAIServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self._httpd.server_address[1]
+        self._serve(self._handler())
 
     @property
     def url(self) -> str:
@@ -96,14 +92,6 @@ class FakeOpenAIServer:
 
     def chat_requests(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
-
-    def __enter__(self) -> FakeOpenAIServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
     def _next_action(self, body: dict) -> object:
         with self._lock:
@@ -114,12 +102,7 @@ class FakeOpenAIServer:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _json(self, code: int, data: object, headers: dict | None = None) -> None:
                 raw = (data if isinstance(data, str) else json.dumps(data)).encode()
                 self.send_response(code)

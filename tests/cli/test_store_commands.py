@@ -7,11 +7,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from helpers import Result
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,24 +36,24 @@ def logs(tmp_path: Path) -> tuple[Path, Path]:
     return a, b
 
 
-def rlm(env: dict, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "rlm_cli", *args],
-        env=env,
-        input=input if input is not None else b"",
-        capture_output=True,
-        timeout=60,
-    )
+@pytest.fixture
+def cli(rlm_here, env: dict, tmp_path: Path):
+    """``cli(*args, input=b"...")``: the command run in this process (tests/helpers.py)."""
+
+    def run(*args: str, input: bytes | None = None) -> Result:
+        return rlm_here(list(args), tmp_path, stdin=input, env=env)
+
+    return run
 
 
-def test_ingest_prints_id_then_json(env, logs):
+def test_ingest_prints_id_then_json(cli, logs):
     a, b = logs
-    r = rlm(env, "ingest", str(a), str(b))
-    assert r.returncode == 0, r.stderr
-    ctx_id = r.stdout.decode().strip()
+    r = cli("ingest", str(a), str(b))
+    assert r.code == 0, r.stderr
+    ctx_id = r.stdout.strip()
     assert len(ctx_id) == 16
-    assert b"203 lines" in r.stderr
-    j = json.loads(rlm(env, "ingest", "--json", str(a), str(b)).stdout)
+    assert "203 lines" in r.stderr
+    j = json.loads(cli("ingest", "--json", str(a), str(b)).stdout)
     assert j["id"] == ctx_id  # stored once
     assert (j["lines"], j["bytes"]) == (203, len(LOG_A) + len(LOG_B) - 2 + 1)
     sa, sb = j["sources"]
@@ -63,32 +63,30 @@ def test_ingest_prints_id_then_json(env, logs):
     assert sa["last_time"] == "2026-11-23T04:59:00Z"
 
 
-def test_ingest_stdin_and_bad_input(env, tmp_path):
-    r = rlm(env, "ingest", "--json", input=gzip.compress(b"x\ny\n"))
-    assert r.returncode == 0 and json.loads(r.stdout)["sources"][0]["compression"] == "gzip"
-    r = rlm(env, "ingest", input=b"")
-    assert (
-        r.returncode == 2 and r.stderr.decode().strip() == "rlm: error: no input: stdin was empty"
-    )
+def test_ingest_stdin_and_bad_input(cli, tmp_path):
+    r = cli("ingest", "--json", input=gzip.compress(b"x\ny\n"))
+    assert r.code == 0 and json.loads(r.stdout)["sources"][0]["compression"] == "gzip"
+    r = cli("ingest", input=b"")
+    assert r.code == 2 and r.stderr.strip() == "rlm: error: no input: stdin was empty"
     (tmp_path / "zero.log").write_bytes(b"")
-    r = rlm(env, "ingest", str(tmp_path / "zero.log"))
-    assert r.returncode == 2 and b"file is empty" in r.stderr
-    r = rlm(env, "ingest", str(tmp_path / "missing.log"))
-    assert r.returncode == 2 and b"no such file or folder" in r.stderr
+    r = cli("ingest", str(tmp_path / "zero.log"))
+    assert r.code == 2 and "file is empty" in r.stderr
+    r = cli("ingest", str(tmp_path / "missing.log"))
+    assert r.code == 2 and "no such file or folder" in r.stderr
     (tmp_path / "bin.dat").write_bytes(b"a\x00b\n")
-    r = rlm(env, "ingest", str(tmp_path / "bin.dat"))
-    assert r.returncode == 2 and b"--binary" in r.stderr
-    assert rlm(env, "ingest", "--binary", str(tmp_path / "bin.dat")).returncode == 0
+    r = cli("ingest", str(tmp_path / "bin.dat"))
+    assert r.code == 2 and "--binary" in r.stderr
+    assert cli("ingest", "--binary", str(tmp_path / "bin.dat")).code == 0
     assert not list((tmp_path / "home" / "contexts").glob(".tmp-*"))
 
 
-def test_ingest_folder_with_include_exclude(env, tmp_path):
+def test_ingest_folder_with_include_exclude(cli, tmp_path):
     d = tmp_path / "logs"
     (d / "old").mkdir(parents=True)
     (d / "x.log").write_bytes(b"x\n")
     (d / "old" / "y.log.1").write_bytes(gzip.compress(b"y\n"))
     (d / "skip.txt").write_bytes(b"s\n")
-    r = rlm(env, "ingest", "--json", str(d), "--include", "*.log*", "--exclude", "*.txt")
+    r = cli("ingest", "--json", str(d), "--include", "*.log*", "--exclude", "*.txt")
     paths = [Path(s["path"]).name for s in json.loads(r.stdout)["sources"]]
     assert paths == ["x.log", "y.log.1"]  # a folder's files (sorted), then its subfolders
 
@@ -111,45 +109,45 @@ def _grep(*args: str) -> subprocess.CompletedProcess:
         ["-c", "zzz"],
     ],
 )
-def test_grep_matches_grep(env, logs, args):
+def test_grep_matches_grep(cli, logs, args):
     a, b = logs
     fixed_b = b.with_name("b_lf.log")  # grep sees CRLF; the store keeps LF
     fixed_b.write_bytes(LOG_B.replace(b"\r\n", b"\n") + b"\n")
-    ours = rlm(env, "grep", *args, str(a), str(b))
+    ours = cli("grep", *args, str(a), str(b))
     theirs = _grep(*args, str(a), str(fixed_b))
-    assert ours.returncode == theirs.returncode
-    assert ours.stdout == theirs.stdout.replace(b"b_lf.log", b"b.log")
+    assert ours.code == theirs.returncode
+    assert ours.stdout == theirs.stdout.decode().replace("b_lf.log", "b.log")
     # One file: no name prefix, like grep.
-    ours1 = rlm(env, "grep", *args, str(a))
-    assert ours1.stdout == _grep(*args, str(a)).stdout
+    ours1 = cli("grep", *args, str(a))
+    assert ours1.stdout == _grep(*args, str(a)).stdout.decode()
 
 
-def test_grep_context_and_exit_codes(env, logs):
+def test_grep_context_and_exit_codes(cli, logs):
     a, _ = logs
-    ctx_id = rlm(env, "ingest", "-q", str(a)).stdout.decode().strip()
-    r = rlm(env, "grep", "-c", "ERROR", "--context", ctx_id[:6])
-    assert (r.returncode, r.stdout) == (0, b"40\n")
-    r = rlm(env, "grep", "nothing-like-this", "--context", ctx_id)
-    assert (r.returncode, r.stdout) == (1, b"")
-    r = rlm(env, "grep", "(", "--context", ctx_id)
-    assert r.returncode == 2 and b"bad regex" in r.stderr
-    r = rlm(env, "grep", "x", "--context", "ffffffffffff")
-    assert r.returncode == 2 and b"no context" in r.stderr
-    r = rlm(env, "grep", "x", str(a), "--context", ctx_id)
-    assert r.returncode == 2 and b"not both" in r.stderr
+    ctx_id = cli("ingest", "-q", str(a)).stdout.strip()
+    r = cli("grep", "-c", "ERROR", "--context", ctx_id[:6])
+    assert (r.code, r.stdout) == (0, "40\n")
+    r = cli("grep", "nothing-like-this", "--context", ctx_id)
+    assert (r.code, r.stdout) == (1, "")
+    r = cli("grep", "(", "--context", ctx_id)
+    assert r.code == 2 and "bad regex" in r.stderr
+    r = cli("grep", "x", "--context", "ffffffffffff")
+    assert r.code == 2 and "no context" in r.stderr
+    r = cli("grep", "x", str(a), "--context", ctx_id)
+    assert r.code == 2 and "not both" in r.stderr
 
 
-def test_contexts_list_show_rm_gc(env, logs, tmp_path):
+def test_contexts_list_show_rm_gc(cli, logs, tmp_path):
     a, b = logs
-    id_a = rlm(env, "ingest", "-q", str(a)).stdout.decode().strip()
-    id_b = rlm(env, "ingest", "-q", str(b)).stdout.decode().strip()
-    listed = json.loads(rlm(env, "contexts", "list", "--json").stdout)
+    id_a = cli("ingest", "-q", str(a)).stdout.strip()
+    id_b = cli("ingest", "-q", str(b)).stdout.strip()
+    listed = json.loads(cli("contexts", "list", "--json").stdout)
     assert {c["id"] for c in listed} == {id_a, id_b}
-    text = rlm(env, "contexts", "list").stdout.decode()
+    text = cli("contexts", "list").stdout
     assert id_a in text and "a.log" in text
-    shown = rlm(env, "contexts", "show", id_b).stdout.decode()
+    shown = cli("contexts", "show", id_b).stdout
     assert "lines 1-3" in shown and "b.log" in shown
-    assert json.loads(rlm(env, "contexts", "show", "--json", id_a).stdout)["lines"] == 200
+    assert json.loads(cli("contexts", "show", "--json", id_a).stdout)["lines"] == 200
 
     root = tmp_path / "home" / "contexts"
     (root / ".tmp-leftover").mkdir()
@@ -159,16 +157,16 @@ def test_contexts_list_show_rm_gc(env, logs, tmp_path):
     hours_ago = time.time() - 7200  # leftovers go when an hour old (running work is younger)
     for p in (root / ".tmp-leftover", root / id_b / "timeindex" / "time.idx.tmp123", root / id_a):
         os.utime(p, (hours_ago, hours_ago))
-    r = rlm(env, "contexts", "gc", "--json")
+    r = cli("contexts", "gc", "--json")
     removed = json.loads(r.stdout)["removed"]
     assert ".tmp-leftover" in removed and any(x.startswith(id_a) for x in removed)
     assert not (root / ".tmp-leftover").exists() and not (root / id_a).exists()
     assert f"{id_b}/timeindex/time.idx.tmp123" in removed and (root / id_b / "meta.json").exists()
 
-    r = rlm(env, "contexts", "rm", id_b)
-    assert r.returncode == 0 and not (root / id_b).exists()
-    r = rlm(env, "contexts", "rm", id_b)
-    assert r.returncode == 2 and b"no context" in r.stderr
+    r = cli("contexts", "rm", id_b)
+    assert r.code == 0 and not (root / id_b).exists()
+    r = cli("contexts", "rm", id_b)
+    assert r.code == 2 and "no context" in r.stderr
 
 
 def _stored(tmp_path: Path) -> list[str]:
@@ -176,66 +174,66 @@ def _stored(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir()) if root.exists() else []
 
 
-def test_commands_that_only_look_leave_no_copy_unless_kept(env, logs, tmp_path):
+def test_commands_that_only_look_leave_no_copy_unless_kept(cli, logs, tmp_path):
     a, _ = logs
-    r = rlm(env, "grep", "-c", "ERROR", str(a))
-    assert (r.returncode, r.stdout, r.stderr) == (0, b"40\n", b"")
-    r = rlm(env, "grep", "-c", "ERROR", str(a), "--keep")  # Typer path and fast path alike
-    assert r.returncode == 0 and b"kept a copy as context" in r.stderr
+    r = cli("grep", "-c", "ERROR", str(a))
+    assert (r.code, r.stdout, r.stderr) == (0, "40\n", "")
+    r = cli("grep", "-c", "ERROR", str(a), "--keep")  # Typer path and fast path alike
+    assert r.code == 0 and "kept a copy as context" in r.stderr
     kept = _stored(tmp_path)
-    assert len(kept) == 1 and kept[0].encode() in r.stderr
+    assert len(kept) == 1 and kept[0] in r.stderr
     for cmd in (["brief", "--json"], ["templates", "--top", "1"]):
-        r = rlm(env, *cmd, str(a))
-        assert r.returncode == 0 and r.stdout, r.stderr
+        r = cli(*cmd, str(a))
+        assert r.code == 0 and r.stdout, r.stderr
     assert _stored(tmp_path) == kept  # no new context, no leftover .tmp-look-* folder
-    r = rlm(env, "templates", str(a), "--keep", "--top", "1")
-    assert r.returncode == 0 and b"kept a copy" in r.stderr and _stored(tmp_path) == kept
+    r = cli("templates", str(a), "--keep", "--top", "1")
+    assert r.code == 0 and "kept a copy" in r.stderr and _stored(tmp_path) == kept
 
 
-def test_folder_skips_binary_files_and_filters_on_every_reader(env, tmp_path):
+def test_folder_skips_binary_files_and_filters_on_every_reader(cli, tmp_path):
     logs = tmp_path / "var-log"
     logs.mkdir()
     (logs / "app.log").write_bytes(LOG_A)
     (logs / "debug.log").write_bytes(b"2026-11-23T05:00:00Z node01 DEBUG ERROR noise\n" * 7)
     (logs / "wtmp").write_bytes(b"\x07\x00\x00\x00" + os.urandom(380) + b"\x00" * 128)
-    r = rlm(env, "grep", "-c", "ERROR", str(logs))
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.decode().splitlines() == [f"{logs}/app.log:40", f"{logs}/debug.log:7"]
-    notes = [ln for ln in r.stderr.decode().splitlines() if "wtmp" in ln]
+    r = cli("grep", "-c", "ERROR", str(logs))
+    assert r.code == 0, r.stderr
+    assert r.stdout.splitlines() == [f"{logs}/app.log:40", f"{logs}/debug.log:7"]
+    notes = [ln for ln in r.stderr.splitlines() if "wtmp" in ln]
     assert len(notes) == 1 and "skipping" in notes[0] and "binary" in notes[0]
     # named explicitly, a binary file stays an error
-    r = rlm(env, "grep", "x", str(logs / "wtmp"))
-    assert r.returncode == 2 and b"looks binary" in r.stderr and b"Traceback" not in r.stderr
+    r = cli("grep", "x", str(logs / "wtmp"))
+    assert r.code == 2 and "looks binary" in r.stderr and "Traceback" not in r.stderr
     # the same --include/--exclude on grep, brief and templates
-    r = rlm(env, "grep", "-c", "ERROR", str(logs), "--exclude", "debug*")
-    assert r.stdout == b"40\n"
-    brief = json.loads(rlm(env, "brief", "--json", str(logs), "--include", "debug*").stdout)
+    r = cli("grep", "-c", "ERROR", str(logs), "--exclude", "debug*")
+    assert r.stdout == "40\n"
+    brief = json.loads(cli("brief", "--json", str(logs), "--include", "debug*").stdout)
     assert brief["size"]["lines"] == 7 and len(brief["sources"]) == 1
-    t = rlm(env, "templates", "--json", str(logs), "--exclude", "debug*", "--exclude", "wtmp")
-    assert t.returncode == 0 and b"wtmp" not in t.stderr
+    t = cli("templates", "--json", str(logs), "--exclude", "debug*", "--exclude", "wtmp")
+    assert t.code == 0 and "wtmp" not in t.stderr
     assert sum(row["count"] for row in json.loads(t.stdout)["templates"]) == 200
 
 
-def test_contexts_gc_by_age_and_size(env, logs, tmp_path):
+def test_contexts_gc_by_age_and_size(cli, logs, tmp_path):
     a, b = logs
-    id_a = rlm(env, "ingest", "-q", str(a)).stdout.decode().strip()
-    id_b = rlm(env, "ingest", "-q", str(b)).stdout.decode().strip()
+    id_a = cli("ingest", "-q", str(a)).stdout.strip()
+    id_b = cli("ingest", "-q", str(b)).stdout.strip()
     root = tmp_path / "home" / "contexts"
     ten_days = time.time() - 10 * 86400
     os.utime(root / id_a, (ten_days, ten_days))
-    r = rlm(env, "contexts", "gc", "--older-than", "7d", "--json")
+    r = cli("contexts", "gc", "--older-than", "7d", "--json")
     out = json.loads(r.stdout)
     assert [c["id"] for c in out["contexts"]] == [id_a] and out["freed_bytes"] > len(LOG_A)
     assert _stored(tmp_path) == [id_b]
     # using a context counts: grep --context touches it, so it outlives an older one
-    id_a = rlm(env, "ingest", "-q", str(a)).stdout.decode().strip()
+    id_a = cli("ingest", "-q", str(a)).stdout.strip()
     os.utime(root / id_a, (ten_days, ten_days))
     os.utime(root / id_b, (ten_days - 60, ten_days - 60))
-    assert rlm(env, "grep", "x", "--context", id_b).returncode in (0, 1)
-    r = rlm(env, "contexts", "gc", "--max-size", "1K")  # over it: least recently used first
-    assert r.returncode == 0 and f"removed {id_a}".encode() in r.stdout, r.stdout
-    assert b"over the size limit" in r.stdout and b"freed" in r.stderr
+    assert cli("grep", "x", "--context", id_b).code in (0, 1)
+    r = cli("contexts", "gc", "--max-size", "1K")  # over it: least recently used first
+    assert r.code == 0 and f"removed {id_a}" in r.stdout, r.stdout
+    assert "over the size limit" in r.stdout and "freed" in r.stderr
     assert _stored(tmp_path) == [id_b]  # B alone fits in 1 KB
     for bad in (["--older-than", "soon"], ["--max-size", "lots"]):
-        r = rlm(env, "contexts", "gc", *bad)
-        assert r.returncode == 2 and r.stderr.startswith(b"rlm: error: "), r.stderr
+        r = cli("contexts", "gc", *bad)
+        assert r.code == 2 and r.stderr.startswith("rlm: error: "), r.stderr

@@ -1,16 +1,15 @@
-"""Run `rlm ask` as a real process over small logs with scripted models."""
+"""Run `rlm ask` (in this process, through tests/helpers.py) over small logs with scripted models."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import InProcess
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,7 +43,8 @@ class Ran:
 class Rlm:
     """Runs the CLI with its own data and config dirs under a temp folder."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, run: InProcess) -> None:
+        self._run = run
         self.tmp = tmp
         self.home = tmp / "home"
         self.config = tmp / "config"
@@ -60,7 +60,7 @@ class Rlm:
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         return f"script:{path}"
 
-    def __call__(self, *args: str, stdin: str | None = None, timeout: float = 60) -> Ran:
+    def __call__(self, *args: str, stdin: str | None = None) -> Ran:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "RLM_HOME": str(self.home),
@@ -68,16 +68,8 @@ class Rlm:
             "PYTHONPATH": str(REPO),
             "LANG": "C.UTF-8",
         }
-        p = subprocess.run(
-            [sys.executable, "-m", "rlm_cli", *args],
-            input=stdin if stdin is not None else "",
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-            cwd=self.tmp,
-        )
-        return Ran(p.returncode, p.stdout, p.stderr)
+        r = self._run(list(args), self.home, stdin=(stdin or "").encode(), env=env, cwd=self.tmp)
+        return Ran(r.code, r.stdout, r.stderr)
 
     def ask(self, model: str, *extra: str, question: str = "which node will fail") -> Ran:
         """`rlm ask QUESTION bmc.log --model MODEL --json --no-log EXTRA...`."""
@@ -90,5 +82,5 @@ class Rlm:
 
 
 @pytest.fixture
-def rlm(tmp_path: Path) -> Rlm:
-    return Rlm(tmp_path)
+def rlm(tmp_path: Path, rlm_here: InProcess) -> Rlm:
+    return Rlm(tmp_path, rlm_here)

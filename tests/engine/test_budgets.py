@@ -53,11 +53,14 @@ def test_max_tokens_also_refuses_subcalls_mid_turn(rlm) -> None:
 
 
 def test_timeout(rlm) -> None:
+    # The budget counts from the engine's start, worker start-up included: 5 s leave a
+    # loaded machine room to reach the first root call, which then runs (60 s) until the
+    # deadline stops it.
     root = [
-        {"text": rlm.code(LOOK), "delay_s": 1.3},
+        {"text": rlm.code(LOOK), "delay_s": 60},
         'FINAL("node02 in time")',
     ]
-    r = rlm.ask(rlm.script(root), "--timeout", "1")
+    r = rlm.ask(rlm.script(root), "--timeout", "5")
     d = r.json
     assert d["ended_by"] == "timeout" and d["iterations"] == 1
     assert d["answer"] == "node02 in time"

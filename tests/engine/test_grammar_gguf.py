@@ -13,7 +13,7 @@ from rlm_cli.engine.parse import parse_reply
 pytest.importorskip("llama_cpp")
 
 
-def _run(rlm, tiny_gguf, *extra: str, timeout: float = 600):
+def _run(rlm, tiny_gguf, *extra: str):
     return rlm(
         "ask",
         "which node will fail",
@@ -29,13 +29,11 @@ def _run(rlm, tiny_gguf, *extra: str, timeout: float = 600):
         "--threads",
         "2",
         *extra,
-        timeout=timeout,
     )
 
 
 # About 7 s of CPU a turn (grammar sampling), 2-3 min in all on an idle 2-core machine; a
-# machine shared by several jobs runs it several times slower, so the limit is generous:
-# it only catches a hang.
+# machine shared by several jobs runs it several times slower.
 @pytest.mark.slow
 def test_twenty_grammar_turns_end_by_budget_with_an_answer(rlm, tiny_gguf) -> None:
     (rlm.config).mkdir(parents=True, exist_ok=True)
@@ -44,7 +42,6 @@ def test_twenty_grammar_turns_end_by_budget_with_an_answer(rlm, tiny_gguf) -> No
         rlm,
         tiny_gguf,
         *("--max-iterations", "20", "--seed", "2", "--max-output-chars", "200"),
-        timeout=3000,
     )
     assert r.rc == 0, r.stderr
     assert "Traceback" not in r.stderr

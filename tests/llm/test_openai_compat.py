@@ -178,7 +178,7 @@ def test_other_4xx_is_one_line_model_error() -> None:
 
 
 def test_complete_many_is_truly_parallel() -> None:
-    n, delay, conc = 16, 0.2, 4
+    n, delay, conc = 16, 0.4, 4
     with FakeOpenAIServer(delay=delay) as srv:
         model = make(srv, concurrency=conc)
         convs = [[{"role": "user", "content": f"q{i}"}] for i in range(n)]

@@ -76,7 +76,9 @@ def test_two_runs_at_once_second_waits_or_exits_2(tmp_path: Path) -> None:
     w = LogWriter()
     sc = Scanner(tmp_path, logs)
     w.append(logs / "a.log", 8)
-    slow = write_model(tmp_path / "slow.yaml", delay_s=2.5)
+    # The first run holds the lock while its model "thinks" 10 s: time enough for a second
+    # process to start and reach the lock on a loaded machine (2.5 s were not).
+    slow = write_model(tmp_path / "slow.yaml", delay_s=10)
     first = sc.popen(model=slow)
     _wait_until_thinking(tmp_path, first)
     w.append(logs / "a.log", 3)  # written while the first run is analysing
