@@ -20,17 +20,26 @@ MIN_SEVERITY = ("warning", "error", "critical")
 """Finding levels an entity's lines must reach for the answer to make it a finding."""
 
 
+MAX_ENTITIES = 3
+"""An answer that names more entities than this is a list, not a verdict: the first three
+(most concerning first) are recorded."""
+
+
 def answer_findings(
     answer: str, logmap: LogMap | None, recorded: list[dict], *, max_lines: int = 5
 ) -> list[dict]:
     """Raw findings (as ``FINDING`` records them) for the troubled entities ``answer`` names
-    and ``recorded`` does not already cover, most concerning first."""
+    and ``recorded`` does not already cover, most concerning first (at most
+    :data:`MAX_ENTITIES`). Only a run that ended by its own FINAL gets them: a forced answer
+    is a best guess."""
     if logmap is None or not answer.strip():
         return []
     covered = " ".join(str(f.get("entity", "")) for f in recorded)
     found: list[dict] = []
     cited: set[int] = set()
     for e in logmap.entities:
+        if len(found) >= MAX_ENTITIES:
+            break
         names = e["names"] or [e["key"]]
         rx = re.compile(entity_pattern(names), re.IGNORECASE)
         lines = list(e["severe_lines"][:max_lines])
@@ -61,4 +70,4 @@ def _summary(answer: str, named: re.Pattern[str]) -> str:
     if m:
         rest = line[m.end() :].lstrip(" :,-–—")
         line = rest or line
-    return line[:300]
+    return line if len(line) <= 200 else line[:199] + "…"

@@ -319,7 +319,7 @@ class RlmEngine:
             session.close()
             raise
         session.close()
-        if self.depth == 0:
+        if self.depth == 0 and ended_by == "final":  # not a forced best guess
             logmap = LogMap.load(self.context.path)
             self.findings.extend(answer_findings(answer, logmap, self.findings))
         result = self._result(run_id, question, answer, ended_by, t0, session)

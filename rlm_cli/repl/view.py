@@ -7,6 +7,7 @@ real object under an underscore name the language guard never lets code reach.
 
 from __future__ import annotations
 
+from rlm_cli.store.closest import closest_lines
 from rlm_cli.store.context import MODEL_API, Context
 
 MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "timeline")
@@ -21,7 +22,7 @@ class ContextView:
     def __init__(self, ctx: Context, queries=None) -> None:
         object.__setattr__(self, "_ctx", ctx)
         object.__setattr__(self, "_map", queries)
-        searches = {n: _noting_empty(getattr(ctx, n), n) for n in ("grep", "count")}
+        searches = {n: _noting_empty(getattr(ctx, n), n, ctx) for n in ("grep", "count")}
         object.__setattr__(self, "_searches", searches)
 
     def __getattr__(self, name: str):
@@ -63,7 +64,11 @@ COUNT_NOTICES = 5
 otherwise print one line per call)."""
 
 
-def _noting_empty(search, name: str):
+def _clip(line: str, width: int = 200) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _noting_empty(search, name: str, ctx: Context):
     """``search`` (grep or count) that prints a notice when nothing matched: a small model
     otherwise answers "0" or "none" from one pattern in its own words, not the log's."""
 
@@ -75,11 +80,20 @@ def _noting_empty(search, name: str):
             call.said += 1
             print(f"[count: {found:,} lines match {pattern!r}]")
         if not found:
-            print(
-                f"[{name}: no line matches {pattern!r}. The log may say it in other words: "
-                "look at the templates in the brief, or try a shorter or broader pattern "
-                "with ignore_case=True, before you conclude there is none]"
-            )
+            near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
+            if near:
+                shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)
+                print(
+                    f"[{name}: no line matches {pattern!r}. The log may say it in other "
+                    f"words; the lines sharing most of its words are:\n{shown}\n"
+                    "If one of them is what you look for, search with its own words.]"
+                )
+            else:
+                print(
+                    f"[{name}: no line matches {pattern!r}. The log may say it in other "
+                    "words: look at the templates in the brief, or try a shorter or broader "
+                    "pattern with ignore_case=True, before you conclude there is none]"
+                )
         return found
 
     call.__doc__ = search.__doc__

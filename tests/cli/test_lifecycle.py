@@ -48,7 +48,7 @@ def test_timeout_stops_a_call_under_way_and_the_run_is_recorded(
         timeout=SLOW / 2,
     )
     wall = time.monotonic() - t0
-    assert r.code == (1 if "node09" in answer else 0), r.stderr  # node09 has critical lines
+    assert r.code == 0, r.stderr  # a forced answer naming node09 is a guess: no finding
     d = r.json()
     assert d["ended_by"] == "timeout"
     assert d["answer"] == answer

@@ -279,6 +279,17 @@ def test_a_search_that_finds_nothing_says_so(rlm) -> None:
     assert "[grep: no line matches 'nothing here'" in out and out.rstrip().endswith("0 0")
 
 
+def test_a_search_in_other_words_shows_the_closest_lines(rlm) -> None:
+    """The model grepped the question's phrasing; the log says it otherwise."""
+    code = 'print(len(context.grep("correctable ECC errors on DIMM")))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("node02")'])).json
+    out = d["trajectory"][0]["outputs"][0]["stdout"]
+    assert "the lines sharing most of its words are:" in out, out
+    shown = out.split("are:\n")[1].split("\nIf one")[0].splitlines()
+    assert len(shown) == 3 and all("node02" in x and "CE ECC error on DIMM_B2" in x for x in shown)
+    assert out.rstrip().endswith("0")
+
+
 def test_count_says_its_number_in_words_a_few_times(rlm) -> None:
     """The 1.5B model printed len(hits), sample hits and count() on one screen and answered
     with a line number; the count now also says what it counted, in a sentence."""

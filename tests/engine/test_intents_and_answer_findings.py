@@ -94,3 +94,26 @@ def test_shipped_examples_use_only_real_functions_and_output_shapes() -> None:
             assert "[count: " in intent.example  # the notice count() really prints
         if "context.entities(" in intent.example:
             assert "(most concerning: " in intent.example
+
+
+def test_a_forced_answer_makes_no_finding(rlm) -> None:
+    """A best guess after the budget ran out is not a verdict on the hosts it lists."""
+    d = rlm.ask(
+        rlm.script([rlm.code(LOOK), 'FINAL("node02: ECC errors")']), "--max-iterations", "1"
+    ).json
+    assert d["ended_by"] == "max_iterations" and "node02" in d["answer"]
+    assert d["findings"] == []
+
+
+def test_an_answer_listing_many_entities_records_three_at_most(tmp_path: Path) -> None:
+    from rlm_cli.engine.answer_findings import MAX_ENTITIES, answer_findings
+
+    class Map:
+        entities = [
+            {"names": [f"n{i}"], "key": f"n{i}", "severities": {"error": 1}, "severe_lines": [i]}
+            for i in range(1, 7)
+        ]
+
+    found = answer_findings("n1, n2, n3, n4 and n5 all fail", Map(), [])  # type: ignore[arg-type]
+    assert [f["entity"] for f in found] == ["n1", "n2", "n3"] and MAX_ENTITIES == 3
+    assert all(f["severity"] == "error" and f["source"] == "answer" for f in found)

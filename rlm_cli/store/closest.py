@@ -1,0 +1,62 @@
+"""Lines that share the words of a search that matched nothing: "did you mean" for logs.
+
+A small model greps the question's phrasing ("GPU.*fall off the bus") where the log says
+it otherwise ("GPU has fallen off the bus"), gets nothing, and concludes there is nothing,
+or sends the same search again. When a search matches no line, the REPL shows the lines
+that share most of its words (by prefix, so "failure" finds "FAILED"), most shared first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rlm_cli.store.context import Context, Hits
+
+_WORD = re.compile(r"(?<![\\])[A-Za-z][A-Za-z0-9_]{2,}")
+_STOP_WORDS = (
+    "the and for with from that this was were has have had are not any all its into "
+    "log line lines which what when who how did does why host node"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+MAX_WORDS = 8
+"""Words of the pattern considered (the first ones, after dropping common words)."""
+SCAN_HITS = 500
+"""Lines read per rare word when looking for lines that share several words."""
+
+
+def stems(pattern: str) -> list[str]:
+    """Lower-cased word stems of a regex or phrase: common words dropped, long words cut
+    to a prefix (``failure`` -> ``fail``, ``imminent`` -> ``immin``)."""
+    out: list[str] = []
+    for word in _WORD.findall(pattern):
+        w = word.lower()
+        if w in _STOP:
+            continue
+        stem = w[: max(4, len(w) - 3)] if len(w) > 5 else w
+        if stem not in out:
+            out.append(stem)
+    return out[:MAX_WORDS]
+
+
+def closest_lines(context: Context, pattern: str, limit: int = 3) -> Hits:
+    """Up to ``limit`` lines sharing at least two (and half) of ``pattern``'s word stems,
+    those sharing most first; empty when the pattern has fewer than two usable words."""
+    words = stems(pattern)
+    if len(words) < 2:
+        return Hits()
+    need = max(2, (len(words) + 1) // 2)
+    rx = {w: re.compile(rf"\b{re.escape(w)}", re.IGNORECASE) for w in words}
+    counts = {w: context.count(rx[w].pattern, ignore_case=True) for w in words}
+    present = sorted((w for w in words if counts[w]), key=lambda w: counts[w])
+    if len(present) < need:
+        return Hits()
+    scored: dict[int, tuple[int, str]] = {}
+    for w in present[: len(present) - need + 1]:  # every line with `need` words has one of these
+        for n, raw in context.search(rx[w].pattern, ignore_case=True, max_hits=SCAN_HITS):
+            if n not in scored:
+                line = raw.decode("utf-8", "replace")
+                score = sum(1 for v in present if rx[v].search(line))
+                if score >= need:
+                    scored[n] = (score, line)
+    best = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    return Hits((n, line) for n, (_, line) in best)

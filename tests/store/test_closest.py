@@ -1,0 +1,40 @@
+"""When a search matches nothing: the lines sharing most of its words."""
+
+from __future__ import annotations
+
+from rlm_cli.store.closest import closest_lines, stems
+
+LOG = b"".join(
+    [
+        b"Sep  9 05:50:01 cn1 kernel: NVRM: Xid (PCI:0000:3b:00): 13, Graphics SM Warp Exception\n",
+        *(f"Sep  9 05:5{i}:00 cn{i} systemd[1]: Started session {i}.\n".encode() for i in range(8)),
+        b"Sep  9 05:54:58 cn7 kernel: NVRM: Xid (PCI:0000:b7:00): 79, GPU has fallen off the bus.\n",
+        b"Sep  9 05:56:00 cn3 smartd[88]: Device: /dev/sdc [SAT], FAILED SMART self-check.\n",
+    ]
+)
+
+
+def test_stems_drop_common_words_and_cut_long_ones() -> None:
+    assert stems(r"GPU.*fall off the bus") == ["gpu", "fall", "off", "bus"]
+    assert stems(r"SMART self-check\w* imminent failure") == [
+        "smart",
+        "self",
+        "check",
+        "immin",
+        "fail",
+    ]
+
+
+def test_the_line_saying_it_otherwise_is_found(make_context) -> None:
+    ctx = make_context({"gpu.log": LOG})
+    assert ctx.count("GPU.*fall off the bus") == 0
+    [(n, line)] = closest_lines(ctx, r"GPU.*fall off the bus")
+    assert n == 10 and "GPU has fallen off the bus" in line
+    [(n, line)] = closest_lines(ctx, r"SMART self-check\w* imminent failure")
+    assert "FAILED SMART self-check" in line
+
+
+def test_nothing_close_gives_nothing(make_context) -> None:
+    ctx = make_context({"gpu.log": LOG})
+    assert closest_lines(ctx, "disk quota exceeded") == []
+    assert closest_lines(ctx, "quota") == []  # one word: too little to go on
