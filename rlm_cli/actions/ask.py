@@ -90,7 +90,10 @@ def run_ask(req: AskRequest) -> int:
         run.load_models()
         context = open_context(req, run.warn)
         try:
-            result = run.run(context, req.question, guidance=guidance, mode=req.mode)
+            # --timeout is the command's: loading the model and reading the log count too
+            result = run.run(
+                context, req.question, guidance=guidance, mode=req.mode, started=run.clock
+            )
         except RunInterrupted as e:
             _show(e.result, e.status, out, err, req)
             _interrupted_note(e.result, run.history, err)

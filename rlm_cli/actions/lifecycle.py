@@ -210,6 +210,8 @@ class RunLifecycle:
         self.history: RunHistory | None = None
         self._history_opened = False
         self.started = time.time()
+        self.clock = time.monotonic()
+        """When the command started: ``rlm ask --timeout`` counts from here."""
 
     def __enter__(self) -> RunLifecycle:
         return self
@@ -252,12 +254,14 @@ class RunLifecycle:
         guidance: str = "",
         mode: str = "rlm",
         run_id: str | None = None,
+        started: float | None = None,
     ) -> RunResult:
         """Answer ``question`` over ``context``.
 
         An interruption raises :class:`RunInterrupted` (its ``status`` says which signal)
         after the partial run is recorded; an error raises after its partial run (if any)
-        is recorded with status ERROR.
+        is recorded with status ERROR. ``started`` (monotonic) starts the time budget's
+        clock earlier than the run itself, e.g. at :attr:`clock`.
         """
         root, sub = self.load_models()
         s = self.settings
@@ -277,7 +281,16 @@ class RunLifecycle:
                     self.warn("note: " + note)
                 return result
             observer = self.observer()
-            engine = RlmEngine(root, sub, context, config, observer, guidance=guidance, brief=brief)
+            engine = RlmEngine(
+                root,
+                sub,
+                context,
+                config,
+                observer,
+                guidance=guidance,
+                brief=brief,
+                started=started,
+            )
             live = observer if isinstance(observer, LiveView) else contextlib.nullcontext()
             with live:
                 return engine.run(question, run_id)

@@ -24,10 +24,12 @@ class Limits:
 class Budget:
     """Tracks spending against :class:`Limits`; shared by a run and its sub-call threads."""
 
-    def __init__(self, limits: Limits, usage: Usage) -> None:
+    def __init__(self, limits: Limits, usage: Usage, started: float | None = None) -> None:
         self.limits = limits
         self.usage = usage
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started
+        """The clock's start (``time.monotonic()``): the run's own, or the command's when
+        ``--timeout`` should cover loading the model and reading the log too."""
         self.subcalls_used = 0
         self.subcalls_refused = 0
         """Sub-calls refused because the sub-call budget was used up (ends the run)."""

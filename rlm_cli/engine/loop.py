@@ -126,6 +126,7 @@ class RlmEngine:
         usage: Usage | None = None,
         budget: Budget | None = None,
         call_ids: Iterator[int] | None = None,
+        started: float | None = None,
     ) -> None:
         self.root = root
         self.sub = sub
@@ -139,7 +140,7 @@ class RlmEngine:
         self.depth = depth
         self.prompts = load_prompts("root")
         self.usage = usage or Usage()
-        self.budget = budget or Budget(self.config.limits, self.usage)
+        self.budget = budget or Budget(self.config.limits, self.usage, started)
         self.turns: list[Turn] = []
         self.findings: list[dict] = []
         self.child_findings: list[dict] = []
@@ -566,13 +567,16 @@ class RlmEngine:
         ended_by: str,
         session: ReplSession,
     ) -> str:
-        """The forced final answer; after a timeout it gets ``final_grace_s`` of its own
-        (top-level runs only) and is skipped when even that is not there."""
+        """The forced final answer; after a timeout it gets ``final_grace_s`` of its own, at
+        most a quarter of the timeout (3 s at least; top-level runs only), and is skipped
+        when even that is not there."""
         if ended_by != "timeout":
             return self._forced_final(messages, first_user, question, ended_by, session)
-        overshoot = self.budget.elapsed() - (self.config.limits.timeout_s or 0)
-        if self.depth == 0 and overshoot < self.config.final_grace_s:
-            self.budget.grant(self.config.final_grace_s)
+        timeout = self.config.limits.timeout_s or 0
+        grace = min(self.config.final_grace_s, max(3.0, 0.25 * timeout))
+        overshoot = self.budget.elapsed() - timeout
+        if self.depth == 0 and overshoot < grace:
+            self.budget.grant(grace)
             try:
                 return self._forced_final(messages, first_user, question, ended_by, session)
             except GenerationStopped:

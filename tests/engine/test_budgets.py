@@ -120,3 +120,16 @@ def test_forced_final_written_as_code_still_gives_the_value(rlm) -> None:
     ]
     d = rlm.ask(rlm.script(root), "--max-iterations", "1").json
     assert d["ended_by"] == "max_iterations" and d["answer"] == "node02: 4 ECC"
+
+
+def test_the_clock_can_start_before_the_run() -> None:
+    """`rlm ask --timeout 20` counts from the command's start: loading the model and reading
+    the log are part of the 20 s the user asked for."""
+    import time
+
+    from rlm_cli.engine.budget import Budget, Limits
+    from rlm_cli.engine.records import Usage
+
+    b = Budget(Limits(timeout_s=10), Usage(), started=time.monotonic() - 9.5)
+    assert 0 < b.time_left() <= 0.5 and not b.should_stop()
+    assert Budget(Limits(timeout_s=10), Usage()).time_left() > 9
