@@ -137,6 +137,7 @@ class RlmEngine:
         self.guidance = guidance
         self.intent = ""  # the kind of question whose hint the first message carried
         self._intent: Intent | None = None
+        self._log_head_chars = 0
         self.depth = depth
         self.prompts = load_prompts("root")
         self.usage = usage or Usage()
@@ -199,6 +200,9 @@ class RlmEngine:
             guidance=f"\n{guidance}\n" if guidance else "",
             **self._budget_values(1),
         )
+        # what precedes the question (the log's description and brief) is the same for
+        # every question about this log: the backend may cache the prompt up to there
+        self._log_head_chars = max(0, first_user.find(question))
         return [
             {"role": "system", "content": self._system_prompt()},
             {"role": "user", "content": first_user},
@@ -337,6 +341,8 @@ class RlmEngine:
         hooked = hasattr(self.root, "on_prompt_progress")
         if hooked:
             self.root.on_prompt_progress = progress  # type: ignore[attr-defined]
+        if self._log_head_chars:
+            params = replace(params, cache_prefix_chars=self._log_head_chars)
         try:
             c = self.root.complete(messages, params, on_text)
         finally:

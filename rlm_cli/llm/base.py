@@ -36,6 +36,10 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
     grammar: str | None = None
     """A GBNF grammar; backends that cannot constrain output ignore it."""
+    cache_prefix_chars: int = 0
+    """The first user message's first N characters are the same for every question about
+    this log (its description and brief): a backend with a prompt cache may keep the prompt
+    up to there too, so a second question about the same log starts at the question."""
     should_stop: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
     """Polled while the call runs (between tokens and prompt batches, while waiting on a
     server); when it returns True the backend abandons the call with

@@ -261,7 +261,9 @@ class LlamaModel(Model):
         with self._lock:
             self._eval_sizes, self._sampled, self._sample_times = [], [], []
             self._params = params
-            head_evaluated, cached = self._prime(self._static_head(messages, tokens))
+            head = self._static_head(messages, tokens)
+            log_head = self._log_head(messages, tokens, head, params.cache_prefix_chars)
+            head_evaluated, cached = self._prime([head, log_head])
             self._eval_sizes = []
             try:
                 stream = self._llm.create_completion(
@@ -345,6 +347,31 @@ class LlamaModel(Model):
             return []
         return head
 
+    def _log_head(
+        self, messages: Sequence[Message], tokens: list[int], head: list[int], chars: int
+    ) -> list[int]:
+        """The system head and the first user message's first ``chars`` characters (the
+        log's description and brief), found like :meth:`_static_head`; [] when there is
+        no such prefix worth caching beyond the system head."""
+        if not head or chars <= 0 or len(messages) < 2 or messages[1].get("role") != "user":
+            return []
+        prefix = str(messages[1].get("content", ""))[:chars]
+        key = (messages[0].get("content", ""), prefix, tuple(sorted(self.template_kwargs.items())))
+        found = self._heads.get(key)
+        if found is None:
+            a, _ = self.tokenize_chat([messages[0], {"role": "user", "content": prefix + "A"}])
+            b, _ = self.tokenize_chat([messages[0], {"role": "user", "content": prefix + "B"}])
+            n = 0
+            for x, y in zip(a, b):
+                if x != y:
+                    break
+                n += 1
+            found = a[:n] if n - len(head) >= self.options.prompt_cache_min_tokens else []
+            self._heads[key] = found
+        if not found or len(found) >= len(tokens) or tokens[: len(found)] != found:
+            return []
+        return found
+
     def _layout(self) -> dict:
         """What besides the weights shapes a saved KV state."""
         import llama_cpp
@@ -356,36 +383,50 @@ class LlamaModel(Model):
             "llama_cpp": llama_cpp.__version__,
         }
 
-    def _prime(self, head: list[int]) -> tuple[int, int]:
-        """Put ``head`` in the KV cache before a completion: nothing to do when it is
-        there already (a later turn of the same conversation), else loaded from the
-        prompt cache, else evaluated and saved there. Returns (tokens evaluated here,
-        tokens loaded from the cache)."""
-        if not head or self._pcache is None:
+    def _prime(self, heads: list[list[int]]) -> tuple[int, int]:
+        """Put the longest of ``heads`` (nested prefixes, shortest first; [] for none) in
+        the KV cache before a completion: nothing to do when it is there already (a later
+        turn of the same conversation); else the longest one the prompt cache holds is
+        loaded, the rest evaluated, and each longer head saved as it is reached. Returns
+        (tokens evaluated here, tokens loaded from the cache)."""
+        heads = [h for h in heads if h]
+        if not heads or self._pcache is None:
             return 0, 0
         llm = self._llm
-        have = llm.n_tokens
+        longest = heads[-1]
         common = 0
-        for x, y in zip(llm.input_ids[: min(have, len(head))], head):
+        for x, y in zip(llm.input_ids[: min(llm.n_tokens, len(longest))], longest):
             if x != y:
                 break
             common += 1
-        if common == len(head):
+        if common == len(longest):
             return 0, 0
         model, layout = self.identity(), self._layout()
-        found = self._pcache.load(model, layout, head)
-        if found.note:
-            self._notes.append(found.note)
-        if found.state is not None:
+        loaded = 0
+        for head in reversed(heads):
+            if common >= len(head):
+                break  # what the KV cache holds already covers this head
+            found = self._pcache.load(model, layout, head)
+            if found.note:
+                self._notes.append(found.note)
+            if found.state is None:
+                continue
             if self._load_seq_state(found.state, head):
-                return 0, len(head)
+                common = loaded = len(head)
+                break
             self._notes.append("prompt cache entry could not be applied; evaluating the prompt")
         llm.n_tokens = common
-        llm.eval(head[common:])
-        state = self._seq_state()
-        if state is not None:
-            self._pcache.save(model, layout, head, state)
-        return len(head) - common, 0
+        evaluated = 0
+        for head in heads:
+            if len(head) <= common:
+                continue
+            llm.eval(head[common:])
+            evaluated += len(head) - common
+            common = len(head)
+            state = self._seq_state()
+            if state is not None:
+                self._pcache.save(model, layout, head, state)
+        return evaluated, loaded
 
     def _seq_state(self) -> bytes | None:
         import ctypes

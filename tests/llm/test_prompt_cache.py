@@ -97,6 +97,49 @@ def test_later_turns_of_one_conversation_do_not_touch_the_cache(
     assert entry.stat().st_mtime_ns == before
 
 
+LOG_HEAD = "## The log\n" + "node07 kernel: EDAC MC0: 1 CE error on DIMM_B2\n" * 12 + "Question: "
+
+
+def test_a_second_question_about_the_same_log_loads_the_log_head_too(
+    tiny_gguf: Path, tmp_path: Path
+) -> None:
+    """The first user message's description and brief are the same for every question about
+    a log (``cache_prefix_chars``): the prompt is cached up to there as a second entry."""
+    from dataclasses import replace
+
+    params = replace(GREEDY, cache_prefix_chars=len(LOG_HEAD))
+
+    def ask(question: str, cache: Path, p=params):
+        m = _model(tiny_gguf, cache)
+        try:
+            return m.complete([SYSTEM, {"role": "user", "content": LOG_HEAD + question}], p)
+        finally:
+            m.close()
+
+    first = ask("which node fails?", tmp_path)
+    assert first.prompt_tokens_cached == 0
+    assert len(PromptCache(tmp_path).entries()) == 2  # the system head and the log head
+    second = ask("how many CE errors?", tmp_path)
+    ask("which node fails?", tmp_path / "sys", GREEDY)  # without the log head: system only
+    plain = ask("how many CE errors?", tmp_path / "sys", GREEDY)
+    assert second.prompt_tokens_cached > plain.prompt_tokens_cached > 100
+    assert second.prompt_tokens_evaluated < 20  # only the question and the template's tail
+    assert plain.prompt_tokens_evaluated > second.prompt_tokens_evaluated + 100
+    # another log with the same system prompt: the system head is loaded, the log head is new
+    other = _model(tiny_gguf, tmp_path)
+    try:
+        c = other.complete(
+            [SYSTEM, {"role": "user", "content": LOG_HEAD.replace("node07", "node03") + "q?"}],
+            params,
+        )
+    finally:
+        other.close()
+    assert 100 < c.prompt_tokens_cached < second.prompt_tokens_cached
+    assert len(PromptCache(tmp_path).entries()) == 3
+    # the loaded state is the evaluated one: greedy answers are identical
+    assert second.text == ask("how many CE errors?", tmp_path / "cold", params).text
+
+
 def test_damaged_entry_is_ignored_with_a_note_and_replaced(
     tiny_gguf: Path, tmp_path: Path, plain_answer: str
 ) -> None:
