@@ -30,8 +30,8 @@ def answer_findings(
 ) -> list[dict]:
     """Raw findings (as ``FINDING`` records them) for the troubled entities ``answer`` names
     and ``recorded`` does not already cover, most concerning first (at most
-    :data:`MAX_ENTITIES`). Only a run that ended by its own FINAL gets them: a forced answer
-    is a best guess."""
+    :data:`MAX_ENTITIES`). The loop asks only for a run that ended by its own FINAL: a
+    forced answer is a best guess."""
     if logmap is None or not answer.strip():
         return []
     covered = " ".join(str(f.get("entity", "")) for f in recorded)
