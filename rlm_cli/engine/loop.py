@@ -30,6 +30,7 @@ from rlm_cli.engine.parse import (
     is_placeholder,
     normalise_code,
     parse_reply,
+    says_nothing_found,
     strip_thinking,
     touches_data,
 )
@@ -42,6 +43,7 @@ from rlm_cli.llm.base import GenerationParams, GenerationStopped, Message, Model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.logs.logmap import LogMap
 from rlm_cli.repl.session import ReplConfig, ReplSession
+from rlm_cli.repl.view import NEAR_MISSES
 from rlm_cli.store.context import Context
 
 
@@ -151,6 +153,8 @@ class RlmEngine:
         self.use_grammar = bool(self.config.grammar and root.supports_grammar())
         self._looked = False
         self._pushed_back = False
+        self._near_misses_shown = False  # the last step's search found nothing but close lines
+        self._near_miss_pushed = False
         self._seen_code: dict[str, int] = {}
         self._seen_output: dict[str, str] = {}
         self._shown: list[str] = []  # what the model was shown: first message, outputs
@@ -430,6 +434,7 @@ class RlmEngine:
                 else max(1.0, min(self.config.step_timeout_s, left))
             )
             r = session.execute(code)
+            self._near_misses_shown = NEAR_MISSES in r.stdout
             turn.outputs.append(r.to_json())
             self.observer.step_finished(turn.index, i, r.to_json(), self.depth)
             if r.cut:
@@ -493,6 +498,19 @@ class RlmEngine:
                     f"turn {turn.index}: final answer before any code looked at the log: pushed back once",
                 )
                 outputs.append(self.prompts["plan_pushback"].strip())
+                answer = None
+            elif (
+                self._near_misses_shown
+                and not self._near_miss_pushed
+                and says_nothing_found(answer)
+            ):
+                self._near_miss_pushed = True
+                self._note(
+                    turn,
+                    f"turn {turn.index}: 'nothing found' after a search with close lines: "
+                    "pushed back once",
+                )
+                outputs.append(self.prompts["near_miss_final"].strip())
                 answer = None
             elif answer_written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
                 missing = ungrounded(answer, "\n".join(self._shown))

@@ -152,6 +152,14 @@ def is_placeholder(answer: str) -> bool:
     return core in _PLACEHOLDERS
 
 
+_NOTHING = re.compile(r"^\W*(0|zero|none|no|nothing|not found|unknown|n/?a)\b", re.IGNORECASE)
+
+
+def says_nothing_found(answer: str) -> bool:
+    """Whether a final answer says there is nothing (``0``, ``none``, ``No host ...``)."""
+    return bool(_NOTHING.match(answer))
+
+
 def final_is_literal(code: str) -> bool:
     """Whether the FINAL called in ``code`` is given text its author wrote (a string
     constant, an f-string without fields) rather than a value the code computed."""

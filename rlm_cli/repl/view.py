@@ -59,6 +59,9 @@ class ContextView:
         return list(MODEL_API + MAP_API)
 
 
+NEAR_MISSES = "the lines sharing most of its words are:"
+"""How an empty search's notice introduces the closest lines (the loop looks for it)."""
+
 COUNT_NOTICES = 5
 """How many times a session's count() says its result in words (a loop over hosts would
 otherwise print one line per call)."""
@@ -85,7 +88,7 @@ def _noting_empty(search, name: str, ctx: Context):
                 shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)
                 print(
                     f"[{name}: no line matches {pattern!r}. The log may say it in other "
-                    f"words; the lines sharing most of its words are:\n{shown}\n"
+                    f"words; {NEAR_MISSES}\n{shown}\n"
                     "If one of them is what you look for, search with its own words.]"
                 )
             else:

@@ -290,6 +290,19 @@ def test_a_search_in_other_words_shows_the_closest_lines(rlm) -> None:
     assert out.rstrip().endswith("0")
 
 
+def test_nothing_found_after_a_search_with_close_lines_is_pushed_back_once(rlm) -> None:
+    """The 1.5B model grepped 'OOM Killer' (the log says 'oom-killer'), was shown the close
+    lines, and answered 0."""
+    code = 'print(len(context.grep("correctable ECC errors on DIMM")))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("0")', 'FINAL("0")'])).json
+    assert "lines close to it" in d["trajectory"][1]["feedback"]
+    assert "pushed back once" in notes(d)
+    assert d["answer"] == "0" and d["ended_by"] == "final"  # once: then the answer stands
+    # after a search that found something, "none" is an answer like any other
+    d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("none of them fails")'])).json
+    assert d["answer"] == "none of them fails" and "pushed back" not in notes(d)
+
+
 def test_count_says_its_number_in_words_a_few_times(rlm) -> None:
     """The 1.5B model printed len(hits), sample hits and count() on one screen and answered
     with a line number; the count now also says what it counted, in a sentence."""
