@@ -20,7 +20,7 @@ from rlm_cli.bench.suite import ResolvedTask, Suite, load_suite, resolve
 from rlm_cli.bench.summary import summarise
 from rlm_cli.config import Settings
 from rlm_cli.engine.loop import RunInterrupted
-from rlm_cli.errors import UsageError
+from rlm_cli.errors import Interrupted, UsageError, interrupt_status
 from rlm_cli.llm.base import DEFAULT_N_CTX
 from rlm_cli.render.bench import BenchProgress, benches_table, print_bench, widen
 from rlm_cli.render.console import live_capable, stderr_console, stdout_console
@@ -121,11 +121,16 @@ def run_bench(req: BenchRequest) -> int:
         with progress if progress is not None else contextlib.nullcontext():
             for task in resolved:
                 _run_one_task(task, req, s, models, history, progress, say, results, total)
-    except (KeyboardInterrupt, RunInterrupted):
+                # kept as it goes, marked interrupted until the end: a bench killed outright
+                # (SIGKILL, a lost machine) loses one task, not the evening
+                _finish({**doc, "interrupted": True}, results, req)
+    except (KeyboardInterrupt, RunInterrupted) as e:
         doc["interrupted"] = True
         _finish(doc, results, req)
         say(f"bench interrupted after {len(results)} of {total} runs; kept as {bench_id}")
-        raise KeyboardInterrupt from None  # the CLI says so and exits 130
+        # the CLI says so and exits with the signal's status (130, 143, 129)
+        status = e.status if isinstance(e, RunInterrupted) else interrupt_status(e)
+        raise Interrupted(int(status) - 128) from None
     finally:
         models.close()
         if history is not None:

@@ -172,3 +172,45 @@ def test_bench_on_the_tiny_gguf_loads_once_and_records_tokens(
     assert rlm["ended_by"] in ("final", "max_iterations", "repeating")
     assert rlm["root_turns"] >= rlm["turns"] >= rlm["turns_ok"]
     assert doc["summary"]["root_turns"]["total"] == rlm["root_turns"]
+
+
+@pytest.mark.parametrize(("signum", "status"), [(15, 143), (9, -9)], ids=["SIGTERM", "SIGKILL"])
+def test_a_stopped_bench_keeps_the_tasks_it_finished(tmp_path: Path, signum: int, status: int):
+    """Results are saved after every task, marked interrupted until the end: SIGTERM says so
+    and exits 143; even SIGKILL loses only the task under way."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from helpers import REPO, isolated_env
+
+    suite = _suite(tmp_path)
+    code = "```repl\nprint(context.grep('Medium Error'))\n```"
+    script = write_script(
+        tmp_path / "script.yaml",
+        root=[code, "FINAL(db01)", {"text": code, "delay_s": 120}],
+    )
+    args = ["bench", str(suite), "--model", f"script:{script}", "--mode", "rlm"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rlm_cli", *args],
+        env=isolated_env(tmp_path),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    saved = tmp_path / "data" / "bench"
+    deadline = time.monotonic() + 120
+    while not list(saved.glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # into the second task's slow reply
+    os.kill(proc.pid, signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status, err
+    [path] = saved.glob("*.json")
+    doc = orjson.loads(path.read_bytes())
+    assert doc["interrupted"] is True
+    assert [(r["task"], r["correct"]) for r in doc["results"]] == [("disk", True)]
+    if signum == 15:
+        assert "bench interrupted after 1 of 2 runs" in err and "terminated" in err
