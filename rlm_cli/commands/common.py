@@ -167,6 +167,22 @@ def check_fail_on(value: str | None) -> None:
         raise UsageError(f"--fail-on {value!r}: expected {', '.join(SEVERITIES)} or never")
 
 
+def inputs(
+    paths: list[str] | None,
+    include: list[str] | None,
+    exclude: list[str] | None,
+    binary: bool = False,
+) -> dict[str, Any]:
+    """The input fields of a request (``actions.ingest.Inputs``) from a command's options:
+    empty path arguments dropped, globs not given as empty lists."""
+    return {
+        "paths": [p for p in paths or [] if p],
+        "include": include or [],
+        "exclude": exclude or [],
+        "allow_binary": binary,
+    }
+
+
 def command_group(
     app: typer.Typer,
     name: str,
