@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from rlm_cli.actions.ingest import Inputs
 from rlm_cli.actions.lifecycle import (  # noqa: F401 - their old home, for code not yet moved
     RunLifecycle,
     engine_config,
@@ -32,18 +33,14 @@ from rlm_cli.store.inputs import expand_inputs
 
 
 @dataclass
-class AskRequest:
+class AskRequest(Inputs):
     """Everything `rlm ask` was told."""
 
     question: str
-    paths: list[str] = field(default_factory=list)
     context_id: str | None = None
     settings: Settings = field(default_factory=Settings)
     json: bool = False
     quiet: bool = False
-    allow_binary: bool = False
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
     debug: bool = False
     task: str | None = None
     mode: str = "rlm"

@@ -7,43 +7,43 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import orjson
 
-from rlm_cli.actions.ingest import ingest_inputs, summary
+from rlm_cli.actions.ingest import Inputs, ingest_inputs, summary
 from rlm_cli.errors import UsageError
 from rlm_cli.store.context import Context
 from rlm_cli.store.contexts import ContextStore, temporary_store
 
 
+@dataclass(kw_only=True)
+class LookRequest(Inputs):
+    """Where a command that only looks (grep, brief, templates) reads from."""
+
+    context_id: str | None = None
+    keep: bool = False
+    """Keep the stored copy of named inputs as a context (else it is removed after)."""
+
+
 @contextlib.contextmanager
-def looked_at(
-    paths: list[str],
-    context_id: str | None,
-    *,
-    include: list[str] | None = None,
-    exclude: list[str] | None = None,
-    allow_binary: bool = False,
-    keep: bool = False,
-    warn: Callable[[str], None] | None = None,
-) -> Iterator[Context]:
-    """The context a command that only looks (grep, brief, templates) reads: a stored one
-    (``--context ID``), or the inputs stored for the command alone and removed after it,
-    unless ``keep`` (then it stays, and ``warn`` says under which id)."""
+def looked_at(req: LookRequest, warn: Callable[[str], None] | None = None) -> Iterator[Context]:
+    """The context a command that only looks reads: a stored one (``--context ID``), or the
+    inputs stored for the command alone and removed after it, unless ``req.keep`` (then it
+    stays, and ``warn`` says under which id)."""
     warn = warn or (lambda _m: None)
-    if context_id:
-        if paths:
+    if req.context_id:
+        if req.paths:
             raise UsageError("give either --context ID or input paths, not both")
-        ctx = ContextStore().open(context_id)
+        ctx = ContextStore().open(req.context_id)
         try:
             yield ctx
         finally:
             ctx.close()
         return
-    opts = {"include": include, "exclude": exclude, "allow_binary": allow_binary, "warn": warn}
-    if keep:
+    if req.keep:
         store = ContextStore()
-        meta = ingest_inputs(paths, store=store, **opts)
+        meta = ingest_inputs(req, store=store, warn=warn)
         warn(f"kept a copy as context {meta['id']} (reuse: --context {meta['id'][:12]})")
         ctx = Context(store.root / meta["id"])
         try:
@@ -52,7 +52,7 @@ def looked_at(
             ctx.close()
         return
     with temporary_store() as store:
-        meta = ingest_inputs(paths, store=store, **opts)
+        meta = ingest_inputs(req, store=store, warn=warn)
         ctx = Context(store.root / meta["id"])
         try:
             yield ctx

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import bisect
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from rlm_cli.actions.contexts import LookRequest
 from rlm_cli.errors import UsageError
 from rlm_cli.store.context import Context
 
@@ -19,20 +20,13 @@ EXIT_MATCH, EXIT_NONE = 0, 1
 
 
 @dataclass
-class GrepRequest:
+class GrepRequest(LookRequest):
     """Everything `rlm grep` was told."""
 
     pattern: str
-    paths: list[str] = field(default_factory=list)
-    context_id: str | None = None
     count: bool = False
     ignore_case: bool = False
     line_numbers: bool = False
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    allow_binary: bool = False
-    keep: bool = False
-    """Keep the stored copy of named inputs as a context (else it is removed after)."""
 
 
 def run_grep(req: GrepRequest) -> int:
@@ -41,15 +35,7 @@ def run_grep(req: GrepRequest) -> int:
     Named inputs are stored for this search only, unless ``req.keep``."""
     from rlm_cli.actions.contexts import looked_at
 
-    with looked_at(
-        req.paths,
-        req.context_id,
-        include=req.include,
-        exclude=req.exclude,
-        allow_binary=req.allow_binary,
-        keep=req.keep,
-        warn=lambda m: sys.stderr.write(f"rlm: {m}\n"),
-    ) as ctx:
+    with looked_at(req, warn=lambda m: sys.stderr.write(f"rlm: {m}\n")) as ctx:
         try:
             return _grep(ctx, req, sys.stdout.buffer)
         except ValueError as e:  # a bad regex

@@ -12,16 +12,24 @@ from rlm_cli.store.contexts import ContextStore
 from rlm_cli.store.inputs import expand_inputs
 
 
-@dataclass
-class IngestRequest:
-    """Everything `rlm ingest` was told."""
+@dataclass(kw_only=True)
+class Inputs:
+    """What a command reads: files, folders or globs (stdin when none), which files inside
+    folders count, and whether inputs with NUL bytes are kept. The requests of the commands
+    that read logs (ingest, ask, grep, brief, templates, scan) start with these fields."""
 
     paths: list[str] = field(default_factory=list)
-    json: bool = False
-    quiet: bool = False
-    allow_binary: bool = False
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+    allow_binary: bool = False
+
+
+@dataclass
+class IngestRequest(Inputs):
+    """Everything `rlm ingest` was told."""
+
+    json: bool = False
+    quiet: bool = False
 
 
 def summary(meta: dict) -> dict:
@@ -62,21 +70,13 @@ def describe(meta: dict) -> str:
     return text
 
 
-def ingest_inputs(
-    paths: list[str],
-    *,
-    include: list[str] | None = None,
-    exclude: list[str] | None = None,
-    allow_binary: bool = False,
-    warn=None,
-    store: ContextStore | None = None,
-) -> dict:
-    """Expand ``paths`` (stdin when empty) and store them as one context in ``store``
+def ingest_inputs(req: Inputs, *, warn=None, store: ContextStore | None = None) -> dict:
+    """Expand ``req.paths`` (stdin when empty) and store them as one context in ``store``
     (default: the user's context store); returns its meta."""
-    if not paths and sys.stdin is not None and sys.stdin.isatty():
+    if not req.paths and sys.stdin is not None and sys.stdin.isatty():
         raise UsageError("no input: pipe a log into rlm, or name files or folders")
-    inputs = expand_inputs(paths, include=include, exclude=exclude, warn=warn)
-    return (store or ContextStore()).ingest(inputs, allow_binary=allow_binary, warn=warn)
+    inputs = expand_inputs(req.paths, include=req.include, exclude=req.exclude, warn=warn)
+    return (store or ContextStore()).ingest(inputs, allow_binary=req.allow_binary, warn=warn)
 
 
 def run_ingest(req: IngestRequest) -> int:
@@ -86,13 +86,7 @@ def run_ingest(req: IngestRequest) -> int:
         if not req.quiet:
             sys.stderr.write(f"rlm: {msg}\n")
 
-    meta = ingest_inputs(
-        req.paths,
-        include=req.include,
-        exclude=req.exclude,
-        allow_binary=req.allow_binary,
-        warn=warn,
-    )
+    meta = ingest_inputs(req, warn=warn)
     if req.json:
         sys.stdout.buffer.write(orjson.dumps(summary(meta), option=orjson.OPT_INDENT_2) + b"\n")
     else:

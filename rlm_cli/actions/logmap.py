@@ -5,9 +5,8 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from rlm_cli.actions.contexts import looked_at
+from rlm_cli.actions.contexts import LookRequest, looked_at
 from rlm_cli.errors import UsageError
 from rlm_cli.logs.brief import make_brief, render_brief
 from rlm_cli.logs.logmap import LogMap, ensure_logmap
@@ -17,31 +16,13 @@ from rlm_cli.render.report import print_json
 from rlm_cli.store.context import Context
 
 
-@dataclass
-class LookRequest:
-    """Where `rlm brief` / `rlm templates` read from."""
-
-    paths: list[str] = field(default_factory=list)
-    context_id: str | None = None
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    keep: bool = False
-
-
 @contextlib.contextmanager
 def _open(req: LookRequest) -> Iterator[tuple[Context, LogMap]]:
     if not req.context_id and not req.paths and sys.stdin is not None and sys.stdin.isatty():
         raise UsageError("no input: pipe a log in, or name files")
     err = stderr_console()
     warn = lambda m: err.print(f"rlm: {m}", markup=False, highlight=False)  # noqa: E731
-    with looked_at(
-        req.paths,
-        req.context_id,
-        include=req.include,
-        exclude=req.exclude,
-        keep=req.keep,
-        warn=warn,
-    ) as ctx:
+    with looked_at(req, warn=warn) as ctx:
         yield ctx, ensure_logmap(ctx)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 
+from rlm_cli.actions.ingest import Inputs
 from rlm_cli.actions.lifecycle import RunLifecycle, findings_status
 from rlm_cli.config import Settings
 from rlm_cli.engine.findings import severity_rank
@@ -38,10 +39,9 @@ from rlm_cli.store.ingest import ContextWriter
 
 
 @dataclass
-class ScanRequest:
+class ScanRequest(Inputs):
     """Everything `rlm scan` was told."""
 
-    paths: list[str]
     question: str | None = None
     task: str | None = None
     state_dir: Path | None = None
@@ -52,9 +52,6 @@ class ScanRequest:
     quiet: bool = False
     wait_s: float = 0.0
     alert_on: str = "new"
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    allow_binary: bool = False
     resolve: list[str] = field(default_factory=list)
     list_findings: bool = False
 

@@ -106,17 +106,14 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         else:
             positional = positional[1:]
         request = AskRequest(
+            **opts.inputs(positional, include, exclude, binary),
             question=question,
-            paths=positional,
             task=task,
             mode=mode,
             context_id=context_id,
             settings=settings,
             json=json_out,
             quiet=quiet,
-            allow_binary=binary,
-            include=include or [],
-            exclude=exclude or [],
             debug=debug,
         )
         return run_ask(request)

@@ -165,3 +165,33 @@ def check_fail_on(value: str | None) -> None:
     """Raise UsageError unless ``--fail-on`` is a severity or ``never``."""
     if value is not None and value not in FAIL_ON_CHOICES:
         raise UsageError(f"--fail-on {value!r}: expected {', '.join(SEVERITIES)} or never")
+
+
+def inputs(
+    paths: list[str] | None,
+    include: list[str] | None,
+    exclude: list[str] | None,
+    binary: bool = False,
+) -> dict[str, Any]:
+    """The input fields of a request (``actions.ingest.Inputs``) from a command's options:
+    empty path arguments dropped, globs not given as empty lists."""
+    return {
+        "paths": [p for p in paths or [] if p],
+        "include": include or [],
+        "exclude": exclude or [],
+        "allow_binary": binary,
+    }
+
+
+def command_group(
+    app: typer.Typer,
+    name: str,
+    help: str,  # noqa: A002 - Typer's own name
+    short_help: str | None = None,
+    epilog: str | None = None,
+) -> typer.Typer:
+    """A command group, ``rlm NAME ...``, added to ``app``: called bare it shows its help,
+    and its help text may use Rich markup."""
+    group = typer.Typer(help=help, epilog=epilog, no_args_is_help=True, rich_markup_mode="rich")
+    app.add_typer(group, name=name, short_help=short_help)
+    return group

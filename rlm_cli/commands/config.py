@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import JsonOpt
+from rlm_cli.commands.common import JsonOpt, command_group
 
 CONFIG_HELP = (
     "Settings: built-in defaults < config.yaml in the config dir < RLM_* environment "
@@ -54,9 +54,8 @@ Examples:
 
 def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `config` command group to ``app``."""
-    config = typer.Typer(help=CONFIG_HELP, no_args_is_help=True, rich_markup_mode="rich")
-    app.add_typer(
-        config, name="config", short_help="Settings: config path, show, set KEY VALUE, unset."
+    config = command_group(
+        app, "config", CONFIG_HELP, "Settings: config path, show, set KEY VALUE, unset."
     )
 
     @config.command("path", epilog=PATH_EXAMPLES)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import JsonOpt
+from rlm_cli.commands.common import JsonOpt, command_group
 
 GC_EXAMPLES = """
 Examples:
@@ -21,11 +21,7 @@ Examples:
 
 def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `contexts` command group to ``app``."""
-    group = typer.Typer(
-        name="contexts",
-        help="List, inspect and remove stored contexts.",
-        no_args_is_help=True,
-    )
+    group = command_group(app, "contexts", "List, inspect and remove stored contexts.")
 
     @group.command("list")
     def list_(json_out: JsonOpt = False) -> int:
@@ -72,5 +68,3 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         from rlm_cli.actions.contexts import gc_contexts
 
         return gc_contexts(older_than=older_than, max_size=max_size, json=json_out)
-
-    app.add_typer(group)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import BinaryOpt, DebugOpt, ExcludeOpt, IncludeOpt
+from rlm_cli.commands.common import BinaryOpt, DebugOpt, ExcludeOpt, IncludeOpt, inputs
 
 EXAMPLES = """
 Examples:
@@ -53,15 +53,12 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
 
         return run_grep(
             GrepRequest(
+                **inputs(paths, include, exclude, binary),
                 pattern=pattern,
-                paths=[p for p in (paths or []) if p],
                 context_id=context_id,
                 count=count,
                 ignore_case=ignore_case,
                 line_numbers=line_number,
-                include=include or [],
-                exclude=exclude or [],
                 keep=keep,
-                allow_binary=binary,
             )
         )

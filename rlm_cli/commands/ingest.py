@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import BinaryOpt, DebugOpt, ExcludeOpt, IncludeOpt, JsonOpt
+from rlm_cli.commands.common import BinaryOpt, DebugOpt, ExcludeOpt, IncludeOpt, JsonOpt, inputs
 
 EXAMPLES = """
 Examples:
@@ -41,12 +41,5 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         from rlm_cli.actions.ingest import IngestRequest, run_ingest
 
         return run_ingest(
-            IngestRequest(
-                paths=[p for p in (paths or []) if p],
-                json=json_out,
-                quiet=quiet,
-                allow_binary=binary,
-                include=include or [],
-                exclude=exclude or [],
-            )
+            IngestRequest(**inputs(paths, include, exclude, binary), json=json_out, quiet=quiet)
         )

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated, Optional
 
 import typer
 
-from rlm_cli.commands.common import DebugOpt, ExcludeOpt, IncludeOpt
+from rlm_cli.commands.common import DebugOpt, ExcludeOpt, IncludeOpt, inputs
 
-KEEP_HELP = "Keep the stored copy of the inputs as a context (else it is removed after)."
+PathsArg = Annotated[
+    Optional[list[str]],  # noqa: UP045 - Typer reads it at run time
+    typer.Argument(help="Log files, folders or globs; stdin when none or '-'."),
+]
+ContextOpt = Annotated[
+    Optional[str],  # noqa: UP045 - Typer reads it at run time
+    typer.Option("--context", help="A stored context id instead of paths."),
+]
+KeepOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep", help="Keep the stored copy of the inputs as a context (else it is removed after)."
+    ),
+]
 
 BRIEF_EXAMPLES = """
 Examples:
@@ -32,12 +46,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
 
     @app.command(epilog=BRIEF_EXAMPLES)
     def brief(
-        paths: list[str] = typer.Argument(
-            None, help="Log files, folders or globs; stdin when none or '-'."
-        ),
-        context_id: str = typer.Option(
-            None, "--context", help="A stored context id instead of paths."
-        ),
+        paths: PathsArg = None,
+        context_id: ContextOpt = None,
         json_out: bool = typer.Option(
             False, "--json", help="Print JSON: entities ordered most-concerning first."
         ),
@@ -46,24 +56,20 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         ),
         include: IncludeOpt = None,
         exclude: ExcludeOpt = None,
-        keep: bool = typer.Option(False, "--keep", help=KEEP_HELP),
+        keep: KeepOpt = False,
         debug: DebugOpt = False,
     ) -> None:
         """What the root model is told first: size, time span, severities, templates, entities to look at."""
         set_debug(debug)
-        from rlm_cli.actions.logmap import LookRequest, run_brief
+        from rlm_cli.actions.logmap import run_brief
 
-        req = LookRequest(paths or [], context_id, include or [], exclude or [], keep)
+        req = _request(paths, context_id, include, exclude, keep)
         run_brief(req, json_out=json_out, max_tokens=max_tokens)
 
     @app.command(epilog=TEMPLATES_EXAMPLES)
     def templates(
-        paths: list[str] = typer.Argument(
-            None, help="Log files, folders or globs; stdin when none or '-'."
-        ),
-        context_id: str = typer.Option(
-            None, "--context", help="A stored context id instead of paths."
-        ),
+        paths: PathsArg = None,
+        context_id: ContextOpt = None,
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
         per_line: bool = typer.Option(
             False, "--per-line", help="Print '<line>\\t<template id>' for every line."
@@ -71,12 +77,18 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         top: int = typer.Option(None, "--top", min=1, help="Only the N most frequent templates."),
         include: IncludeOpt = None,
         exclude: ExcludeOpt = None,
-        keep: bool = typer.Option(False, "--keep", help=KEEP_HELP),
+        keep: KeepOpt = False,
         debug: DebugOpt = False,
     ) -> None:
         """The kinds of lines in a log (templates), mined from raw lines with no configuration."""
         set_debug(debug)
-        from rlm_cli.actions.logmap import LookRequest, run_templates
+        from rlm_cli.actions.logmap import run_templates
 
-        req = LookRequest(paths or [], context_id, include or [], exclude or [], keep)
+        req = _request(paths, context_id, include, exclude, keep)
         run_templates(req, json_out=json_out, per_line=per_line, top=top)
+
+
+def _request(paths, context_id, include, exclude, keep):
+    from rlm_cli.actions.contexts import LookRequest
+
+    return LookRequest(**inputs(paths, include, exclude), context_id=context_id, keep=keep)

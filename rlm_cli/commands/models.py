@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from rlm_cli.commands.common import command_group
+
 EXAMPLES = """
 Examples:
 
@@ -26,12 +28,9 @@ Examples:
 
 def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `models` command group to ``app``."""
-    models = typer.Typer(
-        help="Local GGUF models: list, download, register, remove.",
-        epilog=EXAMPLES,
-        no_args_is_help=True,
+    models = command_group(
+        app, "models", "Local GGUF models: list, download, register, remove.", epilog=EXAMPLES
     )
-    app.add_typer(models, name="models")
 
     @models.command("list")
     def list_models(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from rlm_cli.commands.common import JsonOpt
+from rlm_cli.commands.common import JsonOpt, command_group
 
 RUNS_HELP = (
     "Run history: every `rlm ask` is recorded (question, models, context, trajectory, "
@@ -58,9 +58,8 @@ Examples:
 
 def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `runs` command group to ``app``."""
-    runs = typer.Typer(help=RUNS_HELP, no_args_is_help=True, rich_markup_mode="rich")
-    app.add_typer(
-        runs, name="runs", short_help="Recorded runs: list, show, export (html/svg/json), rm."
+    runs = command_group(
+        app, "runs", RUNS_HELP, "Recorded runs: list, show, export (html/svg/json), rm."
     )
 
     @runs.command("list", epilog=LIST_EXAMPLES)

@@ -92,7 +92,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         settings = opts.run_settings(locals())
         return run_scan(
             ScanRequest(
-                paths=[p for p in paths if p],
+                **opts.inputs(paths, include, exclude, binary),
                 question=question,
                 task=task,
                 state_dir=state,
@@ -103,9 +103,6 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
                 quiet=quiet,
                 wait_s=wait,
                 alert_on=alert_on,
-                include=include or [],
-                exclude=exclude or [],
-                allow_binary=binary,
                 resolve=resolve or [],
                 list_findings=list_findings,
             )

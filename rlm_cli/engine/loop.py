@@ -39,7 +39,7 @@ from rlm_cli.engine.records import RunResult, Turn, Usage
 from rlm_cli.engine.recursion import run_child
 from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
 from rlm_cli.errors import ExitStatus, RlmError, interrupt_status
-from rlm_cli.llm.base import GenerationParams, GenerationStopped, Message, Model
+from rlm_cli.llm.base import Completion, GenerationParams, GenerationStopped, Message, Model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.logs.logmap import LogMap
 from rlm_cli.repl.session import ReplConfig, ReplSession
@@ -355,6 +355,17 @@ class RlmEngine:
         self.usage.add(c, root=True)
         return c
 
+    def _turn_usage(self, c: Completion) -> dict:
+        """What a root turn's reply cost, as its record keeps it."""
+        return {
+            "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens,
+            "prompt_tokens_reused": c.prompt_tokens_reused,
+            "finish_reason": c.finish_reason,
+            "grammar": self.use_grammar,
+            **c.speed(),
+        }
+
     def _history_text(self, reply: str) -> str:
         """The assistant message kept in the conversation (thinking out unless ``keep``)."""
         if self.config.thinking == "keep":
@@ -376,14 +387,7 @@ class RlmEngine:
         )
         parsed: ParsedReply = parse_reply(c.text)
         turn.reply, turn.reasoning, turn.code = c.text, parsed.reasoning, list(parsed.code_blocks)
-        turn.usage = {
-            "prompt_tokens": c.prompt_tokens,
-            "completion_tokens": c.completion_tokens,
-            "prompt_tokens_reused": c.prompt_tokens_reused,
-            "finish_reason": c.finish_reason,
-            "grammar": self.use_grammar,
-            **c.speed(),
-        }
+        turn.usage = self._turn_usage(c)
         if parsed.thinking:
             turn.usage["thinking_chars"] = len(parsed.thinking)
         outputs: list[str] = []
@@ -657,14 +661,7 @@ class RlmEngine:
         )
         parsed = parse_reply(c.text)
         turn.reply, turn.reasoning = c.text, parsed.reasoning
-        turn.usage = {
-            "prompt_tokens": c.prompt_tokens,
-            "completion_tokens": c.completion_tokens,
-            "prompt_tokens_reused": c.prompt_tokens_reused,
-            "finish_reason": c.finish_reason,
-            "grammar": self.use_grammar,
-            **c.speed(),
-        }
+        turn.usage = self._turn_usage(c)
         turn.elapsed_s = time.monotonic() - t0  # the final-answer call's own time
         self.observer.root_reply(turn.index, parsed.reasoning, [], turn.usage, self.depth)
         answer = None

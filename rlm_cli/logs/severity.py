@@ -55,119 +55,76 @@ _LEVEL_NAMES: dict[str, Severity] = {
     **dict.fromkeys(["fatal", "emerg", "emergency", "panic", "f", "0"], _S.FATAL),
 }
 
-# Rule table: (severity, trigger words, regex on the lower-cased body). A row is tried only
-# when one of its trigger words occurs as a whole word in the body. Rows are applied in
-# order and a match is dropped when it overlaps text an earlier row already claimed, so
-# negations come first ("no errors" claims "errors") and specific rows precede generic
-# ones ("upper non-critical" claims "critical"). The most severe surviving match wins.
-# Severity None marks a negation (claims text, counts for nothing); DEASSERT marks the IPMI
-# "Deasserted" state.
+# Rule table, one rule a row: its severity (DEASSERT: the IPMI "Deasserted" state), its
+# trigger words (comma-separated), then the regex on the lower-cased body (the rest of the row).
+# A row is tried only when one of its trigger words occurs as a whole word in the body. Rows
+# are applied in order and a match is dropped when it overlaps text an earlier row already
+# claimed, so negations come first ("no errors" claims "errors") and specific rows precede
+# generic ones ("upper non-critical" claims "critical"). The most severe surviving match wins.
 DEASSERT = "deassert"
-_NEG_WORDS = "error errors failure failures failed fault faults warning warnings fatal critical"
-RULES: list[tuple[Severity | str | None, str, str]] = [
-    # negations
-    (
-        None,
-        _NEG_WORDS,
-        r"\b(?:no|zero|without|0)\s+(?:\w+\s+)?(?:errors?|failures?|failed|faults?|warnings?)\b",
-    ),
-    (
-        None,
-        _NEG_WORDS,
-        r"\b(?:errors?|failures?|failed|faults?|warnings?)(?:[ _]count)?\s*[=:]\s*0+(?![\d.])",
-    ),
-    (None, _NEG_WORDS, r"\b(?:error|failure)[- ]free\b"),
-    (None, _NEG_WORDS, r"\bnot\s+(?:an?\s+)?(?:errors?|failed|fatal|critical)\b"),
-    (None, _NEG_WORDS, r"\b(?:on|if|ignore|ignoring)\s+errors?\b"),
-    # IPMI SEL states and hardware
-    (DEASSERT, "deasserted", r"\bdeasserted\b"),
-    (_S.FATAL, "recoverable unrecoverable", r"\bnon-recoverable\b|\bunrecoverable\b"),
-    (_S.WARNING, "critical", r"\bnon-critical\b"),
-    (_S.CRITICAL, "critical", r"\b(?:upper|lower)\s+critical\s+going\s+(?:high|low)\b"),
-    (_S.ERROR, "logging", r"\blogging\s+limit\s+reached\b"),
-    (_S.WARNING, "correctable", r"\bcorrectable\s+(?:ecc|memory\s+error|machine\s+check)"),
-    (_S.WARNING, "ce corrected", r"\b(?:corrected|ce)\s+(?:\w+\s+){0,2}errors?\b"),
-    (_S.CRITICAL, "smart", r"\bfailed\s+smart\b"),
-    (_S.WARNING, "unreadable pending", r"\bunreadable\b|\bpending\)?\s+sectors?\b"),
-    (_S.ERROR, "faulted", r"\bfaulted\b"),
-    (_S.FATAL, "uncorrectable", r"\buncorrectable\b"),
-    (_S.WARNING, "machine", r"\bmachine\s+check\s+events?\s+logged\b"),
-    (
-        _S.CRITICAL,
-        "machine ierr interrupt",
-        r"\bmachine\s+check\b|\bierr\b|\bcritical\s+interrupt\b",
-    ),
-    (_S.FATAL, "thermal", r"\bthermal\s+trip\b"),
-    (
-        _S.CRITICAL,
-        "detected lost",
-        r"\bfailure\s+detected\b|\bac\s+lost\b|\bpower\s+(?:supply\s+)?lost\b",
-    ),
-    (_S.WARNING, "predictive", r"\bpredictive\s+failure\b"),
-    (_S.ERROR, "fault", r"\bdrive\s+fault\b"),
-    # kernel and services
-    (_S.FATAL, "panic", r"\bpanic\b"),
-    (
-        _S.CRITICAL,
-        "memory oom oops bug",
-        r"\bout\s+of\s+memory\b|\boom[-_ ]?kill(?:er|ed)?\b|\boops\b|\bbug:",
-    ),
-    (
-        _S.ERROR,
-        "segfault segmentation trace lockup",
-        r"\bsegfault\b|\bsegmentation\s+fault\b|\bcall\s+trace\b|\bsoft\s+lockup\b",
-    ),
-    (_S.ERROR, "hung blocked", r"\bhung\s+task\b|\bblocked\s+for\s+more\s+than\b"),
-    (_S.ERROR, "error", r"\bi/o\s+error\b"),
-    (_S.ERROR, "link", r"\blink\s+(?:is\s+)?down\b"),
-    (
-        _S.WARNING,
-        "authentication password",
-        r"\bauthentication\s+failures?\b|\bfailed\s+password\b",
-    ),
-    (_S.FATAL, "fatal", r"\bfatal\b"),
-    (_S.CRITICAL, "critical", r"\bcritical\b"),
-    (_S.ERROR, "fail fails failed failure failures failing", r"\bfail(?:s|ed|ure|ures|ing)?\b"),
-    (
-        _S.ERROR,
-        "error errors exception exceptions fault faults faulty",
-        r"\berrors?\b|\bexceptions?\b|\bfault(?:s|y)?\b",
-    ),
-    (
-        _S.ERROR,
-        "abort aborts aborted aborting corrupt corrupted corruption",
-        r"\babort(?:s|ed|ing)?\b|\bcorrupt(?:ed|ion)?\b",
-    ),
-    (_S.WARNING, "timed timeout timeouts time", r"\btimed\s+out\b|\btime-?outs?\b"),
-    (
-        _S.WARNING,
-        "full space",
-        r"\b\d{1,3}%\s+full\b|\b(?:disk|filesystem|partition|volume)\s+(?:is\s+)?full\b"
-        r"|\bno\s+space\s+left\b",
-    ),
-    (_S.WARNING, "slow", r"\bslow\s+(?:quer(?:y|ies)|requests?|ops?|operations?|responses?)\b"),
-    (_S.WARNING, "drained draining", r"\bdrain(?:ed|ing)\b"),
-    (
-        _S.WARNING,
-        "warn warning warnings refused denied",
-        r"\bwarn(?:ing|ings)?\b|\brefused\b|\bdenied\b",
-    ),
-    (
-        _S.WARNING,
-        "unable could cannot can degraded",
-        r"\bunable\s+to\b|\bcould\s+not\b|\bcannot\b|\bcan't\b|\bdegraded\b",
-    ),
-    (
-        _S.WARNING,
-        "unreachable unavailable offline retry retrying invalid",
-        r"\bunreachable\b|\bunavailable\b|\boffline\b|\bretry(?:ing)?\b|\binvalid\b",
-    ),
-    (
-        _S.NOTICE,
-        "shutting shutdown reboot rebooting rebooted restart restarting restarted",
-        r"\bshutting\s+down\b|\bshutdown\b|\breboot(?:ing|ed)?\b|\brestart(?:ing|ed)?\b",
-    ),
+_NEGATIONS = [
+    r"\b(?:no|zero|without|0)\s+(?:\w+\s+)?(?:errors?|failures?|failed|faults?|warnings?)\b",
+    r"\b(?:errors?|failures?|failed|faults?|warnings?)(?:[ _]count)?\s*[=:]\s*0+(?![\d.])",
+    r"\b(?:error|failure)[- ]free\b",
+    r"\bnot\s+(?:an?\s+)?(?:errors?|failed|fatal|critical)\b",
+    r"\b(?:on|if|ignore|ignoring)\s+errors?\b",
 ]
+"""Negations: they claim text and count for nothing (severity None in ``RULES``)."""
+_NEG_WORDS = "error errors failure failures failed fault faults warning warnings fatal critical"
+_TABLE = r"""
+DEASSERT deasserted                 \bdeasserted\b
+FATAL    recoverable,unrecoverable  \bnon-recoverable\b|\bunrecoverable\b
+WARNING  critical                   \bnon-critical\b
+CRITICAL critical                   \b(?:upper|lower)\s+critical\s+going\s+(?:high|low)\b
+ERROR    logging                    \blogging\s+limit\s+reached\b
+WARNING  correctable                \bcorrectable\s+(?:ecc|memory\s+error|machine\s+check)
+WARNING  ce,corrected               \b(?:corrected|ce)\s+(?:\w+\s+){0,2}errors?\b
+CRITICAL smart                      \bfailed\s+smart\b
+WARNING  unreadable,pending         \bunreadable\b|\bpending\)?\s+sectors?\b
+ERROR    faulted                    \bfaulted\b
+FATAL    uncorrectable              \buncorrectable\b
+WARNING  machine                    \bmachine\s+check\s+events?\s+logged\b
+CRITICAL machine,ierr,interrupt     \bmachine\s+check\b|\bierr\b|\bcritical\s+interrupt\b
+FATAL    thermal                    \bthermal\s+trip\b
+CRITICAL detected,lost              \bfailure\s+detected\b|\bac\s+lost\b|\bpower\s+(?:supply\s+)?lost\b
+WARNING  predictive                 \bpredictive\s+failure\b
+ERROR    fault                      \bdrive\s+fault\b
+FATAL    panic                      \bpanic\b
+CRITICAL memory,oom,oops,bug        \bout\s+of\s+memory\b|\boom[-_ ]?kill(?:er|ed)?\b|\boops\b|\bbug:
+ERROR    segfault,segmentation,trace,lockup \bsegfault\b|\bsegmentation\s+fault\b|\bcall\s+trace\b|\bsoft\s+lockup\b
+ERROR    hung,blocked               \bhung\s+task\b|\bblocked\s+for\s+more\s+than\b
+ERROR    error                      \bi/o\s+error\b
+ERROR    link                       \blink\s+(?:is\s+)?down\b
+WARNING  authentication,password    \bauthentication\s+failures?\b|\bfailed\s+password\b
+FATAL    fatal                      \bfatal\b
+CRITICAL critical                   \bcritical\b
+ERROR    fail,fails,failed,failure,failures,failing \bfail(?:s|ed|ure|ures|ing)?\b
+ERROR    error,errors,exception,exceptions,fault,faults,faulty \berrors?\b|\bexceptions?\b|\bfault(?:s|y)?\b
+ERROR    abort,aborts,aborted,aborting,corrupt,corrupted,corruption \babort(?:s|ed|ing)?\b|\bcorrupt(?:ed|ion)?\b
+WARNING  timed,timeout,timeouts,time \btimed\s+out\b|\btime-?outs?\b
+WARNING  full,space                 \b\d{1,3}%\s+full\b|\b(?:disk|filesystem|partition|volume)\s+(?:is\s+)?full\b|\bno\s+space\s+left\b
+WARNING  slow                       \bslow\s+(?:quer(?:y|ies)|requests?|ops?|operations?|responses?)\b
+WARNING  drained,draining           \bdrain(?:ed|ing)\b
+WARNING  warn,warning,warnings,refused,denied \bwarn(?:ing|ings)?\b|\brefused\b|\bdenied\b
+WARNING  unable,could,cannot,can,degraded \bunable\s+to\b|\bcould\s+not\b|\bcannot\b|\bcan't\b|\bdegraded\b
+WARNING  unreachable,unavailable,offline,retry,retrying,invalid \bunreachable\b|\bunavailable\b|\boffline\b|\bretry(?:ing)?\b|\binvalid\b
+NOTICE   shutting,shutdown,reboot,rebooting,rebooted,restart,restarting,restarted \bshutting\s+down\b|\bshutdown\b|\breboot(?:ing|ed)?\b|\brestart(?:ing|ed)?\b
+"""
+
+
+def _rules(table: str) -> list[tuple[Severity | str | None, str, str]]:
+    rows: list[tuple[Severity | str | None, str, str]] = [
+        (None, _NEG_WORDS, frag) for frag in _NEGATIONS
+    ]
+    for row in table.strip().splitlines():
+        name, triggers, frag = row.split(None, 2)
+        sev = DEASSERT if name == "DEASSERT" else Severity[name]
+        rows.append((sev, triggers.replace(",", " "), frag.strip()))
+    return rows
+
+
+RULES = _rules(_TABLE)
+"""(severity, trigger words, regex): the negations, then the table's rows in order."""
 
 _COMPILED = [(sev, frozenset(trig.split()), re.compile(frag)) for sev, trig, frag in RULES]
 _WORD = re.compile(r"[a-z]+")

@@ -293,22 +293,26 @@ def _summary(t: TurnNode) -> str:
     return "(no reply)" if t.done else "(no reply yet)"
 
 
-def draw_turn(
-    node: Tree,
-    t: TurnNode,
-    *,
-    expanded: bool,
-    now: float | None = None,
-    spinner_for: SpinnerFor | None = None,
-    full: bool = False,
-    theme: str = "ansi_dark",
-    code_lines: int = CODE_LINES,
-    open_all: bool = False,
-) -> Tree:
+@dataclass(frozen=True)
+class DrawOptions:
+    """How a tree is drawn, the same for every turn and sub-call in it."""
+
+    now: float | None = None
+    """The clock for running items (live only)."""
+    spinner_for: SpinnerFor | None = None
+    full: bool = False
+    """Nothing folded or cut."""
+    theme: str = "ansi_dark"
+    code_lines: int = CODE_LINES
+    open_all: bool = False
+    """Child RLMs' turns open too (else only a running one)."""
+
+
+def draw_turn(node: Tree, t: TurnNode, expanded: bool, opts: DrawOptions) -> Tree:
     """Add turn ``t`` under ``node``: one line, and when ``expanded`` its reasoning, code,
     printed output, notes and sub-calls (child RLMs nested under the sub-call that ran them;
-    their turns open too with ``open_all``, else only a running one)."""
-    branch = node.add(turn_label(t, now=now, spinner_for=spinner_for))
+    their turns open too with ``opts.open_all``, else only a running one)."""
+    branch = node.add(turn_label(t, now=opts.now, spinner_for=opts.spinner_for))
     if not expanded:
         return branch
     if not t.done and not t.code and not t.reasoning and t.tail.strip():
@@ -317,40 +321,30 @@ def draw_turn(
     # The label already shows the reasoning's first line; the rest goes here.
     lines = [ln for ln in t.reasoning.strip().splitlines()[1:] if ln.strip()]
     if lines:
-        keep = lines if full else lines[:3]
+        keep = lines if opts.full else lines[:3]
         text = "\n".join(keep) + (
             f"\n… {len(lines) - 3} more lines" if len(keep) < len(lines) else ""
         )
         branch.add(Text(terminal_safe(text), style="italic dim"))
     for i, code in enumerate(t.code):
         out = t.outputs[i] if i < len(t.outputs) else None
-        _draw_code(branch, code, out, full, theme, code_lines)
+        _draw_code(branch, code, out, opts)
     for n in t.notes:
         if n != "forced final answer":
             branch.add(one_line(("! ", "yellow"), (n, "yellow")))
-    draw_subcalls(
-        branch,
-        t.subs,
-        now=now,
-        spinner_for=spinner_for,
-        full=full,
-        theme=theme,
-        code_lines=code_lines,
-        open_all=open_all,
-    )
+    draw_subcalls(branch, t.subs, opts)
     return branch
 
 
-def _draw_code(
-    node: Tree, code: str, out: dict | None, full: bool, theme: str, code_lines: int
-) -> None:
+def _draw_code(node: Tree, code: str, out: dict | None, opts: DrawOptions) -> None:
+    full = opts.full
     lines = code.rstrip().splitlines() or [""]
-    shown = lines if full else lines[:code_lines]
+    shown = lines if full else lines[: opts.code_lines]
     block = node.add(
         Syntax(
             terminal_safe("\n".join(shown)),
             "python",
-            theme=theme,
+            theme=opts.theme,
             background_color="default",
             word_wrap=True,
         )
@@ -411,22 +405,12 @@ def sub_label(
     )
 
 
-def draw_subcalls(
-    node: Tree,
-    subs: list[SubNode],
-    *,
-    now: float | None = None,
-    spinner_for: SpinnerFor | None = None,
-    full: bool = False,
-    theme: str = "ansi_dark",
-    code_lines: int = CODE_LINES,
-    open_all: bool = False,
-) -> None:
+def draw_subcalls(node: Tree, subs: list[SubNode], opts: DrawOptions) -> None:
     """Sub-calls under ``node``; beyond :data:`SUBCALLS_SHOWN`, finished ones fold into one
     line per kind and only a few running ones are listed."""
     if not subs:
         return
-    fold = len(subs) > SUBCALLS_SHOWN and not full
+    fold = len(subs) > SUBCALLS_SHOWN and not opts.full
     shown: list[SubNode] = subs
     if fold:
         done_by_kind: dict[str, list[SubNode]] = {}
@@ -444,20 +428,10 @@ def draw_subcalls(
     else:
         hidden = 0
     for s in shown:
-        branch = node.add(sub_label(s, now=now, spinner_for=spinner_for))
+        branch = node.add(sub_label(s, now=opts.now, spinner_for=opts.spinner_for))
         for i, child in enumerate(s.children):
             last = i == len(s.children) - 1
-            draw_turn(
-                branch,
-                child,
-                expanded=open_all or full or (last and not child.done),
-                now=now,
-                spinner_for=spinner_for,
-                full=full,
-                theme=theme,
-                code_lines=code_lines,
-                open_all=open_all,
-            )
+            draw_turn(branch, child, opts.open_all or opts.full or (last and not child.done), opts)
     if hidden > 0:
         node.add(Text(f"… {hidden} more running", style="dim"))
 
@@ -505,17 +479,11 @@ def draw_tree(
                 style="dim",
             )
         )
+    opts = DrawOptions(
+        now=now, spinner_for=spinner_for, full=full, code_lines=code_lines, open_all=open_all
+    )
     for i in range(start, len(turns)):
-        draw_turn(
-            tree,
-            turns[i],
-            expanded=expand(i, turns[i]),
-            now=now,
-            spinner_for=spinner_for,
-            full=full,
-            code_lines=code_lines,
-            open_all=open_all,
-        )
+        draw_turn(tree, turns[i], expand(i, turns[i]), opts)
     return tree
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -159,384 +160,193 @@ def quoted(r: random.Random) -> str:
     return '"' + r.choice(WORDS) + "-" + str(r.randint(1, 99)) + '"'
 
 
-# -- message catalogues: (template key, severity, render(rng, host)) ------------------------
-
-Msg = tuple[str, Severity, Callable[[random.Random, str], str]]
-
-APP: list[Msg] = [
-    ("req_ok", S.INFO, lambda r, h: f"request {uid(r)} GET {url(r)} completed in {dur(r)}"),
-    ("cache_miss", S.DEBUG, lambda r, h: f"cache miss for key {hexid(r)}, loading from {path(r)}"),
-    (
-        "conn_refused",
-        S.ERROR,
-        lambda r, h: f"connection to {ip(r)}:{port(r)} refused after {r.randint(1, 5)} attempts",
-    ),
-    ("wrote", S.INFO, lambda r, h: f"wrote {size(r)} to {path(r)} in {dur(r)}"),
-    ("login", S.INFO, lambda r, h: f"user {quoted(r)} logged in from {ip(r)}"),
-    (
-        "retry",
-        S.WARNING,
-        lambda r, h: (
-            f"retrying request to {url(r)} (attempt {r.randint(2, 9)} of 10) after {dur(r)}"
-        ),
-    ),
-    (
-        "cfg_bad",
-        S.ERROR,
-        lambda r, h: (
-            f"failed to parse config {path(r)}: unexpected token at line {r.randint(1, 400)}"
-        ),
-    ),
-    (
-        "job_done",
-        S.INFO,
-        lambda r, h: f"job 0x{r.getrandbits(32):08x} finished with status {r.randint(0, 3)} on {h}",
-    ),
-    (
-        "slow_query",
-        S.WARNING,
-        lambda r, h: f"slow query took {dur(r)} rows={r.randint(1, 10**6)} table={r.choice(WORDS)}",
-    ),
-    (
-        "heap",
-        S.INFO,
-        lambda r, h: f"heap usage {r.randint(1, 99)}% of {size(r)}, gc pause {dur(r)}",
-    ),
-    (
-        "panic",
-        S.CRITICAL,
-        lambda r, h: f"worker {r.randint(1, 64)} crashed: critical section violated at {path(r)}",
-    ),
-]
-
-DAEMON: list[Msg] = [
-    (
-        "sysd_start",
-        S.INFO,
-        lambda r, h: f"Started Session {r.randint(1, 99999)} of user {r.choice(USERS)}.",
-    ),
-    (
-        "sysd_unit",
-        S.INFO,
-        lambda r, h: f"Starting {r.choice(WORDS)}-sync.service - Sync {r.choice(WORDS)} data...",
-    ),
-    (
-        "cron",
-        S.INFO,
-        lambda r, h: (
-            f"pam_unix(cron:session): session opened for user {r.choice(USERS)}(uid={r.randint(0, 2000)}) by (uid=0)"
-        ),
-    ),
-    (
-        "nfs",
-        S.WARNING,
-        lambda r, h: (
-            f"nfs: server {r.choice(WORDS)}-nfs{r.randint(1, 9)} not responding, timed out"
-        ),
-    ),
-    (
-        "oom",
-        S.CRITICAL,
-        lambda r, h: (
-            f"Out of memory: Killed process {r.randint(100, 99999)} (python3) total-vm:{r.randint(10**5, 10**7)}kB"
-        ),
-    ),
-    (
-        "link_down",
-        S.ERROR,
-        lambda r, h: (
-            f"mlx5_core 0000:{r.randint(1, 255):02x}:00.0 ens{r.randint(1, 9)}f0: Link down"
-        ),
-    ),
-    (
-        "dhcp",
-        S.INFO,
-        lambda r, h: f"DHCPACK of {ip(r)} from {ip(r)} (xid=0x{r.getrandbits(32):08x})",
-    ),
-    (
-        "disk_full",
-        S.WARNING,
-        lambda r, h: f"filesystem {path(r)} is {r.randint(90, 99)}% full, {size(r)} left",
-    ),
-]
-
-SSHD: list[Msg] = [
-    (
-        "accepted",
-        S.INFO,
-        lambda r, h: (
-            f"Accepted publickey for {r.choice(USERS)} from {ip(r)} port {port(r)} ssh2: RSA SHA256:{hexid(r)}"
-        ),
-    ),
-    (
-        "failed_pw",
-        S.WARNING,
-        lambda r, h: f"Failed password for {r.choice(USERS)} from {ip(r)} port {port(r)} ssh2",
-    ),
-    (
-        "invalid_user",
-        S.WARNING,
-        lambda r, h: f"Invalid user {r.choice(WORDS)} from {ip(r)} port {port(r)}",
-    ),
-    ("closed", S.INFO, lambda r, h: f"Connection closed by {ip(r)} port {port(r)} [preauth]"),
-    (
-        "session",
-        S.INFO,
-        lambda r, h: (
-            f"pam_unix(sshd:session): session opened for user {r.choice(USERS)}(uid={r.randint(0, 2000)}) by (uid=0)"
-        ),
-    ),
-    (
-        "disconnect",
-        S.INFO,
-        lambda r, h: f"Received disconnect from {ip(r)} port {port(r)}:11: disconnected by user",
-    ),
-]
-
-KERNEL: list[Msg] = [
-    (
-        "usb",
-        S.INFO,
-        lambda r, h: (
-            f"usb {r.randint(1, 4)}-{r.randint(1, 8)}: new high-speed USB device number {r.randint(2, 99)} using xhci_hcd"
-        ),
-    ),
-    (
-        "ext4",
-        S.INFO,
-        lambda r, h: (
-            f"EXT4-fs (sd{r.choice('abcd')}{r.randint(1, 4)}): mounted filesystem {uid(r)} r/w with ordered data mode"
-        ),
-    ),
-    (
-        "io_err",
-        S.ERROR,
-        lambda r, h: (
-            f"blk_update_request: I/O error, dev sd{r.choice('abcd')}, sector {r.randint(10**5, 10**9)} op 0x0:(READ)"
-        ),
-    ),
-    (
-        "segv",
-        S.ERROR,
-        lambda r, h: (
-            f"{r.choice(WORDS)}[{r.randint(100, 99999)}]: segfault at {r.getrandbits(40):x} ip {r.getrandbits(48):016x} sp {r.getrandbits(48):016x} error 4"
-        ),
-    ),
-    (
-        "edac_ce",
-        S.WARNING,
-        lambda r, h: (
-            f"EDAC MC{r.randint(0, 1)}: {r.randint(1, 9)} CE memory read error on CPU_SrcID#{r.randint(0, 1)}_MC#0_Chan#{r.randint(0, 3)}_DIMM#0 (channel:{r.randint(0, 3)} slot:0 page:0x{r.getrandbits(20):x} offset:0x0 grain:32 syndrome:0x0)"
-        ),
-    ),
-    (
-        "hung",
-        S.ERROR,
-        lambda r, h: (
-            f"INFO: task {r.choice(WORDS)}:{r.randint(100, 99999)} blocked for more than {r.randint(120, 999)} seconds."
-        ),
-    ),
-    (
-        "nic_up",
-        S.INFO,
-        lambda r, h: (
-            f"igb 0000:{r.randint(1, 255):02x}:00.{r.randint(0, 3)} eno{r.randint(1, 4)}: igb: eno{r.randint(1, 4)} NIC Link is Up 1000 Mbps Full Duplex"
-        ),
-    ),
-]
-
-BMC: list[Msg] = [
-    ("sess_on", S.INFO, lambda r, h: "Session Audit #0xa1 | Session Activated | Asserted"),
-    ("sess_off", S.INFO, lambda r, h: "Session Audit #0xa1 | Session Deactivated | Asserted"),
-    ("clock", S.INFO, lambda r, h: "System Event #0x83 | Timestamp Clock Sync | Asserted"),
-    ("ce", S.WARNING, lambda r, h: f"Memory #0x87 | Correctable ECC | {dimm(r)} | Asserted"),
-    (
-        "ce_limit",
-        S.ERROR,
-        lambda r, h: f"Memory #0x87 | Correctable ECC logging limit reached | {dimm(r)} | Asserted",
-    ),
-    ("ue", S.FATAL, lambda r, h: f"Memory #0x87 | Uncorrectable ECC | {dimm(r)} | Asserted"),
-    (
-        "fan_low",
-        S.CRITICAL,
-        lambda r, h: f"Fan #0x3{r.randint(0, 9)} | Lower Critical going low | Asserted",
-    ),
-    (
-        "fan_ok",
-        S.NOTICE,
-        lambda r, h: f"Fan #0x3{r.randint(0, 9)} | Lower Critical going low | Deasserted",
-    ),
-    (
-        "temp_hi",
-        S.CRITICAL,
-        lambda r, h: f"Temperature #0x{r.randint(16, 40):x} | Upper Critical going high | Asserted",
-    ),
-    (
-        "psu_fail",
-        S.CRITICAL,
-        lambda r, h: f"Power Supply #0x5{r.randint(0, 3)} | Failure detected | Asserted",
-    ),
-    ("ierr", S.CRITICAL, lambda r, h: f"Processor #0x0{r.randint(1, 2)} | IERR | Asserted"),
-    ("pwr", S.INFO, lambda r, h: "Power Unit #0x01 | Power off/down | Asserted"),
-]
-
-
 def dimm(r: random.Random) -> str:
     return f"CPU{r.randint(0, 1)} DIMM{r.choice('ABCDEFGH')}{r.randint(1, 2)}"
 
 
-SLURM: list[Msg] = [
-    (
-        "alloc",
-        S.INFO,
-        lambda r, h: (
-            f"sched: Allocate JobId={r.randint(10**5, 10**7)} NodeList={h} #CPUs={r.choice([16, 32, 64, 128])} Partition={r.choice(['normal', 'gpu', 'debug', 'long'])}"
-        ),
-    ),
-    (
-        "complete",
-        S.INFO,
-        lambda r, h: (
-            f"_job_complete: JobId={r.randint(10**5, 10**7)} WEXITSTATUS {r.randint(0, 2)}"
-        ),
-    ),
-    ("not_resp", S.ERROR, lambda r, h: f"error: Nodes {h} not responding"),
-    ("drain", S.WARNING, lambda r, h: f"update_node: node {h} state set to DRAINED"),
-    (
-        "epilog",
-        S.ERROR,
-        lambda r, h: (
-            f"error: _slurm_rpc_epilog_complete: JobId={r.randint(10**5, 10**7)} Node={h} epilog error"
-        ),
-    ),
-    (
-        "backfill",
-        S.DEBUG,
-        lambda r, h: (
-            f"backfill: beginning with {r.randint(1, 5000)} jobs, usec={r.randint(100, 10**6)}"
-        ),
-    ),
-]
+# -- message catalogues: (template key, severity, render(rng, host)) ------------------------
+# A catalogue is a table, one message a row: its template key, its true severity, then the
+# message (the rest of the row) with its variable parts in braces, drawn from the rng in the
+# order they stand: {host} (the line's host), a pool ({uid} {url} {dur} {hexid} {path} {size}
+# {ip} {port} {quoted} {dimm}, {word} and {user} from WORDS and USERS), {int A-B} (randint),
+# {one abc} or {one x|y|z} (choice), {bits N} (getrandbits), {real X} (random() * X); an
+# optional format spec follows a colon, as in {bits 32:08x}.
 
-STORAGE: list[Msg] = [
-    (
-        "smart_pending",
-        S.WARNING,
-        lambda r, h: (
-            f"Device: /dev/sd{r.choice('abcdefgh')} [SAT], {r.randint(1, 999)} Currently unreadable (pending) sectors"
-        ),
-    ),
-    (
-        "smart_temp",
-        S.INFO,
-        lambda r, h: (
-            f"Device: /dev/sd{r.choice('abcdefgh')} [SAT], SMART Usage Attribute: 194 Temperature_Celsius changed from {r.randint(20, 60)} to {r.randint(20, 60)}"
-        ),
-    ),
-    (
-        "smart_fail",
-        S.CRITICAL,
-        lambda r, h: (
-            f"Device: /dev/sd{r.choice('abcdefgh')} [SAT], FAILED SMART self-check. BACK UP DATA NOW!"
-        ),
-    ),
-    (
-        "zed_cksum",
-        S.ERROR,
-        lambda r, h: (
-            f"eid={r.randint(1, 99999)} class=checksum pool='{r.choice(WORDS)}' vdev=sd{r.choice('abcdefgh')}1 size={r.randint(512, 131072)} offset=0x{r.getrandbits(32):x} priority=0 err=52 flags=0x{r.getrandbits(20):x}"
-        ),
-    ),
-    (
-        "zed_scrub",
-        S.INFO,
-        lambda r, h: f"eid={r.randint(1, 99999)} class=scrub_finish pool='{r.choice(WORDS)}'",
-    ),
-    (
-        "zed_statechange",
-        S.ERROR,
-        lambda r, h: (
-            f"eid={r.randint(1, 99999)} class=statechange pool='{r.choice(WORDS)}' vdev=sd{r.choice('abcdefgh')}1 vdev_state=FAULTED"
-        ),
-    ),
-]
+Msg = tuple[str, Severity, Callable[[random.Random, str], str]]
 
-DB: list[Msg] = [
-    (
-        "dup_key",
-        S.ERROR,
-        lambda r, h: f'duplicate key value violates unique constraint "{r.choice(WORDS)}_pkey"',
-    ),
-    (
-        "checkpoint",
-        S.INFO,
-        lambda r, h: (
-            f"checkpoint complete: wrote {r.randint(1, 9999)} buffers ({r.random() * 10:.1f}%); write={r.random() * 30:.3f} s, sync={r.random():.3f} s"
-        ),
-    ),
-    (
-        "slow",
-        S.INFO,
-        lambda r, h: (
-            f"duration: {r.random() * 9000:.3f} ms  statement: SELECT * FROM {r.choice(WORDS)} WHERE id = {r.randint(1, 10**6)}"
-        ),
-    ),
-    (
-        "conn_auth",
-        S.INFO,
-        lambda r, h: (
-            f"connection authorized: user={r.choice(USERS)} database={r.choice(WORDS)} application_name=psql"
-        ),
-    ),
-    (
-        "fatal_auth",
-        S.FATAL,
-        lambda r, h: f'password authentication failed for user "{r.choice(USERS)}"',
-    ),
-    (
-        "deadlock",
-        S.ERROR,
-        lambda r, h: (
-            f"deadlock detected: Process {r.randint(100, 99999)} waits for ShareLock on transaction {r.randint(10**5, 10**8)}"
-        ),
-    ),
-]
+_POOLS: dict[str, Callable[[random.Random], object]] = {
+    "uid": uid,
+    "url": url,
+    "dur": dur,
+    "hexid": hexid,
+    "path": path,
+    "size": size,
+    "ip": ip,
+    "port": port,
+    "quoted": quoted,
+    "dimm": dimm,
+    "word": lambda r: r.choice(WORDS),
+    "user": lambda r: r.choice(USERS),
+}
+_PART = re.compile(r"\{(\w+)(?: ([^:}]+))?(?::([^}]+))?\}")
 
-ANDROID: list[Msg] = [
-    (
-        "start_proc",
-        S.INFO,
-        lambda r, h: (
-            f"Start proc {r.randint(100, 32000)}:com.example.{r.choice(WORDS)}/u0a{r.randint(10, 300)} for activity"
-        ),
-    ),
-    (
-        "gc",
-        S.DEBUG,
-        lambda r, h: (
-            f"Background concurrent copying GC freed {r.randint(1000, 999999)}({size(r)}) AllocSpace objects, {r.randint(0, 99)}% free, {size(r)}/{size(r)}, paused {dur(r)} total {dur(r)}"
-        ),
-    ),
-    (
-        "anr",
-        S.ERROR,
-        lambda r, h: (
-            f"ANR in com.example.{r.choice(WORDS)} (com.example.{r.choice(WORDS)}/.MainActivity)"
-        ),
-    ),
-    (
-        "wifi",
-        S.WARNING,
-        lambda r, h: f"Wifi connection to {quoted(r)} lost, rssi=-{r.randint(60, 99)}",
-    ),
-    (
-        "crash",
-        S.FATAL,
-        lambda r, h: (
-            f"FATAL EXCEPTION: main Process: com.example.{r.choice(WORDS)}, PID: {r.randint(100, 32000)}"
-        ),
-    ),
-]
+
+def _part(kind: str, arg: str | None, spec: str) -> Callable[[random.Random, str], str]:
+    """One variable part of a message: (rng, host) -> its text."""
+    if kind == "host":
+        return lambda r, h: format(h, spec)
+    if kind in _POOLS:
+        draw = _POOLS[kind]
+        return lambda r, h: format(draw(r), spec)
+    assert arg is not None, kind
+    if kind == "int":
+        lo, hi = (int(x) for x in arg.split("-"))
+        return lambda r, h: format(r.randint(lo, hi), spec)
+    if kind == "one":
+        options = arg.split("|") if "|" in arg else arg
+        return lambda r, h: format(r.choice(options), spec)
+    if kind == "bits":
+        return lambda r, h: format(r.getrandbits(int(arg)), spec)
+    if kind == "real":
+        return lambda r, h: format(r.random() * float(arg), spec)
+    raise ValueError(f"unknown message part {{{kind}}}")
+
+
+def _message(template: str) -> Callable[[random.Random, str], str]:
+    """render(rng, host) for one message template."""
+    pieces = _PART.split(template)  # text, kind, arg, spec, text, ...
+    texts = pieces[::4]
+    parts = [_part(k, a, s or "") for k, a, s in zip(pieces[1::4], pieces[2::4], pieces[3::4])]
+
+    def render(r: random.Random, h: str) -> str:
+        out = [texts[0]]
+        for part, text in zip(parts, texts[1:]):
+            out += [part(r, h), text]
+        return "".join(out)
+
+    return render
+
+
+def _catalogue(table: str) -> list[Msg]:
+    rows = []
+    for row in table.strip().splitlines():
+        key, sev, template = row.split(None, 2)
+        rows.append((key, Severity[sev], _message(template)))
+    return rows
+
+
+APP: list[Msg] = _catalogue(
+    """
+req_ok        INFO      request {uid} GET {url} completed in {dur}
+cache_miss    DEBUG     cache miss for key {hexid}, loading from {path}
+conn_refused  ERROR     connection to {ip}:{port} refused after {int 1-5} attempts
+wrote         INFO      wrote {size} to {path} in {dur}
+login         INFO      user {quoted} logged in from {ip}
+retry         WARNING   retrying request to {url} (attempt {int 2-9} of 10) after {dur}
+cfg_bad       ERROR     failed to parse config {path}: unexpected token at line {int 1-400}
+job_done      INFO      job 0x{bits 32:08x} finished with status {int 0-3} on {host}
+slow_query    WARNING   slow query took {dur} rows={int 1-1000000} table={word}
+heap          INFO      heap usage {int 1-99}% of {size}, gc pause {dur}
+panic         CRITICAL  worker {int 1-64} crashed: critical section violated at {path}
+"""
+)
+
+DAEMON: list[Msg] = _catalogue(
+    """
+sysd_start  INFO      Started Session {int 1-99999} of user {user}.
+sysd_unit   INFO      Starting {word}-sync.service - Sync {word} data...
+cron        INFO      pam_unix(cron:session): session opened for user {user}(uid={int 0-2000}) by (uid=0)
+nfs         WARNING   nfs: server {word}-nfs{int 1-9} not responding, timed out
+oom         CRITICAL  Out of memory: Killed process {int 100-99999} (python3) total-vm:{int 100000-10000000}kB
+link_down   ERROR     mlx5_core 0000:{int 1-255:02x}:00.0 ens{int 1-9}f0: Link down
+dhcp        INFO      DHCPACK of {ip} from {ip} (xid=0x{bits 32:08x})
+disk_full   WARNING   filesystem {path} is {int 90-99}% full, {size} left
+"""
+)
+
+SSHD: list[Msg] = _catalogue(
+    """
+accepted      INFO      Accepted publickey for {user} from {ip} port {port} ssh2: RSA SHA256:{hexid}
+failed_pw     WARNING   Failed password for {user} from {ip} port {port} ssh2
+invalid_user  WARNING   Invalid user {word} from {ip} port {port}
+closed        INFO      Connection closed by {ip} port {port} [preauth]
+session       INFO      pam_unix(sshd:session): session opened for user {user}(uid={int 0-2000}) by (uid=0)
+disconnect    INFO      Received disconnect from {ip} port {port}:11: disconnected by user
+"""
+)
+
+KERNEL: list[Msg] = _catalogue(
+    """
+usb      INFO      usb {int 1-4}-{int 1-8}: new high-speed USB device number {int 2-99} using xhci_hcd
+ext4     INFO      EXT4-fs (sd{one abcd}{int 1-4}): mounted filesystem {uid} r/w with ordered data mode
+io_err   ERROR     blk_update_request: I/O error, dev sd{one abcd}, sector {int 100000-1000000000} op 0x0:(READ)
+segv     ERROR     {word}[{int 100-99999}]: segfault at {bits 40:x} ip {bits 48:016x} sp {bits 48:016x} error 4
+edac_ce  WARNING   EDAC MC{int 0-1}: {int 1-9} CE memory read error on CPU_SrcID#{int 0-1}_MC#0_Chan#{int 0-3}_DIMM#0 (channel:{int 0-3} slot:0 page:0x{bits 20:x} offset:0x0 grain:32 syndrome:0x0)
+hung     ERROR     INFO: task {word}:{int 100-99999} blocked for more than {int 120-999} seconds.
+nic_up   INFO      igb 0000:{int 1-255:02x}:00.{int 0-3} eno{int 1-4}: igb: eno{int 1-4} NIC Link is Up 1000 Mbps Full Duplex
+"""
+)
+
+BMC: list[Msg] = _catalogue(
+    """
+sess_on   INFO      Session Audit #0xa1 | Session Activated | Asserted
+sess_off  INFO      Session Audit #0xa1 | Session Deactivated | Asserted
+clock     INFO      System Event #0x83 | Timestamp Clock Sync | Asserted
+ce        WARNING   Memory #0x87 | Correctable ECC | {dimm} | Asserted
+ce_limit  ERROR     Memory #0x87 | Correctable ECC logging limit reached | {dimm} | Asserted
+ue        FATAL     Memory #0x87 | Uncorrectable ECC | {dimm} | Asserted
+fan_low   CRITICAL  Fan #0x3{int 0-9} | Lower Critical going low | Asserted
+fan_ok    NOTICE    Fan #0x3{int 0-9} | Lower Critical going low | Deasserted
+temp_hi   CRITICAL  Temperature #0x{int 16-40:x} | Upper Critical going high | Asserted
+psu_fail  CRITICAL  Power Supply #0x5{int 0-3} | Failure detected | Asserted
+ierr      CRITICAL  Processor #0x0{int 1-2} | IERR | Asserted
+pwr       INFO      Power Unit #0x01 | Power off/down | Asserted
+"""
+)
+
+
+SLURM: list[Msg] = _catalogue(
+    """
+alloc     INFO      sched: Allocate JobId={int 100000-10000000} NodeList={host} #CPUs={one 16|32|64|128} Partition={one normal|gpu|debug|long}
+complete  INFO      _job_complete: JobId={int 100000-10000000} WEXITSTATUS {int 0-2}
+not_resp  ERROR     error: Nodes {host} not responding
+drain     WARNING   update_node: node {host} state set to DRAINED
+epilog    ERROR     error: _slurm_rpc_epilog_complete: JobId={int 100000-10000000} Node={host} epilog error
+backfill  DEBUG     backfill: beginning with {int 1-5000} jobs, usec={int 100-1000000}
+"""
+)
+
+STORAGE: list[Msg] = _catalogue(
+    """
+smart_pending    WARNING   Device: /dev/sd{one abcdefgh} [SAT], {int 1-999} Currently unreadable (pending) sectors
+smart_temp       INFO      Device: /dev/sd{one abcdefgh} [SAT], SMART Usage Attribute: 194 Temperature_Celsius changed from {int 20-60} to {int 20-60}
+smart_fail       CRITICAL  Device: /dev/sd{one abcdefgh} [SAT], FAILED SMART self-check. BACK UP DATA NOW!
+zed_cksum        ERROR     eid={int 1-99999} class=checksum pool='{word}' vdev=sd{one abcdefgh}1 size={int 512-131072} offset=0x{bits 32:x} priority=0 err=52 flags=0x{bits 20:x}
+zed_scrub        INFO      eid={int 1-99999} class=scrub_finish pool='{word}'
+zed_statechange  ERROR     eid={int 1-99999} class=statechange pool='{word}' vdev=sd{one abcdefgh}1 vdev_state=FAULTED
+"""
+)
+
+DB: list[Msg] = _catalogue(
+    """
+dup_key     ERROR     duplicate key value violates unique constraint "{word}_pkey"
+checkpoint  INFO      checkpoint complete: wrote {int 1-9999} buffers ({real 10:.1f}%); write={real 30:.3f} s, sync={real 1:.3f} s
+slow        INFO      duration: {real 9000:.3f} ms  statement: SELECT * FROM {word} WHERE id = {int 1-1000000}
+conn_auth   INFO      connection authorized: user={user} database={word} application_name=psql
+fatal_auth  FATAL     password authentication failed for user "{user}"
+deadlock    ERROR     deadlock detected: Process {int 100-99999} waits for ShareLock on transaction {int 100000-100000000}
+"""
+)
+
+ANDROID: list[Msg] = _catalogue(
+    """
+start_proc  INFO      Start proc {int 100-32000}:com.example.{word}/u0a{int 10-300} for activity
+gc          DEBUG     Background concurrent copying GC freed {int 1000-999999}({size}) AllocSpace objects, {int 0-99}% free, {size}/{size}, paused {dur} total {dur}
+anr         ERROR     ANR in com.example.{word} (com.example.{word}/.MainActivity)
+wifi        WARNING   Wifi connection to {quoted} lost, rssi=-{int 60-99}
+crash       FATAL     FATAL EXCEPTION: main Process: com.example.{word}, PID: {int 100-32000}
+"""
+)
 
 WEB_METHODS = ("GET", "POST", "PUT", "DELETE")
 
@@ -570,6 +380,16 @@ LEVEL_NAME = {
 """How an application logger writes a severity (most have no NOTICE or CRITICAL)."""
 
 
+def _names(words: str) -> dict[Severity, str]:
+    """How a format writes the severities DEBUG to FATAL, in that order."""
+    return dict(zip(_SCALE, words.split()))
+
+
+_SCALE = (S.DEBUG, S.INFO, S.NOTICE, S.WARNING, S.ERROR, S.CRITICAL, S.FATAL)
+_SYSLOG_PRIORITY = {sev: p for sev, p in zip(_SCALE, (7, 6, 5, 4, 3, 2, 0))}
+"""Syslog's numbers for the severities (FATAL is emerg, 0; alert, 1, is not written)."""
+
+
 def _written(sev: Severity) -> Severity:
     """The severity a level field states once the logger's names are applied."""
     return {S.NOTICE: S.INFO, S.CRITICAL: S.ERROR}.get(sev, sev)
@@ -599,12 +419,7 @@ def _syslog_3164(r, t, h, m, sev, prog, pid):
 
 
 def _syslog_5424(r, t, h, m, sev, prog, pid):
-    pri = (
-        8
-        + {S.DEBUG: 7, S.INFO: 6, S.NOTICE: 5, S.WARNING: 4, S.ERROR: 3, S.CRITICAL: 2, S.FATAL: 0}[
-            sev
-        ]
-    )
+    pri = 8 + _SYSLOG_PRIORITY[sev]
     return f"<{pri}>1 {_iso_ms(t)} {h} {prog} {pid} - - {m}", h, sev
 
 
@@ -613,15 +428,7 @@ def _journal_iso(r, t, h, m, sev, prog, pid):
 
 
 def _journal_json(r, t, h, m, sev, prog, pid):
-    prio = {
-        S.DEBUG: 7,
-        S.INFO: 6,
-        S.NOTICE: 5,
-        S.WARNING: 4,
-        S.ERROR: 3,
-        S.CRITICAL: 2,
-        S.FATAL: 0,
-    }[sev]
+    prio = _SYSLOG_PRIORITY[sev]
     rec = {
         "__REALTIME_TIMESTAMP": str(int(t * 1e6)),
         "_HOSTNAME": h,
@@ -655,15 +462,7 @@ def _nginx_access(r, t, h, m, sev, prog, pid):
 
 
 def _nginx_error(r, t, h, m, sev, prog, pid):
-    lvl = {
-        S.INFO: "info",
-        S.NOTICE: "notice",
-        S.WARNING: "warn",
-        S.ERROR: "error",
-        S.CRITICAL: "crit",
-        S.DEBUG: "debug",
-        S.FATAL: "emerg",
-    }[sev]
+    lvl = _names("debug info notice warn error crit emerg")[sev]
     return (
         f"{_dt(t).strftime('%Y/%m/%d %H:%M:%S')} [{lvl}] {pid}#{pid}: *{r.randint(1, 99999)} {m}, "
         f'client: {ip(r)}, server: {h}, request: "GET /{r.choice(WORDS)} HTTP/1.1", host: "{h}"',
@@ -673,15 +472,7 @@ def _nginx_error(r, t, h, m, sev, prog, pid):
 
 
 def _apache_error(r, t, h, m, sev, prog, pid):
-    lvl = {
-        S.DEBUG: "debug",
-        S.INFO: "info",
-        S.NOTICE: "notice",
-        S.WARNING: "warn",
-        S.ERROR: "error",
-        S.CRITICAL: "crit",
-        S.FATAL: "emerg",
-    }[sev]
+    lvl = _names("debug info notice warn error crit emerg")[sev]
     d = _dt(t)
     stamp = d.strftime("%a %b %d %H:%M:%S.") + f"{d.microsecond:06d}" + d.strftime(" %Y")
     return (
@@ -694,15 +485,7 @@ def _apache_error(r, t, h, m, sev, prog, pid):
 
 def _glog(t: float, sev: Severity, pid: int) -> str:
     d = _dt(t)
-    letter = {
-        S.DEBUG: "I",
-        S.INFO: "I",
-        S.NOTICE: "I",
-        S.WARNING: "W",
-        S.ERROR: "E",
-        S.CRITICAL: "E",
-        S.FATAL: "F",
-    }[sev]
+    letter = _names("I I I W E E F")[sev]
     return f"{letter}{d.strftime('%m%d %H:%M:%S')}.{d.microsecond:06d} {pid:>7} {r_file(pid)}]"
 
 
@@ -790,15 +573,7 @@ def _python(r, t, h, m, sev, prog, pid):
 
 
 def _zap_json(r, t, h, m, sev, prog, pid):
-    lvl = {
-        S.DEBUG: "debug",
-        S.INFO: "info",
-        S.NOTICE: "info",
-        S.WARNING: "warn",
-        S.ERROR: "error",
-        S.CRITICAL: "dpanic",
-        S.FATAL: "fatal",
-    }[sev]
+    lvl = _names("debug info info warn error dpanic fatal")[sev]
     written = {S.NOTICE: S.INFO}.get(sev, sev)
     rec = {
         "level": lvl,
@@ -878,14 +653,7 @@ def _sel_tsv(r, t, h, m, sev, prog, pid):
 
 def _redfish(r, t, h, m, sev, prog, pid):
     parts = m.split(" | ")
-    rf = {
-        S.INFO: "OK",
-        S.NOTICE: "OK",
-        S.WARNING: "Warning",
-        S.ERROR: "Warning",
-        S.CRITICAL: "Critical",
-        S.FATAL: "Critical",
-    }[sev]
+    rf = _names("OK OK OK Warning Warning Critical Critical")[sev]
     written = {S.NOTICE: S.INFO, S.ERROR: S.WARNING, S.FATAL: S.CRITICAL}.get(sev, sev)
     rec = {
         "@odata.id": f"/redfish/v1/Systems/1/LogServices/SEL/Entries/{pid}",
@@ -908,15 +676,7 @@ def _mcelog(r, t, h, m, sev, prog, pid):
 
 def _postgres(r, t, h, m, sev, prog, pid):
     d = _dt(t)
-    lvl = {
-        S.DEBUG: "DEBUG",
-        S.INFO: "LOG",
-        S.NOTICE: "LOG",
-        S.WARNING: "WARNING",
-        S.ERROR: "ERROR",
-        S.CRITICAL: "FATAL",
-        S.FATAL: "FATAL",
-    }[sev]
+    lvl = _names("DEBUG LOG LOG WARNING ERROR FATAL FATAL")[sev]
     written = {S.NOTICE: S.INFO, S.CRITICAL: S.FATAL}.get(sev, sev)
     user = f"{r.choice(USERS)}@{r.choice(WORDS)}"
     return (
@@ -928,15 +688,7 @@ def _postgres(r, t, h, m, sev, prog, pid):
 
 def _logcat(r, t, h, m, sev, prog, pid):
     d = _dt(t)
-    letter = {
-        S.DEBUG: "D",
-        S.INFO: "I",
-        S.NOTICE: "I",
-        S.WARNING: "W",
-        S.ERROR: "E",
-        S.CRITICAL: "E",
-        S.FATAL: "F",
-    }[sev]
+    letter = _names("D I I W E E F")[sev]
     written = {S.NOTICE: S.INFO, S.CRITICAL: S.ERROR}.get(sev, sev)
     tag = r.choice(["ActivityManager", "WifiService", "art", "AndroidRuntime"])
     return (
@@ -949,15 +701,7 @@ def _logcat(r, t, h, m, sev, prog, pid):
 def _macos(r, t, h, m, sev, prog, pid):
     tz = timezone(timedelta(hours=-8))
     d = _dt(t, tz)
-    kind = {
-        S.DEBUG: "Debug",
-        S.INFO: "Default",
-        S.NOTICE: "Default",
-        S.WARNING: "Default",
-        S.ERROR: "Error",
-        S.CRITICAL: "Fault",
-        S.FATAL: "Fault",
-    }[sev]
+    kind = _names("Debug Default Default Default Error Fault Fault")[sev]
     written = {S.NOTICE: S.INFO, S.FATAL: S.CRITICAL}.get(sev, sev)
     if sev == S.WARNING:
         written = S.WARNING
