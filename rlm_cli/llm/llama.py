@@ -25,6 +25,21 @@ CHATML = (
 )
 
 
+GEMMA = (
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}"
+    "{% set head = messages[0]['content'] + '\n\n' %}"
+    "{% set turns = messages[1:] %}{% else %}{% set head = '' %}{% set turns = messages %}"
+    "{% endif %}{% for m in turns %}<start_of_turn>"
+    "{{ 'model' if m['role'] == 'assistant' else 'user' }}\n"
+    "{{ (head if loop.first else '') + m['content'] }}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+"""Gemma's turn format (no system role: the system text opens the first user turn)."""
+
+FALLBACK_TEMPLATES = {"gemma": GEMMA, "gemma2": GEMMA, "gemma3": GEMMA}
+"""Chat templates by ``general.architecture`` for GGUFs that carry none (some conversions
+drop ``tokenizer.chat_template``); anything else gets ChatML, with a note either way."""
+
 STOP_CHECK_TOKENS = 64
 """Under a deadline, prompt tokens evaluated between two looks at ``should_stop`` (a
 512-token batch of a 1.5B model takes 10-25 s on two busy cores)."""
@@ -189,10 +204,17 @@ class LlamaModel(Model):
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         meta = self._llm.metadata or {}
-        template = meta.get("tokenizer.chat_template") or CHATML
+        template = meta.get("tokenizer.chat_template")
         vocab = self._llm._model  # noqa: SLF001 - token text lookups
         eos_id, bos_id = self._llm.token_eos(), self._llm.token_bos()
         eos = vocab.token_get_text(eos_id) if eos_id >= 0 else ""
+        if not template:
+            arch = str(meta.get("general.architecture", ""))
+            template = FALLBACK_TEMPLATES.get(arch, CHATML)
+            kind = "ChatML" if template is CHATML else f"the {arch} turn format"
+            self._notes.append(f"{self.path.name} has no chat template; using {kind}")
+            if template is GEMMA:
+                eos = "<end_of_turn>"  # the end of a model turn, the template's stop
         bos = vocab.token_get_text(bos_id) if bos_id >= 0 else ""
         return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
 

@@ -160,3 +160,28 @@ def test_prompt_too_long_is_refused_not_batched(tiny_gguf: Path) -> None:
             m.complete_many([_prompts(1)[0], long], GREEDY)
     finally:
         m.close()
+
+
+def test_gemma_turn_format_for_a_gguf_without_a_chat_template() -> None:
+    """Some GGUF conversions drop tokenizer.chat_template; ChatML then reads as noise to
+    Gemma (its 270M model wrote '<|im_end|>user' again and again), so the architecture picks
+    Gemma's own turn format: no system role, the system text opens the first user turn."""
+    pytest.importorskip("llama_cpp")
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from rlm_cli.llm.llama import FALLBACK_TEMPLATES
+
+    fmt = Jinja2ChatFormatter(
+        FALLBACK_TEMPLATES["gemma3"], eos_token="<end_of_turn>", bos_token="<bos>"
+    )
+    msgs = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello"},
+        {"role": "user", "content": "Bye"},
+    ]
+    assert fmt(messages=msgs).prompt == (
+        "<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n"
+        "<start_of_turn>model\nHello<end_of_turn>\n"
+        "<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n"
+    )
