@@ -113,6 +113,15 @@ class InProcess:
         return Result(int(code), out, err)
 
 
+def default_signals() -> None:
+    """``preexec_fn`` for a child that is to be stopped with Ctrl-C or SIGINT: a shell starts
+    background jobs with SIGINT ignored, a child inherits that, and Python then never
+    installs its KeyboardInterrupt handler (CI started with ``&`` failed the Ctrl-C tests)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def write_script(path: Path, root: list[str], sub: list[str] | None = None) -> Path:
     """Write a scripted-model YAML file."""
     import yaml

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, SAMPLES, isolated_env, run_rlm, write_script
+from helpers import REPO, SAMPLES, default_signals, isolated_env, run_rlm, write_script
 
 BMC = SAMPLES / "bmc_cluster.log"
 SLOW = 300.0
@@ -67,6 +67,7 @@ def _spawn(args: list[str], home: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         env=isolated_env(home),
         cwd=REPO,
+        preexec_fn=default_signals,
     )
 
 

@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+from helpers import default_signals
 
 from tests.ux.conftest import demo_replies, run_rlm, write_script
 from tests.ux.screen import Screen
@@ -28,6 +29,7 @@ def spawn(env, args, rows, cols):
         encoding="utf-8",
         codec_errors="replace",
         timeout=60,
+        preexec_fn=default_signals,
     )
 
 
