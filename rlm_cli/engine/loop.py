@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from rlm_cli.config import DEFAULTS
@@ -318,7 +318,10 @@ class RlmEngine:
             if answer is None:
                 if ended_by == "max_iterations" and self.budget.exhausted():
                     ended_by = self.budget.exhausted() or ended_by
-                answer = self._final_in_time(messages, first_user, question, ended_by, session)
+                answer = self._final_in_time(
+                    ended_by,
+                    lambda: self._forced_final(messages, first_user, question, ended_by, session),
+                )
         except KeyboardInterrupt as e:
             result = self._result(run_id, question, answer or "", "interrupted", t0, session)
             session.close()
@@ -587,26 +590,19 @@ class RlmEngine:
             return None, fill(self.prompts["missing_var"], kind=spec.kind, name=spec.arg).strip()
         return spec.literal(), None
 
-    def _final_in_time(
-        self,
-        messages: list[Message],
-        first_user: str,
-        question: str,
-        ended_by: str,
-        session: ReplSession,
-    ) -> str:
-        """The forced final answer; after a timeout it gets ``final_grace_s`` of its own, at
-        most a quarter of the timeout (3 s at least; top-level runs only), and is skipped
-        when even that is not there."""
+    def _final_in_time(self, ended_by: str, ask: Callable[[], str]) -> str:
+        """The forced final answer (``ask``); after a timeout it gets ``final_grace_s`` of its
+        own, at most a quarter of the timeout (3 s at least; top-level runs only), and is
+        skipped when even that is not there."""
         if ended_by != "timeout":
-            return self._forced_final(messages, first_user, question, ended_by, session)
+            return ask()
         timeout = self.config.limits.timeout_s or 0
         grace = min(self.config.final_grace_s, max(3.0, 0.25 * timeout))
         overshoot = self.budget.elapsed() - timeout
         if self.depth == 0 and overshoot < grace:
             self.budget.grant(grace)
             try:
-                return self._forced_final(messages, first_user, question, ended_by, session)
+                return ask()
             except GenerationStopped:
                 pass
         self.notes.append("ended by timeout; no time left for a final answer")

@@ -352,22 +352,10 @@ class LlamaModel(Model):
         """
         if not messages or messages[0].get("role") != "system":
             return []
-        system = messages[0]
-        key = (system.get("content", ""), tuple(sorted(self.template_kwargs.items())))
-        head = self._heads.get(key)
-        if head is None:
-            a, _ = self.tokenize_chat([system, {"role": "user", "content": "A"}])
-            b, _ = self.tokenize_chat([system, {"role": "user", "content": "B"}])
-            n = 0
-            for x, y in zip(a, b):
-                if x != y:
-                    break
-                n += 1
-            head = a[:n] if n >= self.options.prompt_cache_min_tokens else []
-            self._heads[key] = head
-        if not head or len(head) >= len(tokens) or tokens[: len(head)] != head:
+        head = self._head_before(messages[0], "")
+        if len(head) < self.options.prompt_cache_min_tokens:
             return []
-        return head
+        return head if _starts(tokens, head) else []
 
     def _log_head(
         self, messages: Sequence[Message], tokens: list[int], head: list[int], chars: int
@@ -377,22 +365,27 @@ class LlamaModel(Model):
         no such prefix worth caching beyond the system head."""
         if not head or chars <= 0 or len(messages) < 2 or messages[1].get("role") != "user":
             return []
-        prefix = str(messages[1].get("content", ""))[:chars]
-        key = (messages[0].get("content", ""), prefix, tuple(sorted(self.template_kwargs.items())))
-        found = self._heads.get(key)
-        if found is None:
-            a, _ = self.tokenize_chat([messages[0], {"role": "user", "content": prefix + "A"}])
-            b, _ = self.tokenize_chat([messages[0], {"role": "user", "content": prefix + "B"}])
+        found = self._head_before(messages[0], str(messages[1].get("content", ""))[:chars])
+        if len(found) - len(head) < self.options.prompt_cache_min_tokens:
+            return []
+        return found if _starts(tokens, found) else []
+
+    def _head_before(self, system: Message, user_prefix: str) -> list[int]:
+        """Tokens of ``[system, user message starting with user_prefix]`` up to where the
+        user text varies: the common prefix of it formatted with two different one-letter
+        endings, so any chat template works (remembered per system text and prefix)."""
+        key = (system.get("content", ""), user_prefix, tuple(sorted(self.template_kwargs.items())))
+        head = self._heads.get(key)
+        if head is None:
+            a, _ = self.tokenize_chat([system, {"role": "user", "content": user_prefix + "A"}])
+            b, _ = self.tokenize_chat([system, {"role": "user", "content": user_prefix + "B"}])
             n = 0
             for x, y in zip(a, b):
                 if x != y:
                     break
                 n += 1
-            found = a[:n] if n - len(head) >= self.options.prompt_cache_min_tokens else []
-            self._heads[key] = found
-        if not found or len(found) >= len(tokens) or tokens[: len(found)] != found:
-            return []
-        return found
+            head = self._heads[key] = a[:n]
+        return head
 
     def _layout(self) -> dict:
         """What besides the weights shapes a saved KV state."""
@@ -627,3 +620,8 @@ class _BatchHeadCache:
     def save(self, streams: int, state: bytes) -> None:
         m = self.model
         m._pcache.save(m.identity(), self._layout(streams), self.head, state)  # noqa: SLF001
+
+
+def _starts(tokens: list[int], head: list[int]) -> bool:
+    """Whether ``head`` is a proper prefix of ``tokens``."""
+    return len(head) < len(tokens) and tokens[: len(head)] == head
