@@ -54,7 +54,7 @@ def answer_findings(
             {
                 "entity": names[0],
                 "severity": worst,
-                "summary": _summary(answer, rx),
+                "summary": _summary(answer, rx) or f"named in the answer; its lines reach {worst}",
                 "lines": lines,
                 "source": "answer",
             }
@@ -64,10 +64,10 @@ def answer_findings(
 
 
 def _summary(answer: str, named: re.Pattern[str]) -> str:
-    """The answer's first line, without a leading ``node09:`` (the finding names it)."""
+    """The answer's first line, without a leading ``node09:`` (the finding names it); ""
+    when the answer is the name alone."""
     line = answer.strip().splitlines()[0]
     m = named.match(line)
     if m:
-        rest = line[m.end() :].lstrip(" :,-–—")
-        line = rest or line
+        line = line[m.end() :].lstrip(" :,-–—.")
     return line if len(line) <= 200 else line[:199] + "…"

@@ -117,3 +117,13 @@ def test_an_answer_listing_many_entities_records_three_at_most(tmp_path: Path) -
     found = answer_findings("n1, n2, n3, n4 and n5 all fail", Map(), [])  # type: ignore[arg-type]
     assert [f["entity"] for f in found] == ["n1", "n2", "n3"] and MAX_ENTITIES == 3
     assert all(f["severity"] == "error" and f["source"] == "answer" for f in found)
+
+
+def test_an_answer_that_is_only_the_name_gets_a_summary_that_says_so() -> None:
+    from rlm_cli.engine.answer_findings import answer_findings
+
+    class Map:
+        entities = [{"names": ["n1"], "key": "n1", "severities": {"fatal": 2}, "severe_lines": [4]}]
+
+    [f] = answer_findings("n1", Map(), [])  # type: ignore[arg-type]
+    assert f["summary"] == "named in the answer; its lines reach critical"
