@@ -15,7 +15,7 @@ from typing import Any
 from rlm_cli.bench.suite import ResolvedTask
 from rlm_cli.config import Settings
 from rlm_cli.engine.events import RunObserver
-from rlm_cli.engine.records import RunResult
+from rlm_cli.engine.records import FORCED_FINAL, RunResult
 from rlm_cli.errors import RlmError
 from rlm_cli.llm.base import Model
 from rlm_cli.store.context import Context
@@ -111,11 +111,14 @@ def prepare_task(
 
 
 def _turn_stats(result: RunResult) -> tuple[int, int]:
+    """(root turns that ran code or ended the run, turns cut at max tokens). A turn ran code
+    when at least one of its blocks ran (a block re-sent from an earlier turn is not run); it
+    ended the run when its reply gave the answer, the forced final answer included."""
     ok = cut = 0
     last = len(result.trajectory)
     for t in result.trajectory:
-        ended = t.index == last and result.ended_by == "final"
-        if t.code or ended:
+        ended = t.index == last and (result.ended_by == "final" or FORCED_FINAL in t.notes)
+        if t.outputs or ended:
             ok += 1
         if (t.usage or {}).get("finish_reason") == "length":
             cut += 1

@@ -35,7 +35,7 @@ from rlm_cli.engine.parse import (
     touches_data,
 )
 from rlm_cli.engine.prompts import Intent, fill, intent_for, load_prompts
-from rlm_cli.engine.records import RunResult, Turn, Usage
+from rlm_cli.engine.records import FORCED_FINAL, RunResult, Turn, Usage
 from rlm_cli.engine.recursion import run_child
 from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
 from rlm_cli.errors import ExitStatus, RlmError, interrupt_status
@@ -45,6 +45,11 @@ from rlm_cli.logs.logmap import LogMap
 from rlm_cli.repl.session import ReplConfig, ReplSession
 from rlm_cli.repl.view import NEAR_MISSES
 from rlm_cli.store.context import Context
+
+REPEATS_BEFORE_END = 1
+"""Replies that only re-send code already run before the run ends by ``repeating`` (with a
+forced final answer). In every recorded 1.5B run whose model re-sent a block once, it re-sent
+it again after being shown the earlier output: a second chance bought nothing but a turn."""
 
 
 @dataclass
@@ -219,6 +224,7 @@ class RlmEngine:
             "subcalls_left": self.budget.subcalls_left,
             "budget_extra": self.budget.status_line(),
             "budget_line": self.budget.turn_line(turn, self.config.limits.max_iterations),
+            "reminder": f"{self._intent.step}\n" if self._intent and self._intent.step else "",
         }
 
     # -- the run ----------------------------------------------------------------------------------
@@ -312,7 +318,7 @@ class RlmEngine:
                 messages.append({"role": "user", "content": reply_msg})
                 turn.feedback = reply_msg
                 self._remember(turn, reply_msg, session)
-                if self._stalled >= 2:
+                if self._stalled >= REPEATS_BEFORE_END:
                     ended_by = "repeating"
                     break
             if answer is None:
@@ -638,7 +644,7 @@ class RlmEngine:
         )
         t0 = time.monotonic()
         turn = Turn(index=len(self.turns) + 1)
-        turn.notes.append("forced final answer")
+        turn.notes.append(FORCED_FINAL)
         self.turns.append(turn)
         self.observer.final_started(turn.index, self.depth)
         self._fit_window(msgs, first_user, turn, extra_tail=1)
@@ -750,7 +756,7 @@ class RlmEngine:
             question=question,
             answer=answer,
             ended_by=ended_by,
-            iterations=len([t for t in self.turns if "forced final answer" not in t.notes]),
+            iterations=len([t for t in self.turns if FORCED_FINAL not in t.notes]),
             elapsed_s=time.monotonic() - t0,
             usage=self.usage,
             trajectory=self.turns,

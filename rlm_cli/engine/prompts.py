@@ -48,14 +48,17 @@ def load_prompts(name: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Intent:
-    """A kind of question (``when`` matches its wording), the hint for its first message and
-    the worked example for its system prompt."""
+    """A kind of question (``when`` matches its wording), the hint for its first message, the
+    worked example for its system prompt and the reminder under each output."""
 
     name: str
     when: re.Pattern[str]
     hint: str
     example: str = ""
     """A worked example of this kind of question for the system prompt ("" : root.yaml's)."""
+    step: str = ""
+    """A reminder shown under every output of a run of this kind ("": none). Small models
+    lose the first message's hint after a turn or two."""
 
 
 def load_intents() -> list[Intent]:
@@ -77,14 +80,15 @@ def load_intents() -> list[Intent]:
             isinstance(item.get(k), str) for k in ("name", "when", "hint")
         ):
             raise ConfigError(f"{where}: intent {i} needs text fields name, when and hint")
-        if not isinstance(item.get("example", ""), str):
-            raise ConfigError(f"{where}: intent {item['name']!r}: example must be text")
+        for key in ("example", "step"):
+            if not isinstance(item.get(key, ""), str):
+                raise ConfigError(f"{where}: intent {item['name']!r}: {key} must be text")
         try:
             when = re.compile(item["when"], re.IGNORECASE)
         except re.error as e:
             raise ConfigError(f"{where}: intent {item['name']!r}: bad regex: {e}") from None
-        example = item.get("example", "").strip()
-        intents.append(Intent(item["name"], when, item["hint"].strip(), example))
+        example, step = item.get("example", "").strip(), item.get("step", "").strip()
+        intents.append(Intent(item["name"], when, item["hint"].strip(), example, step))
     return intents
 
 

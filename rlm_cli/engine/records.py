@@ -90,6 +90,10 @@ class SubcallRecord:
     elapsed_s: float = 0.0
 
 
+FORCED_FINAL = "forced final answer"
+"""The note on the turn the engine added to ask for an answer when a budget ran out."""
+
+
 @dataclass
 class Turn:
     """One root turn: the reply, the code it ran, what came back."""

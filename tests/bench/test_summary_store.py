@@ -77,3 +77,27 @@ def test_results_saved_listed_and_found_by_prefix(tmp_path: Path) -> None:
         load_result("2025", tmp_path)
     assert list_results(tmp_path / "none") == []
     assert not list(tmp_path.glob(".bench-*"))  # no temp files left behind
+
+
+def test_turn_stats_count_blocks_that_ran_and_replies_that_ended() -> None:
+    """A re-sent block that was not run is no turn that ran code; the forced final answer
+    ended the run; a reply cut at max tokens is counted as cut."""
+    from rlm_cli.bench.runner import _turn_stats
+    from rlm_cli.engine.records import FORCED_FINAL, RunResult, Turn, Usage
+
+    ran = Turn(1, code=["print(1)"], outputs=[{"stdout": "1"}])
+    resent = Turn(2, code=["print(1)"], notes=["turn 2: repeated code from turn 1 not run"])
+    cut = Turn(3, usage={"finish_reason": "length"})
+    forced = Turn(4, notes=[FORCED_FINAL])
+    turns = [ran, resent, cut, forced]
+    result = RunResult("r", "q", "a", "repeating", 3, 1.0, Usage(), turns)
+    assert _turn_stats(result) == (2, 1)
+    answered = Turn(2, reply='FINAL("a")')
+    assert _turn_stats(RunResult("r", "q", "a", "final", 2, 1.0, Usage(), [ran, answered])) == (
+        2,
+        0,
+    )
+    assert _turn_stats(RunResult("r", "q", "", "timeout", 2, 1.0, Usage(), [ran, answered])) == (
+        1,
+        0,
+    )

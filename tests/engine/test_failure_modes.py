@@ -90,7 +90,7 @@ def test_pushback_happens_only_once(rlm) -> None:
 
 def test_verification_loop_is_told_then_ended(rlm) -> None:
     same = rlm.code(LOOK, "Let me verify once more.")
-    root = [same, same, same, 'FINAL("node02")']
+    root = [same, same, 'FINAL("node02")']  # ended at the first re-sent block
     r = rlm.ask(rlm.script(root))
     assert r.rc == 0, r.stderr
     d = r.json
@@ -99,6 +99,7 @@ def test_verification_loop_is_told_then_ended(rlm) -> None:
     assert d["ended_by"] == "repeating"
     assert d["answer"] == "node02"  # from the one forced final step
     assert d["trajectory"][-1]["notes"] == ["forced final answer"]
+    assert len(d["trajectory"]) == 3 and d["iterations"] == 2
 
 
 def test_think_blocks_hidden_from_answer(rlm) -> None:

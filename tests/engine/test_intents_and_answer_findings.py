@@ -52,6 +52,24 @@ def test_a_user_file_replaces_the_intents(tmp_path: Path, monkeypatch) -> None:
         load_intents()
 
 
+def test_an_intents_step_reminder_goes_under_every_output(rlm, monkeypatch) -> None:
+    cfg = rlm.config
+    (cfg / "prompts").mkdir(parents=True)
+    (cfg / "prompts" / "intents.yaml").write_text(
+        "- {name: nodes, when: '\\bnode\\b', hint: 'Hint: rank them.', step: '(Rank first.)'}\n"
+        "- {name: other, when: 'zzz', hint: 'Hint: none.'}\n"
+    )
+    monkeypatch.setenv("RLM_CONFIG_DIR", str(cfg))
+    d = rlm.ask(rlm.script([rlm.code(LOOK), rlm.code("print(1)"), 'FINAL("node02")'])).json
+    assert d["intent"] == "nodes"
+    assert [t["feedback"].count("(Rank first.)") for t in d["trajectory"][:2]] == [1, 1]
+    d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("x")']), question="zzz?").json
+    assert d["intent"] == "other" and "(Rank first.)" not in d["trajectory"][0]["feedback"]
+    (cfg / "prompts" / "intents.yaml").write_text("- {name: a, when: b, hint: c, step: [1]}\n")
+    with pytest.raises(ConfigError, match="intent 'a': step must be text"):
+        load_intents()
+
+
 def test_the_run_records_its_intent_and_a_task_replaces_it(rlm) -> None:
     d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("node02")'])).json
     assert d["intent"] == "failing"
