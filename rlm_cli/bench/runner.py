@@ -55,31 +55,42 @@ class TaskResult:
     """One run of one task in one mode: what the bench table and summary are made of."""
 
     task: str
+    """The task's id in its suite, e.g. ``needle-10x``."""
     family: str
     size: str
+    """The log's size as the suite labels it (``10x``: ten times the model's window)."""
     size_x: float
     mode: str
+    """``rlm`` or ``direct``."""
     repeat: int
+    """Which of ``--repeat`` runs this is (0 first)."""
     correct: bool
+    """The task's checker accepted the answer (never, when the run failed)."""
     answer: str
     expected: str
+    """What the checker looks for, in words."""
     wall_s: float
+    """Seconds from the task's start to its answer, model calls and sandbox included."""
     turns: int
     prompt_tokens_evaluated: int
+    """Prompt tokens the model computed (not those reused from its cache)."""
     prompt_tokens: int
     completion_tokens: int
     sub_calls: int
     ended_by: str
+    """``final``, or the budget or failure that ended the run (``RunResult.ended_by``)."""
     run_id: str
+    """The run in the history (``rlm runs show ID``)."""
     root_turns: int = 0
     """Root turns in the trajectory (with a forced final step, one more than ``turns``)."""
     turns_ok: int = 0
-    """Root turns that ran code or ended the run with a final answer."""
+    """Root turns in which a block ran, or whose reply ended the run (see ``_turn_stats``)."""
     turns_cut: int = 0
     """Root turns cut at the reply's token limit."""
     log_tokens: int = 0
     """The whole log in the root model's tokens."""
     lines_total: int = 0
+    """Lines of the task's log."""
     lines_left_out: int = 0
     """Direct mode: log lines that did not fit the window (0 in rlm mode)."""
     error: str | None = None

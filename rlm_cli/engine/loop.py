@@ -166,6 +166,8 @@ class RlmEngine:
         self._outputs_seen: list[str] = []  # what code printed, in replies already read
         self._ungrounded_pushbacks = 0
         self._stalled = 0
+        self._found_host = ""  # the first host an output named (see _note_found_host)
+        self._logmap: LogMap | bool | None = None  # loaded on first use; False: none built
         self.run_id = ""
         self.session: ReplSession | None = None
         self.call_ids = call_ids or itertools.count(1)
@@ -224,8 +226,36 @@ class RlmEngine:
             "subcalls_left": self.budget.subcalls_left,
             "budget_extra": self.budget.status_line(),
             "budget_line": self.budget.turn_line(turn, self.config.limits.max_iterations),
-            "reminder": f"{self._intent.step}\n" if self._intent and self._intent.step else "",
+            "reminder": self._reminder(),
         }
+
+    def _reminder(self) -> str:
+        """The intent's step reminder for the next message ("" when it has none, or when it
+        names ``{{host}}`` and no output has named a host yet)."""
+        step = self._intent.step if self._intent else ""
+        if not step:
+            return ""
+        if "{{host}}" in step.replace(" ", ""):
+            if not self._found_host:
+                return ""
+            step = fill(step, host=self._found_host)
+        return step + "\n"
+
+    def _note_found_host(self, printed: list[str]) -> None:
+        """Remember the first host the model's outputs named (the one a two-step question
+        goes on with): the step reminder names it, so the model need not carry it over."""
+        if self._found_host or not printed or not (self._intent and self._intent.step):
+            return
+        logmap = self._log_map()
+        if logmap is not None:
+            hosts = logmap.named_in("\n".join(printed), kind="host")
+            self._found_host = hosts[0] if hosts else ""
+
+    def _log_map(self) -> LogMap | None:
+        """The context's log map, loaded once (None when it was not built)."""
+        if self._logmap is None:
+            self._logmap = LogMap.load(self.context.path) or False
+        return self._logmap or None
 
     # -- the run ----------------------------------------------------------------------------------
 
@@ -338,7 +368,7 @@ class RlmEngine:
             raise
         session.close()
         if self.depth == 0 and ended_by == "final":  # not a forced best guess
-            logmap = LogMap.load(self.context.path)
+            logmap = self._log_map()
             self.findings.extend(answer_findings(answer, logmap, self.findings))
         result = self._result(run_id, question, answer, ended_by, t0, session)
         if self.depth == 0:
@@ -542,6 +572,7 @@ class RlmEngine:
             return answer, ""
         self._shown.extend(printed)
         self._outputs_seen.extend(printed)
+        self._note_found_host(printed)
         values = self._budget_values(turn.index + 1)
         if not blocks and parsed.final is None and not outputs:
             return None, fill(self.prompts["no_code_user"], **values)

@@ -15,12 +15,18 @@ class Usage:
     """Model calls and tokens, root and sub-calls together."""
 
     root_calls: int = 0
+    """Calls to the root model: turns, forced final answers, compaction summaries."""
     sub_calls: int = 0
+    """``llm_query`` prompts answered (cache hits included)."""
     prompt_tokens: int = 0
+    """Prompt tokens of every call, root and sub, as the model counted them."""
     completion_tokens: int = 0
     prompt_tokens_evaluated: int = 0
+    """Prompt tokens the model computed; the rest came from its KV cache."""
     prompt_tokens_reused: int = 0
+    """Prompt tokens whose state was kept from the previous call or loaded from disk."""
     sub_cache_hits: int = 0
+    """Sub-call answers taken from the sub-call cache, with no model call."""
     sub_prompt_tokens: int = 0
     """Prompt tokens spent by sub-calls (cache hits spend none)."""
     sub_completion_tokens: int = 0

@@ -135,6 +135,19 @@ class LogMap:
             "examples": t.examples,
         }
 
+    def named_in(self, text: str, kind: str | None = None) -> list[str]:
+        """The entities (of ``kind``) that ``text`` names as whole words, in the order it
+        first names them."""
+        at: dict[str, int] = {}
+        for e in self.entities:
+            if kind and e["kind"] != kind:
+                continue
+            names = e["names"] or [e["key"]]
+            m = re.search(entity_pattern(names), text, re.IGNORECASE)
+            if m:
+                at[names[0]] = m.start()
+        return sorted(at, key=at.__getitem__)
+
     def lines_of(self, tid: int) -> list[int]:
         """Line numbers of every line of template ``tid``."""
         self.template(tid)

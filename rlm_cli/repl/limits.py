@@ -47,11 +47,17 @@ class Limits:
     """Resource limits for the REPL worker (0 processes means: no new processes)."""
 
     address_space_mb: int = 2048
+    """RLIMIT_AS of the worker: the memory its code may map, in MiB."""
     cpu_seconds_per_step: int = 30
+    """CPU seconds one block may use before SIGXCPU stops it."""
     wall_seconds_per_step: int = 60
+    """Seconds one block may run before the parent kills the worker."""
     file_size_bytes: int = 0
+    """RLIMIT_FSIZE: the largest file the worker may write (0: none)."""
     open_files: int = 64
     processes: int = 0
+    """RLIMIT_NPROC: processes and threads of the worker's user (see above: a wall only once
+    the worker runs unprivileged)."""
     core_dumps: bool = False
     cpu_seconds_lifetime: int = 3600
     """Hard CPU limit of the whole worker: the kernel SIGKILLs it there, even inside one C

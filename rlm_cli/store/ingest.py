@@ -60,12 +60,17 @@ class SourceStats:
     """What one input contributed to a context."""
 
     path: str
+    """As given (``-`` for stdin)."""
     bytes_read: int = 0
+    """Bytes read from the input, before the store's own changes."""
     bytes: int = 0
+    """Bytes it added to the context's text."""
     lines: int = 0
     first_line: int = 0
     last_line: int = 0
+    """Its first and last line numbers in the context (1-based)."""
     final_newline: bool = True
+    """False when its last line had no newline (the store added one)."""
     compression: str | None = None
     offset: int = 0  # byte offset of its first line in the data file
     first_time: str | None = None

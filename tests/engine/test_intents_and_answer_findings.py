@@ -65,6 +65,14 @@ def test_an_intents_step_reminder_goes_under_every_output(rlm, monkeypatch) -> N
     assert [t["feedback"].count("(Rank first.)") for t in d["trajectory"][:2]] == [1, 1]
     d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("x")']), question="zzz?").json
     assert d["intent"] == "other" and "(Rank first.)" not in d["trajectory"][0]["feedback"]
+    (cfg / "prompts" / "intents.yaml").write_text(
+        "- {name: nodes, when: node, hint: h, step: '(Go on with {{host}}.)'}\n"
+    )
+    grep = rlm.code('print(context.grep("ECC", max=1))')
+    d = rlm.ask(rlm.script([rlm.code(LOOK), grep, rlm.code(LOOK + "+1"), 'FINAL("x")'])).json
+    feedback = [t["feedback"] for t in d["trajectory"][:3]]
+    assert "Go on with" not in feedback[0]  # a count names no host
+    assert [f.count("(Go on with node02.)") for f in feedback[1:]] == [1, 1]
     (cfg / "prompts" / "intents.yaml").write_text("- {name: a, when: b, hint: c, step: [1]}\n")
     with pytest.raises(ConfigError, match="intent 'a': step must be text"):
         load_intents()
