@@ -167,6 +167,7 @@ class RlmEngine:
         self._ungrounded_pushbacks = 0
         self._stalled = 0
         self._found_host = ""  # the first host an output named (see _note_found_host)
+        self._reminded = False  # the intent's step reminder was shown
         self._logmap: LogMap | bool | None = None  # loaded on first use; False: none built
         self.run_id = ""
         self.session: ReplSession | None = None
@@ -226,19 +227,20 @@ class RlmEngine:
             "subcalls_left": self.budget.subcalls_left,
             "budget_extra": self.budget.status_line(),
             "budget_line": self.budget.turn_line(turn, self.config.limits.max_iterations),
-            "reminder": self._reminder(),
         }
 
     def _reminder(self) -> str:
-        """The intent's step reminder for the next message ("" when it has none, or when it
-        names ``{{host}}`` and no output has named a host yet)."""
+        """The intent's step reminder, once: under the first output, or, when it names
+        ``{{host}}``, under the first output that named a host ("" otherwise). Shown on
+        every turn, it kept the 1.5B model searching after the value was printed."""
         step = self._intent.step if self._intent else ""
-        if not step:
+        if not step or self._reminded:
             return ""
         if "{{host}}" in step.replace(" ", ""):
             if not self._found_host:
                 return ""
             step = fill(step, host=self._found_host)
+        self._reminded = True
         return step + "\n"
 
     def _note_found_host(self, printed: list[str]) -> None:
@@ -452,6 +454,7 @@ class RlmEngine:
         printed: list[str] = []  # what this reply's code printed (not the engine's words)
         ran = 0
         unseen = False  # code of this reply printed something its author has not read yet
+        searched = False  # code of this reply read the log (its output may change the answer)
         for i, code in enumerate(blocks):
             key = normalise_code(code)
             if key in self._seen_code:
@@ -469,7 +472,7 @@ class RlmEngine:
             self._seen_code[key] = turn.index
             ran += 1
             if touches_data(code):
-                self._looked = True
+                self._looked = searched = True
             left = self.budget.time_left()
             session.config.step_timeout_s = (
                 self.config.step_timeout_s
@@ -496,7 +499,7 @@ class RlmEngine:
             news = unseen or bool(r.error) or _prints_news(r.stdout)
             if r.final is not None:
                 written = final_is_literal(code)
-                if news and written and not self._stands_on_seen(str(r.final["value"])):
+                if news and written and not self._stands_on_seen(str(r.final["value"]), searched):
                     self._refuse_unseen_final(turn, outputs)
                 else:
                     answer = r.final["value"]
@@ -519,7 +522,7 @@ class RlmEngine:
             and parsed.final is not None
             and unseen
             and parsed.final.is_literal
-            and not self._stands_on_seen(parsed.final.literal())
+            and not self._stands_on_seen(parsed.final.literal(), searched)
         ):
             self._refuse_unseen_final(turn, outputs)
         elif answer is None and parsed.final is not None:
@@ -579,14 +582,23 @@ class RlmEngine:
         if not blocks and parsed.final is None:
             outputs.append(fill(self.prompts["no_code_user"], **values).strip())
             return None, "\n\n".join(outputs)
-        return None, fill(self.prompts["step_user"], outputs="\n\n".join(outputs), **values)
+        return None, fill(
+            self.prompts["step_user"],
+            outputs="\n\n".join(outputs),
+            reminder=self._reminder(),
+            **values,
+        )
 
-    def _stands_on_seen(self, answer: str) -> bool:
-        """Whether every identifying token of a written answer (names with digits, IPs,
-        numbers) was printed by code in a reply already read: such an answer, written beside
-        new code, stands on what was seen, not on the unread output (the brief alone does
-        not count: a name copied from it is no finding)."""
-        return bool(answer_tokens(answer)) and not ungrounded(answer, "\n".join(self._outputs_seen))
+    def _stands_on_seen(self, answer: str, searched: bool = False) -> bool:
+        """Whether a written answer beside new code stands on what was seen, not on the new
+        code's unread output: every identifying token of it (names with digits, IPs,
+        numbers) was printed by code in a reply already read (the brief alone does not
+        count: a name copied from it is no finding), and the new code did not search the
+        log (``searched``): a search beside an answer is a step not yet read (the 1.5B model
+        wrote FINAL("cn149"), the host, beside the grep for the value asked about it)."""
+        if searched or not answer_tokens(answer):
+            return False
+        return not ungrounded(answer, "\n".join(self._outputs_seen))
 
     def _refuse_unseen_final(self, turn: Turn, outputs: list[str]) -> None:
         """A final answer written in the same reply as code whose output it has not seen."""

@@ -221,6 +221,11 @@ def test_written_final_beside_new_code_stands_on_output_already_read(rlm) -> Non
     # the same reply as a first look: nothing was read yet, so it waits for the output
     d = rlm.ask(rlm.script([first + 'FINAL("node02")', 'FINAL("node02")'])).json
     assert "before you saw the output" in d["trajectory"][0]["feedback"]
+    # beside a new search of the log: that search is a step whose output is not read yet
+    search = rlm.code('print(context.grep("ECC", max=1))') + 'FINAL("node02")'
+    d = rlm.ask(rlm.script([first, search, 'FINAL("node02")'])).json
+    assert "before you saw the output" in d["trajectory"][1]["feedback"]
+    assert d["answer"] == "node02" and d["iterations"] == 3
 
 
 def test_computed_final_in_the_same_reply_is_taken(rlm) -> None:

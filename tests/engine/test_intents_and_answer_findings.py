@@ -52,7 +52,7 @@ def test_a_user_file_replaces_the_intents(tmp_path: Path, monkeypatch) -> None:
         load_intents()
 
 
-def test_an_intents_step_reminder_goes_under_every_output(rlm, monkeypatch) -> None:
+def test_an_intents_step_reminder_goes_under_one_output(rlm, monkeypatch) -> None:
     cfg = rlm.config
     (cfg / "prompts").mkdir(parents=True)
     (cfg / "prompts" / "intents.yaml").write_text(
@@ -62,7 +62,7 @@ def test_an_intents_step_reminder_goes_under_every_output(rlm, monkeypatch) -> N
     monkeypatch.setenv("RLM_CONFIG_DIR", str(cfg))
     d = rlm.ask(rlm.script([rlm.code(LOOK), rlm.code("print(1)"), 'FINAL("node02")'])).json
     assert d["intent"] == "nodes"
-    assert [t["feedback"].count("(Rank first.)") for t in d["trajectory"][:2]] == [1, 1]
+    assert [t["feedback"].count("(Rank first.)") for t in d["trajectory"][:2]] == [1, 0]
     d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("x")']), question="zzz?").json
     assert d["intent"] == "other" and "(Rank first.)" not in d["trajectory"][0]["feedback"]
     (cfg / "prompts" / "intents.yaml").write_text(
@@ -72,7 +72,7 @@ def test_an_intents_step_reminder_goes_under_every_output(rlm, monkeypatch) -> N
     d = rlm.ask(rlm.script([rlm.code(LOOK), grep, rlm.code(LOOK + "+1"), 'FINAL("x")'])).json
     feedback = [t["feedback"] for t in d["trajectory"][:3]]
     assert "Go on with" not in feedback[0]  # a count names no host
-    assert [f.count("(Go on with node02.)") for f in feedback[1:]] == [1, 1]
+    assert [f.count("(Go on with node02.)") for f in feedback[1:]] == [1, 0]
     (cfg / "prompts" / "intents.yaml").write_text("- {name: a, when: b, hint: c, step: [1]}\n")
     with pytest.raises(ConfigError, match="intent 'a': step must be text"):
         load_intents()
