@@ -4,6 +4,8 @@ Two ways, one result type (:class:`Result`): :func:`run_rlm` starts ``python -m 
 (for what concerns the process: signals, exit codes of the interpreter, terminals), and
 :class:`InProcess` (the ``rlm_here`` fixture) calls the entry point in the test process, for
 tests of logic, without an interpreter start-up per run (seconds on a loaded machine).
+:func:`spawn_rlm` starts the process and returns at once, for tests that signal it; tests
+of a terminal use pexpect (tests/ux/test_pty.py).
 """
 
 from __future__ import annotations
@@ -66,6 +68,48 @@ def run_rlm(
         cwd=cwd or REPO,
     )
     return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+def spawn_rlm(
+    args: list[str],
+    home: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stdout: int | None = subprocess.PIPE,
+    text: bool = False,
+) -> subprocess.Popen:
+    """Start ``python -m rlm_cli ARGS`` and return at once (for tests that signal it or
+    watch it work): stdin empty, stderr piped, Ctrl-C's default disposition restored."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "rlm_cli", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env or isolated_env(home),
+        cwd=cwd or REPO,
+        text=text,
+        preexec_fn=default_signals,
+    )
+
+
+def spawn_rlm_pty(args: list[str], env: dict[str, str], rows: int = 24, cols: int = 100):
+    """Start ``python -m rlm_cli ARGS`` in a pseudo-terminal of ``rows`` x ``cols`` (a
+    ``pexpect.spawn``; the caller skips when pexpect is missing)."""
+    import pexpect
+
+    env = {**env, "LINES": str(rows), "COLUMNS": str(cols)}
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "rlm_cli", *args],
+        env=env,
+        cwd=str(REPO),
+        dimensions=(rows, cols),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=60,
+        preexec_fn=default_signals,
+    )
 
 
 class InProcess:

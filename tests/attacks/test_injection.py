@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import re
 import socket
-import sys
 from pathlib import Path
 
-import orjson
 import pytest
-from helpers import SAMPLES, isolated_env, write_script
+from helpers import SAMPLES, isolated_env, run_rlm, write_script
 
 from rlm_cli.repl import guard
 
@@ -75,7 +73,6 @@ def _steps(port: int) -> list[str]:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The gullible run, with a listener on 127.0.0.1 and a secret in the environment."""
-    import subprocess
 
     code = _fake_repl_block()
     with pytest.raises(guard.Refused):  # safety first: never run rm -rf past a broken guard
@@ -89,14 +86,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     steps = _steps(listener.getsockname()[1])
     script = write_script(home / "gullible.yaml", steps, ["a routine OEM record"])
     env = isolated_env(home, SECRET_TOKEN=SECRET, OPENAI_API_KEY=SECRET, RLM_STEP_TIMEOUT="5")
-    proc = subprocess.run(
-        [sys.executable, "-m", "rlm_cli", "ask", "which node will fail", str(LOG)]
+    proc = run_rlm(
+        ["ask", "which node will fail", str(LOG)]
         + ["--model", f"script:{script}", "--json", "--max-iterations", str(len(steps) + 1)]
         + ["--fail-on", "never"],
-        capture_output=True,
+        home,
         env=env,
         cwd=home,
-        timeout=120,
     )
     connections = 0
     while True:
@@ -108,10 +104,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     listener.close()
     db = home / "data" / "runs.db"
     return {
-        "code": proc.returncode,
-        "stdout": proc.stdout.decode(),
-        "stderr": proc.stderr.decode(),
-        "record": orjson.loads(proc.stdout) if proc.returncode == 0 else None,
+        "code": proc.code,
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+        "record": proc.json() if proc.code == 0 else None,
         "connections": connections,
         "db": db.read_bytes() if db.exists() else b"",
         "target_before": before,

@@ -180,10 +180,9 @@ def test_a_stopped_bench_keeps_the_tasks_it_finished(tmp_path: Path, signum: int
     and exits 143; even SIGKILL loses only the task under way."""
     import os
     import subprocess
-    import sys
     import time
 
-    from helpers import REPO, isolated_env
+    from helpers import spawn_rlm
 
     suite = _suite(tmp_path)
     code = "```repl\nprint(context.grep('Medium Error'))\n```"
@@ -192,14 +191,7 @@ def test_a_stopped_bench_keeps_the_tasks_it_finished(tmp_path: Path, signum: int
         root=[code, "FINAL(db01)", {"text": code, "delay_s": 120}],
     )
     args = ["bench", str(suite), "--model", f"script:{script}", "--mode", "rlm"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rlm_cli", *args],
-        env=isolated_env(tmp_path),
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn_rlm(args, tmp_path, stdout=subprocess.DEVNULL, text=True)
     saved = tmp_path / "data" / "bench"
     deadline = time.monotonic() + 120
     while not list(saved.glob("*.json")) and time.monotonic() < deadline:

@@ -11,12 +11,18 @@ import os
 import selectors
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, SAMPLES, default_signals, isolated_env, run_rlm, write_script
+from helpers import (
+    SAMPLES,
+    isolated_env,
+    run_rlm,
+    spawn_rlm,
+    spawn_rlm_pty,
+    write_script,
+)
 
 BMC = SAMPLES / "bmc_cluster.log"
 SLOW = 300.0
@@ -59,18 +65,6 @@ def test_timeout_stops_a_call_under_way_and_the_run_is_recorded(
     assert d["run_id"] in listed.stdout
 
 
-def _spawn(args: list[str], home: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "rlm_cli", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=isolated_env(home),
-        cwd=REPO,
-        preexec_fn=default_signals,
-    )
-
-
 def _wait_for(proc: subprocess.Popen, text: str, timeout: float = 60.0) -> str:
     """Read the child's stderr until ``text`` appears; returns what was read."""
     seen = b""
@@ -95,7 +89,7 @@ IDS = ["SIGTERM", "SIGHUP", "SIGINT"]
 def test_a_signal_mid_run_keeps_the_partial_run(tmp_path: Path, signum: int, code: int) -> None:
     # turn 2 repeats turn 1's code, so a note on stderr says the run is under way; turn 3 hangs
     script = write_script(tmp_path / "s.yaml", [LOOK, LOOK, _slow(LOOK)])
-    proc = _spawn(["ask", "which node", str(BMC), "-m", f"script:{script}"], tmp_path)
+    proc = spawn_rlm(["ask", "which node", str(BMC), "-m", f"script:{script}"], tmp_path)
     try:
         before = _wait_for(proc, "repeated code")
         time.sleep(0.3)  # into turn 3's delay
@@ -122,16 +116,7 @@ def test_sigterm_in_a_terminal_restores_it(tmp_path: Path) -> None:
     script = write_script(tmp_path / "s.yaml", [LOOK, _slow(LOOK)])
     env = {**isolated_env(tmp_path), "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "rlm_cli", "ask", "which node", str(BMC), "-m", f"script:{script}"],
-        env=env,
-        cwd=str(REPO),
-        dimensions=(24, 100),
-        encoding="utf-8",
-        codec_errors="replace",
-        timeout=60,
-    )
+    child = spawn_rlm_pty(["ask", "which node", str(BMC), "-m", f"script:{script}"], env)
     raw = ""
     end = time.monotonic() + 60
     while "turn 2" not in raw:  # the live tree drew turn 2: the run is in its hung call

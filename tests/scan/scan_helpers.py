@@ -7,12 +7,11 @@ import gzip
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import yaml
-from helpers import REPO, Result, isolated_env, run_rlm
+from helpers import Result, run_rlm, spawn_rlm
 
 # The root model's one reply: report every seq= it can see (the test checks each line
 # written is seen exactly once across runs) and one finding per node with an ERROR line.
@@ -107,13 +106,7 @@ class Scanner:
         return d
 
     def popen(self, *extra: str, model: Path | None = None) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "rlm_cli", *self.args(*extra, model=model)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=isolated_env(self.tmp),
-            cwd=REPO,
-        )
+        return spawn_rlm(self.args(*extra, model=model), self.tmp)
 
     def assert_exact(self, w: LogWriter) -> None:
         """Every byte and every line written was analysed exactly once."""

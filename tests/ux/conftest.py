@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+import helpers
 import pytest
-import yaml
-
-REPO = Path(__file__).resolve().parents[2]
+from helpers import REPO, Result, write_script
 
 
 @pytest.fixture
@@ -40,12 +37,6 @@ def log_file(tmp_path: Path) -> Path:
             lines.append(f"2026-01-01T00:{i % 60:02d}:00 {node} sshd[1]: session opened")
     path = tmp_path / "bmc.log"
     path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def write_script(path: Path, root: list, sub: list | None = None) -> Path:
-    """A scripted-model YAML file (see rlm_cli.llm.scripted)."""
-    path.write_text(yaml.safe_dump({"root": root, "sub": sub or ["ok"]}, sort_keys=False))
     return path
 
 
@@ -80,28 +71,21 @@ def demo_script(tmp_path: Path) -> Path:
 
 def run_rlm(
     env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess:
-    """Run ``rlm ARGS`` with pipes for stdin/stdout/stderr."""
-    return subprocess.run(
-        [sys.executable, "-m", "rlm_cli", *args],
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
+) -> Result:
+    """``rlm ARGS`` as a process (:func:`helpers.run_rlm`) in an ``rlm_env`` environment."""
+    home = Path(env["RLM_HOME"])
+    return helpers.run_rlm(
+        list(args), home, env=env, stdin=(stdin or "").encode(), timeout=timeout, cwd=Path.cwd()
     )
 
 
 @pytest.fixture
 def rlm_fast(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture):
-    """`rlm` run in-process (the one in-process runner, ``helpers.InProcess``); same call
-    shape and result type as :func:`run_rlm`."""
-    from helpers import InProcess
+    """`rlm` run in-process (``helpers.InProcess``); same call shape and result as
+    :func:`run_rlm`."""
+    run = helpers.InProcess(monkeypatch, capfd)
 
-    run = InProcess(monkeypatch, capfd)
-
-    def call(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-        r = run(list(args), Path(env.get("RLM_HOME", ".")), env=env)
-        return subprocess.CompletedProcess(["rlm", *args], r.code, r.stdout, r.stderr)
+    def call(env: dict[str, str], *args: str) -> Result:
+        return run(list(args), Path(env.get("RLM_HOME", ".")), env=env)
 
     return call

@@ -38,7 +38,7 @@ def stored(rlm_env) -> str:
 def test_runs_show_plain_matches_golden(rlm_fast, rlm_env, stored, columns, extra, golden):
     rlm_env["COLUMNS"] = columns
     r = rlm_fast(rlm_env, "runs", "show", stored, *extra)
-    assert r.returncode == 0, r.stderr
+    assert r.code == 0, r.stderr
     path = GOLDEN / golden
     if os.environ.get("RLM_UPDATE_GOLDEN"):
         path.write_text(r.stdout)

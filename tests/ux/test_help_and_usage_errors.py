@@ -25,7 +25,7 @@ COMMANDS = [
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_piped_help_does_not_cut_option_names(rlm_fast, rlm_env, command):
     r = rlm_fast(rlm_env, *command, "--help")
-    assert r.returncode == 0, r.stderr
+    assert r.code == 0, r.stderr
     options = [ln for ln in r.stdout.splitlines() if re.match(r"^\W*\s--?\w", ln)]
     assert options and not [ln for ln in options if "…" in ln.split("  ")[0]], r.stdout
 
@@ -47,7 +47,7 @@ def test_ask_help_example_script_exists(rlm_fast, rlm_env):
 )
 def test_usage_errors_are_one_rlm_error_line(rlm_fast, rlm_env, args, needle):
     r = rlm_fast(rlm_env, *args)
-    assert r.returncode == 2 and r.stdout == ""
+    assert r.code == 2 and r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rlm: error: "), r.stderr
     assert needle in lines[0] and "--help)" in lines[0]

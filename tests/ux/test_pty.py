@@ -7,30 +7,15 @@ person would see (stale lines left behind by a bad redraw would show up here).
 from __future__ import annotations
 
 import re
-import sys
 import time
 
 import pytest
-from helpers import default_signals
+from helpers import spawn_rlm_pty, write_script
 
-from tests.ux.conftest import demo_replies, run_rlm, write_script
+from tests.ux.conftest import demo_replies, run_rlm
 from tests.ux.screen import Screen
 
 pexpect = pytest.importorskip("pexpect")
-
-
-def spawn(env, args, rows, cols):
-    env = {**env, "LINES": str(rows), "COLUMNS": str(cols)}
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "rlm_cli", *args],
-        env=env,
-        dimensions=(rows, cols),
-        encoding="utf-8",
-        codec_errors="replace",
-        timeout=60,
-        preexec_fn=default_signals,
-    )
 
 
 def pump(child, screen: Screen, until=None, timeout: float = 30.0) -> bool:
@@ -60,8 +45,8 @@ def slow_script(tmp_path):
 
 @pytest.mark.parametrize(("rows", "cols"), [(24, 80), (40, 200)])
 def test_live_tree_then_answer(rlm_env, log_file, slow_script, rows, cols):
-    child = spawn(
-        rlm_env, ["ask", "which node", str(log_file), "-m", f"script:{slow_script}"], rows, cols
+    child = spawn_rlm_pty(
+        ["ask", "which node", str(log_file), "-m", f"script:{slow_script}"], rlm_env, rows, cols
     )
     screen = Screen(rows, cols)
 
@@ -100,7 +85,9 @@ def test_live_tree_then_answer(rlm_env, log_file, slow_script, rows, cols):
 def test_ctrl_c_keeps_the_partial_run_and_exits_130(rlm_env, log_file, tmp_path):
     root, sub = demo_replies(delay=0.3, sub_delay=1.0)
     script = write_script(tmp_path / "slow.yaml", root, sub)
-    child = spawn(rlm_env, ["ask", "which node", str(log_file), "-m", f"script:{script}"], 24, 80)
+    child = spawn_rlm_pty(
+        ["ask", "which node", str(log_file), "-m", f"script:{script}"], rlm_env, 24, 80
+    )
     screen = Screen(24, 80)
     assert pump(child, screen, on_screen("waiting on")), screen.text()
     t0 = time.monotonic()
@@ -127,8 +114,8 @@ def test_ctrl_c_keeps_the_partial_run_and_exits_130(rlm_env, log_file, tmp_path)
 def test_no_color_is_honoured(rlm_env, log_file, demo_script, no_color):
     if no_color:
         rlm_env["NO_COLOR"] = "1"
-    child = spawn(
-        rlm_env, ["ask", "which node", str(log_file), "-m", f"script:{demo_script}"], 30, 100
+    child = spawn_rlm_pty(
+        ["ask", "which node", str(log_file), "-m", f"script:{demo_script}"], rlm_env, 30, 100
     )
     screen = Screen(30, 100)
     pump(child, screen)

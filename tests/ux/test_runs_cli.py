@@ -8,7 +8,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.ux.conftest import run_rlm, write_script
+from helpers import write_script
+
+from tests.ux.conftest import run_rlm
 
 
 def _ask(rlm, env, log_file, script, *extra, question="which node will fail"):
@@ -17,18 +19,18 @@ def _ask(rlm, env, log_file, script, *extra, question="which node will fail"):
 
 def _ids(rlm, env, *args) -> list[str]:
     r = rlm(env, "runs", "list", *args)
-    assert r.returncode == 0, r.stderr
+    assert r.code == 0, r.stderr
     return [line.split("\t")[0] for line in r.stdout.splitlines() if line]
 
 
 def test_ask_records_runs_and_list_filters(rlm_fast, rlm_env, log_file, demo_script, tmp_path):
     r = _ask(rlm_fast, rlm_env, log_file, demo_script)
-    assert r.returncode == 1, r.stderr  # an error finding: exit 1
+    assert r.code == 1, r.stderr  # an error finding: exit 1
     stopper = write_script(tmp_path / "stop.yaml", ["```repl\nprint(1)\n```"] * 2 + ["FINAL(x)"])
     r2 = _ask(rlm_fast, rlm_env, log_file, stopper, "--max-iterations", "1", question="disk health")
-    assert r2.returncode == 0, r2.stderr
+    assert r2.code == 0, r2.stderr
     r3 = _ask(rlm_fast, rlm_env, log_file, demo_script, "-n", question="not recorded")
-    assert r3.returncode == 1
+    assert r3.code == 1
 
     ids = _ids(rlm_fast, rlm_env)
     assert len(ids) == 2  # -n/--no-log skipped the third
@@ -42,17 +44,17 @@ def test_ask_records_runs_and_list_filters(rlm_fast, rlm_env, log_file, demo_scr
     assert _ids(rlm_fast, rlm_env, "--since", "1h") == ids
     assert _ids(rlm_fast, rlm_env, "--since", "2099-01-01") == []
     bad = rlm_fast(rlm_env, "runs", "list", "--since", "yesterday-ish")
-    assert bad.returncode == 2 and "--since" in bad.stderr
+    assert bad.code == 2 and "--since" in bad.stderr
     data = json.loads(rlm_fast(rlm_env, "runs", "list", "--json").stdout)
     assert [row["id"] for row in data["runs"]] == ids
 
 
 def test_show_export_rm(rlm_fast, rlm_env, log_file, demo_script, tmp_path):
-    assert _ask(rlm_fast, rlm_env, log_file, demo_script).returncode == 1
+    assert _ask(rlm_fast, rlm_env, log_file, demo_script).code == 1
     (rid,) = _ids(rlm_fast, rlm_env)
 
     shown = rlm_fast(rlm_env, "runs", "show", rid[:17])  # a unique prefix is enough
-    assert shown.returncode == 0, shown.stderr
+    assert shown.code == 0, shown.stderr
     out = shown.stdout
     assert f"run {rid}" in out and "exit 1 (final)" in out
     assert re.search(r"turn 1 · .*  I'll count the ECC errors first\.", out)
@@ -69,36 +71,36 @@ def test_show_export_rm(rlm_fast, rlm_env, log_file, demo_script, tmp_path):
 
     html = tmp_path / "run.html"
     h = rlm_fast(rlm_env, "runs", "export", rid, "--format", "html", "-o", str(html))
-    assert h.returncode == 0 and "wrote" in h.stderr
+    assert h.code == 0 and "wrote" in h.stderr
     page = html.read_text()
     assert page.startswith("<!DOCTYPE html>") and rid in page and "<span style=" in page
     assert f"<title>rlm run {rid}</title>" in page
     s = rlm_fast(rlm_env, "runs", "export", rid, "--format", "svg")
     assert s.stdout.lstrip().startswith("<svg") and s.stdout.rstrip().endswith("</svg>")
     bad = rlm_fast(rlm_env, "runs", "export", rid, "--format", "pdf")
-    assert bad.returncode == 2
+    assert bad.code == 2
 
     rm = rlm_fast(rlm_env, "runs", "rm", rid)
-    assert rm.returncode == 0 and rid in rm.stderr
+    assert rm.code == 0 and rid in rm.stderr
     assert _ids(rlm_fast, rlm_env) == []
     missing = rlm_fast(rlm_env, "runs", "show", rid)
-    assert missing.returncode == 2 and "no run" in missing.stderr
+    assert missing.code == 2 and "no run" in missing.stderr
 
 
 def test_retention_prunes_old_runs_on_each_recorded_run(
     rlm_fast, rlm_env, log_file, demo_script, tmp_path
 ):
-    assert _ask(rlm_fast, rlm_env, log_file, demo_script).returncode == 1
+    assert _ask(rlm_fast, rlm_env, log_file, demo_script).code == 1
     db = Path(rlm_env["RLM_HOME"]) / "runs.db"
     with sqlite3.connect(db) as c:  # age the first run by 40 days
         c.execute("UPDATE runs SET started = ?", (time.time() - 40 * 86400,))
     assert len(_ids(rlm_fast, rlm_env)) == 1
     rlm_env["RLM_RETENTION_DAYS"] = "30"
-    assert _ask(rlm_fast, rlm_env, log_file, demo_script).returncode == 1
+    assert _ask(rlm_fast, rlm_env, log_file, demo_script).code == 1
     ids = _ids(rlm_fast, rlm_env)
     assert len(ids) == 1  # the old one went, the new one stayed
     pr = rlm_fast(rlm_env, "runs", "prune", "--older-than", "0s")
-    assert pr.returncode == 0 and "removed 1 run" in pr.stderr
+    assert pr.code == 0 and "removed 1 run" in pr.stderr
 
 
 def test_json_stays_pure_on_stdout_notes_on_stderr(rlm_env, log_file, tmp_path):
@@ -114,7 +116,7 @@ def test_json_stays_pure_on_stdout_notes_on_stderr(rlm_env, log_file, tmp_path):
         "--max-iterations",
         "1",
     )
-    assert r.returncode == 0, r.stderr
+    assert r.code == 0, r.stderr
     obj = json.loads(r.stdout)  # the whole of stdout is one JSON object
     assert obj["answer"] == "forced" and obj["ended_by"] == "max_iterations"
     assert "rlm: note:" in r.stderr and "budget" in r.stderr
@@ -125,15 +127,15 @@ def test_failed_runs_are_recorded_and_prefixes_must_be_unique(
 ):
     short = write_script(tmp_path / "short.yaml", ["```repl\nprint(1)\n```"])
     r = _ask(rlm_fast, rlm_env, log_file, short)
-    assert r.returncode == 2 and "root replies ran out" in r.stderr
-    assert _ask(rlm_fast, rlm_env, log_file, short).returncode == 2
+    assert r.code == 2 and "root replies ran out" in r.stderr
+    assert _ask(rlm_fast, rlm_env, log_file, short).code == 2
     ids = _ids(rlm_fast, rlm_env, "--status", "error")
     assert len(ids) == 2
     common = ids[0][:9]  # the date part, shared
     amb = rlm_fast(rlm_env, "runs", "show", common)
-    assert amb.returncode == 2 and "ambiguous" in amb.stderr
+    assert amb.code == 2 and "ambiguous" in amb.stderr
     shown = rlm_fast(rlm_env, "runs", "show", ids[0])
-    assert shown.returncode == 0 and "exit 2 (error)" in shown.stdout
+    assert shown.code == 0 and "exit 2 (error)" in shown.stdout
     assert re.search(r"turn 1 · .*  print\(1\)", shown.stdout)
 
 
@@ -142,7 +144,7 @@ def test_an_unusable_history_never_costs_the_answer(rlm_fast, rlm_env, log_file,
     db.parent.mkdir(parents=True)
     db.write_text("not a database")
     r = _ask(rlm_fast, rlm_env, log_file, demo_script)
-    assert r.returncode == 1
+    assert r.code == 1
     assert r.stdout.startswith("node01 will fail")
     assert "warning: run not recorded" in r.stderr
 
