@@ -722,6 +722,12 @@ class RlmEngine:
         answer = strip_thinking(answer)[0].strip()
         if not answer:
             answer = f"(no answer: the run ended by {ended_by} before the model gave one)"
+        missing = ungrounded(answer, "\n".join(self._shown))
+        if missing:  # a best guess is not checked again, but the user is told
+            self._note(
+                turn,
+                f"forced final answer names {', '.join(missing[:5])}, seen in no output",
+            )
         return answer
 
     # -- windows, history ----------------------------------------------------------------------------
