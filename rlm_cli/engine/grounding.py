@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 
-_IP = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.])")
+# A token ends where no word character follows, nor a separator and a word character (so
+# "4.5" and "12:32" are not the integer 4 or 12); a sentence's full stop may follow.
+_IP = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")
 _NAME = re.compile(
     r"(?<![\w.-])(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z0-9][\w-]*[A-Za-z0-9](?![\w-])"
 )
-_INT = re.compile(r"(?<![\w.:/-])\d+(?![\w.:/-])")
+_INT = re.compile(r"(?<![\w.:/-])\d+(?!\w|[.:/-]\w)")
 
 
 def answer_tokens(answer: str) -> list[str]:

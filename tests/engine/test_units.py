@@ -345,6 +345,9 @@ def test_grounding_names_the_tokens_the_model_never_saw() -> None:
     assert ungrounded("node09 will fail", seen) == ["node09"]
     assert ungrounded("14 errors", "1146") == ["14"]  # a number inside another does not count
     assert ungrounded("no node shows a problem", seen) == []
+    # at the end of a sentence too (the 1.5B model's "... is 192.168.1.100." slipped through)
+    assert answer_tokens("The IP is 192.168.1.100. It killed 4.") == ["192.168.1.100", "4"]
+    assert answer_tokens("at 10.1.2.3:22, 4.5 GB, 12:32, 4/5") == ["10.1.2.3"]
 
 
 class SlowReader(Recorder):
