@@ -49,7 +49,7 @@ def load_prompts(name: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class Intent:
     """A kind of question (``when`` matches its wording), the hint for its first message, the
-    worked example for its system prompt and the reminder under each output."""
+    worked example for its system prompt and a reminder shown under one output."""
 
     name: str
     when: re.Pattern[str]
@@ -57,8 +57,9 @@ class Intent:
     example: str = ""
     """A worked example of this kind of question for the system prompt ("" : root.yaml's)."""
     step: str = ""
-    """A reminder shown under every output of a run of this kind ("": none). Small models
-    lose the first message's hint after a turn or two."""
+    """A reminder shown once, under the first output of a run of this kind ("": none); with
+    ``{{host}}``, under the first output that named a host, filled with it. Small models lose
+    the first message's hint after a turn or two."""
 
 
 def load_intents() -> list[Intent]:
