@@ -49,6 +49,10 @@ class Settings:
     fail_on: str = "error"
     grammar: bool = True
     reasoning_chars: int = 400
+    repeats_before_end: int = 1
+    """Replies that only re-send code already run before the run ends by ``repeating`` with a
+    forced final answer. In every recorded 1.5B run whose model re-sent a block once, it
+    re-sent it again after being shown the earlier output: a second chance bought a turn."""
     thinking: str = "hide"
     cache: bool = True
     tiny_prompt_chars: int = 400

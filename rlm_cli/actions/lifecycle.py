@@ -83,6 +83,7 @@ def engine_config(s: Settings) -> EngineConfig:
         sandbox={} if s.sandbox_isolation else dict(OS_LAYER_OFF),
         grammar=s.grammar,
         reasoning_chars=s.reasoning_chars,
+        repeats_before_end=s.repeats_before_end,
         thinking=s.thinking,
         cache=SubcallCache() if s.cache else None,
         guard=ExplosionGuard(tiny_chars=s.tiny_prompt_chars, max_tiny=s.max_tiny_subcalls),

@@ -73,39 +73,46 @@ class Compactor:
         """Tokens of a conversation by the model's own tokenizer (+ a few per message)."""
         return sum(self.model.count_tokens(m["content"]) + 8 for m in messages)
 
-    def limit(self) -> int:
-        """Conversation size above which older turns are compacted."""
-        return int(self.model.n_ctx * self.compact_at) - self.reply_tokens
+    def limit(self, reserve: int = 0) -> int:
+        """Conversation size above which older turns are compacted (``reserve``: tokens of
+        messages still to be added after it)."""
+        return int(self.model.n_ctx * self.compact_at) - self.reply_tokens - reserve
 
     def fit(
-        self, messages: list[Message], first_user: str, turns: list[Turn], turn_no: int
+        self,
+        messages: list[Message],
+        first_user: str,
+        turns: list[Turn],
+        turn_no: int,
+        reserve: int = 0,
     ) -> dict | None:
         """Compact ``messages`` in place when needed; returns the compaction record or None.
 
         ``messages`` is [system, first user, (assistant, user) per turn since ``first_turn``].
-        The last (assistant, user) pair is always kept. Raises PromptTooLong when even the
-        compacted conversation cannot fit.
+        The last (assistant, user) pair is always kept. ``reserve`` tokens are left free for
+        messages the caller adds after them (the forced final question). Raises PromptTooLong
+        when even the compacted conversation cannot fit.
         """
         before = self.tokens(messages)
         record = None
-        if before > self.limit():
+        if before > self.limit(reserve):
             pairs = (len(messages) - 2) // 2
             drop = pairs - 1
             if drop > 0:
                 record = self._compact(messages, first_user, turns, drop, turn_no, before)
-        self.last_cut = self._cut_last_output(messages)
-        if self.tokens(messages) > self.model.n_ctx - self.reply_tokens:
+        self.last_cut = self._cut_last_output(messages, reserve)
+        if self.tokens(messages) > self.model.n_ctx - self.reply_tokens - reserve:
             raise PromptTooLong(
                 f"the root prompt does not fit the model's window ({self.model.n_ctx} tokens) "
                 "even after compaction; use a larger --n-ctx or a smaller --max-output-chars",
             )
         return record
 
-    def _cut_last_output(self, messages: list[Message]) -> int:
+    def _cut_last_output(self, messages: list[Message], reserve: int = 0) -> int:
         """When even the compacted conversation is over the window, shorten the newest
         feedback (the output of the last turn) from its middle, keeping its start and its
         end (the budget line), and say so in it. Returns the characters cut (0: none)."""
-        room = self.model.n_ctx - self.reply_tokens
+        room = self.model.n_ctx - self.reply_tokens - reserve
         if len(messages) < 4 or messages[-1]["role"] != "user":
             return 0
         text = messages[-1]["content"]

@@ -38,18 +38,13 @@ from rlm_cli.engine.prompts import Intent, fill, intent_for, load_prompts
 from rlm_cli.engine.records import FORCED_FINAL, RunResult, Turn, Usage
 from rlm_cli.engine.recursion import run_child
 from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
-from rlm_cli.errors import ExitStatus, RlmError, interrupt_status
+from rlm_cli.errors import ExitStatus, PromptTooLong, RlmError, interrupt_status
 from rlm_cli.llm.base import Completion, GenerationParams, GenerationStopped, Message, Model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.logs.logmap import LogMap
 from rlm_cli.repl.session import ReplConfig, ReplSession
 from rlm_cli.repl.view import NEAR_MISSES
 from rlm_cli.store.context import Context
-
-REPEATS_BEFORE_END = 1
-"""Replies that only re-send code already run before the run ends by ``repeating`` (with a
-forced final answer). In every recorded 1.5B run whose model re-sent a block once, it re-sent
-it again after being shown the earlier output: a second chance bought nothing but a turn."""
 
 
 @dataclass
@@ -71,6 +66,8 @@ class EngineConfig:
     """Constrain root replies with a GBNF grammar where the backend can (llama.cpp)."""
     reasoning_chars: int = DEFAULT_REASONING_CHARS
     """Longest reasoning before the code block, under the grammar."""
+    repeats_before_end: int = DEFAULTS.repeats_before_end
+    """Replies that only re-send code already run before the run ends by ``repeating``."""
     thinking: str = "hide"
     """``hide``: <think> kept out of answer and history; ``keep``: kept in the history;
     ``off``: disabled through the chat template (Qwen3 ``enable_thinking``, ``/no_think``)."""
@@ -158,7 +155,7 @@ class RlmEngine:
         self.use_grammar = bool(self.config.grammar and root.supports_grammar())
         self._looked = False
         self._pushed_back = False
-        self._near_misses_shown = False  # the last step's search found nothing but close lines
+        self._near_misses_shown = ""  # the close lines the last step's empty search showed
         self._near_miss_pushed = False
         self._seen_code: dict[str, int] = {}
         self._seen_output: dict[str, str] = {}
@@ -350,7 +347,7 @@ class RlmEngine:
                 messages.append({"role": "user", "content": reply_msg})
                 turn.feedback = reply_msg
                 self._remember(turn, reply_msg, session)
-                if self._stalled >= REPEATS_BEFORE_END:
+                if self._stalled >= self.config.repeats_before_end:
                     ended_by = "repeating"
                     break
             if answer is None:
@@ -480,7 +477,10 @@ class RlmEngine:
                 else max(1.0, min(self.config.step_timeout_s, left))
             )
             r = session.execute(code)
-            self._near_misses_shown = NEAR_MISSES in r.stdout
+            if NEAR_MISSES in r.stdout:  # kept: compaction may summarise this turn away
+                self._near_misses_shown = _close_lines(r.stdout)
+            else:
+                self._near_misses_shown = ""
             turn.outputs.append(r.to_json())
             self.observer.step_finished(turn.index, i, r.to_json(), self.depth)
             if r.cut:
@@ -556,7 +556,9 @@ class RlmEngine:
                     f"turn {turn.index}: 'nothing found' after a search with close lines: "
                     "pushed back once",
                 )
-                outputs.append(self.prompts["near_miss_final"].strip())
+                outputs.append(
+                    fill(self.prompts["near_miss_final"], lines=self._near_misses_shown).strip()
+                )
                 answer = None
             elif answer_written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
                 missing = ungrounded(answer, "\n".join(self._shown))
@@ -690,7 +692,15 @@ class RlmEngine:
         turn.notes.append(FORCED_FINAL)
         self.turns.append(turn)
         self.observer.final_started(turn.index, self.depth)
-        self._fit_window(msgs, first_user, turn, extra_tail=1)
+        try:
+            self._fit_window(msgs, first_user, turn, extra_tail=1)
+        except PromptTooLong:
+            if len(msgs) < 5:  # [system, first user, final question]: nothing to give way
+                raise
+            # the last exchange gives way to the question (its turn is in the record)
+            del msgs[-3:-1]
+            self._note(turn, "the last turn's exchange left out to fit the final question")
+            self._fit_window(msgs, first_user, turn, extra_tail=1)
         params = replace(
             self.config.root_params,
             grammar=final_grammar() if self.use_grammar else None,
@@ -738,7 +748,8 @@ class RlmEngine:
         """Compact older turns into a summary when the conversation nears the window."""
         tail = messages[len(messages) - extra_tail :] if extra_tail else []
         body = messages[: len(messages) - extra_tail] if extra_tail else messages
-        record = self.compactor.fit(body, first_user, self.turns, turn.index)
+        reserve = self.compactor.tokens(tail) if tail else 0
+        record = self.compactor.fit(body, first_user, self.turns, turn.index, reserve)
         if extra_tail:
             messages[:] = body + tail
         if self.compactor.last_cut:
@@ -816,6 +827,13 @@ class RlmEngine:
             isolation=session.isolation,
             extra=extra,
         )
+
+
+def _close_lines(stdout: str) -> str:
+    """The close lines an empty search listed (``repl/view.py``), without the notice."""
+    after = stdout.split(NEAR_MISSES, 1)[1].lstrip("\n")
+    lines = [ln for ln in after.splitlines() if re.match(r"\d+: ", ln)]
+    return "\n".join(lines[:5])
 
 
 _MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", re.MULTILINE)
