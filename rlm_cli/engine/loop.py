@@ -708,6 +708,38 @@ class RlmEngine:
         if ended_by == "timeout":
             limit = self.config.final_max_tokens_after_timeout
             params = replace(params, max_tokens=min(params.max_tokens, limit))
+        answer, c = self._final_reply(msgs, params, turn, session, ended_by)
+        turn.usage = self._turn_usage(c)
+        missing = ungrounded(answer, "\n".join(self._shown))
+        if missing and ended_by != "timeout":  # once: ask again from the outputs only
+            names = ", ".join(missing[:5])
+            self._note(turn, f"forced final answer names {names}, seen in no output: asked again")
+            msgs += [
+                {"role": "assistant", "content": c.text},
+                {"role": "user", "content": fill(self.prompts["final_ungrounded"], tokens=names)},
+            ]
+            self._fit_window(msgs, first_user, turn, extra_tail=3)
+            first = turn.reply
+            answer, c = self._final_reply(msgs, params, turn, session, ended_by)
+            turn.reply = f"{first}\n\n[asked again: {names} in no output]\n\n{turn.reply}"
+            turn.usage = self._turn_usage(c)
+            missing = ungrounded(answer, "\n".join(self._shown))
+        if missing:  # a best guess stands, but the user is told
+            self._note(
+                turn, f"forced final answer names {', '.join(missing[:5])}, seen in no output"
+            )
+        turn.elapsed_s = time.monotonic() - t0  # the final-answer calls' own time
+        return answer
+
+    def _final_reply(
+        self,
+        msgs: list[Message],
+        params: GenerationParams,
+        turn: Turn,
+        session: ReplSession,
+        ended_by: str,
+    ) -> tuple[str, Completion]:
+        """One forced-final call: the answer it gives (a FINAL, or its text) and the call."""
         c = self._root_call(
             msgs,
             params,
@@ -716,9 +748,7 @@ class RlmEngine:
         )
         parsed = parse_reply(c.text)
         turn.reply, turn.reasoning = c.text, parsed.reasoning
-        turn.usage = self._turn_usage(c)
-        turn.elapsed_s = time.monotonic() - t0  # the final-answer call's own time
-        self.observer.root_reply(turn.index, parsed.reasoning, [], turn.usage, self.depth)
+        self.observer.root_reply(turn.index, parsed.reasoning, [], self._turn_usage(c), self.depth)
         answer = None
         if parsed.final is not None:
             answer, _ = self._resolve_final(parsed.final, session)
@@ -732,13 +762,7 @@ class RlmEngine:
         answer = strip_thinking(answer)[0].strip()
         if not answer:
             answer = f"(no answer: the run ended by {ended_by} before the model gave one)"
-        missing = ungrounded(answer, "\n".join(self._shown))
-        if missing:  # a best guess is not checked again, but the user is told
-            self._note(
-                turn,
-                f"forced final answer names {', '.join(missing[:5])}, seen in no output",
-            )
-        return answer
+        return answer, c
 
     # -- windows, history ----------------------------------------------------------------------------
 

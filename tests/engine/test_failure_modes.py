@@ -100,10 +100,15 @@ def test_verification_loop_is_told_then_ended(rlm) -> None:
     assert d["answer"] == "node02"  # from the one forced final step
     assert d["trajectory"][-1]["notes"] == ["forced final answer"]
     assert len(d["trajectory"]) == 3 and d["iterations"] == 2
-    # a forced answer naming what no output showed stands (a best guess), with a note
-    d = rlm.ask(rlm.script([same, same, 'FINAL("node07 at 10.9.9.9")'])).json
-    assert d["answer"] == "node07 at 10.9.9.9"
-    assert "forced final answer names 10.9.9.9, node07, seen in no output" in notes(d)
+    # a forced answer naming what no output showed is asked for once more
+    d = rlm.ask(rlm.script([same, same, 'FINAL("node07 at 10.9.9.9")', 'FINAL("node02")'])).json
+    assert d["answer"] == "node02" and d["ended_by"] == "repeating"
+    assert "names 10.9.9.9, node07, seen in no output: asked again" in notes(d)
+    assert d["trajectory"][-1]["reply"].count("FINAL(") == 2
+    # and stands as the best guess, with a note, when the second answer is no better
+    d = rlm.ask(rlm.script([same, same, 'FINAL("node07")', 'FINAL("node07 again")'])).json
+    assert d["answer"] == "node07 again"
+    assert notes(d).endswith("forced final answer names node07, seen in no output")
 
 
 def test_think_blocks_hidden_from_answer(rlm) -> None:
