@@ -210,6 +210,8 @@ def _run_code(code: str, ns: dict, state: _State, init: dict) -> tuple[str, int,
         )
     except SyntaxError as e:
         error = f"SyntaxError: {e.msg} (line {e.lineno})"
+        hint = error_hint(e)
+        error += f"\nhint: {hint}" if hint else ""
     except MemoryError:
         error = "MemoryError: the step ran out of memory (limit reached); work on smaller pieces"
     except RecursionError:
@@ -283,6 +285,12 @@ _HINTS: tuple[tuple[type, str, str], ...] = (
         KeyError,
         "",
         "the key is not in that dict: print(list(d)[:20]) to see which keys exist.",
+    ),
+    (
+        SyntaxError,
+        "",
+        'a ```repl block runs as Python; if this text is your answer, reply FINAL("...") '
+        "with it and no code block.",
     ),
 )
 
