@@ -709,7 +709,6 @@ class RlmEngine:
             limit = self.config.final_max_tokens_after_timeout
             params = replace(params, max_tokens=min(params.max_tokens, limit))
         answer, c = self._final_reply(msgs, params, turn, session, ended_by)
-        turn.usage = self._turn_usage(c)
         missing = ungrounded(answer, "\n".join(self._shown))
         if missing and ended_by != "timeout":  # once: ask again from the outputs only
             names = ", ".join(missing[:5])
@@ -722,7 +721,6 @@ class RlmEngine:
             first = turn.reply
             answer, c = self._final_reply(msgs, params, turn, session, ended_by)
             turn.reply = f"{first}\n\n[asked again: {names} in no output]\n\n{turn.reply}"
-            turn.usage = self._turn_usage(c)
             missing = ungrounded(answer, "\n".join(self._shown))
         if missing:  # a best guess stands, but the user is told
             self._note(
@@ -748,7 +746,8 @@ class RlmEngine:
         )
         parsed = parse_reply(c.text)
         turn.reply, turn.reasoning = c.text, parsed.reasoning
-        self.observer.root_reply(turn.index, parsed.reasoning, [], self._turn_usage(c), self.depth)
+        turn.usage = self._turn_usage(c)
+        self.observer.root_reply(turn.index, parsed.reasoning, [], turn.usage, self.depth)
         answer = None
         if parsed.final is not None:
             answer, _ = self._resolve_final(parsed.final, session)
