@@ -53,6 +53,11 @@ class Settings:
     """Replies that only re-send code already run before the run ends by ``repeating`` with a
     forced final answer. In every recorded 1.5B run whose model re-sent a block once, it
     re-sent it again after being shown the earlier output: a second chance bought a turn."""
+    compact_summary: str = "digest"
+    """How older root turns are summarised when the conversation nears the window: ``digest``
+    (what each ran and the start of what it printed, verbatim; no model call) or ``model``
+    (the root model writes the summary: one more call, and a small model drops evidence: the
+    1.5B model summed up "cn149 kernel: Kernel panic" as "Host had kernel panic")."""
     thinking: str = "hide"
     cache: bool = True
     tiny_prompt_chars: int = 400

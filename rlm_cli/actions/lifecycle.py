@@ -64,6 +64,8 @@ def engine_config(s: Settings) -> EngineConfig:
     """Loop options from settings (opens the sub-call cache unless ``cache`` is off)."""
     if s.thinking not in ("hide", "keep", "off"):
         raise ConfigError(f"thinking={s.thinking!r}: expected hide, keep or off")
+    if s.compact_summary not in ("digest", "model"):
+        raise ConfigError(f"compact_summary={s.compact_summary!r}: expected digest or model")
     return EngineConfig(
         limits=Limits(
             max_iterations=s.max_iterations,
@@ -84,6 +86,7 @@ def engine_config(s: Settings) -> EngineConfig:
         grammar=s.grammar,
         reasoning_chars=s.reasoning_chars,
         repeats_before_end=s.repeats_before_end,
+        compact_summary=s.compact_summary,
         thinking=s.thinking,
         cache=SubcallCache() if s.cache else None,
         guard=ExplosionGuard(tiny_chars=s.tiny_prompt_chars, max_tiny=s.max_tiny_subcalls),

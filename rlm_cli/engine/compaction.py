@@ -2,8 +2,9 @@
 
 When the conversation (counted with the root model's own tokenizer) plus room for
 the reply passes ``compact_at`` (85 %) of n_ctx, the oldest turns but the last are
-replaced by a summary the root model writes from a short prompt; if that call fails
-the summary is a deterministic digest of the turns instead. Nothing is lost: the full
+replaced by a summary: by default a deterministic digest of the turns (what each ran,
+the start of what it printed, verbatim); with ``compact_summary: model`` one the root
+model writes from a short prompt, falling back to the digest if that call fails. Nothing is lost: the full
 history goes into the REPL as the variable ``history``, the trajectory records each
 compaction, and the operator sees a note. Never silent.
 """
@@ -20,19 +21,27 @@ from rlm_cli.llm.base import Completion, GenerationParams, Message, Model
 from rlm_cli.repl.output import clip
 
 
-def digest(turns: list[Turn], per_turn_chars: int = 240) -> str:
-    """A deterministic summary of turns: what each ran and the start of what it printed."""
+def digest(turns: list[Turn], per_turn_chars: int = 400) -> str:
+    """A deterministic summary of turns: what each ran and what it printed, verbatim (one
+    line of code per block; the printed lines kept as lines, clipped to ``per_turn_chars``
+    from their middle, saying so)."""
     lines = []
     for t in turns:
-        code = (
-            " | ".join(c.strip().splitlines()[0][:100] for c in t.code if c.strip()) or "(no code)"
-        )
-        printed = " ".join(
-            " ".join(((o.get("stdout") or "") + " " + (o.get("error") or "")).split())
+        code = " | ".join(c.strip().splitlines()[0][:100].rstrip(":") for c in t.code if c.strip())
+        printed = "\n".join(
+            s
             for o in t.outputs
+            for s in ((o.get("stdout") or "").strip(), (o.get("error") or "").strip())
+            if s
         )
-        lines.append(f"- turn {t.index}: ran {code}; printed: {clip(printed, per_turn_chars)[0]}")
+        lines.append(f"- turn {t.index}: ran {code or '(no code)'}")
+        if printed:
+            lines.append("  printed:\n" + _indent(clip(printed, per_turn_chars)[0]))
     return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
 
 
 def turn_text(t: Turn, max_chars: int) -> str:
@@ -62,6 +71,8 @@ class Compactor:
     reply_tokens: int
     summary_max_tokens: int
     complete: Callable[[list[Message], GenerationParams], Completion]
+    by_model: bool = False
+    """True: the root model writes the summary; False: :func:`digest` (no model call)."""
     first_turn: int = 1
     """Turn number of the oldest turn still in the conversation."""
     summary: str = ""
@@ -177,7 +188,9 @@ class Compactor:
         return record
 
     def _summarise(self, turns: list[Turn]) -> tuple[str, str]:
-        """(summary, "model" | "digest: why")."""
+        """(summary, "model" | "digest" | "digest (why the model's was not used)")."""
+        if not self.by_model:
+            return digest(turns), "digest"
         room_tokens = self.model.n_ctx - self.summary_max_tokens - 400
         per_turn = max(200, room_tokens * 3 // max(1, len(turns) + 1))
         body = "\n\n".join(turn_text(t, per_turn) for t in turns)

@@ -76,6 +76,8 @@ class EngineConfig:
     plan_pushback: bool = True
     """Refuse once a FINAL given before any code looked at the data."""
     summary_max_tokens: int = 300
+    compact_summary: str = DEFAULTS.compact_summary
+    """``digest`` or ``model``: who writes the summary of compacted turns."""
     grounding_pushbacks: int = 2
     """Times per run a written final answer naming something the model never saw (an IP,
     a host, a number in no output, the brief or the question) is pushed back."""
@@ -320,6 +322,7 @@ class RlmEngine:
             reply_tokens=self.config.root_params.max_tokens,
             summary_max_tokens=self.config.summary_max_tokens,
             complete=self._root_call,
+            by_model=self.config.compact_summary == "model",
         )
         answer: str | None = None
         ended_by = "max_iterations"

@@ -60,6 +60,11 @@ class Rlm:
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         return f"script:{path}"
 
+    def settings(self, **values: object) -> None:
+        """Write these settings to the run's config.yaml."""
+        self.config.mkdir(parents=True, exist_ok=True)
+        (self.config / "config.yaml").write_text(yaml.safe_dump(values))
+
     def __call__(self, *args: str, stdin: str | None = None) -> Ran:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

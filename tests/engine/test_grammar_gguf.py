@@ -36,9 +36,8 @@ def _run(rlm, tiny_gguf, *extra: str):
 # machine shared by several jobs runs it several times slower.
 @pytest.mark.slow
 def test_twenty_grammar_turns_end_by_budget_with_an_answer(rlm, tiny_gguf) -> None:
-    (rlm.config).mkdir(parents=True, exist_ok=True)
     # random weights may re-send a block: let them, so that all twenty turns are checked
-    (rlm.config / "config.yaml").write_text("reasoning_chars: 40\nrepeats_before_end: 99\n")
+    rlm.settings(reasoning_chars=40, repeats_before_end=99)
     r = _run(
         rlm,
         tiny_gguf,

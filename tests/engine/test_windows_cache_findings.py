@@ -12,6 +12,7 @@ def _printing_turns(rlm, n: int) -> list[str]:
 
 
 def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
+    rlm.settings(compact_summary="model")
     root = _printing_turns(rlm, 5) + [
         rlm.code("print(len(history), history[0]['turn'], history[0]['code'][0][:24])"),
         'FINAL("node02")',
@@ -42,7 +43,38 @@ def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
     assert d["answer"] == "node02"
 
 
+def _compacted_run(rlm, summary: list[str] | None = None):
+    root = _printing_turns(rlm, 5) + ['FINAL("node02")']
+    return rlm.ask(
+        rlm.script(root, **({"summary": summary} if summary else {})),
+        "--n-ctx",
+        "3072",
+        "--root-max-tokens",
+        "200",
+        "--max-output-chars",
+        "2000",
+        "--brief-tokens",
+        "0",
+    )
+
+
+def test_compaction_by_default_is_a_verbatim_digest_without_a_model_call(rlm) -> None:
+    r = _compacted_run(rlm, summary=["a model summary that must not be asked for"])
+    assert r.rc == 0, r.stderr
+    d = r.json
+    comp = d["compactions"][0]
+    assert comp["summary_by"] == "digest"
+    # what turn 1 ran and printed, the lines kept as lines
+    assert (
+        "- turn 1: ran for l in context.lines(1, 40)\n  printed:\n    2024-05-01" in comp["summary"]
+    )
+    assert "must not be asked" not in json.dumps(d)
+    # one root call per turn: no call was spent on a summary
+    assert d["usage"]["root_calls"] == len(d["trajectory"])
+
+
 def test_compaction_falls_back_to_a_digest_when_the_summary_fails(rlm) -> None:
+    rlm.settings(compact_summary="model")
     root = _printing_turns(rlm, 5) + ['FINAL("node02")']
     r = rlm.ask(
         rlm.script(root),
@@ -57,8 +89,8 @@ def test_compaction_falls_back_to_a_digest_when_the_summary_fails(rlm) -> None:
     )
     assert r.rc == 0, r.stderr
     comp = r.json["compactions"][0]
-    assert comp["summary_by"].startswith("digest")
-    assert "- turn 1: ran for l in context.lines(1, 40)" in comp["summary"]
+    assert comp["summary_by"].startswith("digest (")
+    assert "- turn 1: ran for l in context.lines(1, 40)\n" in comp["summary"]
 
 
 def test_second_identical_run_hits_the_cache_and_spends_no_subcall_tokens(rlm) -> None:
