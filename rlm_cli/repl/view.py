@@ -7,7 +7,7 @@ real object under an underscore name the language guard never lets code reach.
 
 from __future__ import annotations
 
-from rlm_cli.store.closest import closest_lines
+from rlm_cli.store.closest import closest_lines, loosened
 from rlm_cli.store.context import MODEL_API, Context
 
 MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "timeline")
@@ -83,6 +83,20 @@ def _noting_empty(search, name: str, ctx: Context):
             call.said += 1
             print(f"[count: {found:,} lines match {pattern!r}]")
         if not found:
+            loose = loosened(pattern) if isinstance(pattern, str) else None
+            n_loose = ctx.count(loose, ignore_case=True) if loose else 0
+            if n_loose:
+                hits = ctx.search(loose, ignore_case=True, max_hits=3)
+                shown = "\n".join(
+                    f"{n}: {_clip(raw.decode('utf-8', 'replace'))}" for n, raw in hits
+                )
+                print(
+                    f"[{name}: no line matches {pattern!r}, but the log writes it with other "
+                    f"separators: r{loose!r} (ignore_case=True) matches {n_loose:,} lines; "
+                    f"{NEAR_MISSES}\n{shown}\n"
+                    "If they are what you look for, search with that pattern.]"
+                )
+                return found
             near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
             if near:
                 shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)

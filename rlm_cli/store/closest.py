@@ -4,6 +4,8 @@ A small model greps the question's phrasing ("GPU.*fall off the bus") where the 
 it otherwise ("GPU has fallen off the bus"), gets nothing, and concludes there is nothing,
 or sends the same search again. When a search matches no line, the REPL shows the lines
 that share most of its words (by prefix, so "failure" finds "FAILED"), most shared first.
+A phrase of plain words the log writes with other separators ("OOM Killer" for
+"oom-killer") is tried again with loose separators first (:func:`loosened`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ MAX_WORDS = 8
 """Words of the pattern considered (the first ones, after dropping common words)."""
 SCAN_HITS = 500
 """Lines read per rare word when looking for lines that share several words."""
+
+
+_PHRASE = re.compile(r"[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)+")
+_SEPARATOR = re.compile(r"[ _-]")
+
+
+def loosened(pattern: str) -> str | None:
+    """For a pattern of plain words joined by spaces, hyphens or underscores, the regex that
+    takes any of those (or nothing) between the words: ``OOM Killer`` -> ``OOM[-_ ]?Killer``;
+    None for any other pattern."""
+    if not _PHRASE.fullmatch(pattern):
+        return None
+    return _SEPARATOR.sub("[-_ ]?", pattern)
 
 
 def stems(pattern: str) -> list[str]:

@@ -309,6 +309,23 @@ def test_a_search_in_other_words_shows_the_closest_lines(rlm) -> None:
     assert out.rstrip().endswith("0")
 
 
+def test_a_phrase_the_log_writes_with_other_separators_is_found_and_named(rlm) -> None:
+    """The 1.5B model grepped 'OOM Killer'; the log says 'invoked oom-killer'. The notice
+    gives the pattern that matches, how many lines it matches, and the first of them."""
+    kills = [
+        f"2026-10-01T15:5{i}:58 cn19{i} kernel: java invoked oom-killer: order=0" for i in range(4)
+    ]
+    rlm.log.write_text("\n".join(kills + ["2026-10-01T16:00:00 cn1 sshd[9]: Accepted key"]) + "\n")
+    code = 'print(len(context.grep("OOM Killer")))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("0")', 'FINAL("4")'])).json
+    out = d["trajectory"][0]["outputs"][0]["stdout"]
+    assert "r'OOM[-_ ]?Killer' (ignore_case=True) matches 4 lines" in out, out
+    assert out.count("invoked oom-killer") == 3 and out.rstrip().endswith("0")
+    # "none" after it is pushed back, with those lines, like any near miss
+    assert '"none" is not shown yet' in d["trajectory"][1]["feedback"]
+    assert d["answer"] == "4"
+
+
 def test_nothing_found_after_a_search_with_close_lines_is_pushed_back_once(rlm) -> None:
     """The 1.5B model grepped 'OOM Killer' (the log says 'oom-killer'), was shown the close
     lines, and answered 0."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rlm_cli.store.closest import closest_lines, stems
+import pytest
+
+from rlm_cli.store.closest import closest_lines, loosened, stems
 
 LOG = b"".join(
     [
@@ -38,3 +40,18 @@ def test_nothing_close_gives_nothing(make_context) -> None:
     ctx = make_context({"gpu.log": LOG})
     assert closest_lines(ctx, "disk quota exceeded") == []
     assert closest_lines(ctx, "quota") == []  # one word: too little to go on
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("OOM Killer", "OOM[-_ ]?Killer"),
+        ("link-down", "link[-_ ]?down"),
+        ("soft_lockup cpu", "soft[-_ ]?lockup[-_ ]?cpu"),
+        ("kernel", None),  # one word: nothing to loosen
+        (r"oom.*killer", None),  # a regex is the model's own: left alone
+        ("OOM  Killer", None),
+    ],
+)
+def test_loosened_takes_any_separator_between_plain_words(pattern, expected) -> None:
+    assert loosened(pattern) == expected
