@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from rlm_cli.config import Settings
 from rlm_cli.llm.registry import ModelRegistry, render_models_table
 from rlm_cli.render.console import stderr_console, stdout_console
 from rlm_cli.render.report import print_json
@@ -73,3 +74,45 @@ def set_default(name: str) -> None:
     """Make ``name`` the default model."""
     entry = ModelRegistry().set_default(name)
     stderr_console().print(f"rlm: default model is now {entry.name}", markup=False, highlight=False)
+
+
+def warm(settings: Settings, json_out: bool, quiet: bool) -> None:
+    """Put every system prompt a run may open with in the model's prompt cache, saying what
+    each cost (stderr, or one JSON object on stdout)."""
+    from dataclasses import asdict
+
+    from rlm_cli.actions.lifecycle import engine_config, load_models
+    from rlm_cli.engine.warmup import warm_prompts
+
+    err = stderr_console()
+
+    def say(msg: str) -> None:
+        if not quiet:
+            err.print(f"rlm: {msg}", markup=False, highlight=False)
+
+    if not settings.prompt_cache:
+        say("the prompt cache is off (prompt_cache: false): nothing to warm")
+    root, sub = load_models(settings)
+    try:
+        done = warm_prompts(
+            root,
+            sub,
+            engine_config(settings.merged(cache=False)),
+            on_each=lambda w: say(
+                f"{w.prompt} on {w.model}: "
+                + (
+                    f"{w.tokens_evaluated:,} tokens evaluated and saved"
+                    if w.tokens_evaluated
+                    else f"{w.tokens_loaded:,} tokens in the cache already"
+                    if w.tokens_loaded
+                    else "nothing to cache"
+                )
+                + f" ({w.seconds:.1f} s)"
+            ),
+        )
+    finally:
+        root.close()
+        if sub is not root:
+            sub.close()
+    if json_out:
+        print_json(stdout_console(), {"warmed": [asdict(w) for w in done]})

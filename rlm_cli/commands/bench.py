@@ -63,6 +63,12 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="Nothing on stderr but errors (no progress)."
         ),
+        no_warm: bool = typer.Option(
+            False,
+            "--no-warm",
+            help="Do not fill the prompt cache before the timed runs (a task of a kind not "
+            "seen before then pays for its system prompt, as a user's first question does).",
+        ),
         no_log: opts.NoLogOpt = False,
         debug: opts.DebugOpt = False,
     ) -> int:
@@ -98,5 +104,6 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             json=json_out,
             out=out,
             quiet=quiet,
+            warm=not no_warm,
         )
         return run_bench(request)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from rlm_cli.commands import common as opts
 from rlm_cli.commands.common import command_group
 
 EXAMPLES = """
@@ -23,6 +24,8 @@ Examples:
   rlm models default mine                                          # same as: rlm config set model mine
 
   RLM_MODEL_MIRROR=https://mirror.example.org rlm models pull qwen3-8b
+
+  rlm models warm -m qwen-1.5b      # evaluate its system prompts once, now, not on the first ask
 """
 
 
@@ -81,3 +84,24 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         from rlm_cli.actions.models import set_default as run
 
         run(name)
+
+    @models.command("warm")
+    def warm(
+        model: opts.ModelOpt = None,
+        sub_model: opts.SubModelOpt = None,
+        n_ctx: opts.NCtxOpt = None,
+        threads: opts.ThreadsOpt = None,
+        thinking: opts.ThinkingOpt = None,
+        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Nothing on stderr but errors."),
+        debug: opts.DebugOpt = False,
+    ) -> None:
+        """Fill the prompt cache: evaluate every system prompt a run may open with, once.
+
+        The first question of each kind otherwise pays for it (about 20 s with a 1.5B model
+        on two cores). Run it after adding a model, or from cron at boot. The cache is keyed
+        by model file, window size and the exact prompt: warm with the --n-ctx you ask with."""
+        set_debug(debug)
+        from rlm_cli.actions.models import warm as run
+
+        run(opts.run_settings(locals()), json_out, quiet)

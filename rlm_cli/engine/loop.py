@@ -87,6 +87,31 @@ class EngineConfig:
     """After a timeout, the forced final answer's token limit (short, so it fits the grace)."""
 
 
+def sub_chunk_chars(sub_n_ctx: int, config: EngineConfig) -> int:
+    """Characters of log the prompt suggests per sub-call (what fits the sub-model's window)."""
+    return max(1000, sub_n_ctx - config.sub_params.max_tokens - 200) * 3
+
+
+def root_system_prompt(
+    prompts: dict[str, str], config: EngineConfig, intent: Intent | None, sub_n_ctx: int
+) -> str:
+    """The static head of the root conversation: the same for every log and question of one
+    kind (``intent``'s worked example) for a model and prompt version, so its evaluated
+    state can be cached (the log's description, the brief and the question go in the first
+    user message)."""
+    example = intent.example if intent and intent.example else ""
+    text = fill(
+        prompts["system"],
+        functions=prompts["functions"],
+        example=(example or prompts.get("example", "")).strip(),
+        max_output_chars=f"{config.max_output_chars:,}",
+        sub_chunk_chars=f"{sub_chunk_chars(sub_n_ctx, config):,}",
+    )
+    if config.thinking == "off":
+        text += "\n/no_think"
+    return text
+
+
 class RunInterrupted(Exception):
     """Ctrl-C (or SIGTERM/SIGHUP) during a run; ``result`` holds what was done so far,
     ``status`` the exit status of the signal (130, 143, 129)."""
@@ -175,25 +200,10 @@ class RlmEngine:
     # -- prompt pieces ------------------------------------------------------------------------
 
     def _sub_chunk_chars(self) -> int:
-        sub_room = max(1000, self.sub.n_ctx - self.config.sub_params.max_tokens - 200)
-        return sub_room * 3
+        return sub_chunk_chars(self.sub.n_ctx, self.config)
 
     def _system_prompt(self) -> str:
-        """The static head of the conversation: the same for every log and question of one
-        kind (its intent's worked example) for a model and prompt version, so its evaluated
-        state can be cached (the log's description, the brief and the question go in the
-        first user message)."""
-        example = self._intent.example if self._intent and self._intent.example else ""
-        text = fill(
-            self.prompts["system"],
-            functions=self.prompts["functions"],
-            example=(example or self.prompts.get("example", "")).strip(),
-            max_output_chars=f"{self.config.max_output_chars:,}",
-            sub_chunk_chars=f"{self._sub_chunk_chars():,}",
-        )
-        if self.config.thinking == "off":
-            text += "\n/no_think"
-        return text
+        return root_system_prompt(self.prompts, self.config, self._intent, self.sub.n_ctx)
 
     def first_messages(self, question: str) -> list[Message]:
         """The conversation of the first root turn: the static system prompt, then the

@@ -155,6 +155,12 @@ class Model(ABC):
         """How the backend runs (threads, caches), for ``--debug``."""
         return self.spec
 
+    def warm(self, system: str) -> tuple[int, int]:
+        """Put the evaluated head of conversations opening with the system prompt ``system``
+        in the backend's persistent prompt cache, as the first run would. Returns (tokens
+        evaluated, tokens loaded from the cache); (0, 0) for backends without one."""
+        return 0, 0
+
     def drain_notes(self) -> list[str]:
         """Notes the backend has for the operator since the last call (e.g. a cache
         entry it could not use)."""

@@ -255,6 +255,18 @@ class LlamaModel(Model):
         )
         return f"{self.path.name}: {self.tuning.describe()}; {cache}; {lookup}"
 
+    def warm(self, system: str) -> tuple[int, int]:
+        """Evaluate and save the cached head of conversations opening with ``system`` (once
+        per model, prompt version and window); (0, 0) with the prompt cache off."""
+        messages: list[Message] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": "A"},
+        ]
+        tokens, _ = self.tokenize_chat(messages)
+        with self._lock:
+            self._eval_sizes = []
+            return self._prime([self._static_head(messages, tokens)])
+
     def drain_notes(self) -> list[str]:
         """Notes since the last call (a prompt cache entry that could not be used)."""
         notes, self._notes = self._notes, []

@@ -78,6 +78,8 @@ def test_bench_with_a_scripted_model(tmp_path: Path) -> None:
     assert rows["disk", "direct"]["ended_by"] == "direct"
     assert rows["disk", "direct"]["lines_total"] == 21
     assert rows["disk", "direct"]["lines_left_out"] == 0
+    # the prompt cache is warmed first (a scripted model keeps none: nothing evaluated)
+    assert doc["warmup"]["prompts"] >= 5 and doc["warmup"]["tokens_evaluated"] == 0
     s = doc["summary"]
     assert s["overall"]["rlm"]["accuracy"] == 1.0 and s["overall"]["direct"]["accuracy"] == 0.0
     assert s["delta_points"]["overall"] == 100.0
@@ -117,6 +119,7 @@ def test_bench_table_tasks_and_family_filters(tmp_path: Path) -> None:
     assert r.code == 0, r.stderr
     assert "disk" in r.stdout and "fleet" not in r.stdout and "by log size" in r.stdout
     assert "direct: 100% (2/2)" in r.stdout
+    assert "prompt cache warmed" not in r.stderr  # direct mode only: nothing to warm
     assert "bench [2/2] disk direct #2: correct" in r.stderr
     assert (
         not (tmp_path / "data" / "runs.db").exists()
@@ -172,6 +175,11 @@ def test_bench_on_the_tiny_gguf_loads_once_and_records_tokens(
     assert rlm["ended_by"] in ("final", "max_iterations", "repeating")
     assert rlm["root_turns"] >= rlm["turns"] >= rlm["turns_ok"]
     assert doc["summary"]["root_turns"]["total"] == rlm["root_turns"]
+    # warmed before the timed runs: the rlm run's system prompt came from the cache
+    assert doc["warmup"]["tokens_evaluated"] > 1000
+    record = run_rlm(["runs", "show", rlm["run_id"], "--json"], tmp_path).json()
+    assert record["usage"]["prompt_tokens_cached"] > 1000
+    assert "prompt cache warmed before the timed runs" in r.stderr
 
 
 @pytest.mark.parametrize(("signum", "status"), [(15, 143), (9, -9)], ids=["SIGTERM", "SIGKILL"])

@@ -82,3 +82,26 @@ def test_prompt_cache_can_be_turned_off(tmp_path: Path, tiny_gguf: Path) -> None
         assert r.code == 0, r.stderr
         assert r.json()["usage"]["prompt_tokens_cached"] == 0
     assert not (tmp_path / "data" / "prompt_cache").exists()
+
+
+def test_models_warm_fills_the_cache_so_the_first_question_loads_its_prompt(
+    tmp_path: Path, tiny_gguf: Path
+) -> None:
+    warm = ["models", "warm", "--model", str(tiny_gguf), "--n-ctx", "8192", "--json"]
+    first = run_rlm(warm, tmp_path)
+    assert first.code == 0, first.stderr
+    done = {w["prompt"]: w for w in first.json()["warmed"]}
+    # one per kind of question, one for questions of no known kind, and the sub-calls'
+    assert {"root:failing", "root:count", "root:two-step", "root", "sub-call"} <= set(done)
+    # each prompt evaluated once: after the first, only what differs from the one before
+    assert done["root:failing"]["tokens_evaluated"] > 1000
+    assert all(w["tokens_evaluated"] > 0 for w in done.values())
+    assert "root:failing on " in first.stderr and "tokens evaluated and saved" in first.stderr
+
+    again = {w["prompt"]: w for w in run_rlm(warm, tmp_path).json()["warmed"]}
+    assert all(w["tokens_evaluated"] == 0 for w in again.values())
+    assert all(w["tokens_loaded"] > 200 for k, w in again.items() if k.startswith("root"))
+
+    d = _ask(tmp_path, tiny_gguf).json()  # the first question ever asked here
+    assert d["intent"] == "failing"
+    assert d["usage"]["prompt_tokens_cached"] == again["root:failing"]["tokens_loaded"]
