@@ -192,6 +192,7 @@ class RlmEngine:
         self._stalled = 0
         self._found_host = ""  # the first host an output named (see _note_found_host)
         self._reminded = False  # the intent's step reminder was shown
+        self._narrowed = False  # the intent's narrow reminder was shown
         self._logmap: LogMap | bool | None = None  # loaded on first use; False: none built
         self.run_id = ""
         self.session: ReplSession | None = None
@@ -251,6 +252,29 @@ class RlmEngine:
             step = fill(step, host=self._found_host)
         self._reminded = True
         return step + "\n"
+
+    def _narrow_reminder(self, ran: list[str]) -> str:
+        """The intent's ``narrow`` reminder, once: under the output of a search, after the
+        step reminder named a host, whose pattern does not name that host. The 1.5B model,
+        told to search cn149's own lines with a word of the question, grepped "bmc" alone,
+        and read other hosts' lines. The reminder gives it its own pattern joined to the
+        host's name, as code."""
+        narrow = self._intent.narrow if self._intent else ""
+        host = self._found_host
+        if not narrow or not host or not self._reminded or self._narrowed:
+            return ""
+        for code in ran:
+            m = _SEARCH_PATTERN.search(code)
+            if m is None:
+                continue
+            pattern = m.group(2)
+            if host.lower() in pattern.lower() or not pattern.strip():
+                return ""
+            if "|" in pattern:
+                pattern = f"(?:{pattern})"
+            self._narrowed = True
+            return fill(narrow, host=host, pattern=pattern) + "\n"
+        return ""
 
     def _note_found_host(self, printed: list[str]) -> None:
         """Remember the first host the model's outputs named (the one a two-step question
@@ -465,6 +489,7 @@ class RlmEngine:
         ran = 0
         unseen = False  # code of this reply printed something its author has not read yet
         searched = False  # code of this reply read the log (its output may change the answer)
+        ran_code: list[str] = []
         for i, code in enumerate(blocks):
             key = normalise_code(code)
             if key in self._seen_code:
@@ -481,6 +506,7 @@ class RlmEngine:
                 continue
             self._seen_code[key] = turn.index
             ran += 1
+            ran_code.append(code)
             if touches_data(code):
                 self._looked = searched = True
             left = self.budget.time_left()
@@ -590,6 +616,7 @@ class RlmEngine:
             return answer, ""
         self._shown.extend(printed)
         self._outputs_seen.extend(printed)
+        narrow = self._narrow_reminder(ran_code)
         self._note_found_host(printed)
         values = self._budget_values(turn.index + 1)
         if not blocks and parsed.final is None and not outputs:
@@ -600,7 +627,7 @@ class RlmEngine:
         return None, fill(
             self.prompts["step_user"],
             outputs="\n\n".join(outputs),
-            reminder=self._reminder(),
+            reminder=narrow + self._reminder(),
             **values,
         )
 
@@ -871,6 +898,9 @@ def _close_lines(stdout: str) -> str:
     lines = [ln for ln in after.splitlines() if re.match(r"\d+: ", ln)]
     return "\n".join(lines[:5])
 
+
+_SEARCH_PATTERN = re.compile(r"""\b(?:grep|count)\(\s*r?(["'])((?:\\.|(?!\1).)*)\1""")
+"""The first string given to context.grep() or context.count() in a block of code."""
 
 _MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", re.MULTILINE)
 

@@ -60,6 +60,10 @@ class Intent:
     """A reminder shown once, under the first output of a run of this kind ("": none); with
     ``{{host}}``, under the first output that named a host, filled with it. Small models lose
     the first message's hint after a turn or two."""
+    narrow: str = ""
+    """A reminder shown once, under the output of a later search that does not name the host
+    the ``step`` reminder named: ``{{host}}`` and ``{{pattern}}`` (that search's own regex) are
+    filled in ("": none)."""
 
 
 def load_intents() -> list[Intent]:
@@ -81,7 +85,7 @@ def load_intents() -> list[Intent]:
             isinstance(item.get(k), str) for k in ("name", "when", "hint")
         ):
             raise ConfigError(f"{where}: intent {i} needs text fields name, when and hint")
-        for key in ("example", "step"):
+        for key in ("example", "step", "narrow"):
             if not isinstance(item.get(key, ""), str):
                 raise ConfigError(f"{where}: intent {item['name']!r}: {key} must be text")
         try:
@@ -89,7 +93,8 @@ def load_intents() -> list[Intent]:
         except re.error as e:
             raise ConfigError(f"{where}: intent {item['name']!r}: bad regex: {e}") from None
         example, step = item.get("example", "").strip(), item.get("step", "").strip()
-        intents.append(Intent(item["name"], when, item["hint"].strip(), example, step))
+        narrow = item.get("narrow", "").strip()
+        intents.append(Intent(item["name"], when, item["hint"].strip(), example, step, narrow))
     return intents
 
 

@@ -78,6 +78,28 @@ def test_an_intents_step_reminder_goes_under_one_output(rlm, monkeypatch) -> Non
         load_intents()
 
 
+def test_a_later_search_without_the_found_host_is_narrowed_to_it_once(rlm, monkeypatch) -> None:
+    """The 1.5B model, told to search cn149's own lines, grepped "bmc" alone: the reminder
+    under that output joins its own pattern to the host's name, as code."""
+    (rlm.config / "prompts").mkdir(parents=True)
+    (rlm.config / "prompts" / "intents.yaml").write_text(
+        "- {name: two, when: node, hint: h, step: '(Host {{host}}.)',"
+        " narrow: '(Try r\"{{host}}.*{{pattern}}\".)'}\n"
+    )
+    monkeypatch.setenv("RLM_CONFIG_DIR", str(rlm.config))
+    found = rlm.code('print(context.grep("ECC", max=1))')  # names node02
+    wide = rlm.code("print(context.grep(r'DIMM|heartbeat', max=2))")  # does not
+    named = rlm.code('print(context.grep("node02.*DIMM", max=1))')
+    d = rlm.ask(rlm.script([found, wide, named, rlm.code(LOOK), 'FINAL("x")'])).json
+    feedback = [t["feedback"] for t in d["trajectory"][:4]]
+    assert "(Host node02.)" in feedback[0] and "(Try" not in feedback[0]
+    assert '(Try r"node02.*(?:DIMM|heartbeat)".)' in feedback[1]
+    assert not any("(Try" in f for f in feedback[2:])  # once
+    # a search that names the host needs no reminder
+    d = rlm.ask(rlm.script([found, named, wide, 'FINAL("x")'])).json
+    assert "(Try" not in d["trajectory"][1]["feedback"]
+
+
 def test_the_run_records_its_intent_and_a_task_replaces_it(rlm) -> None:
     d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("node02")'])).json
     assert d["intent"] == "failing"
