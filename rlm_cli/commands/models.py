@@ -36,7 +36,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     )
 
     @models.command("list")
-    def list_models(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    def list_models(json_out: opts.JsonOpt = False) -> None:
         """The catalogue and your registered models; which are downloaded."""
         from rlm_cli.actions.models import list_models as run
 
@@ -92,8 +92,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         n_ctx: opts.NCtxOpt = None,
         threads: opts.ThreadsOpt = None,
         thinking: opts.ThinkingOpt = None,
-        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="Nothing on stderr but errors."),
+        json_out: opts.JsonOpt = False,
+        quiet: opts.QuietOpt = False,
         debug: opts.DebugOpt = False,
     ) -> None:
         """Fill the prompt cache: evaluate every system prompt a run may open with, once.

@@ -11,15 +11,10 @@ def _printing_turns(rlm, n: int) -> list[str]:
     return [rlm.code(f"for l in context.lines({1 + i}, {40 + i}):\n    print(l)") for i in range(n)]
 
 
-def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
-    rlm.settings(compact_summary="model")
-    root = _printing_turns(rlm, 5) + [
-        rlm.code("print(len(history), history[0]['turn'], history[0]['code'][0][:24])"),
-        'FINAL("node02")',
-    ]
-    script = rlm.script(root, summary=["Turns so far printed lines 1-34; node02 has ECC errors."])
-    r = rlm.ask(
-        script,
+def _compacted_run(rlm, root: list[str], summary: list[str] | None = None):
+    """A run whose printing turns fill a 3,072-token window."""
+    return rlm.ask(
+        rlm.script(root, **({"summary": summary} if summary else {})),
         "--n-ctx",
         "3072",
         "--root-max-tokens",
@@ -29,6 +24,15 @@ def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
         "--brief-tokens",
         "0",
     )
+
+
+def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
+    rlm.settings(compact_summary="model")
+    root = _printing_turns(rlm, 5) + [
+        rlm.code("print(len(history), history[0]['turn'], history[0]['code'][0][:24])"),
+        'FINAL("node02")',
+    ]
+    r = _compacted_run(rlm, root, ["Turns so far printed lines 1-34; node02 has ECC errors."])
     assert r.rc == 0, r.stderr
     d = r.json
     comps = d["compactions"]
@@ -43,23 +47,9 @@ def test_history_is_compacted_by_a_model_summary_near_the_window(rlm) -> None:
     assert d["answer"] == "node02"
 
 
-def _compacted_run(rlm, summary: list[str] | None = None):
-    root = _printing_turns(rlm, 5) + ['FINAL("node02")']
-    return rlm.ask(
-        rlm.script(root, **({"summary": summary} if summary else {})),
-        "--n-ctx",
-        "3072",
-        "--root-max-tokens",
-        "200",
-        "--max-output-chars",
-        "2000",
-        "--brief-tokens",
-        "0",
-    )
-
-
 def test_compaction_by_default_is_a_verbatim_digest_without_a_model_call(rlm) -> None:
-    r = _compacted_run(rlm, summary=["a model summary that must not be asked for"])
+    root = _printing_turns(rlm, 5) + ['FINAL("node02")']
+    r = _compacted_run(rlm, root, ["a model summary that must not be asked for"])
     assert r.rc == 0, r.stderr
     d = r.json
     comp = d["compactions"][0]
@@ -75,18 +65,7 @@ def test_compaction_by_default_is_a_verbatim_digest_without_a_model_call(rlm) ->
 
 def test_compaction_falls_back_to_a_digest_when_the_summary_fails(rlm) -> None:
     rlm.settings(compact_summary="model")
-    root = _printing_turns(rlm, 5) + ['FINAL("node02")']
-    r = rlm.ask(
-        rlm.script(root),
-        "--n-ctx",
-        "3072",
-        "--root-max-tokens",
-        "200",
-        "--max-output-chars",
-        "2000",
-        "--brief-tokens",
-        "0",
-    )
+    r = _compacted_run(rlm, _printing_turns(rlm, 5) + ['FINAL("node02")'])
     assert r.rc == 0, r.stderr
     comp = r.json["compactions"][0]
     assert comp["summary_by"].startswith("digest (")
