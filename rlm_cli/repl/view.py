@@ -84,19 +84,14 @@ def _noting_empty(search, name: str, ctx: Context):
             print(f"[count: {found:,} lines match {pattern!r}]")
         if not found:
             loose = loosened(pattern) if isinstance(pattern, str) else None
-            n_loose = ctx.count(loose, ignore_case=True) if loose else 0
-            if n_loose:
-                hits = ctx.search(loose, ignore_case=True, max_hits=3)
-                shown = "\n".join(
-                    f"{n}: {_clip(raw.decode('utf-8', 'replace'))}" for n, raw in hits
-                )
+            if loose and ctx.count(loose, ignore_case=True):
+                # "showing results for": the same words in the same order, only the
+                # separators differ; the model read "0 lines" past a notice and answered 0
                 print(
-                    f"[{name}: no line matches {pattern!r}, but the log writes it with other "
-                    f"separators: r{loose!r} (ignore_case=True) matches {n_loose:,} lines; "
-                    f"{NEAR_MISSES}\n{shown}\n"
-                    "If they are what you look for, search with that pattern.]"
+                    f"[{name}: no line matches {pattern!r}; the log writes it with other "
+                    f"separators: results for r{loose!r} (ignore_case=True) instead]"
                 )
-                return found
+                return search(loose, *args[1:], **{**kwargs, "ignore_case": True})
             near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
             if near:
                 shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)

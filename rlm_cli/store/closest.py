@@ -5,7 +5,8 @@ it otherwise ("GPU has fallen off the bus"), gets nothing, and concludes there i
 or sends the same search again. When a search matches no line, the REPL shows the lines
 that share most of its words (by prefix, so "failure" finds "FAILED"), most shared first.
 A phrase of plain words the log writes with other separators ("OOM Killer" for
-"oom-killer") is tried again with loose separators first (:func:`loosened`).
+"oom-killer") is searched again with loose separators first (:func:`loosened`), and the
+search returns those results, saying so.
 """
 
 from __future__ import annotations

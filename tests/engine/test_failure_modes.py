@@ -309,21 +309,24 @@ def test_a_search_in_other_words_shows_the_closest_lines(rlm) -> None:
     assert out.rstrip().endswith("0")
 
 
-def test_a_phrase_the_log_writes_with_other_separators_is_found_and_named(rlm) -> None:
-    """The 1.5B model grepped 'OOM Killer'; the log says 'invoked oom-killer'. The notice
-    gives the pattern that matches, how many lines it matches, and the first of them."""
+def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_writes_it(
+    rlm,
+) -> None:
+    """The 1.5B model grepped 'OOM Killer' where the log says 'invoked oom-killer', read
+    '0 lines' past the notice that named the pattern that matches, and answered 0. Now the
+    search says so and gives that pattern's results instead."""
     kills = [
         f"2026-10-01T15:5{i}:58 cn19{i} kernel: java invoked oom-killer: order=0" for i in range(4)
     ]
     rlm.log.write_text("\n".join(kills + ["2026-10-01T16:00:00 cn1 sshd[9]: Accepted key"]) + "\n")
-    code = 'print(len(context.grep("OOM Killer")))'
-    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("0")', 'FINAL("4")'])).json
+    code = 'hits = context.grep("OOM Killer", max=3)\nprint(len(hits), context.count("oom killer"))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("4")'])).json
     out = d["trajectory"][0]["outputs"][0]["stdout"]
-    assert "r'OOM[-_ ]?Killer' (ignore_case=True) matches 4 lines" in out, out
-    assert out.count("invoked oom-killer") == 3 and out.rstrip().endswith("0")
-    # "none" after it is pushed back, with those lines, like any near miss
-    assert '"none" is not shown yet' in d["trajectory"][1]["feedback"]
-    assert d["answer"] == "4"
+    assert "[grep: no line matches 'OOM Killer'; the log writes it with other separators: " in out
+    assert "results for r'OOM[-_ ]?Killer' (ignore_case=True) instead]" in out
+    assert "more than 3 matching lines" in out  # the caller's own max still holds
+    assert out.rstrip().endswith("3 4"), out
+    assert d["answer"] == "4" and "pushed back" not in notes(d)
 
 
 def test_nothing_found_after_a_search_with_close_lines_is_pushed_back_once(rlm) -> None:
