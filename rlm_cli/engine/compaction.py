@@ -111,13 +111,40 @@ class Compactor:
             drop = pairs - 1
             if drop > 0:
                 record = self._compact(messages, first_user, turns, drop, turn_no, before)
+        room = self.model.n_ctx - self.reply_tokens - reserve
+        self._shrink_summary(messages, first_user, room)
         self.last_cut = self._cut_last_output(messages, reserve)
-        if self.tokens(messages) > self.model.n_ctx - self.reply_tokens - reserve:
+        if self.tokens(messages) > room:
             raise PromptTooLong(
                 f"the root prompt does not fit the model's window ({self.model.n_ctx} tokens) "
                 "even after compaction; use a larger --n-ctx or a smaller --max-output-chars",
             )
         return record
+
+    def _shrink_summary(self, messages: list[Message], first_user: str, room: int) -> None:
+        """When the compacted conversation is still over the window (a long first prompt in
+        a small window), keep less of the running summary, its newest part, down to none:
+        older turns stay whole in the REPL's ``history``. Before the newest output is cut."""
+        if self.first_turn <= 1 or not self.summary or len(messages) < 2:
+            return
+        keep = len(self.summary)
+        while self.tokens(messages) > room and keep > 0:
+            keep = keep // 2 if keep > 200 else 0
+            summary = (
+                "[older part of this summary cut to fit the window; see `history`]\n"
+                + self.summary[-keep:]
+                if keep
+                else "[cut to fit the window; see `history`]"
+            )
+            messages[1] = {
+                "role": "user",
+                "content": first_user.rstrip()
+                + "\n\n"
+                + fill(
+                    self.prompts["compacted"], first=1, last=self.first_turn - 1, summary=summary
+                ),
+            }
+            self.summary = summary
 
     def _cut_last_output(self, messages: list[Message], reserve: int = 0) -> int:
         """When even the compacted conversation is over the window, shorten the newest

@@ -372,6 +372,14 @@ class RlmEngine:
                 self.turns.append(turn)
                 try:
                     self._fit_window(messages, first_user, turn)
+                except PromptTooLong:
+                    if turn_no == 1:
+                        raise
+                    # no room for another turn: the forced final answer gives way instead
+                    self.turns.pop()
+                    ended_by = "window"
+                    break
+                try:
                     answer, reply_msg = self._turn(turn, messages, session)
                 except GenerationStopped:
                     self._note(turn, f"turn {turn_no}: stopped by the time budget")
@@ -713,6 +721,7 @@ class RlmEngine:
             "max_subcalls": "You have used all your sub-calls.",
             "timeout": "The time budget is used up.",
             "repeating": "You are repeating the same code.",
+            "window": "The conversation no longer fits the model's window.",
         }
         self.notes.append(f"ended by {ended_by}; final answer forced from the trajectory")
         self.observer.note(

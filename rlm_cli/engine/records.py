@@ -138,7 +138,8 @@ class RunResult:
     answer: str
     ended_by: str
     """``final`` (the model answered), or what ended it: ``max_iterations``, ``max_tokens``,
-    ``max_subcalls``, ``timeout``, ``repeating`` (the same code again and again), ``direct``
+    ``max_subcalls``, ``timeout``, ``repeating`` (the same code again and again), ``window``
+    (no room left for another turn, even compacted), ``direct``
     (one-call baseline), ``interrupted``, ``error``."""
     iterations: int
     elapsed_s: float

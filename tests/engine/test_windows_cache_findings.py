@@ -72,6 +72,27 @@ def test_compaction_falls_back_to_a_digest_when_the_summary_fails(rlm) -> None:
     assert "- turn 1: ran for l in context.lines(1, 40)\n" in comp["summary"]
 
 
+def test_no_room_for_another_turn_ends_with_a_forced_answer_not_an_error(rlm, monkeypatch) -> None:
+    """The 1.5B model had printed the answer three times when the next turn's prompt no longer
+    fit a 4,096-token window: the run ended by error, with no answer."""
+    from rlm_cli.engine.compaction import Compactor
+    from rlm_cli.errors import PromptTooLong
+
+    fit = Compactor.fit
+
+    def full_from_turn_3(self, messages, first_user, turns, turn_no, reserve=0):
+        if turn_no == 3 and not reserve:
+            raise PromptTooLong("does not fit")
+        return fit(self, messages, first_user, turns, turn_no, reserve)
+
+    monkeypatch.setattr(Compactor, "fit", full_from_turn_3)
+    root = [rlm.code(LOOK), rlm.code(LOOK + "\nprint(2)"), 'FINAL("node02")']
+    d = rlm.ask(rlm.script(root)).json
+    assert d["ended_by"] == "window" and d["answer"] == "node02"
+    assert len(d["trajectory"]) == 3  # two turns and the forced final, no empty turn 3
+    assert "ended by window; final answer forced from the trajectory" in d["notes"]
+
+
 def test_second_identical_run_hits_the_cache_and_spends_no_subcall_tokens(rlm) -> None:
     root = [
         rlm.code(
