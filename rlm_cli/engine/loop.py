@@ -193,6 +193,7 @@ class RlmEngine:
         self._found_host = ""  # the first host an output named (see _note_found_host)
         self._reminded = False  # the intent's step reminder was shown
         self._narrowed = False  # the intent's narrow reminder was shown
+        self._read_shown = False  # the intent's read reminder was shown
         self._logmap: LogMap | bool | None = None  # loaded on first use; False: none built
         self.run_id = ""
         self.session: ReplSession | None = None
@@ -275,6 +276,20 @@ class RlmEngine:
             self._narrowed = True
             return fill(narrow, host=host, pattern=pattern) + "\n"
         return ""
+
+    def _read_reminder(self, printed: list[str]) -> str:
+        """The intent's ``read`` reminder, once: under a later output with lines that name the
+        host the step reminder named. The 1.5B model printed cn149-bmc's DHCP lease, the
+        answer, and searched on for SEL lines until it ran out of new searches."""
+        read = self._intent.read if self._intent else ""
+        host = self._found_host
+        if not read or not host or not self._reminded or self._read_shown:
+            return ""
+        names = re.compile(rf"(?<![\w.-]){re.escape(host)}(?![\w.])", re.IGNORECASE)
+        if not any(names.search(line) for text in printed for line in text.splitlines()[1:]):
+            return ""
+        self._read_shown = True
+        return fill(read, host=host) + "\n"
 
     def _note_found_host(self, printed: list[str]) -> None:
         """Remember the first host the model's outputs named (the one a two-step question
@@ -624,7 +639,7 @@ class RlmEngine:
             return answer, ""
         self._shown.extend(printed)
         self._outputs_seen.extend(printed)
-        narrow = self._narrow_reminder(ran_code)
+        narrow = self._narrow_reminder(ran_code) or self._read_reminder(printed)
         self._note_found_host(printed)
         values = self._budget_values(turn.index + 1)
         if not blocks and parsed.final is None and not outputs:

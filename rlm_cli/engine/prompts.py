@@ -64,6 +64,9 @@ class Intent:
     """A reminder shown once, under the output of a later search that does not name the host
     the ``step`` reminder named: ``{{host}}`` and ``{{pattern}}`` (that search's own regex) are
     filled in ("": none)."""
+    read: str = ""
+    """A reminder shown once, under a later output with lines that name the host the ``step``
+    reminder named (``{{host}}``), asking for the value on them ("": none)."""
 
 
 def load_intents() -> list[Intent]:
@@ -85,7 +88,7 @@ def load_intents() -> list[Intent]:
             isinstance(item.get(k), str) for k in ("name", "when", "hint")
         ):
             raise ConfigError(f"{where}: intent {i} needs text fields name, when and hint")
-        for key in ("example", "step", "narrow"):
+        for key in ("example", "step", "narrow", "read"):
             if not isinstance(item.get(key, ""), str):
                 raise ConfigError(f"{where}: intent {item['name']!r}: {key} must be text")
         try:
@@ -93,8 +96,10 @@ def load_intents() -> list[Intent]:
         except re.error as e:
             raise ConfigError(f"{where}: intent {item['name']!r}: bad regex: {e}") from None
         example, step = item.get("example", "").strip(), item.get("step", "").strip()
-        narrow = item.get("narrow", "").strip()
-        intents.append(Intent(item["name"], when, item["hint"].strip(), example, step, narrow))
+        narrow, read = item.get("narrow", "").strip(), item.get("read", "").strip()
+        intents.append(
+            Intent(item["name"], when, item["hint"].strip(), example, step, narrow, read)
+        )
     return intents
 
 

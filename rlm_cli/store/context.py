@@ -52,15 +52,28 @@ class Hits(list):
 
     truncated = False
     total: int | None = None
+    sliced_from: int | None = None
+    """For a slice (``hits[:2]``): how many hits the list it was cut from held."""
 
     def __str__(self) -> str:
-        return "\n".join(f"{n}: {line}" for n, line in self)
+        lines = "\n".join(f"{n}: {line}" for n, line in self)
+        if self.sliced_from is not None and len(self) < self.sliced_from:
+            # the 1.5B model printed len(hits), then hits[:2], and answered 2: a sample
+            # says it is one
+            return f"[{len(self)} of {self.sliced_from} hits shown]" + (
+                "\n" + lines if lines else ""
+            )
+        return lines
 
     __repr__ = __str__
 
     def __getitem__(self, key):
         got = super().__getitem__(key)
-        return Hits(got) if isinstance(key, slice) else got
+        if not isinstance(key, slice):
+            return got
+        part = Hits(got)
+        part.sliced_from = self.sliced_from or len(self)
+        return part
 
 
 class Chunk:

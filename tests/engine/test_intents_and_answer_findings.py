@@ -78,13 +78,15 @@ def test_an_intents_step_reminder_goes_under_one_output(rlm, monkeypatch) -> Non
         load_intents()
 
 
-def test_a_later_search_without_the_found_host_is_narrowed_to_it_once(rlm, monkeypatch) -> None:
+def test_two_step_reminders_narrow_a_search_to_the_host_then_ask_for_its_value(
+    rlm, monkeypatch
+) -> None:
     """The 1.5B model, told to search cn149's own lines, grepped "bmc" alone: the reminder
     under that output joins its own pattern to the host's name, as code."""
     (rlm.config / "prompts").mkdir(parents=True)
     (rlm.config / "prompts" / "intents.yaml").write_text(
         "- {name: two, when: node, hint: h, step: '(Host {{host}}.)',"
-        " narrow: '(Try r\"{{host}}.*{{pattern}}\".)'}\n"
+        " narrow: '(Try r\"{{host}}.*{{pattern}}\".)', read: '(Read {{host}}.)'}\n"
     )
     monkeypatch.setenv("RLM_CONFIG_DIR", str(rlm.config))
     found = rlm.code('print(context.grep("ECC", max=1))')  # names node02
@@ -95,6 +97,8 @@ def test_a_later_search_without_the_found_host_is_narrowed_to_it_once(rlm, monke
     assert "(Host node02.)" in feedback[0] and "(Try" not in feedback[0]
     assert '(Try r"node02.*(?:DIMM|heartbeat)".)' in feedback[1]
     assert not any("(Try" in f for f in feedback[2:])  # once
+    # then the lines of the host: asked for the value on them, once
+    assert [f.count("(Read node02.)") for f in feedback] == [0, 0, 1, 0]
     # a search that names the host needs no reminder
     d = rlm.ask(rlm.script([found, named, wide, 'FINAL("x")'])).json
     assert "(Try" not in d["trajectory"][1]["feedback"]

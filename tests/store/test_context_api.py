@@ -66,6 +66,15 @@ def test_grep_count_and_cap(ctx, capsys):
     assert str(hits).splitlines()[0] == f"2: {LINES[1]}"
 
 
+def test_a_slice_of_hits_says_it_is_a_sample(ctx):
+    """The 1.5B model printed len(hits), then hits[:2], and answered 2."""
+    hits = ctx.grep("error", ignore_case=True)
+    assert str(hits[:2]).splitlines() == ["[2 of 3 hits shown]", f"2: {LINES[1]}", f"5: {LINES[4]}"]
+    assert str(hits[:2][:1]).splitlines()[0] == "[1 of 3 hits shown]"
+    assert str(hits[:5]) == str(hits) and str(hits[:0]) == "[0 of 3 hits shown]"
+    assert hits[1] == (5, LINES[4]) and isinstance(hits[:1], list)
+
+
 def test_bad_regex_is_a_value_error(ctx):
     with pytest.raises(ValueError, match="bad regex"):
         ctx.grep("(")
