@@ -7,7 +7,7 @@ real object under an underscore name the language guard never lets code reach.
 
 from __future__ import annotations
 
-from rlm_cli.store.closest import closest_lines, loosened
+from rlm_cli.store.closest import closest_lines, loosened, reordered
 from rlm_cli.store.context import MODEL_API, Context
 
 MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "timeline")
@@ -82,16 +82,19 @@ def _noting_empty(search, name: str, ctx: Context):
             # for the count); a sentence is not
             call.said += 1
             print(f"[count: {found:,} lines match {pattern!r}]")
-        if not found:
-            loose = loosened(pattern) if isinstance(pattern, str) else None
-            if loose and ctx.count(loose, ignore_case=True):
-                # "showing results for": the same words in the same order, only the
-                # separators differ; the model read "0 lines" past a notice and answered 0
-                print(
-                    f"[{name}: no line matches {pattern!r}; the log writes it with other "
-                    f"separators: results for r{loose!r} (ignore_case=True) instead]"
-                )
-                return search(loose, *args[1:], **{**kwargs, "ignore_case": True})
+        if not found and isinstance(pattern, str):
+            # "showing results for": the same words, only their separators or their order
+            # differ; the model read "0 lines" past a notice that named them, and answered 0
+            for other, how in (
+                (loosened(pattern), "with other separators"),
+                (reordered(pattern), "the other way round"),
+            ):
+                if other and ctx.count(other, ignore_case=True):
+                    print(
+                        f"[{name}: no line matches {pattern!r}; the log writes it {how}: "
+                        f"results for r{other!r} (ignore_case=True) instead]"
+                    )
+                    return search(other, *args[1:], **{**kwargs, "ignore_case": True})
             near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
             if near:
                 shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)

@@ -5,8 +5,9 @@ it otherwise ("GPU has fallen off the bus"), gets nothing, and concludes there i
 or sends the same search again. When a search matches no line, the REPL shows the lines
 that share most of its words (by prefix, so "failure" finds "FAILED"), most shared first.
 A phrase of plain words the log writes with other separators ("OOM Killer" for
-"oom-killer") is searched again with loose separators first (:func:`loosened`), and the
-search returns those results, saying so.
+"oom-killer") is searched again with loose separators first (:func:`loosened`), and two
+parts joined by ``.*`` the other way round (:func:`reordered`); the search returns those
+results, saying so.
 """
 
 from __future__ import annotations
@@ -38,6 +39,18 @@ def loosened(pattern: str) -> str | None:
     if not _PHRASE.fullmatch(pattern):
         return None
     return _SEPARATOR.sub("[-_ ]?", pattern)
+
+
+def reordered(pattern: str) -> str | None:
+    """For a pattern of two parts joined by ``.*`` (``bmc.*10.20.8.188``), the same two parts
+    the other way round; None for any other pattern. Lines that hold both are what such a
+    search means; which comes first is the log's business."""
+    parts = pattern.split(".*")
+    if len(parts) != 2 or not all(p.strip() for p in parts):
+        return None
+    if any("|" in p or "(" in p or ")" in p for p in parts):
+        return None
+    return f"{parts[1]}.*{parts[0]}"
 
 
 def stems(pattern: str) -> list[str]:

@@ -327,6 +327,11 @@ def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_wr
     assert "more than 3 matching lines" in out  # the caller's own max still holds
     assert out.rstrip().endswith("3 4"), out
     assert d["answer"] == "4" and "pushed back" not in notes(d)
+    # two parts joined by .* the other way round: the lines that hold both
+    code = 'print(context.count("oom-killer.*java"))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("4")'])).json["trajectory"][0]["outputs"][0]
+    assert "the log writes it the other way round: results for r'java.*oom-killer'" in out["stdout"]
+    assert out["stdout"].rstrip().endswith("\n4")
 
 
 def test_nothing_found_after_a_search_with_close_lines_is_pushed_back_once(rlm) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rlm_cli.store.closest import closest_lines, loosened, stems
+from rlm_cli.store.closest import closest_lines, loosened, reordered, stems
 
 LOG = b"".join(
     [
@@ -55,3 +55,18 @@ def test_nothing_close_gives_nothing(make_context) -> None:
 )
 def test_loosened_takes_any_separator_between_plain_words(pattern, expected) -> None:
     assert loosened(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"bmc.*10\.20\.8\.188", r"10\.20\.8\.188.*bmc"),
+        ("cn034.*DHCPACK", "DHCPACK.*cn034"),
+        ("a.*b.*c", None),  # three parts: the order of more than two is the model's own
+        ("cn034-bmc", None),
+        ("(a|b).*c", None),
+        (".*bmc", None),
+    ],
+)
+def test_reordered_swaps_two_parts_joined_by_dot_star(pattern, expected) -> None:
+    assert reordered(pattern) == expected
