@@ -258,8 +258,8 @@ class RlmEngine:
         """The intent's ``narrow`` reminder, once: under the output of a search, after the
         step reminder named a host, whose pattern does not name that host. The 1.5B model,
         told to search cn149's own lines with a word of the question, grepped "bmc" alone,
-        and read other hosts' lines. The reminder gives it its own pattern joined to the
-        host's name, as code."""
+        and read other hosts' lines. The reminder gives it code: its own search (``{{pattern}}``:
+        the string as it wrote it, quotes included), kept to the lines that name the host."""
         narrow = self._intent.narrow if self._intent else ""
         host = self._found_host
         if not narrow or not host or not self._reminded or self._narrowed:
@@ -268,13 +268,10 @@ class RlmEngine:
             m = _SEARCH_PATTERN.search(code)
             if m is None:
                 continue
-            pattern = m.group(2)
-            if host.lower() in pattern.lower() or not pattern.strip():
+            if host.lower() in m.group(3).lower() or not m.group(3).strip():
                 return ""
-            if "|" in pattern:
-                pattern = f"(?:{pattern})"
             self._narrowed = True
-            return fill(narrow, host=host, pattern=pattern) + "\n"
+            return fill(narrow, host=host, pattern=m.group("literal")) + "\n"
         return ""
 
     def _read_reminder(self, printed: list[str]) -> str:
@@ -923,8 +920,9 @@ def _close_lines(stdout: str) -> str:
     return "\n".join(lines[:5])
 
 
-_SEARCH_PATTERN = re.compile(r"""\b(?:grep|count)\(\s*r?(["'])((?:\\.|(?!\1).)*)\1""")
-"""The first string given to context.grep() or context.count() in a block of code."""
+_SEARCH_PATTERN = re.compile(r"""\b(?:grep|count)\(\s*(?P<literal>r?(["'])((?:\\.|(?!\2).)*)\2)""")
+"""The first string given to context.grep() or context.count() in a block of code (group 3:
+its text; ``literal``: as written, prefix and quotes included)."""
 
 _MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", re.MULTILINE)
 

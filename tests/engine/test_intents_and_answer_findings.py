@@ -86,7 +86,7 @@ def test_two_step_reminders_narrow_a_search_to_the_host_then_ask_for_its_value(
     (rlm.config / "prompts").mkdir(parents=True)
     (rlm.config / "prompts" / "intents.yaml").write_text(
         "- {name: two, when: node, hint: h, step: '(Host {{host}}.)',"
-        " narrow: '(Try r\"{{host}}.*{{pattern}}\".)', read: '(Read {{host}}.)'}\n"
+        " narrow: '(Try {{pattern}} with {{host}}.)', read: '(Read {{host}}.)'}\n"
     )
     monkeypatch.setenv("RLM_CONFIG_DIR", str(rlm.config))
     found = rlm.code('print(context.grep("ECC", max=1))')  # names node02
@@ -95,7 +95,7 @@ def test_two_step_reminders_narrow_a_search_to_the_host_then_ask_for_its_value(
     d = rlm.ask(rlm.script([found, wide, named, rlm.code(LOOK), 'FINAL("x")'])).json
     feedback = [t["feedback"] for t in d["trajectory"][:4]]
     assert "(Host node02.)" in feedback[0] and "(Try" not in feedback[0]
-    assert '(Try r"node02.*(?:DIMM|heartbeat)".)' in feedback[1]
+    assert "(Try r'DIMM|heartbeat' with node02.)" in feedback[1]  # its string as written
     assert not any("(Try" in f for f in feedback[2:])  # once
     # then the lines of the host: asked for the value on them, once
     assert [f.count("(Read node02.)") for f in feedback] == [0, 0, 1, 0]
@@ -179,3 +179,17 @@ def test_an_answer_that_is_only_the_name_gets_a_summary_that_says_so() -> None:
 
     [f] = answer_findings("n1", Map(), [])  # type: ignore[arg-type]
     assert f["summary"] == "named in the answer; its lines reach critical"
+
+
+def test_the_shipped_narrow_reminder_is_code_that_runs(rlm) -> None:
+    """What the model is told to copy must run and keep only the host's lines."""
+    from rlm_cli.engine.prompts import fill
+
+    [two_step] = [i for i in load_intents() if i.name == "two-step"]
+    reminder = fill(two_step.narrow, host="node02", pattern='r"ECC|heartbeat"')
+    code = next(line for line in reminder.splitlines() if line.startswith("print("))[:-1]
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json
+    out = d["trajectory"][0]["outputs"][0]
+    assert out["error"] is None, out
+    shown = [line for line in out["stdout"].splitlines() if line.strip()]
+    assert shown and all("node02" in line for line in shown), shown
