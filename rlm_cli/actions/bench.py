@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import shutil
 import sqlite3
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from rlm_cli import __version__
+from rlm_cli import __version__, paths
 from rlm_cli.bench.runner import MODES, BenchModels, TaskResult, prepare_task, run_task
 from rlm_cli.bench.store import list_results, load_result, save_result
 from rlm_cli.bench.suite import ResolvedTask, Suite, load_suite, resolve
@@ -102,8 +104,16 @@ def run_bench(req: BenchRequest) -> int:
         if req.quiet
         else (lambda m: err.print(f"rlm: {m}", markup=False, highlight=False))
     )
-    root, sub = load_models(s)
-    models = BenchModels(root, sub)
+    # A task's log is new to the bench as a log is to a user, but earlier benches met the
+    # same generated logs: the bench keeps its own prompt cache, filled first with the
+    # system prompts (a user's steady state) unless --no-warm (a first-ever run).
+    pcache = _private_prompt_cache()
+    try:
+        root, sub = load_models(s, pcache)
+    except BaseException:
+        shutil.rmtree(pcache, ignore_errors=True)
+        raise
+    models = BenchModels(root, sub, pcache)
     warmup = _warm(models, s, say) if req.warm and "rlm" in req.modes else None
     history = _open_history(say) if s.log_runs else None
     bench_id = new_run_id()
@@ -148,6 +158,13 @@ def run_bench(req: BenchRequest) -> int:
         print_bench(out, doc)
     say(f"bench result saved: {path} (rlm bench show {bench_id})")
     return 0
+
+
+def _private_prompt_cache() -> Path:
+    """A new folder for this bench's prompt cache, under ``<data dir>/bench/``."""
+    parent = paths.data_dir() / "bench"
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="prompt-cache-", dir=parent))
 
 
 def _warm(models: BenchModels, s: Settings, say) -> dict[str, Any]:

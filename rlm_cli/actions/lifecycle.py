@@ -18,6 +18,7 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from rlm_cli.config import Settings
@@ -41,8 +42,9 @@ from rlm_cli.store.context import Context
 Warn = Callable[[str], None]
 
 
-def model_options(s: Settings) -> ModelOptions:
-    """Backend options from settings."""
+def model_options(s: Settings, prompt_cache_dir: Path | None = None) -> ModelOptions:
+    """Backend options from settings (``prompt_cache_dir``: another folder for the prompt
+    cache than ``<data dir>/prompt_cache``)."""
     return ModelOptions(
         llama=LlamaOptions(
             n_ctx=s.n_ctx or DEFAULT_N_CTX,
@@ -53,6 +55,7 @@ def model_options(s: Settings) -> ModelOptions:
             seed=s.seed,
             prompt_cache=s.prompt_cache,
             prompt_cache_mb=s.prompt_cache_mb,
+            prompt_cache_dir=prompt_cache_dir,
             lookup_tokens=s.lookup_tokens,
         ),
         concurrency=s.concurrency,
@@ -93,10 +96,10 @@ def engine_config(s: Settings) -> EngineConfig:
     )
 
 
-def load_models(s: Settings) -> tuple[Model, Model]:
+def load_models(s: Settings, prompt_cache_dir: Path | None = None) -> tuple[Model, Model]:
     """The root and sub models named by the settings (or the registry's default model)."""
     spec = s.model or _installed_default()
-    loader = ModelLoader(model_options(s), s.aliases)
+    loader = ModelLoader(model_options(s, prompt_cache_dir), s.aliases)
     root = loader.load(spec, "root")
     try:
         sub = loader.load_sub(s.sub_model, spec, root, s.sub_model_auto)

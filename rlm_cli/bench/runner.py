@@ -8,8 +8,10 @@ bench keeps (``TaskResult``, with the run's full record for the history).
 from __future__ import annotations
 
 import io
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rlm_cli.bench.suite import ResolvedTask
@@ -31,12 +33,18 @@ class BenchModels:
 
     root: Model
     sub: Model
+    prompt_cache: Path | None = None
+    """The bench's own prompt cache folder, removed by :meth:`close`."""
 
     def close(self) -> None:
-        """Release both models."""
-        self.root.close()
-        if self.sub is not self.root:
-            self.sub.close()
+        """Release both models (and remove the bench's prompt cache)."""
+        try:
+            self.root.close()
+            if self.sub is not self.root:
+                self.sub.close()
+        finally:
+            if self.prompt_cache is not None:
+                shutil.rmtree(self.prompt_cache, ignore_errors=True)
 
 
 @dataclass

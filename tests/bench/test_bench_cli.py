@@ -158,12 +158,9 @@ def test_bench_on_the_tiny_gguf_loads_once_and_records_tokens(
 ) -> None:
     pytest.importorskip("llama_cpp")
     suite = _suite(tmp_path)
-    r = run_rlm(
-        ["bench", str(suite), "-m", str(tiny_gguf), "--n-ctx", "4096", "--max-iterations", "1",
-         "--root-max-tokens", "24", "--no-grammar", "--json", "--tasks", "disk"],
-        tmp_path,
-        timeout=600,
-    )  # fmt: skip
+    args = ["bench", str(suite), "-m", str(tiny_gguf), "--n-ctx", "4096", "--max-iterations",
+            "1", "--root-max-tokens", "24", "--no-grammar", "--json", "--tasks", "disk"]  # fmt: skip
+    r = run_rlm(args, tmp_path, timeout=600)
     assert r.code == 0, r.stderr
     doc = r.json()
     assert doc["models"]["root"] == str(tiny_gguf)
@@ -180,6 +177,15 @@ def test_bench_on_the_tiny_gguf_loads_once_and_records_tokens(
     record = run_rlm(["runs", "show", rlm["run_id"], "--json"], tmp_path).json()
     assert record["usage"]["prompt_tokens_cached"] > 1000
     assert "prompt cache warmed before the timed runs" in r.stderr
+    # in the bench's own prompt cache, gone after it: a later bench meets the same logs anew
+    assert not list((tmp_path / "data" / "bench").glob("prompt-cache-*"))
+    assert not list((tmp_path / "data").glob("prompt_cache/*.kv"))
+    again = run_rlm([*args, "--mode", "rlm", "--no-warm"], tmp_path, timeout=600)
+    assert again.code == 0, again.stderr
+    assert again.json()["warmup"] is None
+    cold = again.json()["results"][0]["run_id"]
+    record = run_rlm(["runs", "show", cold, "--json"], tmp_path).json()
+    assert record["usage"]["prompt_tokens_cached"] == 0  # a first-ever run
 
 
 @pytest.mark.parametrize(("signum", "status"), [(15, 143), (9, -9)], ids=["SIGTERM", "SIGKILL"])
