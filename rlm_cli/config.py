@@ -55,7 +55,8 @@ class Settings:
     re-sent it again after being shown the earlier output: a second chance bought a turn."""
     compact_summary: str = "digest"
     """How older root turns are summarised when the conversation nears the window: ``digest``
-    (what each ran and the start of what it printed, verbatim; no model call) or ``model``
+    (what each ran and what it printed, verbatim, long outputs clipped from the middle; no
+    model call) or ``model``
     (the root model writes the summary: one more call, and a small model drops evidence: the
     1.5B model summed up "cn149 kernel: Kernel panic" as "Host had kernel panic")."""
     thinking: str = "hide"

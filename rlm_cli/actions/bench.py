@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import os
 import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,7 +88,7 @@ def run_bench(req: BenchRequest) -> int:
     """Run `rlm bench`; 0 when it ran (quality is data, not an exit status)."""
     from rlm_cli.actions.ask import load_models
 
-    err, out = stderr_console(), stdout_console()
+    err = stderr_console()
     for m in req.modes:
         if m not in MODES:
             raise UsageError(f"--mode {m!r}: expected {' or '.join(MODES)} (comma-separated)")
@@ -114,6 +116,23 @@ def run_bench(req: BenchRequest) -> int:
         shutil.rmtree(pcache, ignore_errors=True)
         raise
     models = BenchModels(root, sub, pcache)
+    try:
+        return _bench(req, s, suite, resolved, models, say)
+    finally:
+        models.close()
+
+
+def _bench(
+    req: BenchRequest,
+    s: Settings,
+    suite: Suite,
+    resolved: list[ResolvedTask],
+    models: BenchModels,
+    say: Callable[[str], None],
+) -> int:
+    """Warm up, run every task in each mode, keep and print the result."""
+    err, out = stderr_console(), stdout_console()
+    root, sub = models.root, models.sub
     warmup = _warm(models, s, say) if req.warm and "rlm" in req.modes else None
     history = _open_history(say) if s.log_runs else None
     bench_id = new_run_id()
@@ -148,7 +167,6 @@ def run_bench(req: BenchRequest) -> int:
         status = e.status if isinstance(e, RunInterrupted) else interrupt_status(e)
         raise Interrupted(int(status) - 128) from None
     finally:
-        models.close()
         if history is not None:
             history.close()
     path = _finish(doc, results, req)
@@ -161,10 +179,25 @@ def run_bench(req: BenchRequest) -> int:
 
 
 def _private_prompt_cache() -> Path:
-    """A new folder for this bench's prompt cache, under ``<data dir>/bench/``."""
+    """A new folder for this bench's prompt cache, ``<data dir>/bench/prompt-cache-PID-*``;
+    those of benches no longer running (killed outright) are removed first."""
     parent = paths.data_dir() / "bench"
     parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="prompt-cache-", dir=parent))
+    for old in parent.glob("prompt-cache-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"prompt-cache-{os.getpid()}-", dir=parent))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # there, but not ours
+    return True
 
 
 def _warm(models: BenchModels, s: Settings, say) -> dict[str, Any]:
@@ -173,11 +206,7 @@ def _warm(models: BenchModels, s: Settings, say) -> dict[str, Any]:
     from rlm_cli.engine.warmup import warm_prompts
 
     t0 = time.monotonic()
-    try:
-        done = warm_prompts(models.root, models.sub, engine_config(s))
-    except BaseException:
-        models.close()
-        raise
+    done = warm_prompts(models.root, models.sub, engine_config(s))
     w = {
         "prompts": len(done),
         "tokens_evaluated": sum(x.tokens_evaluated for x in done),

@@ -92,6 +92,9 @@ def warm(settings: Settings, json_out: bool, quiet: bool) -> None:
 
     if not settings.prompt_cache:
         say("the prompt cache is off (prompt_cache: false): nothing to warm")
+        if json_out:
+            print_json(stdout_console(), {"warmed": []})
+        return
     root, sub = load_models(settings)
     try:
         done = warm_prompts(

@@ -92,6 +92,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         n_ctx: opts.NCtxOpt = None,
         threads: opts.ThreadsOpt = None,
         thinking: opts.ThinkingOpt = None,
+        max_output_chars: opts.MaxOutputCharsOpt = None,
+        sub_max_tokens: opts.SubMaxTokensOpt = None,
         json_out: opts.JsonOpt = False,
         quiet: opts.QuietOpt = False,
         debug: opts.DebugOpt = False,
@@ -100,7 +102,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
 
         The first question of each kind otherwise pays for it (about 20 s with a 1.5B model
         on two cores). Run it after adding a model, or from cron at boot. The cache is keyed
-        by model file, window size and the exact prompt: warm with the --n-ctx you ask with."""
+        by model file, window size and the exact prompt: warm with the --n-ctx (and
+        --max-output-chars, --sub-max-tokens, --thinking) you ask with."""
         set_debug(debug)
         from rlm_cli.actions.models import warm as run
 

@@ -2,8 +2,8 @@
 
 When the conversation (counted with the root model's own tokenizer) plus room for
 the reply passes ``compact_at`` (85 %) of n_ctx, the oldest turns but the last are
-replaced by a summary: by default a deterministic digest of the turns (what each ran,
-the start of what it printed, verbatim); with ``compact_summary: model`` one the root
+replaced by a summary: by default a deterministic digest of the turns (what each ran
+and what it printed, verbatim, long outputs clipped from the middle); with ``compact_summary: model`` one the root
 model writes from a short prompt, falling back to the digest if that call fails. Nothing is lost: the full
 history goes into the REPL as the variable ``history``, the trajectory records each
 compaction, and the operator sees a note. Never silent.

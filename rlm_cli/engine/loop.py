@@ -283,7 +283,8 @@ class RlmEngine:
         if not read or not host or not self._reminded or self._read_shown:
             return ""
         names = re.compile(rf"(?<![\w.-]){re.escape(host)}(?![\w.])", re.IGNORECASE)
-        if not any(names.search(line) for text in printed for line in text.splitlines()[1:]):
+        lines = (line for text in printed for line in text.splitlines()[1:])
+        if not any(_LOG_LINE.search(line) and names.search(line) for line in lines):
             return ""
         self._read_shown = True
         return fill(read, host=host) + "\n"
@@ -382,6 +383,7 @@ class RlmEngine:
                 turn = Turn(index=turn_no)
                 service.turn = turn
                 self.turns.append(turn)
+                compactions = len(self.compactor.records)
                 try:
                     self._fit_window(messages, first_user, turn)
                 except PromptTooLong:
@@ -389,6 +391,17 @@ class RlmEngine:
                         raise
                     # no room for another turn: the forced final answer gives way instead
                     self.turns.pop()
+                    done = self.compactor.records[compactions:]
+                    self.notes.append(
+                        f"turn {turn_no}: no room for another turn in the "
+                        f"{self.root.n_ctx:,}-token window"
+                        + (
+                            f", even with turns {done[-1]['turns'][0]}-{done[-1]['turns'][1]} "
+                            "compacted"
+                            if done
+                            else ""
+                        )  # fmt: skip
+                    )
                     ended_by = "window"
                     break
                 try:
@@ -736,9 +749,8 @@ class RlmEngine:
             "window": "The conversation no longer fits the model's window.",
         }
         self.notes.append(f"ended by {ended_by}; final answer forced from the trajectory")
-        self.observer.note(
-            f"budget reached ({ended_by}): asking for the best final answer", self.depth
-        )
+        why = "window full" if ended_by == "window" else f"budget reached ({ended_by})"
+        self.observer.note(f"{why}: asking for the best final answer", self.depth)
         msgs = list(messages)
         msgs.append(
             {
@@ -920,9 +932,15 @@ def _close_lines(stdout: str) -> str:
     return "\n".join(lines[:5])
 
 
-_SEARCH_PATTERN = re.compile(r"""\b(?:grep|count)\(\s*(?P<literal>r?(["'])((?:\\.|(?!\2).)*)\2)""")
+_SEARCH_PATTERN = re.compile(
+    r"""\bcontext\.(?:grep|count)\(\s*(?P<literal>r?(["'])((?:\\.|(?!\2).)*)\2)"""
+)
 """The first string given to context.grep() or context.count() in a block of code (group 3:
 its text; ``literal``: as written, prefix and quotes included)."""
+
+_LOG_LINE = re.compile(r"^\s*\d+: |\(\d+, ['\"]")
+"""A log line as grep's hits print (``409: ...``, or ``(409, '...')`` in a list), not the
+engine's own notices, which may name a host too."""
 
 _MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", re.MULTILINE)
 

@@ -71,9 +71,26 @@ def _clip(line: str, width: int = 200) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
+REWRITES = 5
+"""How many empty searches a session answers with the results of the same words written
+another way (each try is a scan of the log; a loop over hosts would make many)."""
+
+_SEARCH_PARAMS = ("ignore_case", "max")
+"""grep's and count's parameters after the pattern, in order (count has the first only)."""
+
+
+def _as_regex(pattern: str) -> str:
+    """A pattern as the model would write it in code: ``r"..."`` (backslashes single)."""
+    return f'r"{pattern}"' if '"' not in pattern else repr(pattern)
+
+
 def _noting_empty(search, name: str, ctx: Context):
-    """``search`` (grep or count) that prints a notice when nothing matched: a small model
-    otherwise answers "0" or "none" from one pattern in its own words, not the log's."""
+    """``search`` (grep or count) that, when nothing matched, says so and helps: a small
+    model otherwise answers "0" or "none" from one pattern in its own words, not the log's.
+
+    When the same words match written another way (other case, other separators, two parts
+    the other way round), it returns those results instead, saying so (a few times a
+    session); else it prints the lines sharing most of the pattern's words."""
 
     def call(pattern, *args, **kwargs):
         found = search(pattern, *args, **kwargs)
@@ -82,19 +99,23 @@ def _noting_empty(search, name: str, ctx: Context):
             # for the count); a sentence is not
             call.said += 1
             print(f"[count: {found:,} lines match {pattern!r}]")
-        if not found and isinstance(pattern, str):
-            # "showing results for": the same words, only their separators or their order
+        if not found and isinstance(pattern, str) and call.rewrites < REWRITES:
+            # "showing results for": the same words, only their case, separators or order
             # differ; the model read "0 lines" past a notice that named them, and answered 0
+            given = {**dict(zip(_SEARCH_PARAMS, args)), **kwargs}
             for other, how in (
+                (None if given.get("ignore_case") else pattern, "in another case"),
                 (loosened(pattern), "with other separators"),
                 (reordered(pattern), "the other way round"),
             ):
                 if other and ctx.count(other, ignore_case=True):
+                    call.rewrites += 1
                     print(
                         f"[{name}: no line matches {pattern!r}; the log writes it {how}: "
-                        f"results for r{other!r} (ignore_case=True) instead]"
+                        f"results for {_as_regex(other)} (ignore_case=True) instead]"
                     )
-                    return search(other, *args[1:], **{**kwargs, "ignore_case": True})
+                    return search(other, **{**given, "ignore_case": True})
+        if not found:
             near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
             if near:
                 shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)
@@ -114,4 +135,5 @@ def _noting_empty(search, name: str, ctx: Context):
     call.__doc__ = search.__doc__
     call.__name__ = name
     call.said = 0
+    call.rewrites = 0
     return call

@@ -43,14 +43,22 @@ def loosened(pattern: str) -> str | None:
 
 def reordered(pattern: str) -> str | None:
     """For a pattern of two parts joined by ``.*`` (``bmc.*10.20.8.188``), the same two parts
-    the other way round; None for any other pattern. Lines that hold both are what such a
-    search means; which comes first is the log's business."""
+    the other way round; None for any other pattern, or when the parts are not regexes of
+    their own (``a.*?b``, ``x[.*]y``). Lines that hold both are what such a search means;
+    which comes first is the log's business."""
     parts = pattern.split(".*")
     if len(parts) != 2 or not all(p.strip() for p in parts):
         return None
-    if any("|" in p or "(" in p or ")" in p for p in parts):
+    first, second = parts
+    if any(c in p for p in parts for c in "|()[]") or second[0] in "?+{" or first.endswith("\\"):
         return None
-    return f"{parts[1]}.*{parts[0]}"
+    swapped = f"{second}.*{first}"
+    try:
+        re.compile(swapped)
+        re.compile(first)
+    except re.error:
+        return None
+    return swapped
 
 
 def stems(pattern: str) -> list[str]:

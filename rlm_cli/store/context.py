@@ -54,15 +54,16 @@ class Hits(list):
     total: int | None = None
     sliced_from: int | None = None
     """For a slice (``hits[:2]``): how many hits the list it was cut from held."""
+    sliced_more = False
+    """For a slice: the list it was cut from was itself cut by a cap (there were more)."""
 
     def __str__(self) -> str:
         lines = "\n".join(f"{n}: {line}" for n, line in self)
         if self.sliced_from is not None and len(self) < self.sliced_from:
             # the 1.5B model printed len(hits), then hits[:2], and answered 2: a sample
             # says it is one
-            return f"[{len(self)} of {self.sliced_from} hits shown]" + (
-                "\n" + lines if lines else ""
-            )
+            of = f"{self.sliced_from}+" if self.sliced_more else str(self.sliced_from)
+            return f"[{len(self)} of {of} hits shown]" + ("\n" + lines if lines else "")
         return lines
 
     __repr__ = __str__
@@ -73,6 +74,7 @@ class Hits(list):
             return got
         part = Hits(got)
         part.sliced_from = self.sliced_from or len(self)
+        part.sliced_more = self.sliced_more or self.truncated
         return part
 
 

@@ -323,15 +323,23 @@ def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_wr
     d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("4")'])).json
     out = d["trajectory"][0]["outputs"][0]["stdout"]
     assert "[grep: no line matches 'OOM Killer'; the log writes it with other separators: " in out
-    assert "results for r'OOM[-_ ]?Killer' (ignore_case=True) instead]" in out
+    assert 'results for r"OOM[-_ ]?Killer" (ignore_case=True) instead]' in out
     assert "more than 3 matching lines" in out  # the caller's own max still holds
     assert out.rstrip().endswith("3 4"), out
     assert d["answer"] == "4" and "pushed back" not in notes(d)
     # two parts joined by .* the other way round: the lines that hold both
     code = 'print(context.count("oom-killer.*java"))'
     out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("4")'])).json["trajectory"][0]["outputs"][0]
-    assert "the log writes it the other way round: results for r'java.*oom-killer'" in out["stdout"]
+    assert 'the log writes it the other way round: results for r"java.*oom-killer"' in out["stdout"]
     assert out["stdout"].rstrip().endswith("\n4")
+    # another case; a backslash shown once, as the model would write it; max by position
+    code = (
+        'print(len(context.grep("JAVA INVOKED", False, 2)), context.count(r"java\\s+invoked\\.*x"))'
+    )
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("4")'])).json["trajectory"][0]["outputs"][0]
+    assert out["error"] is None, out
+    assert 'the log writes it in another case: results for r"JAVA INVOKED"' in out["stdout"]
+    assert "more than 2 matching lines" in out["stdout"] and out["stdout"].rstrip().endswith("2 0")
 
 
 def test_nothing_found_after_a_search_with_close_lines_is_pushed_back_once(rlm) -> None:

@@ -187,7 +187,7 @@ def test_the_shipped_narrow_reminder_is_code_that_runs(rlm) -> None:
 
     [two_step] = [i for i in load_intents() if i.name == "two-step"]
     reminder = fill(two_step.narrow, host="node02", pattern='r"ECC|heartbeat"')
-    code = next(line for line in reminder.splitlines() if line.startswith("print("))[:-1]
+    code = next(line for line in reminder.splitlines() if line.startswith("print("))
     d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json
     out = d["trajectory"][0]["outputs"][0]
     assert out["error"] is None, out

@@ -91,6 +91,7 @@ def test_no_room_for_another_turn_ends_with_a_forced_answer_not_an_error(rlm, mo
     assert d["ended_by"] == "window" and d["answer"] == "node02"
     assert len(d["trajectory"]) == 3  # two turns and the forced final, no empty turn 3
     assert "ended by window; final answer forced from the trajectory" in d["notes"]
+    assert "turn 3: no room for another turn in the 8,192-token window" in d["notes"]
 
 
 def test_second_identical_run_hits_the_cache_and_spends_no_subcall_tokens(rlm) -> None:

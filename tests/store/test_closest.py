@@ -66,6 +66,10 @@ def test_loosened_takes_any_separator_between_plain_words(pattern, expected) -> 
         ("cn034-bmc", None),
         ("(a|b).*c", None),
         (".*bmc", None),
+        ("a.*?b", None),  # a lazy star: one regex, not two parts
+        ("a.*+b", None),
+        ("x[.*]y", None),
+        ("foo\\.*bar", None),  # an escaped dot, then a star
     ],
 )
 def test_reordered_swaps_two_parts_joined_by_dot_star(pattern, expected) -> None:

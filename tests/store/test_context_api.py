@@ -73,6 +73,8 @@ def test_a_slice_of_hits_says_it_is_a_sample(ctx):
     assert str(hits[:2][:1]).splitlines()[0] == "[1 of 3 hits shown]"
     assert str(hits[:5]) == str(hits) and str(hits[:0]) == "[0 of 3 hits shown]"
     assert hits[1] == (5, LINES[4]) and isinstance(hits[:1], list)
+    capped = ctx.grep("node", max=2)  # more than 2: a cap cut it
+    assert str(capped[:1]).splitlines()[0] == "[1 of 2+ hits shown]"
 
 
 def test_bad_regex_is_a_value_error(ctx):
