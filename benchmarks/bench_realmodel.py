@@ -145,7 +145,6 @@ def section_plain(model: Path, threads: int, n_ctx: int, reps: int = 2) -> tuple
 def root_messages(root_model, n_ctx: int) -> list[dict]:
     """The first root prompt of a real run over the sample log (system + first user)."""
     from rlm_cli.engine.loop import EngineConfig, RlmEngine
-    from rlm_cli.engine.prompts import fill
     from rlm_cli.store.context import Context
     from rlm_cli.store.contexts import ContextStore
     from rlm_cli.store.inputs import expand_inputs
@@ -154,13 +153,7 @@ def root_messages(root_model, n_ctx: int) -> list[dict]:
     meta = store.ingest(expand_inputs([str(SAMPLE_LOG)]), warn=lambda m: None)
     context = Context(store.root / meta["id"])
     engine = RlmEngine(root_model, root_model, context, EngineConfig())
-    first_user = fill(
-        engine.prompts["first_user"], question=QUESTION, guidance="", **engine._budget_values(1)
-    )  # noqa: SLF001
-    return [
-        {"role": "system", "content": engine._system_prompt()},  # noqa: SLF001
-        {"role": "user", "content": first_user},
-    ]
+    return engine.first_messages(QUESTION)
 
 
 def _load(model: Path, threads: int, n_ctx: int, **kw):

@@ -259,7 +259,7 @@ class RlmEngine:
         step reminder named a host, whose pattern does not name that host. The 1.5B model,
         told to search cn149's own lines with a word of the question, grepped "bmc" alone,
         and read other hosts' lines. The reminder gives it code: its own search (``{{pattern}}``:
-        the string as it wrote it, quotes included), kept to the lines that name the host."""
+        the string as it wrote it, quotes included) with ``also=`` the host."""
         narrow = self._intent.narrow if self._intent else ""
         host = self._found_host
         if not narrow or not host or not self._reminded or self._narrowed:
@@ -268,7 +268,7 @@ class RlmEngine:
             m = _SEARCH_PATTERN.search(code)
             if m is None:
                 continue
-            if host.lower() in m.group(3).lower() or not m.group(3).strip():
+            if host.lower() in code.lower() or not m.group(3).strip():  # also="cn149" too
                 return ""
             self._narrowed = True
             return fill(narrow, host=host, pattern=m.group("literal")) + "\n"

@@ -75,7 +75,7 @@ REWRITES = 5
 """How many empty searches a session answers with the results of the same words written
 another way (each try is a scan of the log; a loop over hosts would make many)."""
 
-_SEARCH_PARAMS = ("ignore_case", "max")
+_SEARCH_PARAMS = ("ignore_case", "max", "also")
 """grep's and count's parameters after the pattern, in order (count has the first only)."""
 
 
@@ -104,9 +104,13 @@ def _noting_empty(search, name: str, ctx: Context):
             # differ; the model read "0 lines" past a notice that named them, and answered 0
             given = {**dict(zip(_SEARCH_PARAMS, args)), **kwargs}
             for other, how in (
-                (None if given.get("ignore_case") else pattern, "in another case"),
-                (loosened(pattern), "with other separators"),
-                (reordered(pattern), "the other way round"),
+                ()
+                if given.get("also")
+                else (
+                    (None if given.get("ignore_case") else pattern, "in another case"),
+                    (loosened(pattern), "with other separators"),
+                    (reordered(pattern), "the other way round"),
+                )
             ):
                 if other and ctx.count(other, ignore_case=True):
                     call.rewrites += 1

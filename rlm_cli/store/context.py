@@ -9,6 +9,7 @@ offsets, so any line is found with one bisect and a short scan. Line numbers are
 from __future__ import annotations
 
 import bisect
+import itertools
 import mmap
 import os
 import re
@@ -463,18 +464,25 @@ class Context:
             if max_hits is not None and hits >= max_hits:
                 return
 
-    def grep(self, pattern: str, ignore_case: bool = False, max: int | None = 1000) -> Hits:
+    def grep(
+        self,
+        pattern: str,
+        ignore_case: bool = False,
+        max: int | None = 1000,
+        also: str | None = None,
+    ) -> Hits:
         """``(line number, line)`` for lines matching the regex ``pattern``.
 
         At most ``max`` hits (default 1000; ``None`` for all). When the cap is hit, the
-        result's ``truncated`` attribute is set and a notice is printed.
+        result's ``truncated`` attribute is set and a notice is printed. ``also``: a second
+        regex each line must match too, anywhere in it (``also="cn149"``: that host's lines).
         """
-        found = Hits(
-            (n, raw.decode("utf-8", "replace"))
-            for n, raw in self.search(
-                pattern, ignore_case=ignore_case, max_hits=None if max is None else max + 1
-            )
-        )
+        cap = None if max is None else max + 1
+        hits = self.search(pattern, ignore_case=ignore_case, max_hits=None if also else cap)
+        if also:
+            second = compile_pattern(also, ignore_case)
+            hits = itertools.islice(((n, raw) for n, raw in hits if second.search(raw)), cap)
+        found = Hits((n, raw.decode("utf-8", "replace")) for n, raw in hits)
         if max is not None and len(found) > max:
             del found[max:]
             found.truncated = True

@@ -66,6 +66,20 @@ def test_grep_count_and_cap(ctx, capsys):
     assert str(hits).splitlines()[0] == f"2: {LINES[1]}"
 
 
+def test_grep_also_keeps_the_lines_a_second_regex_matches_too(ctx):
+    """grep P | grep H: the lines of one host that say something, in one call."""
+    both = ctx.grep("error", ignore_case=True, also="node0[12]")
+    assert both and all(
+        "error" in line.lower() and re.search("node0[12]", line) for _, line in both
+    )
+    assert [n for n, _ in both] == [
+        n for n, line in ctx.grep("error", ignore_case=True) if re.search("node0[12]", line)
+    ]
+    assert len(ctx.grep("node", also="node", max=1)) == 1  # max counts kept lines
+    with pytest.raises(ValueError, match="bad regex"):
+        ctx.grep("node", also="(")
+
+
 def test_a_slice_of_hits_says_it_is_a_sample(ctx):
     """The 1.5B model printed len(hits), then hits[:2], and answered 2."""
     hits = ctx.grep("error", ignore_case=True)
