@@ -9,13 +9,17 @@ run on (its CPU affinity, which containers and ``taskset`` narrow).
 Minus the cores other processes keep busy: llama.cpp's threads wait for each other at
 every step by spinning, so on an oversubscribed CPU two threads can be ten times slower
 than one (measured on the shared 2-core development machine at load 10: 0.2 vs 2.6
-tokens/s for the 1.5B model). The busy cores are read from the 1-minute load average
-before the model starts.
+tokens/s for the 1.5B model). The busy cores are measured before the model starts, over a
+fifth of a second of ``/proc/stat``: the 1-minute load average still counts work that ended
+up to a minute ago (a minute after a bench on the idle machine it read 1.5, and a plain
+`rlm ask` ran on one thread at half speed); it is the fallback where /proc/stat cannot be
+read.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,12 +68,47 @@ class Tuning:
         )
 
 
-def busy_cores() -> float:
-    """Runnable processes on average over the last minute (0 where unknown)."""
+def busy_cores(sample_s: float = 0.2) -> float:
+    """CPUs (of those this process may use) other processes keep busy now: their non-idle
+    share over ``sample_s`` seconds of /proc/stat; else the 1-minute load average; else 0."""
+    cpus = usable_cpus()
+    before = cpu_times(cpus)
+    if before is not None:
+        time.sleep(sample_s)
+        after = cpu_times(cpus)
+        if after is not None:
+            busy = total = 0
+            for cpu, (b_busy, b_total) in before.items():
+                a_busy, a_total = after.get(cpu, (b_busy, b_total))
+                busy += a_busy - b_busy
+                total += a_total - b_total
+            if total > 0:
+                return len(before) * busy / total
     try:
-        return float(Path("/proc/loadavg").read_text().split()[0])
+        return float(LOADAVG.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return 0.0
+
+
+LOADAVG = Path("/proc/loadavg")
+
+
+def cpu_times(
+    cpus: list[int], stat: Path = Path("/proc/stat")
+) -> dict[int, tuple[int, int]] | None:
+    """``{cpu: (busy ticks, all ticks)}`` for these CPUs from /proc/stat (idle and iowait are
+    not busy); None where it cannot be read."""
+    want = {f"cpu{c}": c for c in cpus}
+    out: dict[int, tuple[int, int]] = {}
+    try:
+        for line in stat.read_text().splitlines():
+            name, *ticks = line.split()
+            if name in want and len(ticks) >= 5:
+                t = [int(x) for x in ticks[:8]]
+                out[want[name]] = (sum(t) - t[3] - t[4], sum(t))
+    except (OSError, ValueError):
+        return None
+    return out or None
 
 
 def choose(

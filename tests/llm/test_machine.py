@@ -93,3 +93,32 @@ def test_busy_cores_are_left_alone(monkeypatch) -> None:
     assert choose(None, None, load=11.0).threads == 1  # never below one
     assert choose(4, None, load=11.0).threads == 4  # a set count is kept
     assert "load 11.0" in choose(None, None, load=11.0).describe()
+
+
+def test_busy_cores_are_what_others_run_now_not_a_minute_ago(tmp_path, monkeypatch) -> None:
+    """A minute after a bench the load average read 1.5 on the idle 2-core machine, and
+    `rlm ask` chose one thread: half the speed."""
+    import rlm_cli.llm.machine as machine
+
+    stat = tmp_path / "stat"
+
+    def write(ticks: dict[int, tuple[int, int]]) -> None:  # cpu: (busy user ticks, idle ticks)
+        lines = ["cpu  1 2 3 4 5 6 7 8 0 0"]
+        lines += [f"cpu{c} {u} 0 0 {i} 0 0 0 0 0 0" for c, (u, i) in ticks.items()]
+        stat.write_text("\n".join(lines) + "\nintr 1 2\n")
+
+    write({0: (100, 1000), 1: (100, 1000)})
+    before = machine.cpu_times([0, 1], stat)
+    write({0: (200, 1000), 1: (100, 1100)})  # cpu0 fully busy, cpu1 idle
+    after = machine.cpu_times([0, 1], stat)
+    assert machine.cpu_times([0], tmp_path / "missing") is None
+    readings = iter([before, after])
+    monkeypatch.setattr(machine, "cpu_times", lambda cpus: next(readings))
+    monkeypatch.setattr(machine, "usable_cpus", lambda: [0, 1])
+    monkeypatch.setattr(machine.time, "sleep", lambda s: None)
+    assert machine.busy_cores() == 1.0  # one of two CPUs busy over the sample
+    # where /proc/stat cannot be read: the load average
+    monkeypatch.setattr(machine, "cpu_times", lambda cpus: None)
+    (tmp_path / "loadavg").write_text("1.52 1.70 1.80 1/80 2540\n")
+    monkeypatch.setattr(machine, "LOADAVG", tmp_path / "loadavg")
+    assert machine.busy_cores() == 1.52
