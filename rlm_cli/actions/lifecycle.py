@@ -29,7 +29,7 @@ from rlm_cli.engine.loop import EngineConfig, RlmEngine, RunInterrupted
 from rlm_cli.engine.records import RunResult
 from rlm_cli.engine.subcalls import ExplosionGuard
 from rlm_cli.errors import ConfigError, ExitStatus, ModelError, RlmError
-from rlm_cli.llm.base import DEFAULT_N_CTX, GenerationParams, Model
+from rlm_cli.llm.base import DEFAULT_N_CTX, GenerationParams, Model, close_models
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.llm.llama import LlamaOptions
 from rlm_cli.llm.spec import ModelLoader, ModelOptions
@@ -330,8 +330,7 @@ class RunLifecycle:
         notes = [n for m in models for n in m.drain_notes()]
         for note in dict.fromkeys(notes):
             self.warn("note: " + note)
-        for model in models:
-            model.close()
+        close_models(*models)
         self.root = self.sub = None
         if self.config is not None and self.config.cache is not None:
             self.config.cache.close()

@@ -83,6 +83,7 @@ def warm(settings: Settings, json_out: bool, quiet: bool) -> None:
 
     from rlm_cli.actions.lifecycle import engine_config, load_models
     from rlm_cli.engine.warmup import warm_prompts
+    from rlm_cli.llm.base import close_models
 
     err = stderr_console()
 
@@ -101,21 +102,20 @@ def warm(settings: Settings, json_out: bool, quiet: bool) -> None:
             root,
             sub,
             engine_config(settings.merged(cache=False)),
-            on_each=lambda w: say(
-                f"{w.prompt} on {w.model}: "
-                + (
-                    f"{w.tokens_evaluated:,} tokens evaluated and saved"
-                    if w.tokens_evaluated
-                    else f"{w.tokens_loaded:,} tokens in the cache already"
-                    if w.tokens_loaded
-                    else "nothing to cache"
-                )
-                + f" ({w.seconds:.1f} s)"
-            ),
+            on_each=lambda w: say(_warmed_line(w)),
         )
     finally:
-        root.close()
-        if sub is not root:
-            sub.close()
+        close_models(root, sub)
     if json_out:
         print_json(stdout_console(), {"warmed": [asdict(w) for w in done]})
+
+
+def _warmed_line(w) -> str:
+    """What one warmed prompt cost, for stderr."""
+    if w.tokens_evaluated:
+        done = f"{w.tokens_evaluated:,} tokens evaluated and saved"
+    elif w.tokens_loaded:
+        done = f"{w.tokens_loaded:,} tokens in the cache already"
+    else:
+        done = "nothing to cache"
+    return f"{w.prompt} on {w.model}: {done} ({w.seconds:.1f} s)"

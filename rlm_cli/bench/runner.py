@@ -19,7 +19,7 @@ from rlm_cli.config import Settings
 from rlm_cli.engine.events import RunObserver
 from rlm_cli.engine.records import FORCED_FINAL, RunResult
 from rlm_cli.errors import RlmError
-from rlm_cli.llm.base import Model
+from rlm_cli.llm.base import Model, close_models
 from rlm_cli.store.context import Context
 from rlm_cli.store.contexts import ContextStore
 from rlm_cli.store.ingest import ingest_streams
@@ -39,9 +39,7 @@ class BenchModels:
     def close(self) -> None:
         """Release both models (and remove the bench's prompt cache)."""
         try:
-            self.root.close()
-            if self.sub is not self.root:
-                self.sub.close()
+            close_models(self.root, self.sub)
         finally:
             if self.prompt_cache is not None:
                 shutil.rmtree(self.prompt_cache, ignore_errors=True)

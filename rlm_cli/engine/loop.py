@@ -191,9 +191,7 @@ class RlmEngine:
         self._ungrounded_pushbacks = 0
         self._stalled = 0
         self._found_host = ""  # the first host an output named (see _note_found_host)
-        self._reminded = False  # the intent's step reminder was shown
-        self._narrowed = False  # the intent's narrow reminder was shown
-        self._read_shown = False  # the intent's read reminder was shown
+        self._reminders_shown: set[str] = set()  # the intent's reminders shown (each once)
         self._logmap: LogMap | bool | None = None  # loaded on first use; False: none built
         self.run_id = ""
         self.session: ReplSession | None = None
@@ -245,14 +243,18 @@ class RlmEngine:
         ``{{host}}``, under the first output that named a host ("" otherwise). Shown on
         every turn, it kept the 1.5B model searching after the value was printed."""
         step = self._intent.step if self._intent else ""
-        if not step or self._reminded:
+        if not step or "step" in self._reminders_shown:
             return ""
         if "{{host}}" in step.replace(" ", ""):
             if not self._found_host:
                 return ""
             step = fill(step, host=self._found_host)
-        self._reminded = True
+        self._reminders_shown.add("step")
         return step + "\n"
+
+    def _due_after_step(self, name: str) -> bool:
+        """The reminder ``name`` may go now: the step reminder was shown, ``name`` not yet."""
+        return "step" in self._reminders_shown and name not in self._reminders_shown
 
     def _narrow_reminder(self, ran: list[str]) -> str:
         """The intent's ``narrow`` reminder, once: under the output of a search, after the
@@ -262,7 +264,7 @@ class RlmEngine:
         the string as it wrote it, quotes included) with ``also=`` the host."""
         narrow = self._intent.narrow if self._intent else ""
         host = self._found_host
-        if not narrow or not host or not self._reminded or self._narrowed:
+        if not narrow or not host or not self._due_after_step("narrow"):
             return ""
         for code in ran:
             m = _SEARCH_PATTERN.search(code)
@@ -270,7 +272,7 @@ class RlmEngine:
                 continue
             if host.lower() in code.lower() or not m.group(3).strip():  # also="cn149" too
                 return ""
-            self._narrowed = True
+            self._reminders_shown.add("narrow")
             return fill(narrow, host=host, pattern=m.group("literal")) + "\n"
         return ""
 
@@ -280,13 +282,13 @@ class RlmEngine:
         answer, and searched on for SEL lines until it ran out of new searches."""
         read = self._intent.read if self._intent else ""
         host = self._found_host
-        if not read or not host or not self._reminded or self._read_shown:
+        if not read or not host or not self._due_after_step("read"):
             return ""
         names = re.compile(rf"(?<![\w.-]){re.escape(host)}(?![\w.])", re.IGNORECASE)
         lines = (line for text in printed for line in text.splitlines()[1:])
         if not any(_LOG_LINE.search(line) and names.search(line) for line in lines):
             return ""
-        self._read_shown = True
+        self._reminders_shown.add("read")
         return fill(read, host=host) + "\n"
 
     def _note_found_host(self, printed: list[str]) -> None:
@@ -391,16 +393,12 @@ class RlmEngine:
                         raise
                     # no room for another turn: the forced final answer gives way instead
                     self.turns.pop()
-                    done = self.compactor.records[compactions:]
+                    tried = self.compactor.records[compactions:]
+                    first, last = tried[-1]["turns"] if tried else (0, 0)
                     self.notes.append(
                         f"turn {turn_no}: no room for another turn in the "
                         f"{self.root.n_ctx:,}-token window"
-                        + (
-                            f", even with turns {done[-1]['turns'][0]}-{done[-1]['turns'][1]} "
-                            "compacted"
-                            if done
-                            else ""
-                        )  # fmt: skip
+                        + (f", even with turns {first}-{last} compacted" if tried else "")
                     )
                     ended_by = "window"
                     break

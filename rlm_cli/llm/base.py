@@ -168,3 +168,9 @@ class Model(ABC):
 
     def close(self) -> None:
         """Release resources (model weights, connections)."""
+
+
+def close_models(*models: Model | None) -> None:
+    """Close each distinct model once (the sub model is often the root model itself)."""
+    for model in {id(m): m for m in models if m is not None}.values():
+        model.close()
