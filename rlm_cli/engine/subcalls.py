@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 
 from rlm_cli.engine.budget import Budget
 from rlm_cli.engine.events import RunObserver
@@ -45,42 +45,28 @@ class ExplosionGuard:
     max_tiny: int = 8
 
 
+@dataclass
 class SubcallService:
     """Answers the worker's model calls with the sub-model."""
 
-    def __init__(
-        self,
-        model: Model,
-        params: GenerationParams,
-        system_prompt: str,
-        budget: Budget,
-        usage: Usage,
-        observer: RunObserver,
-        *,
-        depth: int = 0,
-        child_runner: ChildRunner | None = None,
-        cache: SubcallCache | None = None,
-        guard: ExplosionGuard | None = None,
-        chunk_chars: int = 8000,
-        call_ids: Iterator[int] | None = None,
-    ) -> None:
-        self.model = model
-        self.params = params
-        self.system_prompt = system_prompt
-        self.budget = budget
-        self.usage = usage
-        self.observer = observer
-        self.depth = depth
-        self.child_runner = child_runner
-        self.cache = cache
-        self.guard = guard or ExplosionGuard()
-        self.chunk_chars = chunk_chars
-        self.turn: Turn | None = None
-        self._ids = call_ids or itertools.count(1)
-        """Shared with child runs so call ids are unique across the whole tree."""
-        self._lock = threading.Lock()
-        self._tiny_in_turn: dict[int, int] = {}
-        self._identity: str | None = None
+    model: Model
+    params: GenerationParams
+    system_prompt: str
+    budget: Budget
+    usage: Usage
+    observer: RunObserver
+    _: KW_ONLY
+    depth: int = 0
+    child_runner: ChildRunner | None = None
+    cache: SubcallCache | None = None
+    guard: ExplosionGuard = field(default_factory=ExplosionGuard)
+    chunk_chars: int = 8000
+    call_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    """Shared with child runs so call ids are unique across the whole tree."""
+    turn: Turn | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _tiny_in_turn: dict[int, int] = field(default_factory=dict, init=False, repr=False)
+    _identity: str | None = field(default=None, init=False, repr=False)
 
     def handle(self, fn: str, args: dict):
         """Entry point for :class:`rlm_cli.repl.session.ReplSession`."""
@@ -166,7 +152,7 @@ class SubcallService:
         return key, self.cache.get(key)
 
     def _start(self, prompt: str, kind: str) -> tuple[SubcallRecord, float]:
-        record = SubcallRecord(id=next(self._ids), kind=kind, prompt=prompt)
+        record = SubcallRecord(id=next(self.call_ids), kind=kind, prompt=prompt)
         if self.turn is not None:
             with self._lock:
                 self.turn.subcalls.append(record)
