@@ -7,7 +7,7 @@ real object under an underscore name the language guard never lets code reach.
 
 from __future__ import annotations
 
-from rlm_cli.store.closest import closest_lines, loosened, reordered
+from rlm_cli.store.closest import closest_lines, inflected, loosened, reordered
 from rlm_cli.store.context import MODEL_API, Context
 
 MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "timeline")
@@ -110,6 +110,7 @@ def _noting_empty(search, name: str, ctx: Context):
                     (None if given.get("ignore_case") else pattern, "in another case"),
                     (loosened(pattern), "with other separators"),
                     (reordered(pattern), "the other way round"),
+                    (inflected(pattern), "with other word endings"),
                 )
             ):
                 if other and ctx.count(other, ignore_case=True):
@@ -126,7 +127,8 @@ def _noting_empty(search, name: str, ctx: Context):
                 print(
                     f"[{name}: no line matches {pattern!r}. The log may say it in other "
                     f"words; {NEAR_MISSES}\n{shown}\n"
-                    "If one of them is what you look for, search with its own words.]"
+                    "If one of them is the line you look for, it answers the question: answer "
+                    "from it, or search with its own words to list all such lines.]"
                 )
             else:
                 print(

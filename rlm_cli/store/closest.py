@@ -5,9 +5,10 @@ it otherwise ("GPU has fallen off the bus"), gets nothing, and concludes there i
 or sends the same search again. When a search matches no line, the REPL shows the lines
 that share most of its words (by prefix, so "failure" finds "FAILED"), most shared first.
 A phrase of plain words the log writes with other separators ("OOM Killer" for
-"oom-killer") is searched again with loose separators first (:func:`loosened`), and two
-parts joined by ``.*`` the other way round (:func:`reordered`); the search returns those
-results, saying so.
+"oom-killer") is searched again with loose separators first (:func:`loosened`), two
+parts joined by ``.*`` the other way round (:func:`reordered`), and its words with any
+ending (:func:`inflected`: "fall off the bus" for "fallen off the bus"); the search returns
+those results, saying so.
 """
 
 from __future__ import annotations
@@ -61,6 +62,42 @@ def reordered(pattern: str) -> str | None:
     return swapped
 
 
+def _stem(word: str) -> str:
+    """A word cut to the prefix its inflections share: six or more letters lose up to three."""
+    return word[: max(4, len(word) - 3)] if len(word) > 5 else word
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9 _:/.,'-]+(?:\.\*[A-Za-z0-9 _:/.,'-]+)*")
+_ENDING = re.compile(r"(?<![\\\w])([A-Za-z]{4,})(?!\w)")
+_SUFFIX = re.compile(r"(?:ing|ed|en|es|s|ure|ions?)$")
+
+
+def _any_ending(word: str) -> str:
+    """``fallen`` -> ``fall\\w*``; an acronym (all capitals) stays as it is."""
+    if word.isupper():
+        return word
+    stem = _SUFFIX.sub("", word)
+    return (stem if len(stem) >= 4 else word) + r"\w*"
+
+
+def inflected(pattern: str) -> str | None:
+    """For a pattern of plain words (and ``.*`` between them), the regex that takes each word
+    of four or more letters with any ending: ``GPU.*fall off the bus`` -> ``GPU.*fall\\w* off
+    the bus``, ``failure`` -> ``fail\\w*``; acronyms stay. None for any other pattern, or when
+    no word would change."""
+    if not _PLAIN.fullmatch(pattern):
+        return None
+    out = _ENDING.sub(lambda m: _any_ending(m.group(1)), pattern)
+    if out == pattern:
+        return None
+    out = re.sub(r"\.(?!\*)", r"\.", out)  # a dot in plain words is a dot
+    try:
+        re.compile(out)
+    except re.error:
+        return None
+    return out
+
+
 def stems(pattern: str) -> list[str]:
     """Lower-cased word stems of a regex or phrase: common words dropped, long words cut
     to a prefix (``failure`` -> ``fail``, ``imminent`` -> ``immin``)."""
@@ -69,7 +106,7 @@ def stems(pattern: str) -> list[str]:
         w = word.lower()
         if w in _STOP:
             continue
-        stem = w[: max(4, len(w) - 3)] if len(w) > 5 else w
+        stem = _stem(w)
         if stem not in out:
             out.append(stem)
     return out[:MAX_WORDS]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rlm_cli.store.closest import closest_lines, loosened, reordered, stems
+from rlm_cli.store.closest import closest_lines, inflected, loosened, reordered, stems
 
 LOG = b"".join(
     [
@@ -74,3 +74,27 @@ def test_loosened_takes_any_separator_between_plain_words(pattern, expected) -> 
 )
 def test_reordered_swaps_two_parts_joined_by_dot_star(pattern, expected) -> None:
     assert reordered(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("GPU.*fall off the bus", r"GPU.*fall\w* off the bus"),
+        ("BBU failed", r"BBU fail\w*"),
+        ("nfs server not responding", r"nfs server\w* not respond\w*"),
+        ("Killed process 10.2", r"Kill\w* proces\w* 10\.2"),  # a dot in plain words is a dot
+        ("OOM ECC", None),  # acronyms stay: nothing would change
+        ("cn034.*DHCPACK", None),
+        (r"kill\w+ process", None),  # a regex is the model's own: left alone
+        ("(a|b) fails", None),
+        ("time out", r"time\w* out"),  # a stem under four letters: the word stays whole
+    ],
+)
+def test_inflected_takes_any_ending_of_plain_words(pattern, expected) -> None:
+    assert inflected(pattern) == expected
+
+
+def test_a_search_in_another_inflection_finds_the_line(make_context) -> None:
+    ctx = make_context({"gpu.log": LOG})
+    assert ctx.count("GPU.*fall off the bus") == 0
+    assert ctx.count(inflected("GPU.*fall off the bus"), ignore_case=True) == 1
