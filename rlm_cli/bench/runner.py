@@ -99,6 +99,8 @@ class TaskResult:
     """Lines of the task's log."""
     lines_left_out: int = 0
     """Direct mode: log lines that did not fit the window (0 in rlm mode)."""
+    first_token_s: float | None = None
+    """Seconds to the first root token (reading the first prompt); None when none came."""
     error: str | None = None
     record: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -108,6 +110,8 @@ class TaskResult:
         d.pop("record")
         d["wall_s"] = round(self.wall_s, 3)
         d["size_x"] = round(self.size_x, 3)
+        if self.first_token_s is not None:
+            d["first_token_s"] = round(self.first_token_s, 3)
         return d
 
 
@@ -214,6 +218,7 @@ def run_task(
         turns_cut=cut,
         lines_total=int(direct.get("lines_total") or task.context.line_count),
         lines_left_out=int(direct.get("lines_left_out") or 0),
+        first_token_s=usage.first_root_token_s if usage else None,
         error=error,
         record=record,
     )

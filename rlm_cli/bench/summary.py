@@ -48,6 +48,24 @@ def _delta(cells: dict[str, dict]) -> float | None:
     return round(100 * (a["accuracy"] - b["accuracy"]), 1)
 
 
+def _median_of(rows: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return round(statistics.median(values), 2) if values else None
+
+
+def _first_token(rows: list[dict[str, Any]], modes: list[str]) -> dict[str, dict]:
+    """Median seconds to the first root token per mode: in each task's first run (its log new
+    to the model, only the system prompt cached) and in repeats (the log's head cached)."""
+    out: dict[str, dict] = {}
+    for m in modes:
+        mine = [r for r in rows if r["mode"] == m]
+        first = _median_of([r for r in mine if not r.get("repeat")], "first_token_s")
+        again = _median_of([r for r in mine if r.get("repeat")], "first_token_s")
+        if first is not None or again is not None:
+            out[m] = {"new_log_median_s": first, "log_seen_median_s": again}
+    return out
+
+
 def summarise(results: Iterable[dict[str, Any]], modes: list[str]) -> dict[str, Any]:
     """The ``summary`` object of a bench result, from its ``results`` rows."""
     rows = list(results)
@@ -73,5 +91,6 @@ def summarise(results: Iterable[dict[str, Any]], modes: list[str]) -> dict[str, 
             "cut_at_max_tokens": sum(r["turns_cut"] for r in rlm_rows),
             "share_ok": round(sum(r["turns_ok"] for r in rlm_rows) / turns, 4) if turns else None,
         },
+        "first_token": _first_token(rows, modes),
         "errors": sum(1 for r in rows if r.get("error")),
     }

@@ -29,6 +29,10 @@ def _secs(cell: dict | None) -> str:
     return f"{cell['median_wall_s']:.1f}"
 
 
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1f}"
+
+
 def _delta(v: float | None) -> str:
     return "-" if v is None else f"{v:+.0f}"
 
@@ -138,6 +142,16 @@ def print_bench(out: Console, doc: dict[str, Any]) -> None:
         parts.append(
             f"root turns that ran code or ended: {rt['ran_code_or_ended']}/{rt['total']}, "
             f"cut at max tokens: {rt['cut_at_max_tokens']}"
+        )
+    for m, ft in (s.get("first_token") or {}).items():
+        seen = ft.get("log_seen_median_s")
+        parts.append(
+            f"{m} time to first root token, median: {_num(ft.get('new_log_median_s'))} s on a new log"
+            + (
+                f", {_num(seen)} s on a log asked about before (repeats)"
+                if seen is not None
+                else ""
+            )
         )
     out.print(
         f"bench {doc['id']} · {doc['suite']['name']} · {doc['models']['root']}",

@@ -56,6 +56,19 @@ def test_summary_per_mode_family_size_and_deltas() -> None:
     }
 
 
+def test_time_to_first_token_on_new_logs_and_on_logs_seen_before() -> None:
+    """A repeat asks about a log whose head the model has cached: reported apart."""
+    rows = [
+        {**_row("a", "needle", "10x", "rlm", True, 9.0), "repeat": 0, "first_token_s": 12.0},
+        {**_row("b", "needle", "10x", "rlm", True, 9.0), "repeat": 0, "first_token_s": 14.0},
+        {**_row("a", "needle", "10x", "rlm", True, 5.0), "repeat": 1, "first_token_s": 1.5},
+        {**_row("a", "needle", "10x", "direct", True, 5.0), "repeat": 0, "first_token_s": None},
+    ]
+    s = summarise(rows, ["rlm", "direct"])
+    assert s["first_token"] == {"rlm": {"new_log_median_s": 13.0, "log_seen_median_s": 1.5}}
+    assert summarise(ROWS, ["rlm"])["first_token"] == {}  # rows without the figure
+
+
 def test_summary_of_one_mode_has_no_delta() -> None:
     s = summarise([r for r in ROWS if r["mode"] == "rlm"], ["rlm"])
     assert s["delta_points"]["overall"] is None and "direct" not in s["overall"]
