@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.answer_findings import answer_findings
+from rlm_cli.engine.answer_kind import asked_kind, lacks_asked_kind
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
 from rlm_cli.engine.events import RunObserver
 from rlm_cli.engine.grammar import DEFAULT_REASONING_CHARS, final_grammar, turn_grammar
-from rlm_cli.engine.grounding import answer_tokens, ungrounded
+from rlm_cli.engine.grounding import IP_RE, answer_tokens, ungrounded
 from rlm_cli.engine.parse import (
     FinalSpec,
     ParsedReply,
@@ -80,7 +81,8 @@ class EngineConfig:
     """``digest`` or ``model``: who writes the summary of compacted turns."""
     grounding_pushbacks: int = 2
     """Times per run a written final answer naming something the model never saw (an IP,
-    a host, a number in no output, the brief or the question) is pushed back."""
+    a host, a number in no output, the brief or the question) is pushed back; an IP address
+    counts as seen only in what code printed (or the question), not in the brief."""
     final_grace_s: float = 8.0
     """After a timeout, seconds the forced final answer may take (then it is skipped)."""
     final_max_tokens_after_timeout: int = 160
@@ -120,6 +122,12 @@ class RunInterrupted(Exception):
         super().__init__("interrupted")
         self.result = result
         self.status = ExitStatus(status)
+
+
+def _kind_line(question: str) -> str:
+    """The forced final question's line naming the kind of value asked for ("" for none)."""
+    kind = asked_kind(question)
+    return f"The question asks for {kind}: give it. " if kind else ""
 
 
 def describe_context(context: Context, head_lines: int = 5, width: int = 200) -> str:
@@ -188,6 +196,8 @@ class RlmEngine:
         self._seen_output: dict[str, str] = {}
         self._shown: list[str] = []  # what the model was shown: first message, outputs
         self._outputs_seen: list[str] = []  # what code printed, in replies already read
+        self._question = ""
+        self._kind_pushed = False  # an answer without the kind of value asked for, pushed back
         self._ungrounded_pushbacks = 0
         self._stalled = 0
         self._found_host = ""  # the first host an output named (see _note_found_host)
@@ -361,6 +371,7 @@ class RlmEngine:
                 }
             )
         messages = self.first_messages(question)
+        self._question = question
         first_user = messages[1]["content"]
         self._shown.append(first_user)
         self.compactor = Compactor(
@@ -630,8 +641,25 @@ class RlmEngine:
                     fill(self.prompts["near_miss_final"], lines=self._near_misses_shown).strip()
                 )
                 answer = None
+            elif not self._kind_pushed and (kind := lacks_asked_kind(self._question, answer)):
+                self._kind_pushed = True
+                self._note(
+                    turn,
+                    f"turn {turn.index}: the question asks for {kind}, the final answer gives "
+                    "none: pushed back once",
+                )
+                outputs.append(fill(self.prompts["wrong_kind_final"], kind=kind).strip())
+                answer = None
             elif answer_written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
                 missing = ungrounded(answer, "\n".join(self._shown))
+                # an address is looked up, not picked from the brief or the first lines shown:
+                # the 1.5B model answered a BMC's IP with the host's own lease from the latter
+                printed = "\n".join([self._question, *self._outputs_seen])
+                missing += [
+                    t
+                    for t in ungrounded(answer, printed)
+                    if IP_RE.fullmatch(t) and t not in missing
+                ]
                 if missing:
                     self._ungrounded_pushbacks += 1
                     names = ", ".join(missing[:5])
@@ -647,7 +675,8 @@ class RlmEngine:
             return answer, ""
         self._shown.extend(printed)
         self._outputs_seen.extend(printed)
-        narrow = self._narrow_reminder(ran_code) or self._read_reminder(printed)
+        # lines of the host on screen: read them; none: narrow the search to the host
+        narrow = self._read_reminder(printed) or self._narrow_reminder(ran_code)
         self._note_found_host(printed)
         values = self._budget_values(turn.index + 1)
         if not blocks and parsed.final is None and not outputs:
@@ -754,7 +783,10 @@ class RlmEngine:
             {
                 "role": "user",
                 "content": fill(
-                    self.prompts["final_user"], reason=reasons.get(ended_by, ""), question=question
+                    self.prompts["final_user"],
+                    reason=reasons.get(ended_by, ""),
+                    question=question,
+                    kind=_kind_line(question),
                 ),
             }
         )

@@ -340,6 +340,16 @@ def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_wr
     assert out["error"] is None, out
     assert 'the log writes it in another case: results for r"JAVA INVOKED"' in out["stdout"]
     assert "more than 2 matching lines" in out["stdout"] and out["stdout"].rstrip().endswith("2 0")
+    # the same words with other endings ("fall off" for "fallen off")
+    rlm.log.write_text(
+        "2026-09-09T05:54:58 cn243 kernel: NVRM: Xid 79, GPU has fallen off the bus.\n"
+        "2026-09-09T05:55:00 cn1 sshd[9]: Accepted key\n"
+    )
+    code = 'print(context.grep("GPU.*fall off the bus"))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("cn243")'])).json["trajectory"][0]
+    stdout = out["outputs"][0]["stdout"]
+    assert 'the log writes it with other word endings: results for r"GPU.*fall\\w* off' in stdout
+    assert "1: 2026-09-09T05:54:58 cn243 kernel" in stdout, stdout
 
 
 def test_nothing_found_after_a_search_with_close_lines_is_pushed_back_once(rlm) -> None:
@@ -398,6 +408,26 @@ def test_a_written_answer_naming_what_no_output_showed_is_pushed_back(rlm) -> No
     # pushed back at most twice a run; then the answer stands
     assert d["ended_by"] == "final" and d["answer"] == "node02; its BMC is 10.1.2.3"
     assert len([n for n in d["notes"] if "seen in no output" in n]) == 2
+
+
+def test_an_address_from_the_first_lines_shown_is_pushed_back(rlm) -> None:
+    """The 1.5B model, asked for a BMC's IP, wrote the host's own lease from the sample of
+    first lines in its first message: an address is evidence when code printed it (or the
+    question gives it), not when the brief or that sample shows it. Host names from the
+    brief stand: it ranks them."""
+    rlm.log.write_text(
+        "2024-05-01T10:00:00 mgmt dhcpd: DHCPACK on 10.1.1.2 to aa:bb (node02)\n"
+        + rlm.log.read_text()
+    )
+    d = rlm.ask(rlm.script([rlm.code(LOOK), *['FINAL("10.1.1.2")'] * 3])).json
+    assert "10.1.1.2, which appears in no output of your\ncode" in d["trajectory"][1]["feedback"]
+    d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("node01")'])).json
+    assert d["ended_by"] == "final" and "seen in no output" not in notes(d)
+    # an address the question gives is no invention
+    d = rlm.ask(
+        rlm.script([rlm.code(LOOK), 'FINAL("10.1.1.2 is node02")']), question="who is 10.1.1.2?"
+    )
+    assert d.json["ended_by"] == "final" and "seen in no output" not in notes(d.json)
 
 
 def test_a_computed_answer_is_not_checked_for_grounding(rlm) -> None:

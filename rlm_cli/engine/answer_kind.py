@@ -1,0 +1,55 @@
+"""Does a final answer give the kind of value its question asks for?
+
+Asked for "the IP address of that host's BMC", the 1.5B model answered "cn149", the host it
+had found first, and a forced final answer pasted a SEL line with no address in it. A
+question that asks for a number, an IP address or a time has its answer pushed back once
+when the answer holds no value of that kind, and the forced final question names the kind.
+Words decide nothing else: what the value is stays the model's own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rlm_cli.engine.grounding import IP_RE
+
+_NUMBER_WORDS = r"no|none|zero|once|twice|never|one|two|three|four|five|six|seven|eight|nine|ten"
+
+_KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    # (the kind in words, a question asking for it, a value of it in an answer); first wins
+    (
+        "a number",
+        re.compile(r"\bhow many\b|\b(number|count) of\b", re.IGNORECASE),
+        re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE),
+    ),
+    (
+        "an IP address",
+        re.compile(r"\bIP(v[46])?( address(es)?)?\b", re.IGNORECASE),
+        re.compile(rf"{IP_RE.pattern}|\b[0-9a-f]{{0,4}}(:[0-9a-f]{{0,4}}){{2,7}}\b", re.IGNORECASE),
+    ),
+    (
+        "a time",
+        re.compile(
+            r"^\W*when\b|\bwhen (did|was|were|does|do|is|has|had)\b|\bwhat (time|date)\b"
+            r"|\btimestamp\b",
+            re.IGNORECASE,
+        ),
+        re.compile(r"\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|\b\d{10}(\.\d+)?\b"),
+    ),
+)
+
+
+def asked_kind(question: str) -> str:
+    """The kind of value ``question`` asks for, in words ("an IP address"), or ""."""
+    for kind, asks, _ in _KINDS:
+        if asks.search(question):
+            return kind
+    return ""
+
+
+def lacks_asked_kind(question: str, answer: str) -> str:
+    """The kind ``question`` asks for when ``answer`` holds no value of it, else ""."""
+    for kind, asks, value in _KINDS:
+        if asks.search(question):
+            return "" if value.search(answer) else kind
+    return ""

@@ -1,0 +1,84 @@
+"""The kind of value a question asks for, and answers that give none of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlm_cli.engine.answer_kind import asked_kind, lacks_asked_kind
+
+LOOK = 'hits = context.grep("ECC")\nprint(len(hits), hits[0])'
+
+
+def notes(d: dict) -> str:
+    return " | ".join(d["notes"])
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many processes did the OOM killer kill?", "a number"),
+        ("how many IP addresses were banned?", "a number"),  # a count of them: a number
+        ("What is the IP address of that host's BMC?", "an IP address"),
+        ("Which IP made the most failed logins?", "an IP address"),
+        ("When did the NFS server first stop responding?", "a time"),
+        ("The backup job: when was it last run?", "a time"),
+        ("At what time did cn3 reboot?", "a time"),
+        ("Which node will fail?", ""),
+        ("Which host rebooted while the power was out?", ""),
+        ("Is the ship in danger?", ""),  # "ship": no IP in it
+        ("Summarise the errors: what kinds, how often, which hosts.", ""),  # not one value
+    ],
+)
+def test_the_kind_a_question_asks_for(question, kind) -> None:
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "lacks"),
+    [
+        ("What is the IP of that host's BMC?", "cn149", "an IP address"),
+        ("What is the IP of that host's BMC?", "10.20.37.184 (cn149-bmc)", ""),
+        ("What is the IP of that host's BMC?", "fe80::1 on cn149", ""),
+        ("How many OOM kills?", "none were logged", ""),
+        ("How many OOM kills?", "23", ""),
+        ("How many OOM kills?", "the OOM killer killed java", "a number"),
+        ("When did nas01 stop responding?", "2026-10-12T21:57:43+00:00", ""),
+        ("When did nas01 stop responding?", "Oct 12 21:57:43", ""),
+        ("When did nas01 stop responding?", "nas01 stopped responding", "a time"),
+        ("Which node fails?", "node09", ""),
+    ],
+)
+def test_an_answer_without_the_kind_asked_for(question, answer, lacks) -> None:
+    assert lacks_asked_kind(question, answer) == lacks
+
+
+def test_an_answer_without_the_kind_asked_for_is_pushed_back_once(rlm) -> None:
+    """Asked for the BMC's IP, the 1.5B model answered with the host it had found."""
+    question = "What is the IP address of node02's BMC?"
+    d = rlm.ask(
+        rlm.script([rlm.code(LOOK), 'FINAL("node02")', 'FINAL("node02")']), question=question
+    )
+    d = d.json
+    assert (
+        "The question asks for an IP address, and your answer gives none"
+        in (d["trajectory"][1]["feedback"])
+    )
+    assert "pushed back once" in notes(d)
+    assert d["answer"] == "node02" and d["ended_by"] == "final"  # once: then it stands
+
+
+def test_the_forced_final_question_names_the_kind_asked_for() -> None:
+    """A forced answer pasted a SEL line where an IP address was asked for."""
+    from rlm_cli.engine.loop import _kind_line
+    from rlm_cli.engine.prompts import fill, load_prompts
+
+    template = load_prompts("root")["final_user"]
+    text = fill(
+        template,
+        reason="",
+        question="What is the IP of cn1's BMC?",
+        kind=_kind_line("What is the IP of cn1's BMC?"),
+    )
+    assert "The question asks for an IP address: give it. Reply with FINAL(" in text
+    plain = fill(template, reason="", question="Which node fails?", kind=_kind_line("x"))
+    assert "\nReply with FINAL(" in plain
