@@ -7,6 +7,9 @@ real object under an underscore name the language guard never lets code reach.
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 from rlm_cli.store.closest import closest_lines, inflected, loosened, reordered
 from rlm_cli.store.context import MODEL_API, Context
 
@@ -104,23 +107,36 @@ def _noting_empty(search, name: str, ctx: Context):
             # differ; the model read "0 lines" past a notice that named them, and answered 0
             given = {**dict(zip(_SEARCH_PARAMS, args)), **kwargs}
             for other, how in (
-                ()
-                if given.get("also")
-                else (
-                    (None if given.get("ignore_case") else pattern, "in another case"),
-                    (loosened(pattern), "with other separators"),
-                    (reordered(pattern), "the other way round"),
-                    (inflected(pattern), "with other word endings"),
-                )
+                (None if given.get("ignore_case") else pattern, "in another case"),
+                (loosened(pattern), "with other separators"),
+                (reordered(pattern), "the other way round"),
+                (inflected(pattern), "with other word endings"),
             ):
-                if other and ctx.count(other, ignore_case=True):
+                if not other or not ctx.count(other, ignore_case=True):
+                    continue
+                # with also=, the rewrite's lines must hold that too: its notes wait
+                with contextlib.redirect_stdout(io.StringIO()) as notes:
+                    again = search(other, **{**given, "ignore_case": True})
+                if again:
                     call.rewrites += 1
                     print(
                         f"[{name}: no line matches {pattern!r}; the log writes it {how}: "
                         f"results for {_as_regex(other)} (ignore_case=True) instead]"
                     )
-                    return search(other, **{**given, "ignore_case": True})
-        if not found:
+                    print(notes.getvalue(), end="")
+                    return again
+        also = ({**dict(zip(_SEARCH_PARAMS, args)), **kwargs}).get("also")
+        alone = (
+            ctx.count(pattern, ignore_case=True)
+            if not found and also and isinstance(pattern, str)
+            else 0
+        )
+        if alone:  # the pattern is right; the lines it finds do not name the other one
+            print(
+                f"[{name}: {alone:,} lines match {pattern!r} (ignoring case), none of them "
+                f"also {also!r}]"
+            )
+        elif not found:
             near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
             if near:
                 shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)

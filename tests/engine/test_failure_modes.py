@@ -352,6 +352,28 @@ def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_wr
     assert "1: 2026-09-09T05:54:58 cn243 kernel" in stdout, stdout
 
 
+def test_a_search_with_also_is_written_the_logs_way_too(rlm) -> None:
+    """The narrow reminder hands the model its own pattern with also="<host>": when that
+    pattern needed another order to match, the narrowed search needs it too (the 1.5B
+    model's r"bmc.*ip" matched nothing with also="cn080" and it searched on)."""
+    rlm.log.write_text(
+        "2026-10-27T12:13:24 cn033 ipmiseld[905]: cn033-bmc SEL: Session Activated\n"
+        "2026-10-27T15:00:36 cn080 ipmiseld[905]: cn080-bmc SEL: Session Activated\n"
+    )
+    code = 'print(context.grep(r"bmc.*ip", ignore_case=True, also="cn080"))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"]
+    stdout = out[0]["stdout"]
+    assert 'the other way round: results for r"ip.*bmc"' in stdout, stdout
+    assert "2: 2026-10-27T15:00:36 cn080" in stdout and "cn033" not in stdout
+    # a pattern that matches, on lines that do not hold the other one, says just that
+    code = 'print(context.grep("Session", also="cn999"))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"]
+    assert (
+        "[grep: 2 lines match 'Session' (ignoring case), none of them also 'cn999']"
+        in (out[0]["stdout"])
+    )
+
+
 def test_nothing_found_after_a_search_with_close_lines_is_pushed_back_once(rlm) -> None:
     """The 1.5B model grepped 'OOM Killer' (the log says 'oom-killer'), was shown the close
     lines, and answered 0."""
