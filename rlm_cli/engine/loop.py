@@ -614,62 +614,10 @@ class RlmEngine:
                 self._note(turn, f"turn {turn.index}: {message.splitlines()[0]}")
         if answer is not None:
             answer = strip_thinking(answer)[0]
-            if is_placeholder(answer):
-                self._note(turn, f"turn {turn.index}: empty final answer not accepted")
-                outputs.append(self.prompts["empty_final"].strip())
+            refusal = self._refusal(turn, answer, answer_written)
+            if refusal:
+                outputs.append(refusal)
                 answer = None
-            elif self.config.plan_pushback and not self._looked and not self._pushed_back:
-                self._pushed_back = True
-                self._note(
-                    turn,
-                    f"turn {turn.index}: final answer before any code looked at the log: pushed back once",
-                )
-                outputs.append(self.prompts["plan_pushback"].strip())
-                answer = None
-            elif (
-                self._near_misses_shown
-                and not self._near_miss_pushed
-                and says_nothing_found(answer)
-            ):
-                self._near_miss_pushed = True
-                self._note(
-                    turn,
-                    f"turn {turn.index}: 'nothing found' after a search with close lines: "
-                    "pushed back once",
-                )
-                outputs.append(
-                    fill(self.prompts["near_miss_final"], lines=self._near_misses_shown).strip()
-                )
-                answer = None
-            elif not self._kind_pushed and (kind := lacks_asked_kind(self._question, answer)):
-                self._kind_pushed = True
-                self._note(
-                    turn,
-                    f"turn {turn.index}: the question asks for {kind}, the final answer gives "
-                    "none: pushed back once",
-                )
-                outputs.append(fill(self.prompts["wrong_kind_final"], kind=kind).strip())
-                answer = None
-            elif answer_written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
-                missing = ungrounded(answer, "\n".join(self._shown))
-                # an address is looked up, not picked from the brief or the first lines shown:
-                # the 1.5B model answered a BMC's IP with the host's own lease from the latter
-                printed = "\n".join([self._question, *self._outputs_seen])
-                missing += [
-                    t
-                    for t in ungrounded(answer, printed)
-                    if IP_RE.fullmatch(t) and t not in missing
-                ]
-                if missing:
-                    self._ungrounded_pushbacks += 1
-                    names = ", ".join(missing[:5])
-                    self._note(
-                        turn,
-                        f"turn {turn.index}: final answer names {names}, seen in no output: "
-                        "pushed back",
-                    )
-                    outputs.append(fill(self.prompts["ungrounded_final"], tokens=names).strip())
-                    answer = None
         turn.elapsed_s = time.monotonic() - t0
         if answer is not None:
             return answer, ""
@@ -690,6 +638,60 @@ class RlmEngine:
             reminder=narrow + self._reminder(),
             **values,
         )
+
+    def _refusal(self, turn: Turn, answer: str, written: bool) -> str:
+        """Why a final answer is not taken yet, as the text sent back ("": taken), noted.
+        ``written``: the answer is text the model wrote, not a value its code computed.
+        Each check pushes back at most as often as its setting or flag allows; then the
+        answer stands."""
+        if is_placeholder(answer):
+            return self._refuse(
+                turn, "empty final answer not accepted", self.prompts["empty_final"]
+            )
+        if self.config.plan_pushback and not self._looked and not self._pushed_back:
+            self._pushed_back = True
+            return self._refuse(
+                turn,
+                "final answer before any code looked at the log: pushed back once",
+                self.prompts["plan_pushback"],
+            )
+        if self._near_misses_shown and not self._near_miss_pushed and says_nothing_found(answer):
+            self._near_miss_pushed = True
+            return self._refuse(
+                turn,
+                "'nothing found' after a search with close lines: pushed back once",
+                fill(self.prompts["near_miss_final"], lines=self._near_misses_shown),
+            )
+        kind = "" if self._kind_pushed else lacks_asked_kind(self._question, answer)
+        if kind:
+            self._kind_pushed = True
+            return self._refuse(
+                turn,
+                f"the question asks for {kind}, the final answer gives none: pushed back once",
+                fill(self.prompts["wrong_kind_final"], kind=kind),
+            )
+        if written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
+            missing = ungrounded(answer, "\n".join(self._shown))
+            # an address is looked up, not picked from the brief or the first lines shown:
+            # the 1.5B model answered a BMC's IP with the host's own lease from the latter
+            by_code = "\n".join([self._question, *self._outputs_seen])
+            missing += [
+                t for t in ungrounded(answer, by_code) if IP_RE.fullmatch(t) and t not in missing
+            ]
+            if missing:
+                self._ungrounded_pushbacks += 1
+                names = ", ".join(missing[:5])
+                return self._refuse(
+                    turn,
+                    f"final answer names {names}, seen in no output: pushed back",
+                    fill(self.prompts["ungrounded_final"], tokens=names),
+                )
+        return ""
+
+    def _refuse(self, turn: Turn, why: str, text: str) -> str:
+        """Note why turn ``turn``'s answer was not taken; the text to send back."""
+        self._note(turn, f"turn {turn.index}: {why}")
+        return text.strip()
 
     def _stands_on_seen(self, answer: str, searched: bool = False) -> bool:
         """Whether a written answer beside new code stands on what was seen, not on the new
