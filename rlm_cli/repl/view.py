@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 
-from rlm_cli.store.closest import closest_lines, inflected, loosened, reordered
+from rlm_cli.store.closest import closest_lines, inflected, literal, loosened, reordered
 from rlm_cli.store.context import MODEL_API, Context
 
 MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "timeline")
@@ -108,6 +108,7 @@ def _noting_empty(search, name: str, ctx: Context):
             given = {**dict(zip(_SEARCH_PARAMS, args)), **kwargs}
             for other, how in (
                 (None if given.get("ignore_case") else pattern, "in another case"),
+                (literal(pattern), "as plain text (its ( ) [ ] + ? are not regex there)"),
                 (loosened(pattern), "with other separators"),
                 (reordered(pattern), "the other way round"),
                 (inflected(pattern), "with other word endings"),

@@ -5,7 +5,8 @@ it otherwise ("GPU has fallen off the bus"), gets nothing, and concludes there i
 or sends the same search again. When a search matches no line, the REPL shows the lines
 that share most of its words (by prefix, so "failure" finds "FAILED"), most shared first.
 A phrase of plain words the log writes with other separators ("OOM Killer" for
-"oom-killer") is searched again with loose separators first (:func:`loosened`), two
+"oom-killer") is searched again with loose separators first (:func:`loosened`), log text
+with regex characters as plain text (:func:`literal`: ``pam_unix(sshd:auth)``), two
 parts joined by ``.*`` the other way round (:func:`reordered`), and its words with any
 ending (:func:`inflected`: "fall off the bus" for "fallen off the bus"); the search returns
 those results, saying so.
@@ -40,6 +41,18 @@ def loosened(pattern: str) -> str | None:
     if not _PHRASE.fullmatch(pattern):
         return None
     return _SEPARATOR.sub("[-_ ]?", pattern)
+
+
+_META = frozenset("()[]{}+?|^$")
+
+
+def literal(pattern: str) -> str | None:
+    """For a pattern that copies log text holding regex characters (``pam_unix(sshd:auth):
+    authentication failure``, ``[SAT]``), the same text escaped; None when the pattern has a
+    backslash or ``.*`` (regex written on purpose) or no such character."""
+    if "\\" in pattern or ".*" in pattern or not _META.intersection(pattern):
+        return None
+    return re.sub(r"([.^$*+?{}\[\]()|])", r"\\\1", pattern)
 
 
 def reordered(pattern: str) -> str | None:

@@ -352,6 +352,21 @@ def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_wr
     assert "1: 2026-09-09T05:54:58 cn243 kernel" in stdout, stdout
 
 
+def test_log_text_with_parentheses_is_searched_as_plain_text(rlm) -> None:
+    """On a real sshd log (Loghub OpenSSH) the 1.5B model copied the log's own words,
+    parentheses included, into grep; as a regex they matched nothing."""
+    rlm.log.write_text(
+        "Dec 10 06:55:46 LabSZ sshd[24200]: pam_unix(sshd:auth): authentication failure; "
+        "rhost=173.234.31.186\nDec 10 06:55:48 LabSZ sshd[24200]: Connection closed\n"
+    )
+    code = 'print(context.grep("pam_unix(sshd:auth): authentication failure"))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"]
+    stdout = out[0]["stdout"]
+    assert "as plain text (its ( ) [ ] + ? are not regex there)" in stdout, stdout
+    assert 'results for r"pam_unix\\(sshd:auth\\): authentication failure"' in stdout, stdout
+    assert "1: Dec 10 06:55:46 LabSZ" in stdout
+
+
 def test_a_search_with_also_is_written_the_logs_way_too(rlm) -> None:
     """The narrow reminder hands the model its own pattern with also="<host>": when that
     pattern needed another order to match, the narrowed search needs it too (the 1.5B

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rlm_cli.store.closest import closest_lines, inflected, loosened, reordered, stems
+from rlm_cli.store.closest import closest_lines, inflected, literal, loosened, reordered, stems
 
 LOG = b"".join(
     [
@@ -98,3 +98,18 @@ def test_a_search_in_another_inflection_finds_the_line(make_context) -> None:
     ctx = make_context({"gpu.log": LOG})
     assert ctx.count("GPU.*fall off the bus") == 0
     assert ctx.count(inflected("GPU.*fall off the bus"), ignore_case=True) == 1
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("pam_unix(sshd:auth): auth failure", r"pam_unix\(sshd:auth\): auth failure"),
+        ("/dev/sdc [SAT], FAILED", r"/dev/sdc \[SAT\], FAILED"),
+        ("x.y (z)", r"x\.y \(z\)"),  # with the parentheses, the dot is the log's too
+        ("plain words", None),  # nothing a regex reads otherwise
+        (r"a.*b(c)", None),  # .* or a backslash: a regex written on purpose
+        (r"\d+ (x)", None),
+    ],
+)
+def test_literal_escapes_log_text_copied_into_a_pattern(pattern, expected) -> None:
+    assert literal(pattern) == expected
