@@ -15,11 +15,18 @@ from rlm_cli.engine.grounding import IP_RE
 
 _NUMBER_WORDS = r"no|none|zero|once|twice|never|one|two|three|four|five|six|seven|eight|nine|ten"
 
+_NOT_SUPERLATIVE = "".join(
+    f"(?<!{w} )"
+    for w in ("largest", "highest", "biggest", "greatest", "most", "smallest", "lowest")
+)
+"""Not after "the largest" and the like: "the largest number of X" asks which one, not how
+many (the 1.5B model, told a number was asked, answered 520 where an IP address was)."""
+
 _KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     # (the kind in words, a question asking for it, a value of it in an answer); first wins
     (
         "a number",
-        re.compile(r"\bhow many\b|\b(number|count) of\b", re.IGNORECASE),
+        re.compile(rf"\bhow many\b|{_NOT_SUPERLATIVE}\b(number|count) of\b", re.IGNORECASE),
         re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE),
     ),
     (

@@ -18,6 +18,8 @@ def notes(d: dict) -> str:
     [
         ("How many processes did the OOM killer kill?", "a number"),
         ("how many IP addresses were banned?", "a number"),  # a count of them: a number
+        ("Which IP is behind the largest number of failed logins?", "an IP address"),
+        ("Which host has the highest count of errors?", ""),
         ("What is the IP address of that host's BMC?", "an IP address"),
         ("Which IP made the most failed logins?", "an IP address"),
         ("When did the NFS server first stop responding?", "a time"),

@@ -23,6 +23,7 @@ LOOK = 'print(context.count("ECC"))'
         ("what is the number of reboots", "count"),
         ("Which host had the most failed SSH password attempts?", "most"),
         ("which switch port is the busiest", "most"),
+        ("Which IP is behind the largest number of failed SSH logins?", "most"),
         ("When did nas01 first stop responding?", "time"),
         ("what is the most recent error", "time"),
         ("Which host reported that its RAID battery failed?", "event"),
