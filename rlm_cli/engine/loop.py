@@ -198,6 +198,7 @@ class RlmEngine:
         self._outputs_seen: list[str] = []  # what code printed, in replies already read
         self._question = ""
         self._kind_pushed = False  # an answer without the kind of value asked for, pushed back
+        self._template_pushed = False  # an answer holding a template's <*>, pushed back
         self._ungrounded_pushbacks = 0
         self._stalled = 0
         self._found_host = ""  # the first host an output named (see _note_found_host)
@@ -662,6 +663,13 @@ class RlmEngine:
                 "'nothing found' after a search with close lines: pushed back once",
                 fill(self.prompts["near_miss_final"], lines=self._near_misses_shown),
             )
+        if TEMPLATE_WILDCARD in answer and not self._template_pushed:
+            self._template_pushed = True
+            return self._refuse(
+                turn,
+                "final answer holds a template's <*>: pushed back once",
+                self.prompts["template_final"],
+            )
         kind = "" if self._kind_pushed else lacks_asked_kind(self._question, answer)
         if kind:
             self._kind_pushed = True
@@ -973,6 +981,10 @@ its text; ``literal``: as written, prefix and quotes included)."""
 _LOG_LINE = re.compile(r"^\s*\d+: |\(\d+, ['\"]")
 """A log line as grep's hits print (``409: ...``, or ``(409, '...')`` in a list), not the
 engine's own notices, which may name a host too."""
+
+TEMPLATE_WILDCARD = "<*>"
+"""The brief's templates write a varying token so; in an answer it stands for a value not
+looked up (the 1.5B model answered 'msra-sa-<*>/<*>:<*>' on a real Hadoop log)."""
 
 _MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", re.MULTILINE)
 

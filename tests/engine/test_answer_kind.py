@@ -84,3 +84,11 @@ def test_the_forced_final_question_names_the_kind_asked_for() -> None:
     assert "The question asks for an IP address: give it. Reply with FINAL(" in text
     plain = fill(template, reason="", question="Which node fails?", kind=_kind_line("x"))
     assert "\nReply with FINAL(" in plain
+
+
+def test_an_answer_holding_a_template_wildcard_is_pushed_back_once(rlm) -> None:
+    """On a real Hadoop log the 1.5B model answered 'msra-sa-<*>/<*>:<*>', a brief's template."""
+    d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("node<*>")', 'FINAL("node<*>")'])).json
+    assert "a wildcard from the brief's templates" in d["trajectory"][1]["feedback"]
+    assert "template's <*>: pushed back once" in notes(d)
+    assert d["answer"] == "node<*>" and d["ended_by"] == "final"  # once: then it stands
