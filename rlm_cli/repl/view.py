@@ -10,7 +10,14 @@ from __future__ import annotations
 import contextlib
 import io
 
-from rlm_cli.store.closest import closest_lines, inflected, literal, loosened, reordered
+from rlm_cli.store.closest import (
+    closest_lines,
+    inflected,
+    literal,
+    loosened,
+    reordered,
+    synonymous,
+)
 from rlm_cli.store.context import MODEL_API, Context
 
 MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "timeline")
@@ -112,6 +119,7 @@ def _noting_empty(search, name: str, ctx: Context):
                 (loosened(pattern), "with other separators"),
                 (reordered(pattern), "the other way round"),
                 (inflected(pattern), "with other word endings"),
+                *((other, "in other words for the same thing") for other in synonymous(pattern)),
             ):
                 if not other or not ctx.count(other, ignore_case=True):
                     continue

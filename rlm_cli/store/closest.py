@@ -8,13 +8,17 @@ A phrase of plain words the log writes with other separators ("OOM Killer" for
 "oom-killer") is searched again with loose separators first (:func:`loosened`), log text
 with regex characters as plain text (:func:`literal`: ``pam_unix(sshd:auth)``), two
 parts joined by ``.*`` the other way round (:func:`reordered`), and its words with any
-ending (:func:`inflected`: "fall off the bus" for "fallen off the bus"); the search returns
-those results, saying so.
+ending (:func:`inflected`: "fall off the bus" for "fallen off the bus"), and with an
+operator's word the log writes otherwise (:func:`synonymous`: "power supply" as ``psu``);
+the search returns those results, saying so.
 """
 
 from __future__ import annotations
 
 import re
+from importlib import resources
+
+import yaml
 
 from rlm_cli.store.context import Context, Hits
 
@@ -53,6 +57,37 @@ def literal(pattern: str) -> str | None:
     if "\\" in pattern or ".*" in pattern or not _META.intersection(pattern):
         return None
     return re.sub(r"([.^$*+?{}\[\]()|])", r"\\\1", pattern)
+
+
+def _synonym_groups() -> tuple[tuple[str, ...], ...]:
+    text = resources.files("rlm_cli").joinpath("data/synonyms.yaml").read_text("utf-8")
+    return tuple(tuple(str(w).lower() for w in group) for group in yaml.safe_load(text) or [])
+
+
+SYNONYMS = _synonym_groups()
+"""Read when this module is imported: the REPL's worker imports it before its sandbox
+leaves no files to read."""
+
+
+def synonymous(pattern: str) -> list[str]:
+    """For a pattern holding a phrase of a group in ``data/synonyms.yaml`` ("power supply"),
+    the pattern with that phrase as each other member of its group (``psu``, ``power unit``),
+    longest phrase first; [] when it holds none. Only the phrase changes: the rest of the
+    pattern, regex or not, stays the model's."""
+    out: list[str] = []
+    low = pattern.lower()
+    members = sorted(((w, g) for g in SYNONYMS for w in g), key=lambda item: -len(item[0]))
+    for word, group in members:
+        m = re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", low)
+        if m is None:
+            continue
+        for other in group:
+            if other != word:
+                candidate = pattern[: m.start()] + other + pattern[m.end() :]
+                if candidate not in out:
+                    out.append(candidate)
+        break
+    return out
 
 
 def reordered(pattern: str) -> str | None:

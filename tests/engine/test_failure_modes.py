@@ -367,6 +367,21 @@ def test_log_text_with_parentheses_is_searched_as_plain_text(rlm) -> None:
     assert "1: Dec 10 06:55:46 LabSZ" in stdout
 
 
+def test_an_operators_word_is_searched_as_the_logs_word_for_it(rlm) -> None:
+    """On Loghub's HPC log the 1.5B model grepped 'power supply fail' where the log writes
+    'psu failure', and concluded there was none (in the sandboxed REPL: the word list is
+    read before the sandbox closes)."""
+    rlm.log.write_text(
+        "1131566461 node-118 unix.hw state_change.unavailable 1131566461 1 psu failure\n"
+        "1131566462 node-3 unix.hw state_change.available 1131566462 1 fan ok\n"
+    )
+    code = 'print(context.grep("power supply fail", ignore_case=True))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"]
+    stdout = out[0]["stdout"]
+    assert 'in other words for the same thing: results for r"psu fail"' in stdout, stdout
+    assert "1: 1131566461 node-118" in stdout
+
+
 def test_a_search_with_also_is_written_the_logs_way_too(rlm) -> None:
     """The narrow reminder hands the model its own pattern with also="<host>": when that
     pattern needed another order to match, the narrowed search needs it too (the 1.5B

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rlm_cli.store.closest import closest_lines, inflected, literal, loosened, reordered, stems
+from rlm_cli.store.closest import (
+    closest_lines,
+    inflected,
+    literal,
+    loosened,
+    reordered,
+    stems,
+    synonymous,
+)
 
 LOG = b"".join(
     [
@@ -113,3 +121,11 @@ def test_a_search_in_another_inflection_finds_the_line(make_context) -> None:
 )
 def test_literal_escapes_log_text_copied_into_a_pattern(pattern, expected) -> None:
     assert literal(pattern) == expected
+
+
+def test_synonymous_swaps_an_operators_word_for_the_logs() -> None:
+    assert synonymous("power supply fail") == ["psu fail", "power unit fail"]
+    assert synonymous(r"node\d+.*not responding")[0] == r"node\d+.*unresponsive"
+    assert synonymous("kernel panic") == ["panic"]  # the longest phrase of a group first
+    assert synonymous("SMART self-check") == []
+    assert synonymous("superpsu") == []  # whole words only
