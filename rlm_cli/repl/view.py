@@ -104,6 +104,7 @@ def _noting_empty(search, name: str, ctx: Context):
 
     def call(pattern, *args, **kwargs):
         found = search(pattern, *args, **kwargs)
+        given = {**dict(zip(_SEARCH_PARAMS, args)), **kwargs}
         if found and name == "count" and call.said < COUNT_NOTICES:
             # the bare number printed beside sample hits was misread (a line number taken
             # for the count); a sentence is not
@@ -112,7 +113,6 @@ def _noting_empty(search, name: str, ctx: Context):
         if not found and isinstance(pattern, str) and call.rewrites < REWRITES:
             # "showing results for": the same words, only their case, separators or order
             # differ; the model read "0 lines" past a notice that named them, and answered 0
-            given = {**dict(zip(_SEARCH_PARAMS, args)), **kwargs}
             for other, how in (
                 (None if given.get("ignore_case") else pattern, "in another case"),
                 (literal(pattern), "as plain text (its ( ) [ ] + ? are not regex there)"),
@@ -134,7 +134,7 @@ def _noting_empty(search, name: str, ctx: Context):
                     )
                     print(notes.getvalue(), end="")
                     return again
-        also = ({**dict(zip(_SEARCH_PARAMS, args)), **kwargs}).get("also")
+        also = given.get("also")
         alone = (
             ctx.count(pattern, ignore_case=True)
             if not found and also and isinstance(pattern, str)

@@ -3,6 +3,8 @@ CLI, must end right: the run goes on (or ends by a named budget) with a real ans
 
 from __future__ import annotations
 
+import pytest
+
 LOOK = 'hits = context.grep("ECC")\nprint(len(hits), hits[0])'
 
 
@@ -352,34 +354,37 @@ def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_wr
     assert "1: 2026-09-09T05:54:58 cn243 kernel" in stdout, stdout
 
 
-def test_log_text_with_parentheses_is_searched_as_plain_text(rlm) -> None:
-    """On a real sshd log (Loghub OpenSSH) the 1.5B model copied the log's own words,
-    parentheses included, into grep; as a regex they matched nothing."""
-    rlm.log.write_text(
-        "Dec 10 06:55:46 LabSZ sshd[24200]: pam_unix(sshd:auth): authentication failure; "
-        "rhost=173.234.31.186\nDec 10 06:55:48 LabSZ sshd[24200]: Connection closed\n"
-    )
-    code = 'print(context.grep("pam_unix(sshd:auth): authentication failure"))'
+@pytest.mark.parametrize(
+    ("log", "pattern", "notice", "line"),
+    [
+        # Loghub OpenSSH: the log's own words, parentheses included, read as a regex group
+        (
+            "Dec 10 06:55:46 LabSZ sshd[24200]: pam_unix(sshd:auth): authentication failure; "
+            "rhost=173.234.31.186",
+            "pam_unix(sshd:auth): authentication failure",
+            "as plain text (its ( ) [ ] + ? are not regex there): results for "
+            'r"pam_unix\\(sshd:auth\\): authentication failure"',
+            "1: Dec 10 06:55:46 LabSZ",
+        ),
+        # Loghub HPC: "power supply" where the log writes "psu" (the word list is read
+        # before the REPL's sandbox closes)
+        (
+            "1131566461 node-118 unix.hw state_change.unavailable 1131566461 1 psu failure",
+            "power supply fail",
+            'in other words for the same thing: results for r"psu fail"',
+            "1: 1131566461 node-118",
+        ),
+    ],
+)
+def test_an_empty_search_is_tried_as_the_log_writes_it(rlm, log, pattern, notice, line) -> None:
+    """The 1.5B model, on real logs, searched in words the log writes otherwise and
+    concluded there was nothing, or sent the same search again."""
+    rlm.log.write_text(log + "\nDec 10 06:55:48 LabSZ sshd[24200]: Connection closed\n")
+    code = f"print(context.grep({pattern!r}, ignore_case=True))"
     out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"]
     stdout = out[0]["stdout"]
-    assert "as plain text (its ( ) [ ] + ? are not regex there)" in stdout, stdout
-    assert 'results for r"pam_unix\\(sshd:auth\\): authentication failure"' in stdout, stdout
-    assert "1: Dec 10 06:55:46 LabSZ" in stdout
-
-
-def test_an_operators_word_is_searched_as_the_logs_word_for_it(rlm) -> None:
-    """On Loghub's HPC log the 1.5B model grepped 'power supply fail' where the log writes
-    'psu failure', and concluded there was none (in the sandboxed REPL: the word list is
-    read before the sandbox closes)."""
-    rlm.log.write_text(
-        "1131566461 node-118 unix.hw state_change.unavailable 1131566461 1 psu failure\n"
-        "1131566462 node-3 unix.hw state_change.available 1131566462 1 fan ok\n"
-    )
-    code = 'print(context.grep("power supply fail", ignore_case=True))'
-    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"]
-    stdout = out[0]["stdout"]
-    assert 'in other words for the same thing: results for r"psu fail"' in stdout, stdout
-    assert "1: 1131566461 node-118" in stdout
+    assert notice in stdout, stdout
+    assert line in stdout
 
 
 def test_a_search_with_also_is_written_the_logs_way_too(rlm) -> None:
