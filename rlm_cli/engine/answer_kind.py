@@ -60,3 +60,9 @@ def lacks_asked_kind(question: str, answer: str) -> str:
         if asks.search(question):
             return "" if value.search(answer) else kind
     return ""
+
+
+def kind_line(question: str) -> str:
+    """The forced final question's line naming the kind of value asked for ("" for none)."""
+    kind = asked_kind(question)
+    return f"The question asks for {kind}: give it. " if kind else ""

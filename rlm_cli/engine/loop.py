@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.answer_findings import answer_findings
-from rlm_cli.engine.answer_kind import asked_kind, lacks_asked_kind
+from rlm_cli.engine.answer_kind import kind_line, lacks_asked_kind
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
 from rlm_cli.engine.events import RunObserver
@@ -45,7 +45,7 @@ from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.logs.logmap import LogMap
 from rlm_cli.repl.session import ReplConfig, ReplSession
 from rlm_cli.repl.view import NEAR_MISSES
-from rlm_cli.store.context import Context
+from rlm_cli.store.context import TEMPLATE_WILDCARD, Context
 
 
 @dataclass
@@ -122,12 +122,6 @@ class RunInterrupted(Exception):
         super().__init__("interrupted")
         self.result = result
         self.status = ExitStatus(status)
-
-
-def _kind_line(question: str) -> str:
-    """The forced final question's line naming the kind of value asked for ("" for none)."""
-    kind = asked_kind(question)
-    return f"The question asks for {kind}: give it. " if kind else ""
 
 
 def describe_context(context: Context, head_lines: int = 5, width: int = 200) -> str:
@@ -663,6 +657,8 @@ class RlmEngine:
                 "'nothing found' after a search with close lines: pushed back once",
                 fill(self.prompts["near_miss_final"], lines=self._near_misses_shown),
             )
+        # a template's wildcard stands for a value not looked up (the 1.5B model answered
+        # 'msra-sa-<*>/<*>:<*>' on a real Hadoop log)
         if TEMPLATE_WILDCARD in answer and not self._template_pushed:
             self._template_pushed = True
             return self._refuse(
@@ -796,7 +792,7 @@ class RlmEngine:
                     self.prompts["final_user"],
                     reason=reasons.get(ended_by, ""),
                     question=question,
-                    kind=_kind_line(question),
+                    kind=kind_line(question),
                 ),
             }
         )
@@ -981,10 +977,6 @@ its text; ``literal``: as written, prefix and quotes included)."""
 _LOG_LINE = re.compile(r"^\s*\d+: |\(\d+, ['\"]")
 """A log line as grep's hits print (``409: ...``, or ``(409, '...')`` in a list), not the
 engine's own notices, which may name a host too."""
-
-TEMPLATE_WILDCARD = "<*>"
-"""The brief's templates write a varying token so; in an answer it stands for a value not
-looked up (the 1.5B model answered 'msra-sa-<*>/<*>:<*>' on a real Hadoop log)."""
 
 _MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", re.MULTILINE)
 

@@ -71,7 +71,7 @@ def test_an_answer_without_the_kind_asked_for_is_pushed_back_once(rlm) -> None:
 
 def test_the_forced_final_question_names_the_kind_asked_for() -> None:
     """A forced answer pasted a SEL line where an IP address was asked for."""
-    from rlm_cli.engine.loop import _kind_line
+    from rlm_cli.engine.answer_kind import kind_line as _kind_line
     from rlm_cli.engine.prompts import fill, load_prompts
 
     template = load_prompts("root")["final_user"]
