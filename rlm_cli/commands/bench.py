@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -29,6 +30,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `bench` command to ``app``."""
 
     @app.command(epilog=EXAMPLES)
+    @opts.shared_options(*opts.RUN_MODEL, *opts.RUN_LIMITS, *opts.GENERATION, "no_log")
     def bench(
         suite: str = typer.Argument(
             ...,
@@ -36,8 +38,6 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             "or 'show ID'.",
         ),
         bench_id: str = typer.Argument(None, help="With 'show': the bench id (or a prefix)."),
-        model: opts.ModelOpt = None,
-        sub_model: opts.SubModelOpt = None,
         mode: str = typer.Option(
             "rlm,direct", "--mode", help="Modes to run side by side: rlm, direct or rlm,direct."
         ),
@@ -48,29 +48,17 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         family: str = typer.Option(
             None, "--family", help="Only tasks of these families (comma-separated)."
         ),
-        n_ctx: opts.NCtxOpt = None,
-        threads: opts.ThreadsOpt = None,
-        max_iterations: opts.MaxIterationsOpt = None,
-        timeout: float = typer.Option(
-            None, "--timeout", min=1, help="Seconds allowed for each run."
-        ),
-        temperature: opts.TemperatureOpt = None,
-        seed: int = typer.Option(None, "--seed", help="Sampling seed (repeat k uses seed + k)."),
-        root_max_tokens: opts.RootMaxTokensOpt = None,
-        no_grammar: opts.NoGrammarOpt = False,
-        json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+        json_out: opts.JsonOpt = False,
         out: str = typer.Option(None, "--out", "-o", help="Also write the JSON result to FILE."),
-        quiet: bool = typer.Option(
-            False, "--quiet", "-q", help="Nothing on stderr but errors (no progress)."
-        ),
+        quiet: opts.QuietOpt = False,
         no_warm: bool = typer.Option(
             False,
             "--no-warm",
             help="Do not fill the prompt cache before the timed runs (a task of a kind not "
             "seen before then pays for its system prompt, as a user's first question does).",
         ),
-        no_log: opts.NoLogOpt = False,
         debug: opts.DebugOpt = False,
+        **shared: Any,
     ) -> int:
         """Measure answer quality: run a suite of log questions in rlm and direct mode."""
         set_debug(debug)
@@ -93,7 +81,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
             return show_bench(bench_id, json=json_out, out_file=out)
         if bench_id:
             raise UsageError(f"unexpected argument {bench_id!r}: rlm bench takes one suite")
-        settings = opts.run_settings(locals())
+        settings = opts.run_settings(shared)
         request = BenchRequest(
             suite=suite,
             settings=settings,

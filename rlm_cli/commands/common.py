@@ -1,12 +1,17 @@
 """What commands share: option declarations (as ``Annotated`` types) and option checks.
 
 A command that takes ``--model`` writes ``model: ModelOpt = None``; the flag, its short
-form and its help text live here once, so `ask` and `scan` cannot drift apart.
+form and its help text live here once, so `ask` and `scan` cannot drift apart. Options a
+command only passes on (to Settings or to the request's inputs) it names instead:
+``@shared_options(*RUN_MODEL, *INPUTS)`` adds them and hands them over as ``**shared``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
@@ -37,7 +42,11 @@ def _switch(*flags: str, help: str) -> Any:  # noqa: A002 - Typer's own name
 
 DebugOpt = _switch("--debug", help="Show tracebacks of errors.")
 JsonOpt = _switch("--json", help="Print one JSON object on stdout.")
-QuietOpt = _switch("--quiet", "-q", help="Nothing on stderr but errors (for cron).")
+QuietOpt = _switch(
+    "--quiet",
+    "-q",
+    help="For cron: nothing on stderr but errors (scan: nothing at all unless a finding is new).",
+)
 BinaryOpt = _switch("--binary", help="Keep inputs that contain NUL bytes.")
 NoLogOpt = _switch("--no-log", "-n", help="Do not record this run in the history.")
 NoGrammarOpt = _switch("--no-grammar", help="Do not constrain root replies with a grammar (GGUF).")
@@ -116,31 +125,107 @@ ThinkingOpt = _optional(
     help="Thinking models: hide (default; <think> kept out of answer and history), "
     "keep (kept in the history) or off (disabled via the chat template).",
 )
+KeepOpt = _switch(
+    "--keep", help="Keep the stored copy of the inputs as a context (else it is removed after)."
+)
+ContextOpt = _optional(
+    str, "--context", help="A stored context by id instead of paths (see rlm contexts list)."
+)
+PathsArg = Annotated[
+    Optional[list[str]],  # noqa: UP045 - Typer reads it at run time
+    typer.Argument(help="Log files, folders or globs; stdin when none or '-'."),
+]
+SeedOpt = _optional(int, "--seed", help="Sampling seed (rlm bench: repeat k uses seed + k).")
+FailOnOpt = _optional(
+    str,
+    "--fail-on",
+    help="Exit 1 when a finding (scan: a new one) is at or above: info, warning, error, "
+    f"critical, or never (default {DEFAULTS.fail_on}).",
+)
 NoCacheOpt = _switch("--no-cache", help="Do not read or write the sub-call cache.")
 
-RUN_FLAGS = frozenset(
-    [
-        "model",
-        "sub_model",
-        "max_iterations",
-        "max_subcalls",
-        "max_tokens",
-        "max_depth",
-        "timeout",
-        "n_ctx",
-        "threads",
-        "flash_attn",
-        "concurrency",
-        "max_output_chars",
-        "temperature",
-        "seed",
-        "root_max_tokens",
-        "sub_max_tokens",
-        "brief_tokens",
-        "thinking",
-        "fail_on",
-    ]
-)
+OPTIONS: dict[str, tuple[Any, Any]] = {
+    "model": (ModelOpt, None),
+    "sub_model": (SubModelOpt, None),
+    "n_ctx": (NCtxOpt, None),
+    "threads": (ThreadsOpt, None),
+    "max_iterations": (MaxIterationsOpt, None),
+    "max_subcalls": (MaxSubcallsOpt, None),
+    "max_tokens": (MaxTokensOpt, None),
+    "max_depth": (MaxDepthOpt, None),
+    "timeout": (TimeoutOpt, None),
+    "batch_size": (BatchSizeOpt, None),
+    "flash_attn": (FlashAttnOpt, None),
+    "gpu_layers": (GpuLayersOpt, None),
+    "concurrency": (ConcurrencyOpt, None),
+    "max_output_chars": (MaxOutputCharsOpt, None),
+    "temperature": (TemperatureOpt, None),
+    "seed": (SeedOpt, None),
+    "root_max_tokens": (RootMaxTokensOpt, None),
+    "sub_max_tokens": (SubMaxTokensOpt, None),
+    "brief_tokens": (BriefTokensOpt, None),
+    "thinking": (ThinkingOpt, None),
+    "fail_on": (FailOnOpt, None),
+    "no_grammar": (NoGrammarOpt, False),
+    "no_cache": (NoCacheOpt, False),
+    "no_log": (NoLogOpt, False),
+    "context_id": (ContextOpt, None),
+    "keep": (KeepOpt, False),
+    "include": (IncludeOpt, None),
+    "exclude": (ExcludeOpt, None),
+    "binary": (BinaryOpt, False),
+}
+"""Options a command can take by name through ``shared_options``: (type, default)."""
+
+RUN_MODEL = ("model", "sub_model", "n_ctx", "threads")
+"""The model a run loads, and where."""
+RUN_LIMITS = ("max_iterations", "max_subcalls", "timeout")
+"""How long a run may go on."""
+GENERATION = ("temperature", "seed", "root_max_tokens", "no_grammar")
+"""How the root model's replies are sampled."""
+INPUTS = ("include", "exclude", "binary")
+"""Which files of the paths given are read."""
+LOOK = ("context_id", *INPUTS, "keep")
+"""Where a command that only looks (grep, brief, templates) reads: a stored context or the
+inputs, stored for the command alone unless kept."""
+RUN_OPTIONS = tuple(n for n in OPTIONS if n not in LOOK)
+"""Every option of a model run (`rlm ask` takes them all)."""
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def shared_options(*names: str) -> Callable[[_Command], _Command]:
+    """Add the options ``names`` (keys of ``OPTIONS``) to a command, before its ``--debug``;
+    the command takes them as ``**shared`` and passes them on (``run_settings``,
+    ``inputs``), so each is declared once, here."""
+
+    def add(command: _Command) -> _Command:
+        sig = inspect.signature(command, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        added = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=t, default=d)
+            for n, (t, d) in ((n, OPTIONS[n]) for n in names)
+        ]
+        last = [p for p in own if p.name == "debug"]
+        params = [p.replace(kind=p.KEYWORD_ONLY) for p in own if p.name != "debug"]
+        params += added + [p.replace(kind=p.KEYWORD_ONLY) for p in last]
+
+        @functools.wraps(command)
+        def run(**kw: Any) -> Any:
+            return command(**kw)
+
+        run.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        return run  # type: ignore[return-value]
+
+    return add
+
+
+RENAMED = {"batch_size": "n_batch", "gpu_layers": "n_gpu_layers"}
+"""Options whose Settings field has another name."""
+SWITCHES = ("no_grammar", "no_cache", "no_log")
+"""On/off options that turn a setting off."""
+RUN_FLAGS = frozenset(RUN_OPTIONS) - set(SWITCHES) - set(RENAMED)
 """The options of a model run that a command passes on to Settings under their own name."""
 
 
@@ -148,14 +233,16 @@ def run_settings(args: dict[str, Any], **flags: Any) -> Settings:
     """Settings for a model run: defaults < config.yaml < ``RLM_*`` < the flags given
     (a flag left at None was not given).
 
-    ``args`` are the command's arguments (its ``locals()``): those named in ``RUN_FLAGS``,
-    ``no_log`` and ``no_grammar`` are read from it; ``flags`` are the command's own, by
-    their Settings name."""
+    ``args`` are the command's shared options (``**shared``): those named in ``RUN_FLAGS``
+    or ``RENAMED``, and the switches ``no_log``, ``no_grammar`` and ``no_cache``, are read
+    from it; ``flags`` are the command's own, by their Settings name."""
     check_fail_on(args.get("fail_on"))
     shared = {name: args[name] for name in RUN_FLAGS if name in args}
+    shared.update({field: args[name] for name, field in RENAMED.items() if name in args})
     return load_settings().merged(
         log_runs=False if args.get("no_log") else None,
         grammar=False if args.get("no_grammar") else None,
+        cache=False if args.get("no_cache") else None,
         **shared,
         **flags,
     )
@@ -167,19 +254,24 @@ def check_fail_on(value: str | None) -> None:
         raise UsageError(f"--fail-on {value!r}: expected {', '.join(SEVERITIES)} or never")
 
 
-def inputs(
-    paths: list[str] | None,
-    include: list[str] | None,
-    exclude: list[str] | None,
-    binary: bool = False,
-) -> dict[str, Any]:
-    """The input fields of a request (``actions.ingest.Inputs``) from a command's options:
-    empty path arguments dropped, globs not given as empty lists."""
+def inputs(paths: list[str] | None, shared: dict[str, Any]) -> dict[str, Any]:
+    """The input fields of a request (``actions.ingest.Inputs``) from a command's paths and
+    its ``INPUTS`` options: empty path arguments dropped, globs not given as empty lists."""
     return {
         "paths": [p for p in paths or [] if p],
-        "include": include or [],
-        "exclude": exclude or [],
-        "allow_binary": binary,
+        "include": shared.get("include") or [],
+        "exclude": shared.get("exclude") or [],
+        "allow_binary": bool(shared.get("binary")),
+    }
+
+
+def look_inputs(paths: list[str] | None, shared: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a ``LookRequest`` (grep, brief, templates) from a command's paths and its
+    ``LOOK`` options."""
+    return {
+        **inputs(paths, shared),
+        "context_id": shared.get("context_id"),
+        "keep": shared.get("keep", False),
     }
 
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import typer
 
-from rlm_cli.commands.common import BinaryOpt, DebugOpt, ExcludeOpt, IncludeOpt, inputs
+from rlm_cli.commands.common import (
+    LOOK,
+    DebugOpt,
+    PathsArg,
+    look_inputs,
+    shared_options,
+)
 
 EXAMPLES = """
 Examples:
@@ -24,14 +31,10 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `grep` command to ``app``."""
 
     @app.command(epilog=EXAMPLES)
+    @shared_options(*LOOK)
     def grep(
         pattern: str = typer.Argument(..., help="Python regex (or plain text) to search for."),
-        paths: list[str] = typer.Argument(
-            None, help="Log files, folders or globs (stored for this search only); stdin when none."
-        ),
-        context_id: str = typer.Option(
-            None, "--context", help="Search a stored context by id (see rlm contexts list)."
-        ),
+        paths: PathsArg = None,
         count: bool = typer.Option(
             False, "--count", "-c", help="Print the number of matching lines."
         ),
@@ -39,13 +42,8 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         line_number: bool = typer.Option(
             False, "--line-number", "-n", help="Prefix the line number in its source file."
         ),
-        include: IncludeOpt = None,
-        exclude: ExcludeOpt = None,
-        binary: BinaryOpt = False,
-        keep: bool = typer.Option(
-            False, "--keep", help="Keep the stored copy of the inputs as a context (else removed)."
-        ),
         debug: DebugOpt = False,
+        **shared: Any,
     ) -> int:
         """Search a log with the same code as context.grep; output and exit status like grep."""
         set_debug(debug)
@@ -53,12 +51,10 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
 
         return run_grep(
             GrepRequest(
-                **inputs(paths, include, exclude, binary),
+                **look_inputs(paths, shared),
                 pattern=pattern,
-                context_id=context_id,
                 count=count,
                 ignore_case=ignore_case,
                 line_numbers=line_number,
-                keep=keep,
             )
         )

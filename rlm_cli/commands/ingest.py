@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import typer
 
-from rlm_cli.commands.common import BinaryOpt, DebugOpt, ExcludeOpt, IncludeOpt, JsonOpt, inputs
+from rlm_cli.commands.common import (
+    INPUTS,
+    DebugOpt,
+    JsonOpt,
+    PathsArg,
+    QuietOpt,
+    inputs,
+    shared_options,
+)
 
 EXAMPLES = """
 Examples:
@@ -25,21 +34,16 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `ingest` command to ``app``."""
 
     @app.command(epilog=EXAMPLES)
+    @shared_options(*INPUTS)
     def ingest(
-        paths: list[str] = typer.Argument(
-            None, help="Log files, folders or globs; stdin when none or '-'."
-        ),
+        paths: PathsArg = None,
         json_out: JsonOpt = False,
-        include: IncludeOpt = None,
-        exclude: ExcludeOpt = None,
-        binary: BinaryOpt = False,
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the id."),
+        quiet: QuietOpt = False,
         debug: DebugOpt = False,
+        **shared: Any,
     ) -> int:
         """Store logs as a context (once per content) and print its id."""
         set_debug(debug)
         from rlm_cli.actions.ingest import IngestRequest, run_ingest
 
-        return run_ingest(
-            IngestRequest(**inputs(paths, include, exclude, binary), json=json_out, quiet=quiet)
-        )
+        return run_ingest(IngestRequest(**inputs(paths, shared), json=json_out, quiet=quiet))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -46,7 +47,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     def pull(
         name: str = typer.Argument(..., help="A catalogue name, or an https://... .gguf URL."),
         alias: str = typer.Option(None, "--alias", help="Name to register a URL download under."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+        quiet: opts.QuietOpt = False,
     ) -> None:
         """Download a model (resumes an interrupted download; verifies checksums when known)."""
         from rlm_cli.actions.models import pull as run
@@ -86,17 +87,12 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         run(name)
 
     @models.command("warm")
+    @opts.shared_options(*opts.RUN_MODEL, "thinking", "max_output_chars", "sub_max_tokens")
     def warm(
-        model: opts.ModelOpt = None,
-        sub_model: opts.SubModelOpt = None,
-        n_ctx: opts.NCtxOpt = None,
-        threads: opts.ThreadsOpt = None,
-        thinking: opts.ThinkingOpt = None,
-        max_output_chars: opts.MaxOutputCharsOpt = None,
-        sub_max_tokens: opts.SubMaxTokensOpt = None,
         json_out: opts.JsonOpt = False,
         quiet: opts.QuietOpt = False,
         debug: opts.DebugOpt = False,
+        **shared: Any,
     ) -> None:
         """Fill the prompt cache: evaluate every system prompt a run may open with, once.
 
@@ -107,4 +103,4 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         set_debug(debug)
         from rlm_cli.actions.models import warm as run
 
-        run(opts.run_settings(locals()), json_out, quiet)
+        run(opts.run_settings(shared), json_out, quiet)

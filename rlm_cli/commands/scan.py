@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from rlm_cli.commands import common as opts
-from rlm_cli.config import DEFAULTS
 
 EXAMPLES = """
 Examples:
@@ -28,6 +28,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     """Add the `scan` command to ``app``."""
 
     @app.command(epilog=EXAMPLES)
+    @opts.shared_options(*opts.RUN_MODEL, *opts.RUN_LIMITS, "fail_on", *opts.INPUTS, "no_log")
     def scan(
         paths: list[str] = typer.Argument(..., help="Log folders (walked recursively) or files."),
         task: str = typer.Option(None, "--task", "-t", help="A task preset's question."),
@@ -46,20 +47,12 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         prom: Path = typer.Option(
             None, "--prom", help="Write a Prometheus textfile to FILE (atomically)."
         ),
-        fail_on: str = typer.Option(
-            None,
-            "--fail-on",
-            help="Exit 1 when a new finding is at or above: info, warning, error, critical, "
-            f"or never (default {DEFAULTS.fail_on}).",
-        ),
         alert_on: str = typer.Option(
             "new",
             "--alert-on",
             help="new: only findings not seen before (or reopened) alert; any: every one.",
         ),
-        quiet: bool = typer.Option(
-            False, "--quiet", "-q", help="Silent unless there is something to report."
-        ),
+        quiet: opts.QuietOpt = False,
         wait: float = typer.Option(
             0.0,
             "--wait",
@@ -72,27 +65,17 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         list_findings: bool = typer.Option(
             False, "--findings", help="List the findings kept across runs; no scan."
         ),
-        model: opts.ModelOpt = None,
-        sub_model: opts.SubModelOpt = None,
-        max_iterations: opts.MaxIterationsOpt = None,
-        max_subcalls: opts.MaxSubcallsOpt = None,
-        timeout: opts.TimeoutOpt = None,
-        n_ctx: opts.NCtxOpt = None,
-        threads: opts.ThreadsOpt = None,
-        include: opts.IncludeOpt = None,
-        exclude: opts.ExcludeOpt = None,
-        binary: opts.BinaryOpt = False,
-        no_log: opts.NoLogOpt = False,
         debug: opts.DebugOpt = False,
+        **shared: Any,
     ) -> int:
         """Analyse only what is new in log files since the last scan (for cron); exit 1 on new findings."""
         set_debug(debug)
         from rlm_cli.actions.scan import ScanRequest, run_scan
 
-        settings = opts.run_settings(locals())
+        settings = opts.run_settings(shared)
         return run_scan(
             ScanRequest(
-                **opts.inputs(paths, include, exclude, binary),
+                **opts.inputs(paths, shared),
                 question=question,
                 task=task,
                 state_dir=state,
