@@ -12,6 +12,7 @@ import io
 
 from rlm_cli.store.closest import (
     closest_lines,
+    gapped,
     inflected,
     literal,
     loosened,
@@ -33,6 +34,8 @@ class ContextView:
         object.__setattr__(self, "_ctx", ctx)
         object.__setattr__(self, "_map", queries)
         searches = {n: _noting_empty(getattr(ctx, n), n, ctx) for n in ("grep", "count")}
+        if queries is not None:
+            searches["top"] = _top_rewritten(queries.top, ctx)
         object.__setattr__(self, "_searches", searches)
 
     def __getattr__(self, name: str):
@@ -94,6 +97,76 @@ def _as_regex(pattern: str) -> str:
     return f'r"{pattern}"' if '"' not in pattern else repr(pattern)
 
 
+def rewrites(pattern: str, ignore_case: bool, ctx: Context):
+    """The same words written the ways the log may write them (other case, regex characters
+    as plain text, other separators, two parts the other way round, other endings, other
+    words for the same thing, other text between the parts), each that matches some line,
+    as (pattern, how): "showing results for". A small model reads "0 lines" past a notice
+    that names the right line, and answers 0."""
+    for other, how in (
+        (None if ignore_case else pattern, "in another case"),
+        (literal(pattern), "as plain text (its ( ) [ ] + ? are not regex there)"),
+        (loosened(pattern), "with other separators"),
+        (reordered(pattern), "the other way round"),
+        (inflected(pattern), "with other word endings"),
+        *((other, "in other words for the same thing") for other in synonymous(pattern)),
+        (gapped(pattern), "with other text between its parts"),
+    ):
+        if other and ctx.count(other, ignore_case=True):
+            yield other, how
+
+
+def _instead(name: str, pattern: str, how: str, other: str) -> str:
+    return (
+        f"[{name}: no line matches {pattern!r}; the log writes it {how}: "
+        f"results for {_as_regex(other)} (ignore_case=True) instead]"
+    )
+
+
+def _top_rewritten(top, ctx: Context):
+    """The log map's ``top`` that, when its pattern matches no line, ranks the lines of the
+    first rewrite that matches (saying so), the way grep does; else it shows the closest
+    lines, as grep does."""
+
+    def call(pattern, by: str = "host", n: int = 10, ignore_case: bool = False):
+        if not isinstance(pattern, str) or ctx.count(pattern, ignore_case=ignore_case):
+            return top(pattern, by=by, n=n, ignore_case=ignore_case)
+        if call.rewrites < REWRITES:
+            for other, how in rewrites(pattern, ignore_case, ctx):
+                call.rewrites += 1
+                print(_instead("top", pattern, how, other))
+                return top(other, by=by, n=n, ignore_case=True)
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = top(pattern, by=by, n=n, ignore_case=ignore_case)
+        _say_empty("top", pattern, ctx)
+        return result
+
+    call.__doc__ = top.__doc__
+    call.__name__ = "top"
+    call.rewrites = 0
+    return call
+
+
+def _say_empty(name: str, pattern, ctx: Context) -> None:
+    """What an empty search prints: the lines sharing most of the pattern's words, or where
+    else to look."""
+    near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
+    if near:
+        shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)
+        print(
+            f"[{name}: no line matches {pattern!r}. The log may say it in other "
+            f"words; {NEAR_MISSES}\n{shown}\n"
+            "If one of them is the line you look for, it answers the question: answer "
+            "from it, or search with its own words to list all such lines.]"
+        )
+    else:
+        print(
+            f"[{name}: no line matches {pattern!r}. The log may say it in other "
+            "words: look at the templates in the brief, or try a shorter or broader "
+            "pattern with ignore_case=True, before you conclude there is none]"
+        )
+
+
 def _noting_empty(search, name: str, ctx: Context):
     """``search`` (grep or count) that, when nothing matched, says so and helps: a small
     model otherwise answers "0" or "none" from one pattern in its own words, not the log's.
@@ -111,27 +184,13 @@ def _noting_empty(search, name: str, ctx: Context):
             call.said += 1
             print(f"[count: {found:,} lines match {pattern!r}]")
         if not found and isinstance(pattern, str) and call.rewrites < REWRITES:
-            # "showing results for": the same words, only their case, separators or order
-            # differ; the model read "0 lines" past a notice that named them, and answered 0
-            for other, how in (
-                (None if given.get("ignore_case") else pattern, "in another case"),
-                (literal(pattern), "as plain text (its ( ) [ ] + ? are not regex there)"),
-                (loosened(pattern), "with other separators"),
-                (reordered(pattern), "the other way round"),
-                (inflected(pattern), "with other word endings"),
-                *((other, "in other words for the same thing") for other in synonymous(pattern)),
-            ):
-                if not other or not ctx.count(other, ignore_case=True):
-                    continue
+            for other, how in rewrites(pattern, bool(given.get("ignore_case")), ctx):
                 # with also=, the rewrite's lines must hold that too: its notes wait
                 with contextlib.redirect_stdout(io.StringIO()) as notes:
                     again = search(other, **{**given, "ignore_case": True})
                 if again:
                     call.rewrites += 1
-                    print(
-                        f"[{name}: no line matches {pattern!r}; the log writes it {how}: "
-                        f"results for {_as_regex(other)} (ignore_case=True) instead]"
-                    )
+                    print(_instead(name, pattern, how, other))
                     print(notes.getvalue(), end="")
                     return again
         also = given.get("also")
@@ -146,21 +205,7 @@ def _noting_empty(search, name: str, ctx: Context):
                 f"also {also!r}]"
             )
         elif not found:
-            near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
-            if near:
-                shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)
-                print(
-                    f"[{name}: no line matches {pattern!r}. The log may say it in other "
-                    f"words; {NEAR_MISSES}\n{shown}\n"
-                    "If one of them is the line you look for, it answers the question: answer "
-                    "from it, or search with its own words to list all such lines.]"
-                )
-            else:
-                print(
-                    f"[{name}: no line matches {pattern!r}. The log may say it in other "
-                    "words: look at the templates in the brief, or try a shorter or broader "
-                    "pattern with ignore_case=True, before you conclude there is none]"
-                )
+            _say_empty(name, pattern, ctx)
         return found
 
     call.__doc__ = search.__doc__

@@ -9,8 +9,9 @@ A phrase of plain words the log writes with other separators ("OOM Killer" for
 with regex characters as plain text (:func:`literal`: ``pam_unix(sshd:auth)``), two
 parts joined by ``.*`` the other way round (:func:`reordered`), and its words with any
 ending (:func:`inflected`: "fall off the bus" for "fallen off the bus"), and with an
-operator's word the log writes otherwise (:func:`synonymous`: "power supply" as ``psu``);
-the search returns those results, saying so.
+operator's word the log writes otherwise (:func:`synonymous`: "power supply" as ``psu``),
+and its parts in order with other text between them (:func:`gapped`: a copied line that
+skipped ``ruser=``); the search returns those results, saying so.
 """
 
 from __future__ import annotations
@@ -108,6 +109,44 @@ def reordered(pattern: str) -> str | None:
     except re.error:
         return None
     return swapped
+
+
+def gapped(pattern: str) -> str | None:
+    """For a pattern whose parts are separated by spaces (``tty=NODEVssh rhost=.* root``),
+    the regex that lets other text stand where each space is (``tty=NODEVssh.*?rhost=.*.*?
+    root``): the model copied a line and left out a field. None when the pattern has no such
+    space, or one inside ``[...]``, ``{...}`` or after a backslash (regex written on purpose)."""
+    out: list[str] = []
+    depth = 0
+    escaped = False
+    changed = False
+    for ch in pattern:
+        if escaped:
+            if ch == " ":
+                return None
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        elif ch == " ":
+            if depth:
+                return None
+            if out and out[-1] != ".*?":
+                out.append(".*?")
+                changed = True
+            continue
+        out.append(ch)
+    result = "".join(out).strip()
+    if not changed or result.startswith(".*?") or result.endswith(".*?"):
+        return None
+    try:
+        re.compile(result)
+    except re.error:
+        return None
+    return result
 
 
 def _stem(word: str) -> str:

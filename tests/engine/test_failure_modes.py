@@ -374,6 +374,14 @@ def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_wr
             'in other words for the same thing: results for r"psu fail"',
             "1: 1131566461 node-118",
         ),
+        # Loghub Linux: a line copied from the brief with a field left out
+        (
+            "Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure; logname= "
+            "uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root",
+            "tty=NODEVssh rhost=.* root",
+            'with other text between its parts: results for r"tty=NODEVssh.*?rhost=.*.*?root"',
+            "1: Jun 15 02:04:59 combo",
+        ),
     ],
 )
 def test_an_empty_search_is_tried_as_the_log_writes_it(rlm, log, pattern, notice, line) -> None:
@@ -449,6 +457,29 @@ def test_top_counts_matching_lines_per_host_in_one_call(rlm) -> None:
         .rstrip()
         .endswith("(most: node02 with 4 of the 5 matching lines; next: node03 with 1)")
     ), out["stdout"]
+
+
+def test_top_of_a_pattern_the_log_writes_otherwise_ranks_the_rewrite(rlm) -> None:
+    """The 1.5B model ranked hosts by a pattern copied from a line with a field left out,
+    got "0 lines match", and sent the same call again."""
+    rlm.log.write_text(
+        "".join(
+            f"Jun 15 02:0{i}:59 combo sshd(pam_unix)[2088{i}]: authentication failure; "
+            f"logname= uid=0 euid=0 tty=NODEVssh ruser= rhost={ip}  user=root\n"
+            for i, ip in enumerate(["10.9.9.9", "10.9.9.9", "10.1.1.1"])
+        )
+    )
+    code = 'print(context.top("tty=NODEVssh rhost=.* root", by="ip"))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    assert (
+        "[top: no line matches 'tty=NODEVssh rhost=.* root'; the log writes it with other "
+        in (out["stdout"])
+    )
+    assert "most: 10.9.9.9 with 2 of the 3 matching lines" in out["stdout"], out["stdout"]
+    # no way of writing it matches: the closest lines, as grep shows them
+    code = 'print(context.top("link flap on port", by="host"))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    assert "[top: no line matches 'link flap on port'. The log may say it" in out["stdout"]
 
 
 def test_a_written_answer_naming_what_no_output_showed_is_pushed_back(rlm) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from rlm_cli.store.closest import (
     closest_lines,
+    gapped,
     inflected,
     literal,
     loosened,
@@ -129,3 +130,19 @@ def test_synonymous_swaps_an_operators_word_for_the_logs() -> None:
     assert synonymous("kernel panic") == ["panic"]  # the longest phrase of a group first
     assert synonymous("SMART self-check") == []
     assert synonymous("superpsu") == []  # whole words only
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("tty=NODEVssh rhost=.* root", "tty=NODEVssh.*?rhost=.*.*?root"),
+        ("a  b", "a.*?b"),  # a run of spaces is one gap
+        ("single", None),  # nothing to let text between
+        ("a[ ]b", None),  # a space the regex means
+        (r"a\ b", None),
+        ("x {2}", None),  # a gap before a quantifier is no regex
+        ("trailing ", None),
+    ],
+)
+def test_gapped_lets_other_text_stand_between_the_parts(pattern, expected) -> None:
+    assert gapped(pattern) == expected
