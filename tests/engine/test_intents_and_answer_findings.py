@@ -24,6 +24,8 @@ LOOK = 'print(context.count("ECC"))'
         ("Which host had the most failed SSH password attempts?", "most"),
         ("which switch port is the busiest", "most"),
         ("Which IP is behind the largest number of failed SSH logins?", "most"),
+        ("Which node keeps having its power supply fail?", "most"),
+        ("which disk throws read errors again and again", "most"),
         ("When did nas01 first stop responding?", "time"),
         ("what is the most recent error", "time"),
         ("Which host reported that its RAID battery failed?", "event"),
