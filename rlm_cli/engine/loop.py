@@ -995,6 +995,6 @@ def _clip_text(text: str, limit: int) -> str:
 def _compiles(code: str) -> bool:
     try:
         compile(code, "<repl>", "exec")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep for the parser
         return False
     return True

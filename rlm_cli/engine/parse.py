@@ -57,9 +57,8 @@ class FinalSpec:
         a = self.arg.strip()
         if not a:
             return True
-        try:
-            tree = ast.parse(a, mode="eval")
-        except SyntaxError:
+        tree = syntax_tree(a, mode="eval")
+        if tree is None:
             return True  # prose such as FINAL(node09 will fail), or a cut string
         return isinstance(tree.body, ast.Constant)
 
@@ -130,13 +129,24 @@ def normalise_code(code: str) -> str:
     return "\n".join(ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#"))
 
 
+def syntax_tree(code: str, mode: str = "exec"):
+    """``ast.parse(code)``, or None when it does not parse: a syntax error, or nesting too
+    deep for the parser (model code can be anything; a RecursionError here once ended the
+    run with a traceback)."""
+    import ast
+
+    try:
+        return ast.parse(code, mode=mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def touches_data(code: str) -> bool:
     """Whether code reads the log or calls a model (i.e. the model looked at the data)."""
     import ast
 
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = syntax_tree(code)
+    if tree is None:
         return "context" in code
     names = {"context", "llm_query", "llm_query_batched", "rlm_query"}
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(tree))
@@ -165,9 +175,8 @@ def final_is_literal(code: str) -> bool:
     constant, an f-string without fields) rather than a value the code computed."""
     import ast
 
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = syntax_tree(code)
+    if tree is None:
         return False
     for node in ast.walk(tree):
         if (

@@ -11,7 +11,13 @@ from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.events import RunObserver
 from rlm_cli.engine.grammar import final_grammar, turn_grammar
 from rlm_cli.engine.loop import EngineConfig, RlmEngine
-from rlm_cli.engine.parse import normalise_code, parse_reply, strip_thinking, touches_data
+from rlm_cli.engine.parse import (
+    final_is_literal,
+    normalise_code,
+    parse_reply,
+    strip_thinking,
+    touches_data,
+)
 from rlm_cli.engine.records import Usage
 from rlm_cli.engine.subcalls import ExplosionGuard, SubcallRefused, SubcallService
 from rlm_cli.errors import PromptTooLong
@@ -398,3 +404,12 @@ def test_prompt_progress_and_a_timed_forced_final(context) -> None:
     forced = result.trajectory[-1]
     assert "forced final answer" in forced.notes
     assert forced.elapsed_s >= 0.05  # measured, not 0.0 (a lower bound: load only adds)
+
+
+def test_code_nested_too_deep_for_the_parser_is_no_crash() -> None:
+    """ast.parse raises RecursionError (not SyntaxError) on deep nesting; model code that
+    did so once ended the run with a traceback."""
+    deep = "x = " + "-" * 5000 + "1\nprint(context.count('x'))"
+    assert touches_data(deep)  # read as text: it names context
+    assert not final_is_literal("FINAL(" + "-" * 5000 + "1)")
+    assert parse_reply(f"FINAL({'-' * 5000}1)").final.is_literal
