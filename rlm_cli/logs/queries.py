@@ -187,33 +187,39 @@ class MapQueries:
         """The entities of kind ``by`` (host, dimm, psu, fan, device, ip, ...) named on the
         most lines matching ``pattern`` (a regex or a log-map template), with the first and
         last such line: "which host has the most X" in one call, the host read the way the
-        log map reads it (line prefix, syslog field, ``host=``, JSON key)."""
+        log map reads it (line prefix, syslog field, ``host=``, JSON key). When the lines
+        name no ``by`` at all, it ranks the kind they name most instead (Blue Gene nodes
+        are ``rack`` positions), saying so."""
         header = self._header()
         caches: tuple[dict, dict] = ({}, {})
-        counts: Counter = Counter()
-        first: dict[str, int] = {}
-        last: dict[str, int] = {}
-        total = unnamed = 0
+        counts: dict[str, Counter] = {}
+        first: dict[tuple[str, str], int] = {}
+        last: dict[tuple[str, str], int] = {}
+        lines_with: Counter = Counter()  # lines naming each kind
+        total = 0
         for number, raw in self._ctx.search(pattern, ignore_case=ignore_case):
             if total >= self.TOP_MAX_LINES:
                 print(f"[top: stopped after {total:,} matching lines; narrow the pattern]")
                 break
             total += 1
             _, ents = scan_line(raw.decode("utf-8", "replace"), header, caches)
-            names = {e.name for e in ents if e.kind == by}
-            unnamed += not names
-            for name in names:
-                counts[name] += 1
-                first.setdefault(name, number)
-                last[name] = number
-        print(
-            f"[top: {total:,} lines match; {len(counts):,} {by} names among them"
-            + (f"; {unnamed:,} lines name no {by}" if unnamed else "")
-            + "]"
-        )
-        ranked = counts.most_common()
+            pairs = {(e.kind, e.name) for e in ents}
+            lines_with.update({kind for kind, _ in pairs})
+            for kind, name in pairs:
+                counts.setdefault(kind, Counter())[name] += 1
+                first.setdefault((kind, name), number)
+                last[kind, name] = number
+        asked = by
+        if by not in counts and lines_with:
+            by = max(lines_with, key=lambda k: lines_with[k])
+        ranked = (counts.get(by) or Counter()).most_common()
+        unnamed = total - lines_with[by]
+        note = f"[top: {total:,} lines match; {len(ranked):,} {by} names among them"
+        if by != asked:
+            note += f" (they name no {asked}: ranked by {by}, the kind they name most)"
+        print(note + (f"; {unnamed:,} lines name no {by}" if unnamed > 0 else "") + "]")
         rows = [
-            {"name": k, "lines": c, "first_line": first[k], "last_line": last[k]}
+            {"name": k, "lines": c, "first_line": first[by, k], "last_line": last[by, k]}
             for k, c in ranked[:n]
         ]
         return Rows(rows, ("name", "lines", "first_line", "last_line"), _leader(ranked, total))

@@ -459,6 +459,26 @@ def test_top_counts_matching_lines_per_host_in_one_call(rlm) -> None:
     ), out["stdout"]
 
 
+def test_top_of_lines_that_name_no_host_ranks_the_kind_they_name(rlm) -> None:
+    """Loghub BGL: the 1.5B model ranked "fatal" lines by host; Blue Gene nodes are rack
+    positions, the lines named no host, and top said "0 lines match" (the case differed
+    too); it sent the same call again and named the second line's node."""
+    nodes = ["R04-M1-N4-I:J18-U11", "R30-M0-N9-C:J16-U01", "R30-M0-N9-C:J16-U01"]
+    rlm.log.write_text(
+        "".join(
+            f"- 111786987{i} 2005.06.04 {node} 2005-06-04-00.24.3{i}.432192 {node} RAS KERNEL "
+            f"FATAL data TLB error interrupt\n"
+            for i, node in enumerate(nodes)
+        )
+    )
+    code = 'print(context.top("fatal", by="host", n=3))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    stdout = out["stdout"]
+    assert "the log writes it in another case" in stdout, stdout
+    assert "(they name no host: ranked by rack, the kind they name most)" in stdout, stdout
+    assert "most: R30-M0-N9-C:J16-U01 with 2 of the 3 matching lines" in stdout, stdout
+
+
 def test_top_of_a_pattern_the_log_writes_otherwise_ranks_the_rewrite(rlm) -> None:
     """The 1.5B model ranked hosts by a pattern copied from a line with a field left out,
     got "0 lines match", and sent the same call again."""
