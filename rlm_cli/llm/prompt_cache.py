@@ -23,13 +23,14 @@ import hashlib
 import json
 import os
 import struct
+import sys
 import tempfile
 import time
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import xxhash
 
 from rlm_cli import paths
@@ -76,7 +77,7 @@ class PromptCache:
         """The entry name for ``tokens`` evaluated by ``model`` in a context of ``layout``."""
         h = hashlib.sha256()
         h.update(json.dumps({"model": model, "layout": layout}, sort_keys=True).encode())
-        h.update(np.asarray(tokens, dtype="<i4").tobytes())
+        h.update(_token_bytes(tokens))
         return h.hexdigest()[:40]
 
     def path(self, key: str) -> Path:
@@ -173,8 +174,19 @@ class PromptCache:
         return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
+def _token_bytes(tokens: Sequence[int]) -> bytes:
+    """Tokens as little-endian 32-bit integers (the key's and the file's form); without
+    numpy, which a run of a scripted or server model need not import."""
+    out = array("i", tokens)
+    if out.itemsize != 4:  # pragma: no cover - no platform Python runs on today
+        out = array("l", tokens)
+    if sys.byteorder == "big":  # pragma: no cover
+        out.byteswap()
+    return out.tobytes()
+
+
 def _encode(model: str, layout: dict, tokens: Sequence[int], state: bytes) -> bytes:
-    toks = np.asarray(tokens, dtype="<i4").tobytes()
+    toks = _token_bytes(tokens)
     header = json.dumps(
         {
             "model": model,
@@ -212,6 +224,6 @@ def _decode(data: bytes, model: str, layout: dict, tokens: Sequence[int]) -> mem
     body = memoryview(data)[at:]  # no copies of a state that may be tens of MB
     if xxhash.xxh3_64_hexdigest(body) != header.get("xxh3"):
         raise ValueError("checksum mismatch")
-    if body[: 4 * n] != np.asarray(tokens, dtype="<i4").tobytes():
+    if body[: 4 * n] != _token_bytes(tokens):
         raise ValueError("made for other tokens")
     return body[4 * n :]

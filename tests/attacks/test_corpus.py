@@ -14,12 +14,14 @@ sandbox and with ``sandbox_isolation: false`` (the fallback where namespaces are
 refused), so the language and process layers are shown to hold on their own.
 
 Attacks run in parallel (three at a time; memory-heavy ones one at a time) from a
-session fixture; each parametrized test checks one attack's outcome.
+session fixture, in two parts that pytest-xdist gives to two workers; each parametrized
+test checks one attack's outcome.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,25 +53,43 @@ def _case_id(case: tuple[Attack, bool]) -> str:
     return attack.name + ("" if isolation else "-fallback")
 
 
+GROUPS = 2
+"""The corpus is run in this many parts, each by the first test that needs one of its
+outcomes; under pytest-xdist (``--dist loadgroup``) the parts go to different workers."""
+
+
+def _group(case: tuple[Attack, bool]) -> int:
+    return CASES.index(case) % GROUPS
+
+
 @pytest.fixture(scope="session")
-def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Run the attacks the session selected, in parallel; outcome by case id."""
+def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """``outcomes(case) -> Outcome``: on the first call for a part of the corpus, the attacks
+    of that part the session selected run in parallel (three at a time, two under xdist,
+    where another worker shares the cores)."""
     wanted = {
         item.callspec.id
         for item in request.session.items
         if hasattr(item, "callspec") and item.originalname == "test_attack_is_contained"
     }
-    todo = [c for c in CASES if _case_id(c) in wanted]
     base = tmp_path_factory.mktemp("attacks")
     counter = itertools.count()
+    done: dict[str, Outcome] = {}
+    workers = 2 if os.environ.get("PYTEST_XDIST_WORKER") else 3
 
     def one(case: tuple[Attack, bool]) -> tuple[str, Outcome]:
         attack, isolation = case
         home = Path(base) / f"{next(counter):03d}-{_case_id(case)}"
         return _case_id(case), run_attack(attack, home, isolation=isolation)
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        return dict(pool.map(one, todo))
+    def get(case: tuple[Attack, bool]) -> Outcome:
+        if _case_id(case) not in done:
+            part = [c for c in CASES if _group(c) == _group(case) and _case_id(c) in wanted]
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                done.update(pool.map(one, part))
+        return done[_case_id(case)]
+
+    return get
 
 
 def test_corpus_is_big_and_covers_the_roads() -> None:
@@ -119,10 +139,14 @@ def _check_step(out: dict, expect: str, where: str) -> None:
         assert not error, f"{where}: expected the step to run, got {error[:500]}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
-def test_attack_is_contained(case: tuple[Attack, bool], outcomes: dict) -> None:
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, marks=pytest.mark.xdist_group(f"attacks-{_group(c)}")) for c in CASES],
+    ids=[_case_id(c) for c in CASES],
+)
+def test_attack_is_contained(case: tuple[Attack, bool], outcomes) -> None:
     attack, isolation = case
-    o: Outcome = outcomes[_case_id(case)]
+    o: Outcome = outcomes(case)
     where = f"{attack.name} ({attack.technique})"
     # The CLI ended with the final answer, within its limits, without a crash.
     assert o.exit_code == 0, f"{where}: exit {o.exit_code}\n{o.stderr[-2000:]}"
