@@ -818,25 +818,33 @@ class RlmEngine:
             limit = self.config.final_max_tokens_after_timeout
             params = replace(params, max_tokens=min(params.max_tokens, limit))
         answer, c = self._final_reply(msgs, params, turn, session, ended_by)
-        missing = ungrounded(answer, "\n".join(self._shown))
-        if missing and ended_by != "timeout":  # once: ask again from the outputs only
-            names = ", ".join(missing[:5])
-            self._note(turn, f"forced final answer names {names}, seen in no output: asked again")
-            msgs += [
-                {"role": "assistant", "content": c.text},
-                {"role": "user", "content": fill(self.prompts["final_ungrounded"], tokens=names)},
-            ]
+        again = self._forced_final_flaw(answer)
+        if again is not None and ended_by != "timeout":  # once: ask again from the outputs only
+            what, ask = again
+            self._note(turn, f"forced final answer {what}: asked again")
+            msgs += [{"role": "assistant", "content": c.text}, {"role": "user", "content": ask}]
             self._fit_window(msgs, first_user, turn, extra_tail=3)
             first = turn.reply
             answer, c = self._final_reply(msgs, params, turn, session, ended_by)
-            turn.reply = f"{first}\n\n[asked again: {names} in no output]\n\n{turn.reply}"
-            missing = ungrounded(answer, "\n".join(self._shown))
-        if missing:  # a best guess stands, but the user is told
-            self._note(
-                turn, f"forced final answer names {', '.join(missing[:5])}, seen in no output"
-            )
+            turn.reply = f"{first}\n\n[asked again: {what}]\n\n{turn.reply}"
+            again = self._forced_final_flaw(answer)
+        if again is not None:  # a best guess stands, but the user is told
+            self._note(turn, f"forced final answer {again[0]}")
         turn.elapsed_s = time.monotonic() - t0  # the final-answer calls' own time
         return answer
+
+    def _forced_final_flaw(self, answer: str) -> tuple[str, str] | None:
+        """What is wrong with a forced final answer, and the question that asks again: it
+        names something no output printed, or holds a template's <*>; None if neither."""
+        missing = ungrounded(answer, "\n".join(self._shown))
+        if missing:
+            names = ", ".join(missing[:5])
+            return f"names {names}, seen in no output", fill(
+                self.prompts["final_ungrounded"], tokens=names
+            )
+        if TEMPLATE_WILDCARD in answer:
+            return "holds <*>, a template's wildcard", self.prompts["final_template"].strip()
+        return None
 
     def _final_reply(
         self,

@@ -111,6 +111,11 @@ def test_verification_loop_is_told_then_ended(rlm) -> None:
     d = rlm.ask(rlm.script([same, same, 'FINAL("node07")', 'FINAL("node07 again")'])).json
     assert d["answer"] == "node07 again"
     assert notes(d).endswith("forced final answer names node07, seen in no output")
+    # a forced answer copied from a template of the brief is asked for once more (Loghub
+    # Hadoop: "msra-sa-<*>/<*>:<*>")
+    d = rlm.ask(rlm.script([same, same, 'FINAL("node<*>")', 'FINAL("node02")'])).json
+    assert d["answer"] == "node02"
+    assert "forced final answer holds <*>, a template's wildcard: asked again" in notes(d)
 
 
 def test_think_blocks_hidden_from_answer(rlm) -> None:
@@ -457,6 +462,24 @@ def test_top_counts_matching_lines_per_host_in_one_call(rlm) -> None:
         .rstrip()
         .endswith("(most: node02 with 4 of the 5 matching lines; next: node03 with 1)")
     ), out["stdout"]
+
+
+def test_a_long_close_line_keeps_its_end_in_view(rlm) -> None:
+    """Loghub Hadoop: the close line was cut at 200 characters, before the DataNode it named
+    at its end, so the answer was out of the model's sight."""
+    line = (
+        "2015-10-18 18:05:57,024 WARN [DataStreamer for file /tmp/hadoop-yarn/staging/"
+        + "x" * 200
+        + " block BP-1:blk_1] org.apache.hadoop.hdfs.DFSClient: Error Recovery for block in "
+        "pipeline: bad datanode 10.86.164.15:50010"
+    )
+    rlm.log.write_text(line + "\n2015-10-18 18:06:00,000 INFO ok\n")
+    code = 'print(context.grep("DataNode dropped from the write pipeline as bad"))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    stdout = out["stdout"]
+    assert "bad datanode 10.86.164.15:50010" in stdout, stdout
+    assert "2015-10-18 18:05:57,024 WARN" in stdout and " … " in stdout
+    assert "context.line(1) prints a line whole" in stdout
 
 
 def test_top_of_lines_that_name_no_host_ranks_the_kind_they_name(rlm) -> None:
