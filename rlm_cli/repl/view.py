@@ -80,8 +80,13 @@ COUNT_NOTICES = 5
 otherwise print one line per call)."""
 
 
-def _clip(line: str, width: int = 200) -> str:
-    return line if len(line) <= width else line[: width - 1] + "…"
+def _clip(line: str, width: int = 240) -> str:
+    """A long line cut in the middle: its start (time, source) and its end (where a log
+    puts the value: the node excluded, the path, the address) both stay in view."""
+    if len(line) <= width:
+        return line
+    tail = width // 3
+    return f"{line[: width - tail - 3]} … {line[-tail:]}"
 
 
 REWRITES = 5
@@ -153,9 +158,11 @@ def _say_empty(name: str, pattern, ctx: Context) -> None:
     near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
     if near:
         shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)
+        cut = next((n for n, line in near if _clip(line) != line), None)
+        whole = f" (cut in the middle: context.line({cut}) prints a line whole)" if cut else ""
         print(
             f"[{name}: no line matches {pattern!r}. The log may say it in other "
-            f"words; {NEAR_MISSES}\n{shown}\n"
+            f"words; {NEAR_MISSES}{whole}\n{shown}\n"
             "If one of them is the line you look for, it answers the question: answer "
             "from it, or search with its own words to list all such lines.]"
         )
