@@ -134,15 +134,17 @@ def _top_rewritten(top, ctx: Context):
     lines, as grep does."""
 
     def call(pattern, by: str = "host", n: int = 10, ignore_case: bool = False):
-        if not isinstance(pattern, str) or ctx.count(pattern, ignore_case=ignore_case):
-            return top(pattern, by=by, n=n, ignore_case=ignore_case)
+        with contextlib.redirect_stdout(io.StringIO()) as said:
+            result = top(pattern, by=by, n=n, ignore_case=ignore_case)
+        # an empty table may still come from matching lines that name nothing: ask the store
+        if result or not isinstance(pattern, str) or ctx.count(pattern, ignore_case=ignore_case):
+            print(said.getvalue(), end="")
+            return result
         if call.rewrites < REWRITES:
             for other, how in rewrites(pattern, ignore_case, ctx):
                 call.rewrites += 1
                 print(_instead("top", pattern, how, other))
                 return top(other, by=by, n=n, ignore_case=True)
-        with contextlib.redirect_stdout(io.StringIO()):
-            result = top(pattern, by=by, n=n, ignore_case=ignore_case)
         _say_empty("top", pattern, ctx)
         return result
 
