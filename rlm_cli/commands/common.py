@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, Optional, TypeVar, get_args
 
 import typer
 
@@ -144,38 +144,39 @@ FailOnOpt = _optional(
 )
 NoCacheOpt = _switch("--no-cache", help="Do not read or write the sub-call cache.")
 
-OPTIONS: dict[str, tuple[Any, Any]] = {
-    "model": (ModelOpt, None),
-    "sub_model": (SubModelOpt, None),
-    "n_ctx": (NCtxOpt, None),
-    "threads": (ThreadsOpt, None),
-    "max_iterations": (MaxIterationsOpt, None),
-    "max_subcalls": (MaxSubcallsOpt, None),
-    "max_tokens": (MaxTokensOpt, None),
-    "max_depth": (MaxDepthOpt, None),
-    "timeout": (TimeoutOpt, None),
-    "batch_size": (BatchSizeOpt, None),
-    "flash_attn": (FlashAttnOpt, None),
-    "gpu_layers": (GpuLayersOpt, None),
-    "concurrency": (ConcurrencyOpt, None),
-    "max_output_chars": (MaxOutputCharsOpt, None),
-    "temperature": (TemperatureOpt, None),
-    "seed": (SeedOpt, None),
-    "root_max_tokens": (RootMaxTokensOpt, None),
-    "sub_max_tokens": (SubMaxTokensOpt, None),
-    "brief_tokens": (BriefTokensOpt, None),
-    "thinking": (ThinkingOpt, None),
-    "fail_on": (FailOnOpt, None),
-    "no_grammar": (NoGrammarOpt, False),
-    "no_cache": (NoCacheOpt, False),
-    "no_log": (NoLogOpt, False),
-    "context_id": (ContextOpt, None),
-    "keep": (KeepOpt, False),
-    "include": (IncludeOpt, None),
-    "exclude": (ExcludeOpt, None),
-    "binary": (BinaryOpt, False),
+OPTIONS: dict[str, Any] = {
+    "model": ModelOpt,
+    "sub_model": SubModelOpt,
+    "n_ctx": NCtxOpt,
+    "threads": ThreadsOpt,
+    "max_iterations": MaxIterationsOpt,
+    "max_subcalls": MaxSubcallsOpt,
+    "max_tokens": MaxTokensOpt,
+    "max_depth": MaxDepthOpt,
+    "timeout": TimeoutOpt,
+    "batch_size": BatchSizeOpt,
+    "flash_attn": FlashAttnOpt,
+    "gpu_layers": GpuLayersOpt,
+    "concurrency": ConcurrencyOpt,
+    "max_output_chars": MaxOutputCharsOpt,
+    "temperature": TemperatureOpt,
+    "seed": SeedOpt,
+    "root_max_tokens": RootMaxTokensOpt,
+    "sub_max_tokens": SubMaxTokensOpt,
+    "brief_tokens": BriefTokensOpt,
+    "thinking": ThinkingOpt,
+    "fail_on": FailOnOpt,
+    "no_grammar": NoGrammarOpt,
+    "no_cache": NoCacheOpt,
+    "no_log": NoLogOpt,
+    "context_id": ContextOpt,
+    "keep": KeepOpt,
+    "include": IncludeOpt,
+    "exclude": ExcludeOpt,
+    "binary": BinaryOpt,
 }
-"""Options a command can take by name through ``shared_options``: (type, default)."""
+"""Options a command can take by name through ``shared_options``: their types (a switch
+defaults to off, any other option to None: not given)."""
 
 RUN_MODEL = ("model", "sub_model", "n_ctx", "threads")
 """The model a run loads, and where."""
@@ -203,8 +204,13 @@ def shared_options(*names: str) -> Callable[[_Command], _Command]:
         sig = inspect.signature(command, eval_str=True)
         own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
         added = [
-            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=t, default=d)
-            for n, (t, d) in ((n, OPTIONS[n]) for n in names)
+            inspect.Parameter(
+                n,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=OPTIONS[n],
+                default=False if get_args(OPTIONS[n])[0] is bool else None,
+            )
+            for n in names
         ]
         last = [p for p in own if p.name == "debug"]
         params = [p.replace(kind=p.KEYWORD_ONLY) for p in own if p.name != "debug"]
