@@ -71,7 +71,11 @@ NCtxOpt = _optional(
 ThreadsOpt = _optional(int, "--threads", min=1, help="CPU threads for llama.cpp.")
 TemperatureOpt = _optional(float, "--temperature", min=0.0, help="Sampling temperature.")
 RootMaxTokensOpt = _tuned(
-    int, "--root-max-tokens", 16, "Longest root reply in tokens", "root_max_tokens"
+    int,
+    "--root-max-tokens",
+    16,
+    "Longest root reply in tokens, at most 1/8 of the model's window",
+    "root_max_tokens",
 )
 IncludeOpt = _optional(
     list[str], "--include", help="Glob of files to read inside folders (repeatable)."

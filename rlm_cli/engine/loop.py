@@ -164,7 +164,7 @@ class RlmEngine:
         self.root = root
         self.sub = sub
         self.context = context
-        self.config = config or EngineConfig()
+        self.config = _reply_fits_window(config or EngineConfig(), root.n_ctx)
         self.observer = observer or RunObserver()
         self.brief = brief
         self.guidance = guidance
@@ -998,6 +998,21 @@ def _clip_text(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + f"\n[... {len(text) - limit:,} more characters not repeated]"
+
+
+REPLY_WINDOW_SHARE = 8
+"""A root reply may take at most 1/8 of the root model's window (1,024 tokens of 8,192):
+the window must still hold the first prompt and a turn's output after it."""
+
+
+def _reply_fits_window(config: EngineConfig, n_ctx: int) -> EngineConfig:
+    """``config`` with the root reply's token limit cut to 1/``REPLY_WINDOW_SHARE`` of the
+    window. At n_ctx 4096 the default 1,024 left one turn: a 2,800-token first prompt and
+    the reply's reserve filled the window, and the run ended by ``window`` after turn 1."""
+    cap = max(64, n_ctx // REPLY_WINDOW_SHARE)
+    if config.root_params.max_tokens <= cap:
+        return config
+    return replace(config, root_params=replace(config.root_params, max_tokens=cap))
 
 
 def _compiles(code: str) -> bool:

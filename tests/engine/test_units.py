@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -413,3 +414,16 @@ def test_code_nested_too_deep_for_the_parser_is_no_crash() -> None:
     assert touches_data(deep)  # read as text: it names context
     assert not final_is_literal("FINAL(" + "-" * 5000 + "1)")
     assert parse_reply(f"FINAL({'-' * 5000}1)").final.is_literal
+
+
+def test_a_root_reply_takes_at_most_an_eighth_of_the_window() -> None:
+    """At n_ctx 4096 the default 1,024-token reply reserve left room for one turn of the
+    1.5B model after its 2,800-token first prompt; the run then ended by `window`."""
+    from rlm_cli.engine.loop import EngineConfig, _reply_fits_window
+
+    config = EngineConfig()
+    assert config.root_params.max_tokens == 1024
+    assert _reply_fits_window(config, 4096).root_params.max_tokens == 512
+    assert _reply_fits_window(config, 8192) is config  # the default window: unchanged
+    small = replace(config, root_params=replace(config.root_params, max_tokens=300))
+    assert _reply_fits_window(small, 4096).root_params.max_tokens == 300
