@@ -13,15 +13,18 @@ guard refuses before it runs) run twice: with the full
 sandbox and with ``sandbox_isolation: false`` (the fallback where namespaces are
 refused), so the language and process layers are shown to hold on their own.
 
-Attacks run in parallel (three at a time; memory-heavy ones one at a time) from a
-session fixture, in two parts that pytest-xdist gives to two workers; each parametrized
-test checks one attack's outcome.
+Attacks run in parallel (three at a time; memory-heavy ones one at a time), in small
+batches claimed by whichever pytest process first needs one of them: under pytest-xdist
+the workers share the corpus through claim files, so each attack runs once per session
+whichever worker its test is scheduled on; each parametrized test checks one attack's
+outcome.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
+import pickle
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -53,41 +56,78 @@ def _case_id(case: tuple[Attack, bool]) -> str:
     return attack.name + ("" if isolation else "-fallback")
 
 
-GROUPS = 2
-"""The corpus is run in this many parts, each by the first test that needs one of its
-outcomes; under pytest-xdist (``--dist loadgroup``) the parts go to different workers."""
+BATCH = 4
+"""Attacks one pytest process claims at a time (its parallel runs, twice over)."""
+WAIT_S = 10 * RUN_TIMEOUT_S
+"""The longest a test waits for an attack another worker claimed."""
 
 
-def _group(case: tuple[Attack, bool]) -> int:
-    return CASES.index(case) % GROUPS
+def _shared_dir(factory: pytest.TempPathFactory) -> Path:
+    """A folder all pytest processes of this session share: beside the workers' own
+    temporary folders under xdist (keyed by the test run's id), else this session's."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    base = factory.getbasetemp()
+    shared = base.parent / f"attacks-{run}" if run else base / "attacks-shared"
+    shared.mkdir(exist_ok=True)
+    return shared
 
 
 @pytest.fixture(scope="session")
 def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """``outcomes(case) -> Outcome``: on the first call for a part of the corpus, the attacks
-    of that part the session selected run in parallel (three at a time, two under xdist,
-    where another worker shares the cores)."""
-    wanted = {
-        item.callspec.id
-        for item in request.session.items
-        if hasattr(item, "callspec") and item.originalname == "test_attack_is_contained"
-    }
+    """``outcomes(case) -> Outcome``. A test whose attack has no outcome yet claims it and
+    the next unclaimed attacks the session selected (``BATCH`` in all; a claim is a file
+    created with O_EXCL), runs them in parallel and publishes each outcome (a pickle,
+    renamed into place); an attack claimed by another worker is waited for, running
+    other unclaimed attacks meanwhile."""
+    wanted = [
+        case
+        for case in CASES
+        if _case_id(case)
+        in {
+            item.callspec.id
+            for item in request.session.items
+            if hasattr(item, "callspec") and item.originalname == "test_attack_is_contained"
+        }
+    ]
+    shared = _shared_dir(tmp_path_factory)
     base = tmp_path_factory.mktemp("attacks")
-    counter = itertools.count()
-    done: dict[str, Outcome] = {}
     workers = 2 if os.environ.get("PYTEST_XDIST_WORKER") else 3
 
-    def one(case: tuple[Attack, bool]) -> tuple[str, Outcome]:
+    def claim(case: tuple[Attack, bool]) -> bool:
+        try:
+            os.close(os.open(shared / f"{_case_id(case)}.claim", os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return False
+        return True
+
+    def one(case: tuple[Attack, bool]) -> None:
         attack, isolation = case
-        home = Path(base) / f"{next(counter):03d}-{_case_id(case)}"
-        return _case_id(case), run_attack(attack, home, isolation=isolation)
+        outcome = run_attack(attack, base / _case_id(case), isolation=isolation)
+        tmp = shared / f"{_case_id(case)}.tmp"
+        tmp.write_bytes(pickle.dumps(outcome))
+        tmp.rename(shared / f"{_case_id(case)}.outcome")
+
+    def run_batch(first: tuple[Attack, bool] | None) -> bool:
+        batch = [first] if first is not None and claim(first) else []
+        for case in wanted:
+            if len(batch) >= BATCH:
+                break
+            if case is not first and claim(case):
+                batch.append(case)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(one, batch))
+        return bool(batch)
 
     def get(case: tuple[Attack, bool]) -> Outcome:
-        if _case_id(case) not in done:
-            part = [c for c in CASES if _group(c) == _group(case) and _case_id(c) in wanted]
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                done.update(pool.map(one, part))
-        return done[_case_id(case)]
+        result = shared / f"{_case_id(case)}.outcome"
+        deadline = time.monotonic() + WAIT_S
+        if not result.exists():
+            run_batch(case)
+        while not result.exists():
+            assert time.monotonic() < deadline, f"{_case_id(case)}: no outcome after {WAIT_S} s"
+            if not run_batch(None):
+                time.sleep(0.1)
+        return pickle.loads(result.read_bytes())
 
     return get
 
@@ -141,7 +181,7 @@ def _check_step(out: dict, expect: str, where: str) -> None:
 
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(c, marks=pytest.mark.xdist_group(f"attacks-{_group(c)}")) for c in CASES],
+    CASES,
     ids=[_case_id(c) for c in CASES],
 )
 def test_attack_is_contained(case: tuple[Attack, bool], outcomes) -> None:
