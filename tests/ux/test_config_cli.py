@@ -112,6 +112,9 @@ def test_every_command_has_examples_in_help(rlm_fast, rlm_env, command):
 
 
 def test_shell_completion(rlm_fast, rlm_env):
+    # Typer's switch for tests: the shell is the option's value, not guessed from the
+    # process tree (which has no shell when the suite runs under cron or a service).
+    rlm_env["_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"] = "1"
     r = rlm_fast(rlm_env, "--show-completion", "bash")
     assert r.code == 0 and "complete -o default -F _rlm_completion rlm" in r.stdout
     # The protocol the script speaks: complete "rlm runs l" → list.
