@@ -10,14 +10,14 @@ from __future__ import annotations
 import io
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from rlm_cli.bench.suite import ResolvedTask
 from rlm_cli.config import Settings
 from rlm_cli.engine.events import RunObserver
-from rlm_cli.engine.records import FORCED_FINAL, RunResult
+from rlm_cli.engine.records import FORCED_FINAL, RunResult, Usage
 from rlm_cli.errors import RlmError
 from rlm_cli.llm.base import Model, close_models
 from rlm_cli.store.context import Context
@@ -78,11 +78,6 @@ class TaskResult:
     wall_s: float
     """Seconds from the task's start to its answer, model calls and sandbox included."""
     turns: int
-    prompt_tokens_evaluated: int
-    """Prompt tokens the model computed (not those reused from its cache)."""
-    prompt_tokens: int
-    completion_tokens: int
-    sub_calls: int
     ended_by: str
     """``final``, or the budget or failure that ended the run (``RunResult.ended_by``)."""
     run_id: str
@@ -99,20 +94,32 @@ class TaskResult:
     """Lines of the task's log."""
     lines_left_out: int = 0
     """Direct mode: log lines that did not fit the window (0 in rlm mode)."""
-    first_token_s: float | None = None
-    """Seconds to the first root token (reading the first prompt); None when none came."""
     error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    """The run's model calls and tokens (empty when the run failed before its first call)."""
     record: dict[str, Any] | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The form kept in the bench result (without the run record, which is in the history)."""
-        d = asdict(self)
-        d.pop("record")
+        """The form kept in the bench result: a flat row, the run's usage figures under the
+        names of :data:`USAGE_COLUMNS` (the run record itself is in the history)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        del d["record"], d["usage"]
         d["wall_s"] = round(self.wall_s, 3)
         d["size_x"] = round(self.size_x, 3)
-        if self.first_token_s is not None:
-            d["first_token_s"] = round(self.first_token_s, 3)
+        usage = self.usage.to_json()
+        d.update({column: usage[name] for column, name in USAGE_COLUMNS.items()})
         return d
+
+
+USAGE_COLUMNS = {
+    "prompt_tokens_evaluated": "prompt_tokens_evaluated",
+    "prompt_tokens": "prompt_tokens",
+    "completion_tokens": "completion_tokens",
+    "sub_calls": "sub_calls",
+    "first_token_s": "first_root_token_s",
+}
+"""Bench row columns taken from the run's :class:`Usage`: column name -> usage field. The
+first root token's time is the time to read the first prompt."""
 
 
 def prepare_task(
@@ -190,7 +197,6 @@ def run_task(
     answer = result.answer if result is not None else ""
     direct = (result.extra.get("direct") if result is not None else None) or {}
     ok, cut = _turn_stats(result) if result is not None else (0, 0)
-    usage = result.usage if result is not None else None
     record = result.to_json() if result is not None else None
     if record is not None:
         record["bench"] = {"task": r.task.id, "family": r.task.family, "mode": mode}
@@ -206,10 +212,6 @@ def run_task(
         expected=r.check.describe(),
         wall_s=wall,
         turns=result.iterations if result is not None else 0,
-        prompt_tokens_evaluated=usage.prompt_tokens_evaluated if usage else 0,
-        prompt_tokens=usage.prompt_tokens if usage else 0,
-        completion_tokens=usage.completion_tokens if usage else 0,
-        sub_calls=usage.sub_calls if usage else 0,
         ended_by="error" if error is not None else result.ended_by,  # type: ignore[union-attr]
         run_id=run_id,
         root_turns=len(result.trajectory) if result is not None else 0,
@@ -218,7 +220,7 @@ def run_task(
         turns_cut=cut,
         lines_total=int(direct.get("lines_total") or task.context.line_count),
         lines_left_out=int(direct.get("lines_left_out") or 0),
-        first_token_s=usage.first_root_token_s if usage else None,
+        usage=result.usage if result is not None else Usage(),
         error=error,
         record=record,
     )
