@@ -1,4 +1,4 @@
-"""Load the attack corpus and run one attack through the real CLI, watching what it does.
+"""Load the attack corpus and run one attack through the CLI, watching what it does.
 
 Each ``corpus/*.py`` file is one attack: a header of ``# key: value`` lines, then the
 code the root model "writes". The scripted model replies with that code in a ```repl
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+from fork_server import ForkServer
 from helpers import SAMPLES, isolated_env, write_script
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -122,7 +123,7 @@ class Outcome:
 
 BMC_LINES = 300
 """The attacks read the head of the BMC sample: every call they make has lines to work on
-(ECC events, 100-line chunks), and each of the ~190 runs maps a sixth of the log."""
+(ECC events, 100-line chunks), and each of the 130 runs maps a sixth of the log."""
 
 
 def _input_file(kind: str, where: Path) -> Path:
@@ -148,8 +149,11 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def run_attack(attack: Attack, home: Path, *, isolation: bool = True) -> Outcome:
-    """Run ``attack`` through ``python -m rlm_cli ask ... --json`` and watch it."""
+def run_attack(
+    attack: Attack, home: Path, *, isolation: bool = True, server: ForkServer | None = None
+) -> Outcome:
+    """Run ``attack`` through ``rlm ask ... --json`` and watch it: a new ``python -m
+    rlm_cli`` process, or a fork of ``server`` (the same entry point, imports done)."""
     home.mkdir(parents=True, exist_ok=True)
     outside = home / "outside"
     outside.mkdir()
@@ -183,26 +187,39 @@ def run_attack(attack: Attack, home: Path, *, isolation: bool = True) -> Outcome
             "RLM_SANDBOX_ISOLATION": "true" if isolation else "false",
         },
     )
-    args = [sys.executable, "-m", "rlm_cli", "ask", "which node fails", str(log)]
-    args += ["--model", f"script:{script}", "--json", "--fail-on", "never", "--debug"]
-    args += ["--timeout", str(RUN_TIMEOUT_S)]
+    args = ["ask", "which node fails", str(log), "--model", f"script:{script}", "--json"]
+    args += ["--fail-on", "never", "--debug", "--timeout", str(RUN_TIMEOUT_S)]
     stdout_path, stderr_path = home / "stdout.json", home / "stderr.txt"
     heavy = attack.category in HEAVY
     if heavy:
         _heavy_lock.acquire()
+    killer: list[threading.Timer] = []
+
+    def watch(pid: int) -> None:
+        killer.append(threading.Timer(RUN_TIMEOUT_S + 30, _kill, (pid,)))
+        killer[0].start()
+
     try:
         t0 = time.monotonic()
-        with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-            proc = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=home
-            )
-        killer = threading.Timer(RUN_TIMEOUT_S + 30, _kill, (proc.pid,))
-        killer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        killer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        if server is not None:
+            exit_code, max_rss_kb = server.run(args, env, home, stdout_path, stderr_path, watch)
+        else:
+            with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "rlm_cli", *args],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env=env,
+                    cwd=home,
+                )
+            watch(proc.pid)
+            _, status, usage = os.wait4(proc.pid, 0)
+            exit_code, max_rss_kb = os.waitstatus_to_exitcode(status), usage.ru_maxrss
         wall = time.monotonic() - t0
     finally:
+        for timer in killer:
+            timer.cancel()
         if heavy:
             _heavy_lock.release()
     connections = 0
@@ -218,11 +235,11 @@ def run_attack(attack: Attack, home: Path, *, isolation: bool = True) -> Outcome
     outcome = Outcome(
         attack=attack,
         isolation=isolation,
-        exit_code=proc.returncode,
+        exit_code=exit_code,
         stdout=stdout,
         stderr=stderr_path.read_text("utf-8", "replace"),
         wall_s=wall,
-        max_rss_mb=usage.ru_maxrss / 1024,
+        max_rss_mb=max_rss_kb / 1024,
         connections=connections,
         files_left=[str(p) for p in (outside / "canary", data / "canary") if p.exists()]
         + [str(p) for p in outside.iterdir()],

@@ -1,4 +1,4 @@
-"""Every attack in ``corpus/`` through the real CLI, contained.
+"""Every attack in ``corpus/`` through the CLI, contained.
 
 Contained means: the CLI ends with the script's final answer (exit 0) within its time
 limits; the attack's step ended the way its header says (refused by the guard, an error,
@@ -17,13 +17,15 @@ Attacks run in parallel (three at a time; memory-heavy ones one at a time), in s
 batches claimed by whichever pytest process first needs one of them: under pytest-xdist
 the workers share the corpus through claim files, so each attack runs once per session
 whichever worker its test is scheduled on; each parametrized test checks one attack's
-outcome.
+outcome. Each run is a process forked from a fork server that has imported the CLI
+(``fork_server.py``: the same entry point, a third of the CPU time).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,6 +42,8 @@ from corpus_runner import (
     load_corpus,
     run_attack,
 )
+from fork_server import ForkServer
+from helpers import isolated_env
 
 ATTACKS = load_corpus()
 # The fallback run adds nothing for code the guard refuses before it runs.
@@ -100,9 +104,20 @@ def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
             return False
         return True
 
+    servers: queue.SimpleQueue[ForkServer] = queue.SimpleQueue()
+    started: list[ForkServer] = []
+
     def one(case: tuple[Attack, bool]) -> None:
         attack, isolation = case
-        outcome = run_attack(attack, base / _case_id(case), isolation=isolation)
+        try:
+            server = servers.get_nowait()
+        except queue.Empty:
+            server = ForkServer(isolated_env(base / "server"), base)
+            started.append(server)
+        try:
+            outcome = run_attack(attack, base / _case_id(case), isolation=isolation, server=server)
+        finally:
+            servers.put(server)
         tmp = shared / f"{_case_id(case)}.tmp"
         tmp.write_bytes(pickle.dumps(outcome))
         tmp.rename(shared / f"{_case_id(case)}.outcome")
@@ -129,7 +144,9 @@ def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
                 time.sleep(0.1)
         return pickle.loads(result.read_bytes())
 
-    return get
+    yield get
+    for server in started:
+        server.close()
 
 
 def test_corpus_is_big_and_covers_the_roads() -> None:
