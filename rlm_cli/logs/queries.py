@@ -222,7 +222,22 @@ class MapQueries:
             {"name": k, "lines": c, "first_line": first[by, k], "last_line": last[by, k]}
             for k, c in ranked[:n]
         ]
-        return Rows(rows, ("name", "lines", "first_line", "last_line"), _leader(ranked, total))
+        leader = _leader(ranked, total)
+        other = _ADDRESS_KINDS.get(by)
+        # The most named of the other kind; by ip, a host on every line is the machine that
+        # writes the log (a syslog header), not a pointer worth giving.
+        also = [
+            (k, c)
+            for k, c in (counts.get(other) or Counter()).most_common()
+            if other == "ip" or c < total
+        ]
+        if other and also:
+            leader += (
+                f"\n(these lines also name {len(counts[other]):,} "
+                f"{'ip addresses' if other == 'ip' else 'host names'}; most: {also[0][0]} with "
+                f"{also[0][1]:,}: top(..., by={other!r}))"
+            )
+        return Rows(rows, ("name", "lines", "first_line", "last_line"), leader)
 
     def _header(self) -> HeaderModel:
         if getattr(self, "_header_model", None) is None:
@@ -256,10 +271,22 @@ class MapQueries:
         return Rows(rows, ("from", "count"))
 
 
+_ADDRESS_KINDS = {"host": "ip", "ip": "host"}
+"""A machine is named by a host name or an IP address: ``top`` by one points to the other."""
+
+
 def _leader(ranked: list[tuple[str, int]], total: int) -> str:
-    """``most: cn137 with 40 of the 146 matching lines; next: cn126 with 28`` (ties named)."""
+    """``most: cn137 with 40 of the 146 matching lines; next: cn126 with 28`` (ties named).
+    A name on every matching line (the machine that writes a syslog, in each line's header)
+    is named as such, and the most among the others after it."""
     if not ranked:
         return ""
+    if ranked[0][1] == total and (len(ranked) == 1 or ranked[1][1] < total):
+        every = f"({ranked[0][0]} is on every one of the {total:,} matching lines"
+        if len(ranked) == 1:
+            return every + ")"
+        rest = _leader(ranked[1:], total).removeprefix("(")
+        return f"{every}; {rest.replace('most:', 'most among the others:', 1)}"
     best = ranked[0][1]
     tied = [name for name, c in ranked if c == best]
     if len(tied) > 1:

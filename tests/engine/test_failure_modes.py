@@ -525,6 +525,35 @@ def test_top_of_a_pattern_the_log_writes_otherwise_ranks_the_rewrite(rlm) -> Non
     assert "[top: no line matches 'link flap on port'. The log may say it" in out["stdout"]
 
 
+def test_top_host_names_the_machine_on_every_line_and_points_to_addresses(rlm) -> None:
+    """Loghub Linux: "which remote host racked up the most failed root logins" - top by
+    host ranked combo, the machine that writes every line, first, and the 1.5B model
+    answered combo; the remote peers were mostly IP addresses (``rhost=``), which top by
+    host did not count."""
+    peers = ["10.9.9.9", "10.9.9.9", "10.9.9.9", "bad.example.net", "10.1.1.1"]
+    rlm.log.write_text(
+        "".join(
+            f"Jun 15 02:0{i}:59 combo sshd(pam_unix)[2088{i}]: authentication failure; "
+            f"logname= uid=0 euid=0 tty=NODEVssh ruser= rhost={peer}  user=root\n"
+            for i, peer in enumerate(peers)
+        )
+    )
+    code = 'print(context.top("authentication failure", by="host"))\n'
+    code += 'print(context.top("authentication failure", by="ip"))'
+    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    stdout = out["stdout"]
+    assert (
+        "(combo is on every one of the 5 matching lines; most among the others: "
+        "bad.example.net with 1 of the 5 matching lines)" in stdout
+    ), stdout
+    assert "(these lines also name 2 ip addresses; most: 10.9.9.9 with 3: top(..., by='ip'))" in (
+        stdout
+    )
+    # by ip: the host named on every line is the log's own machine, not a pointer
+    assert "most: 10.9.9.9 with 3 of the 5 matching lines; next: 10.1.1.1 with 1)" in stdout
+    assert "(these lines also name 2 host names; most: bad.example.net" in stdout, stdout
+
+
 def test_a_written_answer_naming_what_no_output_showed_is_pushed_back(rlm) -> None:
     """The 1.5B model found the host, then wrote a BMC IP address it had never seen."""
     root = [
