@@ -8,6 +8,22 @@ import pytest
 LOOK = 'hits = context.grep("ECC")\nprint(len(hits), hits[0])'
 
 
+def _first_step(rlm, code: str) -> dict:
+    """The first step's output record of a run whose first reply is ``code``."""
+    return rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+
+
+def _sshd_auth_failures(rlm, peers: list[str]) -> None:
+    """A syslog of pam_unix root authentication failures on host combo, one per peer."""
+    rlm.log.write_text(
+        "".join(
+            f"Jun 15 02:0{i}:59 combo sshd(pam_unix)[2088{i}]: authentication failure; "
+            f"logname= uid=0 euid=0 tty=NODEVssh ruser= rhost={peer}  user=root\n"
+            for i, peer in enumerate(peers)
+        )
+    )
+
+
 def notes(d: dict) -> str:
     return "\n".join(d["notes"])
 
@@ -475,7 +491,7 @@ def test_a_long_close_line_keeps_its_end_in_view(rlm) -> None:
     )
     rlm.log.write_text(line + "\n2015-10-18 18:06:00,000 INFO ok\n")
     code = 'print(context.grep("DataNode dropped from the write pipeline as bad"))'
-    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    out = _first_step(rlm, code)
     stdout = out["stdout"]
     assert "bad datanode 10.86.164.15:50010" in stdout, stdout
     assert "2015-10-18 18:05:57,024 WARN" in stdout and " … " in stdout
@@ -495,7 +511,7 @@ def test_top_of_lines_that_name_no_host_ranks_the_kind_they_name(rlm) -> None:
         )
     )
     code = 'print(context.top("fatal", by="host", n=3))'
-    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    out = _first_step(rlm, code)
     stdout = out["stdout"]
     assert "the log writes it in another case" in stdout, stdout
     assert "(they name no host: ranked by rack, the kind they name most)" in stdout, stdout
@@ -505,15 +521,9 @@ def test_top_of_lines_that_name_no_host_ranks_the_kind_they_name(rlm) -> None:
 def test_top_of_a_pattern_the_log_writes_otherwise_ranks_the_rewrite(rlm) -> None:
     """The 1.5B model ranked hosts by a pattern copied from a line with a field left out,
     got "0 lines match", and sent the same call again."""
-    rlm.log.write_text(
-        "".join(
-            f"Jun 15 02:0{i}:59 combo sshd(pam_unix)[2088{i}]: authentication failure; "
-            f"logname= uid=0 euid=0 tty=NODEVssh ruser= rhost={ip}  user=root\n"
-            for i, ip in enumerate(["10.9.9.9", "10.9.9.9", "10.1.1.1"])
-        )
-    )
+    _sshd_auth_failures(rlm, ["10.9.9.9", "10.9.9.9", "10.1.1.1"])
     code = 'print(context.top("tty=NODEVssh rhost=.* root", by="ip"))'
-    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    out = _first_step(rlm, code)
     assert (
         "[top: no line matches 'tty=NODEVssh rhost=.* root'; the log writes it with other "
         in (out["stdout"])
@@ -521,7 +531,7 @@ def test_top_of_a_pattern_the_log_writes_otherwise_ranks_the_rewrite(rlm) -> Non
     assert "most: 10.9.9.9 with 2 of the 3 matching lines" in out["stdout"], out["stdout"]
     # no way of writing it matches: the closest lines, as grep shows them
     code = 'print(context.top("link flap on port", by="host"))'
-    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    out = _first_step(rlm, code)
     assert "[top: no line matches 'link flap on port'. The log may say it" in out["stdout"]
 
 
@@ -530,17 +540,10 @@ def test_top_host_names_the_machine_on_every_line_and_points_to_addresses(rlm) -
     host ranked combo, the machine that writes every line, first, and the 1.5B model
     answered combo; the remote peers were mostly IP addresses (``rhost=``), which top by
     host did not count."""
-    peers = ["10.9.9.9", "10.9.9.9", "10.9.9.9", "bad.example.net", "10.1.1.1"]
-    rlm.log.write_text(
-        "".join(
-            f"Jun 15 02:0{i}:59 combo sshd(pam_unix)[2088{i}]: authentication failure; "
-            f"logname= uid=0 euid=0 tty=NODEVssh ruser= rhost={peer}  user=root\n"
-            for i, peer in enumerate(peers)
-        )
-    )
+    _sshd_auth_failures(rlm, ["10.9.9.9", "10.9.9.9", "10.9.9.9", "bad.example.net", "10.1.1.1"])
     code = 'print(context.top("authentication failure", by="host"))\n'
     code += 'print(context.top("authentication failure", by="ip"))'
-    out = rlm.ask(rlm.script([rlm.code(code), 'FINAL("x")'])).json["trajectory"][0]["outputs"][0]
+    out = _first_step(rlm, code)
     stdout = out["stdout"]
     assert (
         "(combo is on every one of the 5 matching lines; most among the others: "
