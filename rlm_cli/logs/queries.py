@@ -232,10 +232,14 @@ class MapQueries:
             if other == "ip" or c < total
         ]
         if other and also:
+            name, c = also[0]
+            # the first of this kind not on every line: is the other kind's leader ahead?
+            mine = next((n for _, n in ranked if n < total), 0)
+            ahead = f", more than any {by} name on only some of them" if c > mine else ""
             leader += (
                 f"\n(these lines also name {len(counts[other]):,} "
-                f"{'ip addresses' if other == 'ip' else 'host names'}; most: {also[0][0]} with "
-                f"{also[0][1]:,}: top(..., by={other!r}))"
+                f"{'ip addresses' if other == 'ip' else 'host names'}; most: {name} on {c:,} "
+                f"line{'s' if c != 1 else ''}{ahead}: top(..., by={other!r}))"
             )
         return Rows(rows, ("name", "lines", "first_line", "last_line"), leader)
 

@@ -549,12 +549,13 @@ def test_top_host_names_the_machine_on_every_line_and_points_to_addresses(rlm) -
         "(combo is on every one of the 5 matching lines; most among the others: "
         "bad.example.net with 1 of the 5 matching lines)" in stdout
     ), stdout
-    assert "(these lines also name 2 ip addresses; most: 10.9.9.9 with 3: top(..., by='ip'))" in (
-        stdout
-    )
+    assert (
+        "(these lines also name 2 ip addresses; most: 10.9.9.9 on 3 lines, more than any host "
+        "name on only some of them: top(..., by='ip'))" in stdout
+    ), stdout
     # by ip: the host named on every line is the log's own machine, not a pointer
     assert "most: 10.9.9.9 with 3 of the 5 matching lines; next: 10.1.1.1 with 1)" in stdout
-    assert "(these lines also name 2 host names; most: bad.example.net" in stdout, stdout
+    assert "(these lines also name 2 host names; most: bad.example.net on 1 line: top(" in stdout
 
 
 def test_a_written_answer_naming_what_no_output_showed_is_pushed_back(rlm) -> None:
