@@ -202,8 +202,11 @@ class MapQueries:
                 print(f"[top: stopped after {total:,} matching lines; narrow the pattern]")
                 break
             total += 1
-            _, ents = scan_line(raw.decode("utf-8", "replace"), header, caches)
+            line = raw.decode("utf-8", "replace")
+            _, ents = scan_line(line, header, caches)
             pairs = {(e.kind, e.name) for e in ents}
+            if by == "host":
+                pairs |= {("host", e.name) for e in ents if _in_host_role(e, line)}
             lines_with.update({kind for kind, _ in pairs})
             for kind, name in pairs:
                 counts.setdefault(kind, Counter())[name] += 1
@@ -229,17 +232,17 @@ class MapQueries:
         also = [
             (k, c)
             for k, c in (counts.get(other) or Counter()).most_common()
-            if other == "ip" or c < total
+            if (other == "ip" and k not in counts.get(by, ())) or (other == "host" and c < total)
         ]
         if other and also:
             name, c = also[0]
             # the first of this kind not on every line: is the other kind's leader ahead?
             mine = next((n for _, n in ranked if n < total), 0)
             ahead = f", more than any {by} name on only some of them" if c > mine else ""
+            what = ("ip address", "es") if other == "ip" else ("host name", "s")
             leader += (
-                f"\n(these lines also name {len(counts[other]):,} "
-                f"{'ip addresses' if other == 'ip' else 'host names'}; most: {name} on {c:,} "
-                f"line{'s' if c != 1 else ''}{ahead}: top(..., by={other!r}))"
+                f"\n(these lines also name {len(also):,} other {what[0]}{what[1] * (len(also) > 1)}"
+                f"; most: {name} on {c:,} line{'s' * (c != 1)}{ahead}: top(..., by={other!r}))"
             )
         return Rows(rows, ("name", "lines", "first_line", "last_line"), leader)
 
@@ -273,6 +276,20 @@ class MapQueries:
         if untimed:
             print(f"[timeline: {untimed} matching lines have no timestamp and are not counted]")
         return Rows(rows, ("from", "count"))
+
+
+_HOST_ROLE = re.compile(r"(?:host[=:]\s*|\bfrom\s+)$", re.IGNORECASE)
+"""Text just before an address that makes it a host's: ``rhost=``, ``host:``, ``from``."""
+
+
+def _in_host_role(entity, line: str) -> bool:
+    """An IP address written where a log names the machine at the other end (``rhost=1.2.3.4``,
+    ``from 1.2.3.4``): ``top(by="host")`` ranks it with the host names. Addresses elsewhere
+    (a DHCP lease, a route) stay ``ip`` only."""
+    if entity.kind != "ip":
+        return False
+    at = line.find(entity.name)
+    return at > 0 and _HOST_ROLE.search(line, max(0, at - 12), at) is not None
 
 
 _ADDRESS_KINDS = {"host": "ip", "ip": "host"}

@@ -535,27 +535,32 @@ def test_top_of_a_pattern_the_log_writes_otherwise_ranks_the_rewrite(rlm) -> Non
     assert "[top: no line matches 'link flap on port'. The log may say it" in out["stdout"]
 
 
-def test_top_host_names_the_machine_on_every_line_and_points_to_addresses(rlm) -> None:
+def test_top_host_ranks_remote_addresses_and_names_the_machine_on_every_line(rlm) -> None:
     """Loghub Linux: "which remote host racked up the most failed root logins" - top by
     host ranked combo, the machine that writes every line, first, and the 1.5B model
     answered combo; the remote peers were mostly IP addresses (``rhost=``), which top by
-    host did not count."""
+    host did not count. An address in a host's place now counts as a host; one elsewhere (a
+    DHCP lease) stays an ip, which the line under the table points to."""
     _sshd_auth_failures(rlm, ["10.9.9.9", "10.9.9.9", "10.9.9.9", "bad.example.net", "10.1.1.1"])
-    code = 'print(context.top("authentication failure", by="host"))\n'
-    code += 'print(context.top("authentication failure", by="ip"))'
-    out = _first_step(rlm, code)
-    stdout = out["stdout"]
+    with rlm.log.open("a") as f:
+        f.write("Jun 15 02:09:59 combo dhcpd[2231]: DHCPACK on 10.20.1.2 to aa:bb:cc:dd:ee:ff\n")
+    code = 'print(context.top("authentication failure|DHCPACK", by="host"))\n'
+    code += 'print(context.top("authentication failure|DHCPACK", by="ip"))'
+    stdout = _first_step(rlm, code)["stdout"]
     assert (
-        "(combo is on every one of the 5 matching lines; most among the others: "
-        "bad.example.net with 1 of the 5 matching lines)" in stdout
+        "(combo is on every one of the 6 matching lines; most among the others: "
+        "10.9.9.9 with 3 of the 6 matching lines; next: " in stdout
     ), stdout
+    assert "10.20.1.2" not in stdout.split("[top: 6 lines match; 4 host names")[1].split("(")[0]
     assert (
-        "(these lines also name 2 ip addresses; most: 10.9.9.9 on 3 lines, more than any host "
-        "name on only some of them: top(..., by='ip'))" in stdout
+        "(these lines also name 1 other ip address; most: 10.20.1.2 on 1 line: top(..., by='ip'))"
+        in stdout
     ), stdout
     # by ip: the host named on every line is the log's own machine, not a pointer
-    assert "most: 10.9.9.9 with 3 of the 5 matching lines; next: 10.1.1.1 with 1)" in stdout
-    assert "(these lines also name 2 host names; most: bad.example.net on 1 line: top(" in stdout
+    assert "most: 10.9.9.9 with 3 of the 6 matching lines; next: " in stdout
+    assert "(these lines also name 1 other host name; most: bad.example.net on 1 line: top(" in (
+        stdout
+    ), stdout
 
 
 def test_a_written_answer_naming_what_no_output_showed_is_pushed_back(rlm) -> None:
