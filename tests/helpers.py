@@ -5,7 +5,9 @@ Two ways, one result type (:class:`Result`): :func:`run_rlm` starts ``python -m 
 :class:`InProcess` (the ``rlm_here`` fixture) calls the entry point in the test process, for
 tests of logic, without an interpreter start-up per run (seconds on a loaded machine).
 :func:`spawn_rlm` starts the process and returns at once, for tests that signal it; tests
-of a terminal use pexpect (tests/ux/test_pty.py).
+of a terminal use pexpect (tests/ux/test_pty.py). :func:`run_rlm_forked` gives a process of
+its own like :func:`run_rlm`, forked from a server that imported the CLI once, for tests that
+run the CLI many times (scan, bench, brief, the attack corpus).
 """
 
 from __future__ import annotations
@@ -68,6 +70,26 @@ def run_rlm(
         cwd=cwd or REPO,
     )
     return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+_forks: list = []  # this process's fork server, started on first use
+
+
+def run_rlm_forked(args: list[str], home: Path, *, env: dict[str, str] | None = None) -> Result:
+    """``rlm ARGS`` as :func:`run_rlm` runs it (its own process, environment and cwd, stdin
+    empty), but forked from a server that imported the CLI once (``fork_server.py``): for
+    tests that run the CLI many times and are about what it does, not how it starts."""
+    import threading
+
+    from fork_server import ForkServer
+
+    if not _forks:
+        _forks.extend([ForkServer(isolated_env(home / "fork-server"), REPO), threading.Lock()])
+    server, lock = _forks
+    out, err = home / ".fork-stdout", home / ".fork-stderr"
+    with lock:
+        code, _ = server.run(args, env or isolated_env(home), REPO, out, err)
+    return Result(code, out.read_text("utf-8", "replace"), err.read_text("utf-8", "replace"))
 
 
 def spawn_rlm(

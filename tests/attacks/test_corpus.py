@@ -18,7 +18,7 @@ batches claimed by whichever pytest process first needs one of them: under pytes
 the workers share the corpus through claim files, so each attack runs once per session
 whichever worker its test is scheduled on; each parametrized test checks one attack's
 outcome. Each run is a process forked from a fork server that has imported the CLI
-(``fork_server.py``: the same entry point, a third of the CPU time).
+(``tests/fork_server.py``: the same entry point, a third of the CPU time).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 import yaml
-from helpers import run_rlm, write_script
+from helpers import run_rlm, run_rlm_forked, write_script
 
 from rlm_cli.bench.suite import load_suite, resolve
 
@@ -62,7 +62,7 @@ def test_bench_with_a_scripted_model(tmp_path: Path) -> None:
             "FINAL(node999 I guess)",  # fleet, direct: wrong
         ],
     )
-    r = run_rlm(
+    r = run_rlm_forked(
         ["bench", str(suite), "--model", f"script:{script}", "--n-ctx", "4096", "--json"],
         tmp_path,
     )
@@ -93,25 +93,27 @@ def test_bench_with_a_scripted_model(tmp_path: Path) -> None:
     # kept: the whole result, and every run in the history, tagged as a bench run
     saved = tmp_path / "data" / "bench" / f"{doc['id']}.json"
     assert orjson.loads(saved.read_bytes())["results"] == doc["results"]
-    runs = run_rlm(["runs", "list", "--json"], tmp_path).json()["runs"]
+    runs = run_rlm_forked(["runs", "list", "--json"], tmp_path).json()["runs"]
     assert len(runs) == 4 and all(x["id"].endswith("-bench") for x in runs)
-    one = run_rlm(["runs", "show", rows["fleet", "rlm"]["run_id"], "--json"], tmp_path).json()
+    one = run_rlm_forked(
+        ["runs", "show", rows["fleet", "rlm"]["run_id"], "--json"], tmp_path
+    ).json()
     assert one["bench"] == {"task": "fleet", "family": "fails", "mode": "rlm"}
     assert one["answer"].startswith(node)
     # list / show / export
-    listed = run_rlm(["bench", "list", "--json"], tmp_path).json()["benches"]
+    listed = run_rlm_forked(["bench", "list", "--json"], tmp_path).json()["benches"]
     assert [b["id"] for b in listed] == [doc["id"]]
-    shown = run_rlm(["bench", "show", doc["id"][:15]], tmp_path)
+    shown = run_rlm_forked(["bench", "show", doc["id"][:15]], tmp_path)
     assert shown.code == 0 and "by family" in shown.stdout and "fleet" in shown.stdout
     out = tmp_path / "export.json"
-    exp = run_rlm(["bench", "show", doc["id"], "--out", str(out)], tmp_path)
+    exp = run_rlm_forked(["bench", "show", doc["id"], "--out", str(out)], tmp_path)
     assert exp.code == 0 and orjson.loads(out.read_bytes())["id"] == doc["id"]
 
 
 def test_bench_table_tasks_and_family_filters(tmp_path: Path) -> None:
     suite = _suite(tmp_path)
     script = write_script(tmp_path / "s.yaml", root=["FINAL(db01)"] * 4)
-    r = run_rlm(
+    r = run_rlm_forked(
         ["bench", str(suite), "-m", f"script:{script}", "--tasks", "d*", "--mode", "direct",
          "--repeat", "2", "--no-log"],
         tmp_path,
@@ -123,9 +125,11 @@ def test_bench_table_tasks_and_family_filters(tmp_path: Path) -> None:
     assert "bench [2/2] disk direct #2: correct" in r.stderr
     assert (
         not (tmp_path / "data" / "runs.db").exists()
-        or run_rlm(["runs", "list", "--json"], tmp_path).json()["runs"] == []
+        or run_rlm_forked(["runs", "list", "--json"], tmp_path).json()["runs"] == []
     )
-    r = run_rlm(["bench", str(suite), "-m", f"script:{script}", "--family", "nope"], tmp_path)
+    r = run_rlm_forked(
+        ["bench", str(suite), "-m", f"script:{script}", "--family", "nope"], tmp_path
+    )
     assert r.code == 2 and "no task of suite" in r.stderr and "families: fails, needle" in r.stderr
 
 
@@ -147,7 +151,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     data["tasks"][0]["check"] = {"fuzzy": "db01"}
     bad.write_text(yaml.safe_dump(data))
     args = [str(suite) if a == "SUITE" else str(bad) if a == "BAD" else a for a in args]
-    r = run_rlm(args, tmp_path)
+    r = run_rlm_forked(args, tmp_path)
     assert r.code == 2, r.stdout + r.stderr
     assert message in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
@@ -174,7 +178,7 @@ def test_bench_on_the_tiny_gguf_loads_once_and_records_tokens(
     assert doc["summary"]["root_turns"]["total"] == rlm["root_turns"]
     # warmed before the timed runs: the rlm run's system prompt came from the cache
     assert doc["warmup"]["tokens_evaluated"] > 1000
-    record = run_rlm(["runs", "show", rlm["run_id"], "--json"], tmp_path).json()
+    record = run_rlm_forked(["runs", "show", rlm["run_id"], "--json"], tmp_path).json()
     assert record["usage"]["prompt_tokens_cached"] > 1000
     assert "prompt cache warmed before the timed runs" in r.stderr
     # in the bench's own prompt cache, gone after it: a later bench meets the same logs anew
@@ -184,7 +188,7 @@ def test_bench_on_the_tiny_gguf_loads_once_and_records_tokens(
     assert again.code == 0, again.stderr
     assert again.json()["warmup"] is None
     cold = again.json()["results"][0]["run_id"]
-    record = run_rlm(["runs", "show", cold, "--json"], tmp_path).json()
+    record = run_rlm_forked(["runs", "show", cold, "--json"], tmp_path).json()
     assert record["usage"]["prompt_tokens_cached"] == 0  # a first-ever run
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import SAMPLES, run_rlm, write_script
+from helpers import SAMPLES, run_rlm, run_rlm_forked, write_script
 
 
 def test_brief_names_the_failing_bmc_node_first(tmp_path: Path) -> None:
-    r = run_rlm(["brief", str(SAMPLES / "bmc_cluster.log"), "--json"], tmp_path)
+    r = run_rlm_forked(["brief", str(SAMPLES / "bmc_cluster.log"), "--json"], tmp_path)
     assert r.code == 0, r.stderr
     d = r.json()
     assert d["entities"][0]["name"] == "node09"
@@ -24,7 +24,7 @@ def test_brief_names_the_failing_bmc_node_first(tmp_path: Path) -> None:
 
 
 def test_brief_on_syslog_and_injection_samples(tmp_path: Path) -> None:
-    d = run_rlm(["brief", str(SAMPLES / "syslog_kernel.log"), "--json"], tmp_path).json()
+    d = run_rlm_forked(["brief", str(SAMPLES / "syslog_kernel.log"), "--json"], tmp_path).json()
     assert d["entities"][0]["name"] == "db01"
     assert d["time_span"]["first"].startswith("2025-12-30")  # year-less syslog, not in the future
     assert d["time_span"]["last"].startswith("2026-01-01")
@@ -35,7 +35,7 @@ def test_brief_on_syslog_and_injection_samples(tmp_path: Path) -> None:
 
 
 def test_brief_text_is_cut_to_its_budget_and_says_so(tmp_path: Path) -> None:
-    r = run_rlm(["brief", str(SAMPLES / "bmc_cluster.log"), "--max-tokens", "200"], tmp_path)
+    r = run_rlm_forked(["brief", str(SAMPLES / "bmc_cluster.log"), "--max-tokens", "200"], tmp_path)
     assert r.code == 0
     assert len(r.stdout) < 200 * 4 + 400
     assert "brief cut to fit 200 tokens" in r.stdout
@@ -43,7 +43,7 @@ def test_brief_text_is_cut_to_its_budget_and_says_so(tmp_path: Path) -> None:
 
 def test_templates_per_line_covers_every_line_in_order(tmp_path: Path) -> None:
     log = SAMPLES / "syslog_kernel.log"
-    r = run_rlm(["templates", str(log), "--per-line"], tmp_path)
+    r = run_rlm_forked(["templates", str(log), "--per-line"], tmp_path)
     rows = [line.split("\t") for line in r.stdout.splitlines()]
     n = len(log.read_text().splitlines())
     assert [int(a) for a, _ in rows] == list(range(1, n + 1))
@@ -55,7 +55,7 @@ def test_templates_per_line_covers_every_line_in_order(tmp_path: Path) -> None:
 
 
 def test_templates_json(tmp_path: Path) -> None:
-    d = run_rlm(
+    d = run_rlm_forked(
         ["templates", str(SAMPLES / "bmc_cluster.log"), "--json", "--top", "3"], tmp_path
     ).json()
     assert len(d["templates"]) == 3
@@ -74,7 +74,7 @@ def test_map_functions_in_the_repl_and_brief_in_the_prompt(tmp_path: Path) -> No
         "```"
     )
     script = write_script(tmp_path / "s.yaml", [code, "FINAL(done)"])
-    r = run_rlm(
+    r = run_rlm_forked(
         ["ask", "q", str(SAMPLES / "bmc_cluster.log"), "--model", f"script:{script}", "--json"],
         tmp_path,
     )
@@ -112,7 +112,7 @@ def test_brief_finds_the_failing_node_of_a_host_prefixed_sel(tmp_path: Path) -> 
     lines, failing, _ = fleet("sel-host-colon", seed=5)
     log = tmp_path / "fleet.log"
     log.write_text("\n".join(lines) + "\n")
-    r = run_rlm(["brief", str(log), "--json"], tmp_path)
+    r = run_rlm_forked(["brief", str(log), "--json"], tmp_path)
     assert r.code == 0, r.stderr
     d = r.json()
     assert (d["entities"][0]["kind"], d["entities"][0]["name"]) == ("host", failing)
@@ -123,7 +123,7 @@ def test_entities_table_says_its_first_row_in_words(tmp_path: Path) -> None:
     """Small models misread table rows; the table ends with the most concerning one named."""
     code = "```repl\nprint(context.entities(kind='host', top=3))\n```"
     script = write_script(tmp_path / "s.yaml", [code, 'FINAL("node09")'])
-    r = run_rlm(
+    r = run_rlm_forked(
         ["ask", "q", str(SAMPLES / "bmc_cluster.log"), "--model", f"script:{script}", "--json"],
         tmp_path,
     )

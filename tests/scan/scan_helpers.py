@@ -11,7 +11,7 @@ from pathlib import Path
 
 import orjson
 import yaml
-from helpers import Result, run_rlm, spawn_rlm
+from helpers import Result, run_rlm_forked, spawn_rlm
 
 # The root model's one reply: report every seq= it can see (the test checks each line
 # written is seen exactly once across runs) and one finding per node with an ERROR line.
@@ -91,7 +91,7 @@ class Scanner:
         ]
 
     def run(self, *extra: str, expect: int | None = None) -> dict:
-        r = run_rlm(self.args(*extra), self.tmp)
+        r = run_rlm_forked(self.args(*extra), self.tmp)
         assert r.code in (0, 1), r.stderr
         if expect is not None:
             assert r.code == expect, (r.code, r.stderr)
