@@ -288,7 +288,18 @@ _IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
 def scan_line(line: str, header: HeaderModel, caches: tuple[dict, dict]) -> tuple[Severity, list]:
-    """Severity and entities of one line, reusing work across lines with the same body.
+    """Severity and entities of one line (the header's, then the body's): see
+    :func:`scan_line_parts`."""
+    sev, head, ents, _ = scan_line_parts(line, header, caches)
+    return sev, head + ents
+
+
+def scan_line_parts(
+    line: str, header: HeaderModel, caches: tuple[dict, dict]
+) -> tuple[Severity, list[Entity], list[Entity], str]:
+    """``(severity, header entities, body entities, body)`` of one line, reusing work across
+    lines with the same body. Header entities are placed in ``line``, body entities in
+    ``body``; the header names the machine that wrote the line.
 
     Severity is cached by body with its non-zero digits folded (``0 errors`` stays
     distinct from ``5 errors``); entities of the body by the exact body; the short
@@ -315,14 +326,14 @@ def scan_line(line: str, header: HeaderModel, caches: tuple[dict, dict]) -> tupl
         sev = sev_cache[key] = classify(body, level)
     ents = _entities(body, ent_cache)
     if not bs:
-        return sev, ents
+        return sev, [], ents, body
     head = _entities(line[:bs], ent_cache)
     if host is not None and not any(e.start <= host[0] < e.end for e in head):
         name = line[host[0] : host[1]]
         head = [e for e in head if e.end <= host[0] or e.start >= host[1]]
         head.append(Entity("ip" if _IP.fullmatch(name) else "host", name, *host))
         head.sort(key=lambda e: e.start)
-    return sev, head + ents
+    return sev, head, ents, body
 
 
 def _entities(text: str, cache: dict) -> list[Entity]:

@@ -11,7 +11,13 @@ import time
 from collections import Counter
 
 from rlm_cli.logs.headers import HeaderModel
-from rlm_cli.logs.logmap import HEADER_SAMPLE, LogMap, entity_pattern, learn_header, scan_line
+from rlm_cli.logs.logmap import (
+    HEADER_SAMPLE,
+    LogMap,
+    entity_pattern,
+    learn_header,
+    scan_line_parts,
+)
 from rlm_cli.logs.severity import worst_level
 from rlm_cli.store.context import Context, Hits
 from rlm_cli.store.layout import TIME_DIR
@@ -196,17 +202,18 @@ class MapQueries:
         first: dict[tuple[str, str], int] = {}
         last: dict[tuple[str, str], int] = {}
         lines_with: Counter = Counter()  # lines naming each kind
+        writers: set[str] = set()  # names in the lines' headers: the machines that wrote them
         total = 0
         for number, raw in self._ctx.search(pattern, ignore_case=ignore_case):
             if total >= self.TOP_MAX_LINES:
                 print(f"[top: stopped after {total:,} matching lines; narrow the pattern]")
                 break
             total += 1
-            line = raw.decode("utf-8", "replace")
-            _, ents = scan_line(line, header, caches)
-            pairs = {(e.kind, e.name) for e in ents}
-            if by == "host":
-                pairs |= {("host", e.name) for e in ents if _in_host_role(e, line)}
+            _, head, ents, body = scan_line_parts(raw.decode("utf-8", "replace"), header, caches)
+            writers.update(e.name for e in head)
+            pairs = {(e.kind, e.name) for e in head + ents}
+            if by == "host":  # an address where the body names the machine at the other end
+                pairs |= {("host", e.name) for e in ents if _in_host_role(e, body)}
             lines_with.update({kind for kind, _ in pairs})
             for kind, name in pairs:
                 counts.setdefault(kind, Counter())[name] += 1
@@ -225,25 +232,10 @@ class MapQueries:
             {"name": k, "lines": c, "first_line": first[by, k], "last_line": last[by, k]}
             for k, c in ranked[:n]
         ]
-        leader = _leader(ranked, total)
-        other = _ADDRESS_KINDS.get(by)
-        # The most named of the other kind; by ip, a host on every line is the machine that
-        # writes the log (a syslog header), not a pointer worth giving.
-        also = [
-            (k, c)
-            for k, c in (counts.get(other) or Counter()).most_common()
-            if (other == "ip" and k not in counts.get(by, ())) or (other == "host" and c < total)
-        ]
-        if other and also:
-            name, c = also[0]
-            # the first of this kind not on every line: is the other kind's leader ahead?
-            mine = next((n for _, n in ranked if n < total), 0)
-            ahead = f", more than any {by} name on only some of them" if c > mine else ""
-            what = ("ip address", "es") if other == "ip" else ("host name", "s")
-            leader += (
-                f"\n(these lines also name {len(also):,} other {what[0]}{what[1] * (len(also) > 1)}"
-                f"; most: {name} on {c:,} line{'s' * (c != 1)}{ahead}: top(..., by={other!r}))"
-            )
+        # the machine whose header is on every matching line (a syslog's own host)
+        writer = next((k for k, c in ranked if c == total and k in writers), None)
+        leader = _leader(ranked, total, writer)
+        leader += _address_hint(by, counts, ranked, writer, writers)
         return Rows(rows, ("name", "lines", "first_line", "last_line"), leader)
 
     def _header(self) -> HeaderModel:
@@ -282,32 +274,57 @@ _HOST_ROLE = re.compile(r"(?:host[=:]\s*|\bfrom\s+)$", re.IGNORECASE)
 """Text just before an address that makes it a host's: ``rhost=``, ``host:``, ``from``."""
 
 
-def _in_host_role(entity, line: str) -> bool:
-    """An IP address written where a log names the machine at the other end (``rhost=1.2.3.4``,
-    ``from 1.2.3.4``): ``top(by="host")`` ranks it with the host names. Addresses elsewhere
-    (a DHCP lease, a route) stay ``ip`` only."""
-    if entity.kind != "ip":
-        return False
-    at = line.find(entity.name)
-    return at > 0 and _HOST_ROLE.search(line, max(0, at - 12), at) is not None
+def _in_host_role(entity, body: str) -> bool:
+    """An IP address written where a line names the machine at the other end
+    (``rhost=1.2.3.4``, ``from 1.2.3.4``): ``top(by="host")`` ranks it with the host names.
+    Addresses elsewhere (a DHCP lease, a route) stay ``ip`` only."""
+    start = entity.start
+    return entity.kind == "ip" and _HOST_ROLE.search(body, max(0, start - 12), start) is not None
 
 
 _ADDRESS_KINDS = {"host": "ip", "ip": "host"}
 """A machine is named by a host name or an IP address: ``top`` by one points to the other."""
 
 
-def _leader(ranked: list[tuple[str, int]], total: int) -> str:
+def _address_hint(
+    by: str, counts: dict[str, Counter], ranked: list, writer: str | None, writers: set[str]
+) -> str:
+    """Under a ranking by host or ip, a line pointing to the other kind's most-named name
+    that is neither ranked already nor a line's writer; it says when that one is ahead."""
+    other = _ADDRESS_KINDS.get(by)
+    also = [
+        (k, c)
+        for k, c in (counts.get(other) or Counter()).most_common()
+        if k not in writers and k not in counts.get(by, ())
+    ]
+    if not other or not also:
+        return ""
+    name, c = also[0]
+    mine = next((n for k, n in ranked if k != writer), 0)  # this kind's own leader
+    ahead = ""
+    if c > mine:
+        ahead = f", more than any {by} name" + (" on only some of them" if writer else "")
+    what = ("ip address", "es") if other == "ip" else ("host name", "s")
+    return (
+        f"\n(these lines also name {len(also):,} other {what[0]}{what[1] * (len(also) > 1)}"
+        f"; most: {name} on {c:,} line{'s' * (c != 1)}{ahead}: top(..., by={other!r}))"
+    )
+
+
+def _leader(ranked: list[tuple[str, int]], total: int, writer: str | None = None) -> str:
     """``most: cn137 with 40 of the 146 matching lines; next: cn126 with 28`` (ties named).
-    A name on every matching line (the machine that writes a syslog, in each line's header)
-    is named as such, and the most among the others after it."""
+    ``writer``, the machine in the header of every matching line (a syslog's own host), is
+    named as such, and the most among the others after it."""
     if not ranked:
         return ""
-    if ranked[0][1] == total and (len(ranked) == 1 or ranked[1][1] < total):
-        every = f"({ranked[0][0]} is on every one of the {total:,} matching lines"
-        if len(ranked) == 1:
-            return every + ")"
-        rest = _leader(ranked[1:], total).removeprefix("(")
-        return f"{every}; {rest.replace('most:', 'most among the others:', 1)}"
+    if writer is not None:
+        every = f"({writer} is on every one of the {total:,} matching lines"
+        rest = _leader([r for r in ranked if r[0] != writer], total).removeprefix("(")
+        return (
+            f"{every}; {rest.replace('most:', 'most among the others:', 1)}"
+            if rest
+            else every + ")"
+        )
     best = ranked[0][1]
     tied = [name for name, c in ranked if c == best]
     if len(tied) > 1:

@@ -563,6 +563,25 @@ def test_top_host_ranks_remote_addresses_and_names_the_machine_on_every_line(rlm
     ), stdout
 
 
+def test_top_host_does_not_tie_the_remote_address_with_the_machine_writing_the_log(rlm) -> None:
+    """A real run (Loghub Linux, 1.5B): klogind lines "Authentication failed from ADDR" all
+    from one address; top by host printed "tied for most: combo, 163.27.187.39" and the
+    model answered combo, the machine whose header is on every syslog line."""
+    rlm.log.write_text(
+        "".join(
+            f"Jun 30 20:53:0{i} combo klogind[1927{i}]: Authentication failed from "
+            "163.27.187.39 (163.27.187.39): Permission denied in replay cache code\n"
+            for i in range(4)
+        )
+    )
+    stdout = _first_step(rlm, 'print(context.top("Authentication failed", by="host"))')["stdout"]
+    assert (
+        "(combo is on every one of the 4 matching lines; most among the others: "
+        "163.27.187.39 with 4 of the 4 matching lines)" in stdout
+    ), stdout
+    assert "tied" not in stdout, stdout
+
+
 def test_a_written_answer_naming_what_no_output_showed_is_pushed_back(rlm) -> None:
     """The 1.5B model found the host, then wrote a BMC IP address it had never seen."""
     root = [
