@@ -25,6 +25,7 @@ from rlm_cli.engine.events import RunObserver
 from rlm_cli.engine.grammar import DEFAULT_REASONING_CHARS, final_grammar, turn_grammar
 from rlm_cli.engine.grounding import IP_RE, answer_tokens, ungrounded
 from rlm_cli.engine.parse import (
+    UNPARSABLE,
     FinalSpec,
     ParsedReply,
     final_is_literal,
@@ -1018,6 +1019,6 @@ def _reply_fits_window(config: EngineConfig, n_ctx: int) -> EngineConfig:
 def _compiles(code: str) -> bool:
     try:
         compile(code, "<repl>", "exec")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep for the parser
+    except UNPARSABLE:
         return False
     return True

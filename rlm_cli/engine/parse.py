@@ -129,6 +129,11 @@ def normalise_code(code: str) -> str:
     return "\n".join(ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#"))
 
 
+UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+"""What Python's parser and compiler raise on code they cannot take: a syntax error, a
+NUL byte, or nesting too deep for the parser."""
+
+
 def syntax_tree(code: str, mode: str = "exec"):
     """``ast.parse(code)``, or None when it does not parse: a syntax error, or nesting too
     deep for the parser (model code can be anything; a RecursionError here once ended the
@@ -137,7 +142,7 @@ def syntax_tree(code: str, mode: str = "exec"):
 
     try:
         return ast.parse(code, mode=mode)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except UNPARSABLE:
         return None
 
 
