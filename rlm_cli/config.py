@@ -50,6 +50,10 @@ class Settings:
     grammar: bool = True
     reasoning_chars: int = 400
     repeats_before_end: int = 1
+    answer_bias: float = 3.0
+    """Logits added, in a root turn that follows an output, to the reply opening with
+    ``FINAL(`` (llama.cpp models). Small models re-send the code whose output already holds
+    the answer; this nudges the first token toward answering (0: off)."""
     """Replies that only re-send code already run before the run ends by ``repeating`` with a
     forced final answer. In every recorded 1.5B run whose model re-sent a block once, it
     re-sent it again after being shown the earlier output: a second chance bought a turn."""

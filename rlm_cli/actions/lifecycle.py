@@ -89,6 +89,7 @@ def engine_config(s: Settings) -> EngineConfig:
         grammar=s.grammar,
         reasoning_chars=s.reasoning_chars,
         repeats_before_end=s.repeats_before_end,
+        answer_bias=s.answer_bias,
         compact_summary=s.compact_summary,
         thinking=s.thinking,
         cache=SubcallCache() if s.cache else None,

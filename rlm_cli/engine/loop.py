@@ -70,6 +70,8 @@ class EngineConfig:
     """Longest reasoning before the code block, under the grammar."""
     repeats_before_end: int = DEFAULTS.repeats_before_end
     """Replies that only re-send code already run before the run ends by ``repeating``."""
+    answer_bias: float = DEFAULTS.answer_bias
+    """Logits added to opening the reply with ``FINAL(`` in a turn after code ran."""
     thinking: str = "hide"
     """``hide``: <think> kept out of answer and history; ``keep``: kept in the history;
     ``off``: disabled through the chat template (Qwen3 ``enable_thinking``, ``/no_think``)."""
@@ -196,6 +198,7 @@ class RlmEngine:
         self._template_pushed = False  # an answer holding a template's <*>, pushed back
         self._ungrounded_pushbacks = 0
         self._stalled = 0
+        self._after_output = False  # the next turn follows what a block printed
         self._found_host = ""  # the first host an output named (see _note_found_host)
         self._reminders_shown: set[str] = set()  # the intent's reminders shown (each once)
         self._logmap: LogMap | bool | None = None  # loaded on first use; False: none built
@@ -492,6 +495,8 @@ class RlmEngine:
         params = self.config.root_params
         if self.use_grammar:
             params = replace(params, grammar=turn_grammar(self.config.reasoning_chars))
+        if self._after_output and self.config.answer_bias:
+            params = replace(params, opening_bias=("FINAL(", self.config.answer_bias))
         c = self._root_call(
             messages,
             params,
@@ -628,6 +633,7 @@ class RlmEngine:
         if not blocks and parsed.final is None:
             outputs.append(fill(self.prompts["no_code_user"], **values).strip())
             return None, "\n\n".join(outputs)
+        self._after_output = ran > 0
         return None, fill(
             self.prompts["step_user"],
             outputs="\n\n".join(outputs),

@@ -36,6 +36,9 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
     grammar: str | None = None
     """A GBNF grammar; backends that cannot constrain output ignore it."""
+    opening_bias: tuple[str, float] | None = None
+    """(text, logits): make the reply likelier to open with ``text`` by adding ``logits`` to
+    the first token's tokens that begin it; backends that cannot ignore it."""
     cache_prefix_chars: int = 0
     """The first user message's first N characters are the same for every question about
     this log (its description and brief): a backend with a prompt cache may keep the prompt
@@ -56,7 +59,11 @@ class GenerationParams:
 
     def cache_key(self) -> dict:
         """The parameters that change the answer, for the sub-call cache."""
-        return pick(self, "max_tokens temperature top_p seed stop grammar", stop=list(self.stop))
+        return pick(
+            self,
+            "max_tokens temperature top_p seed stop grammar opening_bias",
+            stop=list(self.stop),
+        )
 
 
 class GenerationStopped(ModelError):

@@ -142,6 +142,7 @@ class LlamaModel(Model):
         self._notes: list[str] = []
         self._lock = threading.Lock()
         self._grammars: dict[str, object] = {}
+        self._opening_ids: dict[str, list[int]] = {}
         self._formatter = self._make_formatter()
         self._batcher = None
         self._eval_sizes: list[int] = []
@@ -284,6 +285,31 @@ class LlamaModel(Model):
                 raise ModelError(f"bad GBNF grammar: {e}") from e
         return self._grammars[gbnf]
 
+    def _opening_processor(self, bias: tuple[str, float] | None, n_prompt: int):
+        """A logits processor that adds ``bias[1]`` to the first generated token's tokens
+        that begin ``bias[0]`` (None: no bias)."""
+        if not bias or not bias[1]:
+            return None
+        from llama_cpp import LogitsProcessorList
+
+        text, logits = bias
+        if text not in self._opening_ids:
+            vocab = self._llm._model  # noqa: SLF001 - token text lookups
+            ids = []
+            for i in range(self._llm.n_vocab()):
+                piece = vocab.token_get_text(i)
+                if piece and text.startswith(piece):
+                    ids.append(i)
+            self._opening_ids[text] = ids
+        ids = self._opening_ids[text]
+
+        def first_token(input_ids, scores):
+            if len(input_ids) == n_prompt:
+                scores[ids] += logits
+            return scores
+
+        return LogitsProcessorList([first_token])
+
     # -- completion -------------------------------------------------------------------------
 
     def complete(
@@ -308,6 +334,7 @@ class LlamaModel(Model):
                     seed=params.seed,
                     stop=list(params.stop) + stops,
                     grammar=self._grammar(params.grammar),
+                    logits_processor=self._opening_processor(params.opening_bias, len(tokens)),
                     stream=True,
                 )
                 parts: list[str] = []

@@ -93,6 +93,15 @@ def test_grammar_shapes_tiny_model_replies(tiny_gguf: Path) -> None:
                 msgs, GenerationParams(max_tokens=30, seed=seed, grammar=final_grammar())
             )
             assert c.text.startswith('FINAL("')
+            # a strong opening bias picks a first token that begins FINAL( (the tiny model
+            # then goes on as it likes, within the grammar)
+            nudged = GenerationParams(
+                max_tokens=40, seed=seed, grammar=turn_grammar(8), opening_bias=("FINAL(", 60.0)
+            )
+            c = m.complete(msgs, nudged)
+            assert c.text.startswith("F"), c.text
+            first = m.complete(msgs, replace(nudged, opening_bias=None, max_tokens=1)).text
+            assert not first.startswith("F")  # unbiased, this seed opens otherwise
         # thinking off goes to the chat template; ChatML does not read it, so it says so
         assert m.set_thinking(False) is False and m.template_kwargs == {"enable_thinking": False}
         assert m.complete(msgs, GenerationParams(max_tokens=4)).completion_tokens >= 0
@@ -111,6 +120,7 @@ def test_cache_key_depends_on_model_params_and_prompt(tmp_path: Path) -> None:
     assert k == cache_key("m1", GenerationParams(), msgs)
     assert k != cache_key("m2", GenerationParams(), msgs)
     assert k != cache_key("m1", GenerationParams(temperature=0.9), msgs)
+    assert k != cache_key("m1", GenerationParams(opening_bias=("FINAL(", 3.0)), msgs)
     assert k != cache_key("m1", GenerationParams(), [{"role": "user", "content": "q2"}])
     cache = SubcallCache(tmp_path / "c.db")
     assert cache.get(k) is None
@@ -265,6 +275,33 @@ def test_thinking_modes(context, mode) -> None:
     system = second_call[0]["content"]
     assert system.endswith("/no_think") == (mode == "off")
     assert root.thinking == (False if mode == "off" else None)
+
+
+class ParamsRecorder(Recorder):
+    """A Recorder that keeps the generation parameters of each call."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.params: list[GenerationParams] = []
+
+    def complete(self, messages, params, on_text=None):
+        self.params.append(params)
+        return super().complete(messages, params, on_text)
+
+
+@pytest.mark.parametrize("bias", [3.0, 0.0])
+def test_a_turn_after_code_ran_is_nudged_toward_answering(context, bias) -> None:
+    root = ParamsRecorder(
+        [
+            "Hmm.",  # no code: the next turn has no output to answer from
+            "Count.\n```repl\nprint(context.count('ECC'))\n```",
+            'FINAL("node02")',
+        ]
+    )
+    result = RlmEngine(root, Echo(), context, EngineConfig(answer_bias=bias)).run("q", "r1")
+    assert result.answer == "node02"
+    nudged = ("FINAL(", bias) if bias else None
+    assert [p.opening_bias for p in root.params] == [None, None, nudged]
 
 
 class Events(RunObserver):
