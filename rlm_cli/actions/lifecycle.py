@@ -33,6 +33,7 @@ from rlm_cli.llm.base import DEFAULT_N_CTX, GenerationParams, Model, close_model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.llm.llama import LlamaOptions
 from rlm_cli.llm.spec import ModelLoader, ModelOptions
+from rlm_cli.plain import pick
 from rlm_cli.render.console import live_capable, stderr_console
 from rlm_cli.render.live import LiveView, NotesOnly
 from rlm_cli.repl.sandbox import OS_LAYER_OFF
@@ -49,14 +50,11 @@ def model_options(s: Settings, prompt_cache_dir: Path | None = None) -> ModelOpt
         llama=LlamaOptions(
             n_ctx=s.n_ctx or DEFAULT_N_CTX,
             n_threads=s.threads,
-            n_batch=s.n_batch,
-            n_gpu_layers=s.n_gpu_layers,
-            flash_attn=s.flash_attn,
-            seed=s.seed,
-            prompt_cache=s.prompt_cache,
-            prompt_cache_mb=s.prompt_cache_mb,
             prompt_cache_dir=prompt_cache_dir,
-            lookup_tokens=s.lookup_tokens,
+            # settings that keep their names in the backend's options
+            **pick(
+                s, "n_batch n_gpu_layers flash_attn seed prompt_cache prompt_cache_mb lookup_tokens"
+            ),
         ),
         concurrency=s.concurrency,
         n_ctx=s.n_ctx,
@@ -83,15 +81,14 @@ def engine_config(s: Settings) -> EngineConfig:
         sub_params=GenerationParams(
             max_tokens=s.sub_max_tokens, temperature=s.temperature, seed=s.seed
         ),
-        max_output_chars=s.max_output_chars,
         step_timeout_s=s.step_timeout,
         sandbox={} if s.sandbox_isolation else dict(OS_LAYER_OFF),
-        grammar=s.grammar,
-        reasoning_chars=s.reasoning_chars,
-        repeats_before_end=s.repeats_before_end,
-        answer_bias=s.answer_bias,
-        compact_summary=s.compact_summary,
-        thinking=s.thinking,
+        # settings that keep their names in the loop's options
+        **pick(
+            s,
+            "max_output_chars grammar reasoning_chars repeats_before_end answer_bias"
+            " compact_summary thinking",
+        ),
         cache=SubcallCache() if s.cache else None,
         guard=ExplosionGuard(tiny_chars=s.tiny_prompt_chars, max_tiny=s.max_tiny_subcalls),
     )
