@@ -286,8 +286,10 @@ class LlamaModel(Model):
         return self._grammars[gbnf]
 
     def _opening_processor(self, bias: tuple[str, float] | None, n_prompt: int):
-        """A logits processor that adds ``bias[1]`` to the first generated token's tokens
-        that begin ``bias[0]`` (None: no bias)."""
+        """A logits processor that adds ``bias[1]`` to the first generated token's longest
+        tokens that begin ``bias[0]`` (None: no bias). Only the longest: a shorter one opens
+        other words too (``FIN`` opens ``FINDING``, which the 1.5B model then wrote as
+        prose before its answer)."""
         if not bias or not bias[1]:
             return None
         from llama_cpp import LogitsProcessorList
@@ -295,12 +297,10 @@ class LlamaModel(Model):
         text, logits = bias
         if text not in self._opening_ids:
             vocab = self._llm._model  # noqa: SLF001 - token text lookups
-            ids = []
-            for i in range(self._llm.n_vocab()):
-                piece = vocab.token_get_text(i)
-                if piece and text.startswith(piece):
-                    ids.append(i)
-            self._opening_ids[text] = ids
+            pieces = {i: vocab.token_get_text(i) for i in range(self._llm.n_vocab())}
+            begins = {i: p for i, p in pieces.items() if p and text.startswith(p)}
+            longest = max((len(p) for p in begins.values()), default=0)
+            self._opening_ids[text] = [i for i, p in begins.items() if len(p) == longest]
         ids = self._opening_ids[text]
 
         def first_token(input_ids, scores):

@@ -93,13 +93,13 @@ def test_grammar_shapes_tiny_model_replies(tiny_gguf: Path) -> None:
                 msgs, GenerationParams(max_tokens=30, seed=seed, grammar=final_grammar())
             )
             assert c.text.startswith('FINAL("')
-            # a strong opening bias picks a first token that begins FINAL( (the tiny model
-            # then goes on as it likes, within the grammar)
+            # a strong opening bias picks the longest token that begins FINAL( (never F or
+            # FIN, which open other words; the tiny model then goes on as it likes)
             nudged = GenerationParams(
                 max_tokens=40, seed=seed, grammar=turn_grammar(8), opening_bias=("FINAL(", 60.0)
             )
             c = m.complete(msgs, nudged)
-            assert c.text.startswith("F"), c.text
+            assert c.text.startswith("FINAL"), c.text
             first = m.complete(msgs, replace(nudged, opening_bias=None, max_tokens=1)).text
             assert not first.startswith("F")  # unbiased, this seed opens otherwise
         # thinking off goes to the chat template; ChatML does not read it, so it says so
