@@ -254,7 +254,7 @@ class RlmEngine:
         step = self._intent.step if self._intent else ""
         if not step or "step" in self._reminders_shown:
             return ""
-        if "{{host}}" in step.replace(" ", ""):
+        if _names_host(step):
             if not self._found_host:
                 return ""
             step = fill(step, host=self._found_host)
@@ -625,19 +625,26 @@ class RlmEngine:
         self._shown.extend(printed)
         self._outputs_seen.extend(printed)
         # lines of the host on screen: read them; none: narrow the search to the host
-        narrow = self._read_reminder(printed) or self._narrow_reminder(ran_code)
+        read = self._read_reminder(printed)
+        narrow = "" if read else self._narrow_reminder(ran_code)
         self._note_found_host(printed)
         values = self._budget_values(turn.index + 1)
+        self._after_output = False
         if not blocks and parsed.final is None and not outputs:
             return None, fill(self.prompts["no_code_user"], **values)
         if not blocks and parsed.final is None:
             outputs.append(fill(self.prompts["no_code_user"], **values).strip())
             return None, "\n\n".join(outputs)
-        self._after_output = ran > 0
+        step = self._reminder()
+        # the nudge toward answering is not given where a reminder sends the model on to a
+        # second search (seed 1: nudged under "search cn080's own lines next", the 1.5B
+        # model answered an address it had not looked up)
+        searches_on = bool(narrow) or (bool(step) and _names_host(self._intent.step))
+        self._after_output = ran > 0 and not searches_on
         return None, fill(
             self.prompts["step_user"],
             outputs="\n\n".join(outputs),
-            reminder=narrow + self._reminder(),
+            reminder=read + narrow + step,
             **values,
         )
 
@@ -999,6 +1006,11 @@ _MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", 
 def _prints_news(stdout: str) -> bool:
     """Whether a step printed anything beyond the REPL's own FINAL/FINDING receipts."""
     return bool(_MARKER.sub("", stdout).strip())
+
+
+def _names_host(reminder: str) -> bool:
+    """Whether an intent's reminder text has the ``{{host}}`` placeholder."""
+    return "{{host}}" in reminder.replace(" ", "")
 
 
 def _clip_text(text: str, limit: int) -> str:

@@ -304,6 +304,27 @@ def test_a_turn_after_code_ran_is_nudged_toward_answering(context, bias) -> None
     assert [p.opening_bias for p in root.params] == [None, None, nudged]
 
 
+def test_no_nudge_where_a_reminder_sends_the_model_on_to_a_second_search(context) -> None:
+    from rlm_cli.actions.lifecycle import prepare_brief
+    from rlm_cli.config import Settings
+
+    root = ParamsRecorder(
+        [
+            "Find it.\n```repl\nprint(context.grep('ECC', max=1))\n```",  # names node02
+            "Its lines.\n```repl\nprint(context.grep('node02', max=2))\n```",
+            'FINAL("node02")',
+        ]
+    )
+    brief = prepare_brief(context, root, Settings(), lambda _m: None)  # builds the log map
+    engine = RlmEngine(root, Echo(), context, EngineConfig(answer_bias=3.0), brief=brief)
+    result = engine.run("One node logged ECC errors. What else did that node log?", "r1")
+    assert result.answer == "node02" and engine.intent == "two-step"
+    steps = [m[-1]["content"] for m in root.seen[1:]]
+    assert "search\nnode02's own lines next" in steps[0]  # the step reminder: search on
+    assert "These lines name node02" in steps[1]  # the read reminder: answer from them
+    assert [p.opening_bias for p in root.params] == [None, None, ("FINAL(", 3.0)]
+
+
 class Events(RunObserver):
     def __init__(self) -> None:
         self.depths: list[tuple[str, int]] = []
