@@ -10,8 +10,9 @@ the engine builds them today, the first reply and what its code printed, as reco
 each ``--bias`` (logits added to opening the reply with ``FINAL(``, the ``answer_bias``
 setting) it reports:
 
-  P(FINAL) / P(code)  the first token's probability of opening FINAL( and of opening a
-                      code fence, without bias (the model's own odds)
+  P(FINAL) / P(code)  the first token's probability of being the token the nudge goes to
+                      (the longest that begins FINAL() and of opening a code fence,
+                      without bias (the model's own odds)
   reply               what the turn then is under the turn grammar: FINAL and its
                       answer, new code, or a re-send of the code already run
 
@@ -57,7 +58,9 @@ def main() -> int:
     model = LlamaModel(Path(a.model), LlamaOptions(n_ctx=a.n_ctx, n_threads=a.threads))
     llm = model._llm  # noqa: SLF001 - first-token logits are not wrapped
     pieces = [llm._model.token_get_text(i) for i in range(llm.n_vocab())]  # noqa: SLF001
-    opens_final = np.array([bool(p) and "FINAL(".startswith(p) for p in pieces])
+    # the tokens the nudge goes to: the longest that begin FINAL( (FINAL in Qwen and Gemma)
+    longest = max(len(p) for p in pieces if p and "FINAL(".startswith(p))
+    opens_final = np.array([len(p) == longest and "FINAL(".startswith(p) for p in pieces])
     opens_code = np.array([p.startswith("``") for p in pieces])
     history, store = RunHistory(), ContextStore()
 
