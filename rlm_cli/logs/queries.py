@@ -292,12 +292,14 @@ def _address_hint(
     """Under a ranking by host or ip, a line pointing to the other kind's most-named name
     that is neither ranked already nor a line's writer; it says when that one is ahead."""
     other = _ADDRESS_KINDS.get(by)
+    if other is None:
+        return ""
     also = [
         (k, c)
-        for k, c in (counts.get(other) or Counter()).most_common()
+        for k, c in counts.get(other, Counter()).most_common()
         if k not in writers and k not in counts.get(by, ())
     ]
-    if not other or not also:
+    if not also:
         return ""
     name, c = also[0]
     mine = next((n for k, n in ranked if k != writer), 0)  # this kind's own leader
