@@ -11,7 +11,8 @@ stop strings only), several seeds each. Reported side by side per model:
   clean      turns that ended on their own (finish "stop") with one parsed code block or
              a FINAL: the grammar must never push a model past the closing fence
   cut        turns cut at max_tokens
-  tok/s      generated tokens per second (grammar sampling costs time per token)
+  tok/s      generated tokens per second (grammar sampling costs time per token;
+             modes in MODES below)
   tokens     mean generated tokens per turn
 
 The tokenizer is each model's own, so a fence glued to a newline in one vocabulary and
@@ -29,6 +30,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+MODES = ("grammar", "whole", "plain")
+"""``grammar``: the turn grammar as rlm runs it (checked pick by pick); ``whole``: the same
+grammar applied to the whole vocabulary before every pick (llama-cpp-python's way);
+``plain``: no grammar."""
 
 QUESTIONS = [
     "which node will fail",
@@ -75,8 +81,8 @@ def main() -> int:
     rows = []
     ctx = ingest(args.log)
     for path in args.models:
-        model = LlamaModel(path, LlamaOptions(n_ctx=args.n_ctx))
-        for mode in ("grammar", "plain"):
+        for mode in MODES:
+            model = LlamaModel(path, LlamaOptions(n_ctx=args.n_ctx, grammar_gate=mode != "whole"))
             clean = cut = 0
             rates, sizes = [], []
             for i in range(args.turns):
@@ -85,7 +91,7 @@ def main() -> int:
                 params = GenerationParams(
                     max_tokens=args.max_tokens,
                     seed=i,
-                    grammar=turn_grammar() if mode == "grammar" else None,
+                    grammar=None if mode == "plain" else turn_grammar(),
                 )
                 t0 = time.perf_counter()
                 first: list[float] = []
@@ -113,7 +119,7 @@ def main() -> int:
                 )
             )
             print("  ".join(rows[-1]), flush=True)
-        model.close()
+            model.close()
     print()
     print(f"{'model':44} {'mode':8} {'clean':>6} {'cut':>6} {'tok/s':>6} {'tokens':>6}")
     for r in rows:

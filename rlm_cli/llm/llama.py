@@ -16,6 +16,7 @@ from pathlib import Path
 from rlm_cli.config import DEFAULTS
 from rlm_cli.errors import ModelError, PromptTooLong
 from rlm_cli.llm.base import DEFAULT_N_CTX, Completion, GenerationParams, Message, Model, OnText
+from rlm_cli.llm.llama_sampling import GrammarGate, bias_logits
 from rlm_cli.llm.machine import choose
 from rlm_cli.llm.prompt_cache import DEFAULT_MAX_FILES, PromptCache
 
@@ -71,6 +72,10 @@ class LlamaOptions:
     lookup_tokens: int = 0
     """Prompt-lookup speculative decoding: tokens drafted per step by matching the last
     n-gram against the conversation (0: off)."""
+    grammar_gate: bool = True
+    """Check a grammar against the sampler's pick alone and resample only a rejected one
+    (:class:`~rlm_cli.llm.llama_sampling.GrammarGate`); False: llama-cpp-python's way, the
+    grammar over the whole vocabulary before every pick (kept for comparison)."""
 
 
 def check_gguf_file(path: Path) -> None:
@@ -149,6 +154,10 @@ class LlamaModel(Model):
         self._sampled: list[int] = []
         self._params: GenerationParams | None = None
         """The running call's parameters, for the stop hook in ``eval``."""
+        self._gate: GrammarGate | None = None
+        """The running call's grammar, when it is checked pick by pick."""
+        self._first_bias: tuple[list[int], float] | None = None
+        """The running call's first-token bias: token ids and the logits added to them."""
         self._sample_times: list[float] = []
         self._count_work()
 
@@ -184,7 +193,17 @@ class LlamaModel(Model):
             return None
 
         def counting_sample(*args, **kwargs):
+            idx = kwargs.get("idx")
+            at = idx - llm.n_tokens if idx is not None else -1
+            ctx = llm._ctx.ctx  # noqa: SLF001 - the native context, for its logits
+            bias = None if self._sampled else self._first_bias
+            if bias:
+                bias_logits(ctx, at, llm.n_vocab(), *bias)
             token = sample(*args, **kwargs)
+            if self._gate is not None:
+                token = self._gate.settle(token, ctx, llm._sampler.sampler, at)  # noqa: SLF001
+            if bias:  # the logits stay as the model left them, for a later exact-prefix hit
+                bias_logits(ctx, at, llm.n_vocab(), bias[0], -bias[1])
             self._sampled.append(token)
             if len(self._sample_times) < 2:
                 self._sample_times.append(time.perf_counter())
@@ -285,15 +304,13 @@ class LlamaModel(Model):
                 raise ModelError(f"bad GBNF grammar: {e}") from e
         return self._grammars[gbnf]
 
-    def _opening_processor(self, bias: tuple[str, float] | None, n_prompt: int):
-        """A logits processor that adds ``bias[1]`` to the first generated token's longest
+    def _first_token_bias(self, bias: tuple[str, float] | None) -> tuple[list[int], float] | None:
+        """The token ids and logits of a first-token bias: ``bias[1]`` added to the longest
         tokens that begin ``bias[0]`` (None: no bias). Only the longest: a shorter one opens
         other words too (``FIN`` opens ``FINDING``, which the 1.5B model then wrote as
         prose before its answer)."""
         if not bias or not bias[1]:
             return None
-        from llama_cpp import LogitsProcessorList
-
         text, logits = bias
         if text not in self._opening_ids:
             vocab = self._llm._model  # noqa: SLF001 - token text lookups
@@ -301,14 +318,15 @@ class LlamaModel(Model):
             begins = {i: p for i, p in pieces.items() if p and text.startswith(p)}
             longest = max((len(p) for p in begins.values()), default=0)
             self._opening_ids[text] = [i for i, p in begins.items() if len(p) == longest]
-        ids = self._opening_ids[text]
+        return self._opening_ids[text], logits
 
-        def first_token(input_ids, scores):
-            if len(input_ids) == n_prompt:
-                scores[ids] += logits
-            return scores
-
-        return LogitsProcessorList([first_token])
+    def _grammar_gate(self, gbnf: str | None) -> GrammarGate | None:
+        """A fresh gate for one completion under ``gbnf`` (None without a grammar, or when
+        the grammar goes to llama-cpp-python whole)."""
+        if not gbnf or not self.options.grammar_gate:
+            return None
+        llm = self._llm
+        return GrammarGate(llm._model.vocab, gbnf, llm.n_vocab())  # noqa: SLF001
 
     # -- completion -------------------------------------------------------------------------
 
@@ -325,6 +343,8 @@ class LlamaModel(Model):
             log_head = self._log_head(messages, tokens, head, params.cache_prefix_chars)
             head_evaluated, cached = self._prime([head, log_head])
             self._eval_sizes = []
+            self._first_bias = self._first_token_bias(params.opening_bias)
+            self._gate = self._grammar_gate(params.grammar)
             try:
                 stream = self._llm.create_completion(
                     prompt=tokens,
@@ -333,8 +353,7 @@ class LlamaModel(Model):
                     top_p=params.top_p,
                     seed=params.seed,
                     stop=list(params.stop) + stops,
-                    grammar=self._grammar(params.grammar),
-                    logits_processor=self._opening_processor(params.opening_bias, len(tokens)),
+                    grammar=None if self._gate else self._grammar(params.grammar),
                     stream=True,
                 )
                 parts: list[str] = []
@@ -351,7 +370,10 @@ class LlamaModel(Model):
             except ValueError as e:
                 raise ModelError(f"llama.cpp: {e}") from e
             finally:
-                self._params = None
+                self._params, self._first_bias = None, None
+                if self._gate is not None:
+                    self._gate.close()
+                    self._gate = None
             evaluated = self._eval_sizes[0] if self._eval_sizes else len(tokens) - head_evaluated
             evaluated += head_evaluated
             sampled = len(self._sampled)
