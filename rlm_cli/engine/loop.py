@@ -261,6 +261,20 @@ class RlmEngine:
         self._reminders_shown.add("step")
         return step + "\n"
 
+    def _step_again(self) -> str:
+        """The step reminder once more, under a reply that only re-sent code, when it named
+        a host and no code run so far names that host ("" otherwise). The 1.5B model re-sent
+        its first search under the step reminder; the run then ended by ``repeating``, and
+        the forced answer, which cannot search, said the address was not found."""
+        step = self._intent.step if self._intent else ""
+        host = self._found_host
+        if not host or not _names_host(step) or not self._due_after_step("step_again"):
+            return ""
+        if any(host.lower() in code.lower() for code in self._seen_code):
+            return ""
+        self._reminders_shown.add("step_again")
+        return fill(step, host=host) + "\n"
+
     def _due_after_step(self, name: str) -> bool:
         """The reminder ``name`` may go now: the step reminder was shown, ``name`` not yet."""
         return "step" in self._reminders_shown and name not in self._reminders_shown
@@ -588,7 +602,9 @@ class RlmEngine:
                     answer_written = written
                 break
             unseen = news
-        self._stalled = self._stalled + 1 if blocks and not ran else 0
+        again = self._step_again() if blocks and not ran else ""
+        # a re-send under a reminder shown again is not a stall: the reminder is new to it
+        self._stalled = self._stalled + 1 if blocks and not ran and not again else 0
         if (
             answer is None
             and parsed.final is not None
@@ -644,7 +660,7 @@ class RlmEngine:
         return None, fill(
             self.prompts["step_user"],
             outputs="\n\n".join(outputs),
-            reminder=read + narrow + step,
+            reminder=read + narrow + step + again,
             **values,
         )
 

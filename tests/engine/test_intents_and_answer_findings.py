@@ -114,6 +114,32 @@ def test_two_step_reminders_narrow_a_search_to_the_host_then_ask_for_its_value(
     assert "(Try" not in d["trajectory"][1]["feedback"]
 
 
+def test_a_resend_under_the_step_reminder_gets_it_again_instead_of_ending_the_run(
+    rlm, monkeypatch
+) -> None:
+    """The 1.5B model re-sent its first search under "search cn034's own lines next"; the
+    run ended by repeating and the forced answer, which cannot search, said "not found"."""
+    (rlm.config / "prompts").mkdir(parents=True)
+    (rlm.config / "prompts" / "intents.yaml").write_text(
+        "- {name: two, when: node, hint: h, step: '(Host {{host}}.)'}\n"
+    )
+    monkeypatch.setenv("RLM_CONFIG_DIR", str(rlm.config))
+    found = rlm.code('print(context.grep("ECC", max=1))')  # names node02
+    named = rlm.code('print(context.grep("node02.*DIMM", max=1))')
+    d = rlm.ask(rlm.script([found, found, named, 'FINAL("x")'])).json
+    assert d["ended_by"] == "final" and d["answer"] == "x"
+    feedback = [t["feedback"] for t in d["trajectory"][:3]]
+    assert [f.count("(Host node02.)") for f in feedback] == [1, 1, 0]
+    assert "[not run]" in feedback[1]
+    # once: a second re-send ends the run as before
+    d = rlm.ask(rlm.script([found, found, found, 'FINAL("x")'])).json
+    assert d["ended_by"] == "repeating" and len(d["trajectory"]) == 4
+    # not when the host's own lines were searched already: then the re-send is a stall
+    d = rlm.ask(rlm.script([found, named, named, 'FINAL("x")'])).json
+    assert d["ended_by"] == "repeating"
+    assert "(Host node02.)" not in d["trajectory"][2]["feedback"]
+
+
 def test_the_run_records_its_intent_and_a_task_replaces_it(rlm) -> None:
     d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("node02")'])).json
     assert d["intent"] == "failing"
