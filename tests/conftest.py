@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny random-weight GGUF written once per test session."""
+"""Shared fixtures: a tiny random-weight GGUF written once per test session, models on it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,24 @@ def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from rlm_cli.testing.tiny_gguf import write_tiny_gguf
 
     return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny.gguf", seed=0)
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tiny_gguf: Path):
+    """Open llama.cpp models on the tiny GGUF: ``tiny_llama(n_ctx=512, **LlamaOptions)``,
+    one thread unless told; all are closed after the module."""
+    pytest.importorskip("llama_cpp")
+    from rlm_cli.llm.llama import LlamaModel, LlamaOptions
+
+    opened: list[LlamaModel] = []
+
+    def open_model(**options) -> LlamaModel:
+        opened.append(LlamaModel(tiny_gguf, LlamaOptions(**{"n_threads": 1, **options})))
+        return opened[-1]
+
+    yield open_model
+    for m in opened:
+        m.close()
 
 
 @pytest.fixture

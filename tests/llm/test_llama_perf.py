@@ -18,18 +18,14 @@ GREEDY = GenerationParams(max_tokens=24, temperature=0.0)
 
 
 @pytest.fixture(scope="module")
-def model(tiny_gguf: Path):
-    m = LlamaModel(tiny_gguf, LlamaOptions(n_ctx=2048, n_threads=1))
-    yield m
-    m.close()
+def model(tiny_llama) -> LlamaModel:
+    return tiny_llama(n_ctx=2048)
 
 
 @pytest.fixture(scope="module")
-def solo(tiny_gguf: Path):
+def solo(tiny_llama) -> LlamaModel:
     """A second instance that answers one at a time (its own KV cache)."""
-    m = LlamaModel(tiny_gguf, LlamaOptions(n_ctx=2048, n_threads=1, batch_seqs=1))
-    yield m
-    m.close()
+    return tiny_llama(n_ctx=2048, batch_seqs=1)
 
 
 def _prompts(n: int) -> list[list[dict]]:

@@ -6,7 +6,6 @@ path (resample under the grammar) is exercised as much as its fast one."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -16,25 +15,21 @@ from rlm_cli.engine.grammar import final_grammar, turn_grammar  # noqa: E402
 from rlm_cli.engine.parse import parse_reply  # noqa: E402
 from rlm_cli.errors import ModelError  # noqa: E402
 from rlm_cli.llm.base import GenerationParams  # noqa: E402
-from rlm_cli.llm.llama import LlamaModel, LlamaOptions  # noqa: E402
+from rlm_cli.llm.llama import LlamaModel  # noqa: E402
 from rlm_cli.llm.llama_sampling import GrammarGate  # noqa: E402
 
 MSGS = [{"role": "user", "content": "go"}]
 
 
 @pytest.fixture(scope="module")
-def gated(tiny_gguf: Path):
-    m = LlamaModel(tiny_gguf, LlamaOptions(n_ctx=512, n_threads=1))
-    yield m
-    m.close()
+def gated(tiny_llama) -> LlamaModel:
+    return tiny_llama(n_ctx=512)
 
 
 @pytest.fixture(scope="module")
-def whole(tiny_gguf: Path):
+def whole(tiny_llama) -> LlamaModel:
     """The grammar handed to llama-cpp-python, applied to the whole vocabulary."""
-    m = LlamaModel(tiny_gguf, LlamaOptions(n_ctx=512, n_threads=1, grammar_gate=False))
-    yield m
-    m.close()
+    return tiny_llama(n_ctx=512, grammar_gate=False)
 
 
 @pytest.mark.parametrize("grammar", [turn_grammar(8), final_grammar()], ids=["turn", "final"])
