@@ -92,22 +92,24 @@ def _worst_templates(logmap: LogMap, counts: dict[str, int], n: int = 3) -> list
 def render_brief(
     brief: dict, *, max_tokens: int | None = None, count_tokens: Callable[[str], int] | None = None
 ) -> str:
-    """The brief as text for the root prompt, cut to ``max_tokens`` with a note when cut."""
+    """The brief as text for the root prompt, cut to ``max_tokens`` with a note when cut.
+
+    A template's pattern is written once, where it first appears; later mentions (another
+    entity's lines, the rare and frequent lists) give its id and count with ``(above)``:
+    on a BMC log the entities shared their fatal templates and wrote each of them two or
+    three times over."""
     count = count_tokens or (lambda s: len(s) // 4 + 1)
     sev = brief["severity_counts"]
     order = [s.name.lower() for s in sorted(Severity, reverse=True)]
     sev_line = ", ".join(f"{k} {sev[k]:,}" for k in order if sev.get(k))
     span = brief["time_span"]
-    sections: list[list[str]] = [
-        [
-            "## Log map (computed before you start; line numbers are context lines)",
-            f"- {brief['size']['lines']:,} lines from {len(brief['sources'])} source(s); "
-            f"time {span['first'] or '?'} to {span['last'] or '?'} ({span['lines_with_time']:,} lines timed)",
-            f"- severity: {sev_line}",
-            f"- {brief['templates']} templates (kinds of lines)",
-        ],
-        ["### Entities that most deserve a look (score: severe, specific to it, rising)"]
-        + [
+    shown: set[int] = set()
+
+    def pattern(t: dict, width: int) -> str:
+        return " (above)" if t["id"] in shown else f": {t['pattern'][:width]}"
+
+    def entity(e: dict) -> str:
+        return (
             f"- {e['name']} ({e['kind']}, score {e['score']:g}): {e['lines']} lines; "
             + ", ".join(
                 f"{k} {v}"
@@ -116,33 +118,51 @@ def render_brief(
             )
             + f"; severe lines {e['severe_lines'][:5]}"
             + "".join(
-                f"\n    - [{t['id']}] x{t['count']} {t['severity']}: {t['pattern'][:100]}"
+                f"\n    - [{t['id']}] x{t['count']} {t['severity']}{pattern(t, 100)}"
                 for t in e["top_templates"]
             )
-            for e in brief["entities"]
-        ],
-        ["### Rare templates (id, count, severity, first line: pattern)"]
-        + [
-            f"- [{t['id']}] x{t['count']} {t['severity']} line {t['first_line']}: {t['pattern'][:110]}"
-            for t in brief["rare_templates"]
-        ],
-        ["### Most frequent templates (id, count, severity: pattern)"]
-        + [
-            f"- [{t['id']}] x{t['count']} {t['severity']}{' rising' if t['rising'] else ''}: {t['pattern'][:110]}"
-            for t in brief["top_templates"]
-        ],
+        )
+
+    def rare(t: dict) -> str:
+        return (
+            f"- [{t['id']}] x{t['count']} {t['severity']} line {t['first_line']}{pattern(t, 110)}"
+        )
+
+    def frequent(t: dict) -> str:
+        return f"- [{t['id']}] x{t['count']} {t['severity']}{' rising' if t['rising'] else ''}{pattern(t, 110)}"
+
+    head = [
+        "## Log map (computed before you start; line numbers are context lines)",
+        f"- {brief['size']['lines']:,} lines from {len(brief['sources'])} source(s); "
+        f"time {span['first'] or '?'} to {span['last'] or '?'} ({span['lines_with_time']:,} lines timed)",
+        f"- severity: {sev_line}",
+        f"- {brief['templates']} templates (kinds of lines)",
     ]
+    # (text of an item, given the patterns written so far; the templates it writes)
+    items: list[tuple[Callable[[], str], list[dict]]] = [(lambda h=h: h, []) for h in head]
+    items.append(
+        (
+            lambda: "### Entities that most deserve a look (score: severe, specific to it, rising)",
+            [],
+        )
+    )
+    items += [(lambda e=e: entity(e), e["top_templates"]) for e in brief["entities"]]
+    items.append((lambda: "### Rare templates (id, count, severity, first line: pattern)", []))
+    items += [(lambda t=t: rare(t), [t]) for t in brief["rare_templates"]]
+    items.append((lambda: "### Most frequent templates (id, count, severity: pattern)", []))
+    items += [(lambda t=t: frequent(t), [t]) for t in brief["top_templates"]]
     out: list[str] = []
     used = 0
     dropped = 0
-    for section in sections:
-        for line in section:
-            cost = count(line) + 1
-            if max_tokens is not None and used + cost > max_tokens - 40:
-                dropped += 1
-                continue
-            out.append(line)
-            used += cost
+    for render, templates in items:
+        line = render()
+        cost = count(line) + 1
+        if max_tokens is not None and used + cost > max_tokens - 40:
+            dropped += 1
+            continue
+        out.append(line)
+        used += cost
+        shown.update(t["id"] for t in templates)
     if dropped:
         out.append(
             f"[brief cut to fit {max_tokens} tokens: {dropped} line(s) left out; "

@@ -131,3 +131,40 @@ def test_entities_table_says_its_first_row_in_words(tmp_path: Path) -> None:
     assert out[1].split()[0] == "node09", out
     assert out[-1].startswith("(most concerning: node09, "), out
     assert "; next: " in out[-1] and out[-1].split("; next: ")[1].rstrip(")") == out[2].split()[0]
+
+
+def test_brief_writes_each_template_once_and_only_refers_to_what_it_kept() -> None:
+    from rlm_cli.logs.brief import render_brief
+
+    def t(i: int, pattern: str) -> dict:
+        return {"id": i, "count": 2, "severity": "fatal", "pattern": pattern, "first_line": i}
+
+    panic, ecc, big = t(1, "Kernel panic - not syncing"), t(2, "Uncorrectable ECC"), t(3, "y " * 60)
+    brief = {
+        "severity_counts": {"fatal": 4},
+        "time_span": {"first": None, "last": None, "lines_with_time": 0},
+        "size": {"lines": 9},
+        "sources": [{}],
+        "templates": 2,
+        "entities": [
+            {
+                "name": n,
+                "kind": "host",
+                "score": 1,
+                "lines": 2,
+                "severities": {"fatal": 2},
+                "severe_lines": [1],
+                "top_templates": tt,
+            }  # fmt: skip
+            for n, tt in (("n1", [panic]), ("n2", [ecc, big]), ("n3", [panic, ecc]))
+        ],
+        "rare_templates": [panic],
+        "top_templates": [],
+    }
+    text = render_brief(brief)
+    assert text.count("Kernel panic") == 1 and text.count("Uncorrectable ECC") == 1
+    assert "- [1] x2 fatal line 1 (above)" in text and "    - [2] x2 fatal (above)" in text
+    # n2, whose lines are long, is cut: n3 writes the ECC pattern out, as nothing above has it
+    text = render_brief(brief, max_tokens=170)
+    assert "n2 (host" not in text and "- n3 (host" in text
+    assert text.count("Uncorrectable ECC") == 1 and "[2] x2 fatal (above)" not in text
