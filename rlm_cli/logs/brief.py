@@ -131,31 +131,32 @@ def render_brief(
     def frequent(t: dict) -> str:
         return f"- [{t['id']}] x{t['count']} {t['severity']}{' rising' if t['rising'] else ''}{pattern(t, 110)}"
 
-    head = [
-        "## Log map (computed before you start; line numbers are context lines)",
-        f"- {brief['size']['lines']:,} lines from {len(brief['sources'])} source(s); "
-        f"time {span['first'] or '?'} to {span['last'] or '?'} ({span['lines_with_time']:,} lines timed)",
-        f"- severity: {sev_line}",
-        f"- {brief['templates']} templates (kinds of lines)",
-    ]
-    # (text of an item, given the patterns written so far; the templates it writes)
-    items: list[tuple[Callable[[], str], list[dict]]] = [(lambda h=h: h, []) for h in head]
-    items.append(
-        (
-            lambda: "### Entities that most deserve a look (score: severe, specific to it, rising)",
+    def items():
+        """(text, templates it writes), rendered one by one as the cut below asks for them,
+        so each sees the patterns the lines kept before it have written."""
+        yield "## Log map (computed before you start; line numbers are context lines)", []
+        yield (
+            f"- {brief['size']['lines']:,} lines from {len(brief['sources'])} source(s); "
+            f"time {span['first'] or '?'} to {span['last'] or '?'} "
+            f"({span['lines_with_time']:,} lines timed)",
             [],
         )
-    )
-    items += [(lambda e=e: entity(e), e["top_templates"]) for e in brief["entities"]]
-    items.append((lambda: "### Rare templates (id, count, severity, first line: pattern)", []))
-    items += [(lambda t=t: rare(t), [t]) for t in brief["rare_templates"]]
-    items.append((lambda: "### Most frequent templates (id, count, severity: pattern)", []))
-    items += [(lambda t=t: frequent(t), [t]) for t in brief["top_templates"]]
+        yield f"- severity: {sev_line}", []
+        yield f"- {brief['templates']} templates (kinds of lines)", []
+        yield "### Entities that most deserve a look (score: severe, specific to it, rising)", []
+        for e in brief["entities"]:
+            yield entity(e), e["top_templates"]
+        yield "### Rare templates (id, count, severity, first line: pattern)", []
+        for t in brief["rare_templates"]:
+            yield rare(t), [t]
+        yield "### Most frequent templates (id, count, severity: pattern)", []
+        for t in brief["top_templates"]:
+            yield frequent(t), [t]
+
     out: list[str] = []
     used = 0
     dropped = 0
-    for render, templates in items:
-        line = render()
+    for line, templates in items():
         cost = count(line) + 1
         if max_tokens is not None and used + cost > max_tokens - 40:
             dropped += 1

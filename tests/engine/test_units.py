@@ -67,18 +67,12 @@ def test_repeat_and_data_detection() -> None:
 # -- grammar ----------------------------------------------------------------------------------
 
 
-def test_grammars_compile_in_llama_cpp(tiny_gguf: Path) -> None:
-    pytest.importorskip("llama_cpp")
-    from rlm_cli.llm.llama import LlamaModel, LlamaOptions
+def test_grammars_compile_in_llama_cpp(tiny_llama) -> None:
     from rlm_cli.llm.llama_sampling import GrammarGate
 
-    m = LlamaModel(tiny_gguf, LlamaOptions(n_ctx=256, n_threads=1))
-    try:
-        llm = m._llm
-        for g in (turn_grammar(), turn_grammar(10), final_grammar()):
-            GrammarGate(llm._model.vocab, g, llm.n_vocab()).close()  # parsed by llama.cpp
-    finally:
-        m.close()
+    llm = tiny_llama(n_ctx=256)._llm
+    for g in (turn_grammar(), turn_grammar(10), final_grammar()):
+        GrammarGate(llm._model.vocab, g, llm.n_vocab()).close()  # parsed by llama.cpp
     assert "rchar{0,10}" in turn_grammar(10)
     assert "```repl" not in final_grammar()
 
