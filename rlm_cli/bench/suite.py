@@ -34,12 +34,11 @@ import yaml
 from rlm_cli.bench.checks import CHECK_KINDS, Check, parse_expected_time
 from rlm_cli.bench.generators import GENERATORS, GeneratedLog
 from rlm_cli.errors import UsageError
+from rlm_cli.store.context import LOG_CHARS_PER_TOKEN
 
 BUILTIN = "builtin"
-CHARS_PER_TOKEN = 2
-"""Log text is dense in tokens: measured 1.6-2.1 characters a token on the builtin logs with
-the Qwen2.5 and Gemma-3 tokenizers (digits, IPs and hex split finely), so a window of
-n_ctx tokens holds about 2 * n_ctx characters of log, not the 4 of prose."""
+CHARS_PER_TOKEN = int(LOG_CHARS_PER_TOKEN)
+"""A window of n_ctx tokens holds about 2 * n_ctx characters of log (``LOG_CHARS_PER_TOKEN``)."""
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -39,14 +39,19 @@ from rlm_cli.engine.parse import (
 from rlm_cli.engine.prompts import Intent, fill, intent_for, load_prompts
 from rlm_cli.engine.records import FORCED_FINAL, RunResult, Turn, Usage
 from rlm_cli.engine.recursion import run_child
-from rlm_cli.engine.subcalls import ExplosionGuard, SubcallService
+from rlm_cli.engine.subcalls import (
+    ExplosionGuard,
+    SubcallService,
+    measure_chars_per_token,
+    piece_chars,
+)
 from rlm_cli.errors import ExitStatus, PromptTooLong, RlmError, interrupt_status
 from rlm_cli.llm.base import Completion, GenerationParams, GenerationStopped, Message, Model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.logs.logmap import LogMap
 from rlm_cli.repl.session import ReplConfig, ReplSession
 from rlm_cli.repl.view import NEAR_MISSES
-from rlm_cli.store.context import TEMPLATE_WILDCARD, Context
+from rlm_cli.store.context import LOG_CHARS_PER_TOKEN, TEMPLATE_WILDCARD, Context
 
 
 @dataclass
@@ -93,8 +98,10 @@ class EngineConfig:
 
 
 def sub_chunk_chars(sub_n_ctx: int, config: EngineConfig) -> int:
-    """Characters of log the prompt suggests per sub-call (what fits the sub-model's window)."""
-    return max(1000, sub_n_ctx - config.sub_params.max_tokens - 200) * 3
+    """A sub-call piece's characters for a log of usual density (``LOG_CHARS_PER_TOKEN``):
+    the system prompt's ``{{sub_chunk_chars}}`` for prompt files that still name it. A run
+    measures its log (``RlmEngine.pieces``) and gives that in the first message."""
+    return piece_chars(sub_n_ctx, config.sub_params.max_tokens, 100, LOG_CHARS_PER_TOKEN)
 
 
 def root_system_prompt(
@@ -115,6 +122,19 @@ def root_system_prompt(
     if config.thinking == "off":
         text += "\n/no_think"
     return text
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The size of a sub-call's piece of this log, by the sub-model's tokenizer."""
+
+    chars: int
+    chars_per_token: float
+
+    @property
+    def tokens(self) -> int:
+        """The piece in the sub-model's tokens."""
+        return max(1, int(self.chars / self.chars_per_token))
 
 
 class RunInterrupted(Exception):
@@ -205,11 +225,21 @@ class RlmEngine:
         self.run_id = ""
         self.session: ReplSession | None = None
         self.call_ids = call_ids or itertools.count(1)
+        self._pieces: Pieces | None = None
 
     # -- prompt pieces ------------------------------------------------------------------------
 
-    def _sub_chunk_chars(self) -> int:
-        return sub_chunk_chars(self.sub.n_ctx, self.config)
+    def pieces(self) -> Pieces:
+        """How big a piece of this log one sub-call takes (measured once, by the sub-model's
+        tokenizer): ``context.chunks()`` cuts it, a refusal of too many tiny prompts names it."""
+        if self._pieces is None:
+            cpt = measure_chars_per_token(self.context, self.sub)
+            system_tokens = self.sub.count_tokens(load_prompts("subcall")["system"])
+            chars = piece_chars(
+                self.sub.n_ctx, self.config.sub_params.max_tokens, system_tokens, cpt
+            )
+            self._pieces = Pieces(chars, cpt)
+        return self._pieces
 
     def _system_prompt(self) -> str:
         return root_system_prompt(self.prompts, self.config, self._intent, self.sub.n_ctx)
@@ -357,7 +387,7 @@ class RlmEngine:
             child_runner=self._run_child,
             cache=self.config.cache,
             guard=self.config.guard,
-            chunk_chars=self._sub_chunk_chars(),
+            chunk_chars=self.pieces().chars,
             call_ids=self.call_ids,
         )
         session = ReplSession(
@@ -367,6 +397,8 @@ class RlmEngine:
                 max_output_chars=self.config.max_output_chars,
                 step_timeout_s=self.config.step_timeout_s,
                 sandbox=self.config.sandbox,
+                chars_per_token=self.pieces().chars_per_token,
+                chunk_tokens=self.pieces().tokens,
             ),
         )
         self.session = session

@@ -24,12 +24,43 @@ from rlm_cli.errors import PromptTooLong, RlmError
 from rlm_cli.llm.base import Completion, GenerationParams, Message, Model
 from rlm_cli.llm.cache import SubcallCache, cache_key
 from rlm_cli.repl.output import clip
+from rlm_cli.store.context import LOG_CHARS_PER_TOKEN, Context
 
 REFUSED_PROMPT_KEPT_CHARS = 4000
 """How much of a prompt that was refused (never sent) the run's record keeps, head + tail."""
 
 ChildRunner = Callable[[str, str], str]
 """Runs a child RLM: ``runner(prompt, text) -> answer``."""
+
+PIECE_WORDS_TOKENS = 200
+"""Room a sub-call's prompt keeps for the root's own words around a piece of log."""
+PIECE_MARGIN = 0.9
+"""Share of the rest a piece is sized to: a log's density varies along it."""
+SAMPLES = 16
+SAMPLE_CHARS = 1500
+"""A log's density is measured on ``SAMPLES`` slices of ``SAMPLE_CHARS`` spread along it."""
+
+
+def measure_chars_per_token(context: Context, model: Model) -> float:
+    """Characters a token of ``context`` by ``model``'s tokenizer: the densest of slices
+    spread along it (a piece sized by the average would not fit where the log is denser),
+    ``LOG_CHARS_PER_TOKEN`` for an empty log."""
+    n = len(context)
+    starts = sorted({max(0, (n - SAMPLE_CHARS) * i // (SAMPLES - 1)) for i in range(SAMPLES)})
+    rates = []
+    for a in starts:
+        text = context[a : a + SAMPLE_CHARS]
+        tokens = model.count_tokens(text)
+        if tokens:
+            rates.append(len(text) / tokens)
+    return min(rates) if rates else LOG_CHARS_PER_TOKEN
+
+
+def piece_chars(n_ctx: int, answer_tokens: int, system_tokens: int, chars_per_token: float) -> int:
+    """Characters of log one sub-call can carry: the sub-model's window less its answer, its
+    system prompt and the root's words, at ``chars_per_token``, with a margin."""
+    room = n_ctx - answer_tokens - system_tokens - PIECE_WORDS_TOKENS
+    return max(1000, int(room * chars_per_token * PIECE_MARGIN))
 
 
 class SubcallRefused(RlmError):
@@ -96,7 +127,7 @@ class SubcallService:
                 f"this prompt is about {tokens:,} tokens but the sub-model's window is "
                 f"{self.model.n_ctx:,} ({self.params.max_tokens} kept for the answer); nothing was "
                 f"sent. Split the text into pieces of about {per_piece:,} characters "
-                "(e.g. context.chunks(tokens=...)) and use llm_query_batched",
+                "(context.chunks() gives pieces that fit) and use llm_query_batched",
                 tokens=tokens,
                 limit=room,
             )
@@ -132,8 +163,8 @@ class SubcallService:
                     f"too many tiny sub-calls: {seen + tiny} prompts under "
                     f"{self.guard.tiny_chars} characters in this turn (limit "
                     f"{self.guard.max_tiny}); nothing was sent. Batch by size: join lines into "
-                    f"pieces of about {self.chunk_chars:,} characters (e.g. "
-                    f"context.chunks(tokens=...)) and send them with llm_query_batched, or "
+                    f"pieces of about {self.chunk_chars:,} characters (context.chunks() gives "
+                    "them) and send them with llm_query_batched, or "
                     "filter with code (grep/count) first"
                 )
             self._tiny_in_turn[key] = seen + tiny

@@ -56,6 +56,10 @@ class ReplConfig:
     start_timeout_s: float = 20.0
     sandbox: dict = field(default_factory=dict)
     env: dict[str, str] | None = None
+    chars_per_token: float | None = None
+    """The log's characters a token by the sub-model (``context.chunks(tokens=)``)."""
+    chunk_tokens: int | None = None
+    """``context.chunks()``'s size with no argument: a piece one sub-call takes."""
 
 
 class ReplSession:
@@ -94,6 +98,8 @@ class ReplSession:
                 "context": str(self.context_path),
                 "max_output_chars": self.config.max_output_chars,
                 "sandbox": self.config.sandbox,
+                "chars_per_token": self.config.chars_per_token,
+                "chunk_tokens": self.config.chunk_tokens,
             }
         )
         try:

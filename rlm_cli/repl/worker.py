@@ -346,6 +346,10 @@ def serve(channel: Channel) -> None:
     from rlm_cli.store.context import Context
 
     context = Context(init["context"])
+    if init.get("chars_per_token"):
+        context.chars_per_token = float(init["chars_per_token"])
+    if init.get("chunk_tokens"):
+        context.chunk_tokens = int(init["chunk_tokens"])
     logmap = LogMap.load(context.path)  # built by the parent; this process cannot write
     queries = MapQueries(context, logmap) if logmap is not None else None
     state = _State(channel, int(init.get("max_output_chars", 4000)))

@@ -1,0 +1,104 @@
+"""The size of a sub-call's piece of log: measured on the log by the sub-model's tokenizer,
+cut by `context.chunks()`, and never refused by the fit check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import sample_log
+
+from rlm_cli.engine.budget import Budget
+from rlm_cli.engine.events import RunObserver
+from rlm_cli.engine.loop import EngineConfig, RlmEngine
+from rlm_cli.engine.prompts import load_prompts
+from rlm_cli.engine.records import Usage
+from rlm_cli.engine.subcalls import SubcallService, measure_chars_per_token
+from rlm_cli.errors import PromptTooLong
+from rlm_cli.store.contexts import ContextStore
+from rlm_cli.store.inputs import expand_inputs
+
+REPO = Path(__file__).resolve().parents[2]
+QUESTION = "Which host has the most severe problem in these lines?\n"
+
+
+def _context(tmp_path: Path, path: Path):
+    store = ContextStore(tmp_path / "store")
+    meta = store.ingest(expand_inputs([str(path)]), warn=lambda m: None)
+    return store.open(meta["id"])
+
+
+class _DigitsAreDense:
+    """A tokenizer for which a digit is a token and anything else four characters one."""
+
+    def count_tokens(self, text: str) -> int:
+        digits = sum(ch.isdigit() for ch in text)
+        return digits + (len(text) - digits) // 4
+
+
+def test_a_logs_density_is_its_densest_slice(tmp_path: Path) -> None:
+    log = tmp_path / "mixed.log"
+    words = ["service heartbeat ok on the usual schedule"] * 2000
+    numbers = [f"{i:012d} {i * 7:012d} {i * 13:012d}" for i in range(400)]
+    log.write_text("\n".join(words + numbers) + "\n")
+    ctx = _context(tmp_path, log)
+    cpt = measure_chars_per_token(ctx, _DigitsAreDense())
+    # the numbers at the end are about 1.08 characters a token, the words 4
+    assert 1.0 < cpt < 1.2
+
+
+def _service(model, config: EngineConfig) -> SubcallService:
+    usage = Usage()
+    return SubcallService(
+        model,
+        config.sub_params,
+        load_prompts("subcall")["system"],
+        Budget(config.limits, usage),
+        usage,
+        RunObserver(),
+    )
+
+
+def test_every_piece_chunks_cuts_fits_the_sub_models_window(tmp_path: Path, tiny_llama) -> None:
+    """On a real tokenizer, where the advice of 3 characters a token gave a piece that the
+    fit check then refused."""
+    model = tiny_llama(n_ctx=4096)
+    ctx = _context(tmp_path, REPO / "sample_logs" / "bmc_cluster.log")
+    config = EngineConfig()
+    engine = RlmEngine(model, model, ctx, config)
+    pieces = engine.pieces()
+    ctx.chars_per_token, ctx.chunk_tokens = pieces.chars_per_token, pieces.tokens  # as the worker
+    service = _service(model, config)
+    chunks = ctx.chunks()
+    assert len(chunks) > 10
+    for chunk in chunks:
+        service.check_fits(QUESTION + chunk.text)
+    assert max(len(c.text) for c in chunks) > 0.7 * pieces.chars
+    old_advice = (4096 - config.sub_params.max_tokens - 200) * 3
+    with pytest.raises(PromptTooLong):
+        service.check_fits(QUESTION + ctx[0:old_advice])
+
+
+def test_chunks_in_the_repl_cuts_the_runs_piece(rlm) -> None:
+    """`context.chunks()` in the REPL cuts the run's piece, and
+    llm_query_batched over them is not refused (the scripted model counts 4 characters a
+    token; the old default cut 2,000 tokens at 4 characters, whatever the window)."""
+    rlm.log.write_text(sample_log(rounds=2000))
+    body = (
+        "pieces = context.chunks()\n"
+        "print(len(pieces), max(len(p.text) for p in pieces))\n"
+        "print(llm_query_batched([p.text for p in pieces])[:2])"
+    )
+    script = rlm.script([rlm.code(body), 'FINAL("node02")'], sub=["node02"] * 40)
+    r = rlm.ask(script)
+    assert r.rc in (0, 1), r.stderr
+    d = r.json
+    out = d["trajectory"][0]["outputs"][0]
+    assert out["error"] is None, out
+    n, longest = (int(x) for x in out["stdout"].splitlines()[0].split())
+    assert n > 3
+    assert d["usage"]["sub_calls"] == n
+    assert "node02" in out["stdout"].splitlines()[1]
+    system_tokens = len(load_prompts("subcall")["system"]) // 4
+    piece = int((8192 - EngineConfig().sub_params.max_tokens - system_tokens - 200) * 4 * 0.9)
+    assert 0.7 * piece < longest <= piece
