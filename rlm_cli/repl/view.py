@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
+from collections.abc import Mapping
 
 from rlm_cli.store.closest import (
     closest_lines,
@@ -74,6 +76,8 @@ class ContextView:
 
 NEAR_MISSES = "the lines sharing most of its words are:"
 """How an empty search's notice introduces the closest lines (the loop looks for it)."""
+OTHER_WORDS = "The log may say it in other words"
+"""What every empty search's notice says (the loop looks for it)."""
 
 COUNT_NOTICES = 5
 """How many times a session's count() says its result in words (a loop over hosts would
@@ -95,6 +99,24 @@ another way (each try is a scan of the log; a loop over hosts would make many)."
 
 _SEARCH_PARAMS = ("ignore_case", "max", "also")
 """grep's and count's parameters after the pattern, in order (count has the first only)."""
+
+
+def search_pattern(pattern, name: str):
+    """What a search looks for: a string as given; a row of ``context.templates()`` or
+    ``rare()`` (a mapping with a ``pattern``) its pattern; a compiled regex its source. A
+    small model passes the rows it was given (the 1.5B model wrote
+    ``context.count(t) for t in context.templates()``); anything else is refused, saying
+    what a pattern is."""
+    if isinstance(pattern, str):
+        return pattern
+    if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
+        return pattern.pattern
+    if isinstance(pattern, Mapping) and isinstance(pattern.get("pattern"), str):
+        return pattern["pattern"]
+    raise TypeError(
+        f"context.{name}() takes a regex string (or a row of context.templates()), "
+        f"not {type(pattern).__name__}"
+    )
 
 
 def _as_regex(pattern: str) -> str:
@@ -134,6 +156,7 @@ def _top_rewritten(top, ctx: Context):
     lines, as grep does."""
 
     def call(pattern, by: str = "host", n: int = 10, ignore_case: bool = False):
+        pattern = search_pattern(pattern, "top")
         with contextlib.redirect_stdout(io.StringIO()) as said:
             result = top(pattern, by=by, n=n, ignore_case=ignore_case)
         # an empty table may still come from matching lines that name nothing: ask the store
@@ -163,16 +186,16 @@ def _say_empty(name: str, pattern, ctx: Context) -> None:
         cut = next((n for n, line in near if _clip(line) != line), None)
         whole = f" (cut in the middle: context.line({cut}) prints a line whole)" if cut else ""
         print(
-            f"[{name}: no line matches {pattern!r}. The log may say it in other "
-            f"words; {NEAR_MISSES}{whole}\n{shown}\n"
+            f"[{name}: no line matches {pattern!r}. {OTHER_WORDS}; {NEAR_MISSES}{whole}\n"
+            f"{shown}\n"
             "If one of them is the line you look for, it answers the question: answer "
             "from it, or search with its own words to list all such lines.]"
         )
     else:
         print(
-            f"[{name}: no line matches {pattern!r}. The log may say it in other "
-            "words: look at the templates in the brief, or try a shorter or broader "
-            "pattern with ignore_case=True, before you conclude there is none]"
+            f"[{name}: no line matches {pattern!r}. {OTHER_WORDS}: look at the templates "
+            "in the brief, or try a shorter or broader pattern with ignore_case=True, before "
+            "you conclude there is none]"
         )
 
 
@@ -185,6 +208,7 @@ def _noting_empty(search, name: str, ctx: Context):
     session); else it prints the lines sharing most of the pattern's words."""
 
     def call(pattern, *args, **kwargs):
+        pattern = search_pattern(pattern, name)
         found = search(pattern, *args, **kwargs)
         given = {**dict(zip(_SEARCH_PARAMS, args)), **kwargs}
         if found and name == "count" and call.said < COUNT_NOTICES:

@@ -95,3 +95,17 @@ def test_final_forms(session: ReplSession) -> None:
     session.execute("ans = {'node': 'node09'}")
     assert '"node09"' in session.execute("FINAL_VAR('ans')").final["value"]
     assert session.get_var("ans")[0] is True and session.get_var("nope") == (False, "")
+
+
+def test_searches_take_a_template_row_or_a_compiled_regex(session: ReplSession) -> None:
+    """The 1.5B model wrote ``context.count(t) for t in context.templates()``: a row."""
+    row = "{'id': 3, 'count': 2, 'severity': 'error', 'pattern': 'node09 ECC <*>'}"
+    r = session.execute(f"print(context.count({row}), len(context.grep({row})))")
+    assert r.error is None and r.stdout.splitlines()[-1] == "2 2"
+    r = session.execute("import re\nprint(len(context.grep(re.compile('ECC'))))")
+    assert r.error is None and r.stdout == "2\n"
+    r = session.execute("context.grep(42)")
+    assert r.error.endswith(
+        "\nTypeError: context.grep() takes a regex string (or a row of context.templates()), "
+        "not int"
+    )
