@@ -50,7 +50,7 @@ from rlm_cli.llm.base import Completion, GenerationParams, GenerationStopped, Me
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.logs.logmap import LogMap
 from rlm_cli.repl.session import ReplConfig, ReplSession
-from rlm_cli.repl.view import NEAR_MISSES
+from rlm_cli.repl.view import NEAR_MISSES, OTHER_WORDS
 from rlm_cli.store.context import LOG_CHARS_PER_TOKEN, TEMPLATE_WILDCARD, Context
 
 
@@ -206,8 +206,11 @@ class RlmEngine:
         self.history: list[dict] = []
         self.use_grammar = bool(self.config.grammar and root.supports_grammar())
         self._looked = False
+        self._ran_clean = False  # a block printed something without an error
         self._pushed_back = False
+        self._failed_pushed = False
         self._near_misses_shown = ""  # the close lines the last step's empty search showed
+        self._empty_search_shown = False  # the last step printed an empty search's notice
         self._near_miss_pushed = False
         self._seen_code: dict[str, int] = {}
         self._seen_output: dict[str, str] = {}
@@ -605,10 +608,12 @@ class RlmEngine:
                 else max(1.0, min(self.config.step_timeout_s, left))
             )
             r = session.execute(code)
+            self._ran_clean = self._ran_clean or (r.error is None and bool(r.stdout.strip()))
             if NEAR_MISSES in r.stdout:  # kept: compaction may summarise this turn away
                 self._near_misses_shown = _close_lines(r.stdout)
             else:
                 self._near_misses_shown = ""
+            self._empty_search_shown = OTHER_WORDS in r.stdout
             turn.outputs.append(r.to_json())
             self.observer.step_finished(turn.index, i, r.to_json(), self.depth)
             if r.cut:
@@ -712,12 +717,35 @@ class RlmEngine:
                 "final answer before any code looked at the log: pushed back once",
                 self.prompts["plan_pushback"],
             )
-        if self._near_misses_shown and not self._near_miss_pushed and says_nothing_found(answer):
-            self._near_miss_pushed = True
+        # a written answer after code that only failed: the 1.5B model, its one block raising
+        # AttributeError, answered "The error message template 'error' is not found"
+        if (
+            self.config.plan_pushback
+            and written
+            and self._looked
+            and not self._ran_clean
+            and not self._failed_pushed
+        ):
+            self._failed_pushed = True
             return self._refuse(
                 turn,
-                "'nothing found' after a search with close lines: pushed back once",
-                fill(self.prompts["near_miss_final"], lines=self._near_misses_shown),
+                "final answer when no block had run without an error: pushed back once",
+                self.prompts["failed_final"],
+            )
+        if self._empty_search_shown and not self._near_miss_pushed and says_nothing_found(answer):
+            # "none" from one search in the model's words (the 1.5B model: "No znode path was
+            # found" after grepping "znode already exists"; the log says NodeExists)
+            self._near_miss_pushed = True
+            if self._near_misses_shown:
+                return self._refuse(
+                    turn,
+                    "'nothing found' after a search with close lines: pushed back once",
+                    fill(self.prompts["near_miss_final"], lines=self._near_misses_shown),
+                )
+            return self._refuse(
+                turn,
+                "'nothing found' after a search that matched nothing: pushed back once",
+                self.prompts["empty_search_final"],
             )
         # a template's wildcard stands for a value not looked up (the 1.5B model answered
         # 'msra-sa-<*>/<*>:<*>' on a real Hadoop log)

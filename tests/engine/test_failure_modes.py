@@ -100,6 +100,25 @@ def test_plan_returned_as_answer_is_pushed_back_once(rlm) -> None:
     assert "pushed back" in notes(d)
 
 
+def test_an_answer_after_code_that_only_failed_is_pushed_back_once(rlm) -> None:
+    failing = rlm.code("counts = {t: context.count(t) for t in [{'pattern': 'ECC'}, 3]}")
+    root = [
+        failing,
+        'FINAL("The error template is not found in the log map.")',
+        rlm.code(LOOK),
+        'FINAL("node02 has ECC errors")',
+    ]
+    d = rlm.ask(rlm.script(root)).json
+    assert "TypeError" in d["trajectory"][0]["outputs"][0]["error"]
+    assert "none of your code has run without an error" in d["trajectory"][1]["feedback"].lower()
+    assert d["answer"] == "node02 has ECC errors"
+    assert "no block had run without an error: pushed back once" in notes(d)
+    # once: a second answer after failures stands
+    failing_too = rlm.code("print(context.grep(42))")
+    again = rlm.ask(rlm.script([failing, 'FINAL("A")', failing_too, 'FINAL("B")'])).json
+    assert again["answer"] == "B" and again["ended_by"] == "final"
+
+
 def test_pushback_happens_only_once(rlm) -> None:
     root = ['FINAL("plan A")', 'FINAL("plan B")']
     d = rlm.ask(rlm.script(root)).json
@@ -184,6 +203,7 @@ def test_many_tiny_batched_prompts_are_refused(rlm) -> None:
 def test_many_tiny_llm_query_calls_in_one_step_are_stopped(rlm) -> None:
     root = [
         rlm.code("for n, l in context.grep('node0'):\n    llm_query('bad? ' + l)"),
+        rlm.code(LOOK),
         'FINAL("node02")',
     ]
     d = rlm.ask(rlm.script(root, sub=["no"])).json
@@ -452,6 +472,17 @@ def test_nothing_found_after_a_search_with_close_lines_is_pushed_back_once(rlm) 
     # after a search that found something, "none" is an answer like any other
     d = rlm.ask(rlm.script([rlm.code(LOOK), 'FINAL("none of them fails")'])).json
     assert d["answer"] == "none of them fails" and "pushed back" not in notes(d)
+
+
+def test_nothing_found_after_a_search_that_matched_nothing_is_pushed_back_once(rlm) -> None:
+    """The 1.5B model grepped 'znode already exists' (the log says NodeExists), was shown no
+    close line, and answered that no znode was found."""
+    code = 'print(len(context.grep("znode already exists")))'
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("No znode was found")', 'FINAL("none")'])).json
+    pushback = d["trajectory"][1]["feedback"]
+    assert "the log does not use\nthose words, not that there is none" in pushback, pushback
+    assert "'nothing found' after a search that matched nothing: pushed back once" in notes(d)
+    assert d["answer"] == "none" and d["ended_by"] == "final"
 
 
 def test_count_says_its_number_in_words_a_few_times(rlm) -> None:
