@@ -50,7 +50,7 @@ from rlm_cli.llm.base import Completion, GenerationParams, GenerationStopped, Me
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.logs.logmap import LogMap
 from rlm_cli.repl.session import ReplConfig, ReplSession
-from rlm_cli.repl.view import NEAR_MISSES, OTHER_WORDS
+from rlm_cli.repl.view import NEAR_MISSES, NEAR_QUESTION, OTHER_WORDS
 from rlm_cli.store.context import LOG_CHARS_PER_TOKEN, TEMPLATE_WILDCARD, Context
 
 
@@ -402,6 +402,7 @@ class RlmEngine:
                 sandbox=self.config.sandbox,
                 chars_per_token=self.pieces().chars_per_token,
                 chunk_tokens=self.pieces().tokens,
+                question=question,
             ),
         )
         self.session = session
@@ -609,7 +610,7 @@ class RlmEngine:
             )
             r = session.execute(code)
             self._ran_clean = self._ran_clean or (r.error is None and bool(r.stdout.strip()))
-            if NEAR_MISSES in r.stdout:  # kept: compaction may summarise this turn away
+            if NEAR_MISSES in r.stdout or NEAR_QUESTION in r.stdout:  # compaction may cut it
                 self._near_misses_shown = _close_lines(r.stdout)
             else:
                 self._near_misses_shown = ""
@@ -1061,7 +1062,8 @@ class RlmEngine:
 
 def _close_lines(stdout: str) -> str:
     """The close lines an empty search listed (``repl/view.py``), without the notice."""
-    after = stdout.split(NEAR_MISSES, 1)[1].lstrip("\n")
+    marker = NEAR_MISSES if NEAR_MISSES in stdout else NEAR_QUESTION
+    after = stdout.split(marker, 1)[1].lstrip("\n")
     lines = [ln for ln in after.splitlines() if re.match(r"\d+: ", ln)]
     return "\n".join(lines[:5])
 

@@ -18,6 +18,7 @@ from rlm_cli.logs.logmap import (
     learn_header,
     scan_line_parts,
 )
+from rlm_cli.logs.related import related_templates
 from rlm_cli.logs.severity import worst_level
 from rlm_cli.store.context import Context, Hits
 from rlm_cli.store.layout import TIME_DIR
@@ -110,6 +111,12 @@ class MapQueries:
         return Rows(
             rows, ("id", "count", "severity", "rising", "first_time", "last_time", "pattern")
         )
+
+    def related_lines(self, text: str, n: int = 3) -> Hits:
+        """The first line of each of the ``n`` templates closest to ``text`` in words
+        (:func:`rlm_cli.logs.related.related_templates`)."""
+        found = related_templates(text, self._map.mining.templates, n)
+        return Hits((t.first_line, self._ctx.line(t.first_line)) for t in found)
 
     def rare(self, top: int = 20) -> Rows:
         """The rarest templates, most severe first among equals."""

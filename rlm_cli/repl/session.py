@@ -60,6 +60,8 @@ class ReplConfig:
     """The log's characters a token by the sub-model (``context.chunks(tokens=)``)."""
     chunk_tokens: int | None = None
     """``context.chunks()``'s size with no argument: a piece one sub-call takes."""
+    question: str = ""
+    """The run's question: an empty search shows the lines of the kinds closest to it."""
 
 
 class ReplSession:
@@ -100,6 +102,7 @@ class ReplSession:
                 "sandbox": self.config.sandbox,
                 "chars_per_token": self.config.chars_per_token,
                 "chunk_tokens": self.config.chunk_tokens,
+                "question": self.config.question,
             }
         )
         try:

@@ -32,12 +32,13 @@ class ContextView:
 
     __slots__ = ("_ctx", "_map", "_searches")
 
-    def __init__(self, ctx: Context, queries=None) -> None:
+    def __init__(self, ctx: Context, queries=None, question: str = "") -> None:
         object.__setattr__(self, "_ctx", ctx)
         object.__setattr__(self, "_map", queries)
-        searches = {n: _noting_empty(getattr(ctx, n), n, ctx) for n in ("grep", "count")}
+        related = _related(queries, question)
+        searches = {n: _noting_empty(getattr(ctx, n), n, ctx, related) for n in ("grep", "count")}
         if queries is not None:
-            searches["top"] = _top_rewritten(queries.top, ctx)
+            searches["top"] = _top_rewritten(queries.top, ctx, related)
         object.__setattr__(self, "_searches", searches)
 
     def __getattr__(self, name: str):
@@ -76,6 +77,9 @@ class ContextView:
 
 NEAR_MISSES = "the lines sharing most of its words are:"
 """How an empty search's notice introduces the closest lines (the loop looks for it)."""
+NEAR_QUESTION = "the first lines of the kinds closest to the question are:"
+"""How it introduces, when no line shares the search's words, the lines of the templates
+closest to the question (the loop looks for it too)."""
 OTHER_WORDS = "The log may say it in other words"
 """What every empty search's notice says (the loop looks for it)."""
 
@@ -150,7 +154,22 @@ def _instead(name: str, pattern: str, how: str, other: str) -> str:
     )
 
 
-def _top_rewritten(top, ctx: Context):
+def _related(queries, question: str):
+    """The lines of the templates closest to ``question`` (computed once, on first need);
+    None without a log map or a question."""
+    if queries is None or not question.strip():
+        return None
+    found: list = []
+
+    def lines():
+        if not found:
+            found.append(queries.related_lines(question))
+        return found[0]
+
+    return lines
+
+
+def _top_rewritten(top, ctx: Context, related=None):
     """The log map's ``top`` that, when its pattern matches no line, ranks the lines of the
     first rewrite that matches (saying so), the way grep does; else it shows the closest
     lines, as grep does."""
@@ -168,7 +187,7 @@ def _top_rewritten(top, ctx: Context):
                 call.rewrites += 1
                 print(_instead("top", pattern, how, other))
                 return top(other, by=by, n=n, ignore_case=True)
-        _say_empty("top", pattern, ctx)
+        _say_empty("top", pattern, ctx, related)
         return result
 
     call.__doc__ = top.__doc__
@@ -177,16 +196,20 @@ def _top_rewritten(top, ctx: Context):
     return call
 
 
-def _say_empty(name: str, pattern, ctx: Context) -> None:
-    """What an empty search prints: the lines sharing most of the pattern's words, or where
-    else to look."""
+def _say_empty(name: str, pattern, ctx: Context, related=None) -> None:
+    """What an empty search prints: the lines sharing most of the pattern's words, else the
+    first lines of the kinds of line closest to the question (``related``), else where to
+    look."""
     near = closest_lines(ctx, pattern) if isinstance(pattern, str) else []
+    intro = NEAR_MISSES
+    if not near and related is not None:
+        near, intro = related(), f"no line shares its words; {NEAR_QUESTION}"
     if near:
         shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)
         cut = next((n for n, line in near if _clip(line) != line), None)
         whole = f" (cut in the middle: context.line({cut}) prints a line whole)" if cut else ""
         print(
-            f"[{name}: no line matches {pattern!r}. {OTHER_WORDS}; {NEAR_MISSES}{whole}\n"
+            f"[{name}: no line matches {pattern!r}. {OTHER_WORDS}; {intro}{whole}\n"
             f"{shown}\n"
             "If one of them is the line you look for, it answers the question: answer "
             "from it, or search with its own words to list all such lines.]"
@@ -199,7 +222,7 @@ def _say_empty(name: str, pattern, ctx: Context) -> None:
         )
 
 
-def _noting_empty(search, name: str, ctx: Context):
+def _noting_empty(search, name: str, ctx: Context, related=None):
     """``search`` (grep or count) that, when nothing matched, says so and helps: a small
     model otherwise answers "0" or "none" from one pattern in its own words, not the log's.
 
@@ -238,7 +261,7 @@ def _noting_empty(search, name: str, ctx: Context):
                 f"also {also!r}]"
             )
         elif not found:
-            _say_empty(name, pattern, ctx)
+            _say_empty(name, pattern, ctx, related)
         return found
 
     call.__doc__ = search.__doc__

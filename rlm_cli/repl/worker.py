@@ -354,7 +354,7 @@ def serve(channel: Channel) -> None:
     queries = MapQueries(context, logmap) if logmap is not None else None
     state = _State(channel, int(init.get("max_output_chars", 4000)))
     ns: dict = {"__builtins__": sandbox.builtins_for_model(init), "__name__": "__sandbox__"}
-    ns["context"] = ContextView(context, queries)
+    ns["context"] = ContextView(context, queries, str(init.get("question") or ""))
     ns.update(_make_api(state, ns))
     data_mb = context.size_bytes // (1 << 20) + 1  # the memory map counts against address space
     report = sandbox.lockdown(init, [context.path], extra_address_space_mb=data_mb)

@@ -185,9 +185,10 @@ def inflected(pattern: str) -> str | None:
     return out
 
 
-def stems(pattern: str) -> list[str]:
+def stems(pattern: str, limit: int | None = MAX_WORDS) -> list[str]:
     """Lower-cased word stems of a regex or phrase: common words dropped, long words cut
-    to a prefix (``failure`` -> ``fail``, ``imminent`` -> ``immin``)."""
+    to a prefix (``failure`` -> ``fail``, ``imminent`` -> ``immin``); the first ``limit``
+    (None: all)."""
     out: list[str] = []
     for word in _WORD.findall(pattern):
         w = word.lower()
@@ -196,7 +197,7 @@ def stems(pattern: str) -> list[str]:
         stem = _stem(w)
         if stem not in out:
             out.append(stem)
-    return out[:MAX_WORDS]
+    return out[:limit]
 
 
 def closest_lines(context: Context, pattern: str, limit: int = 3) -> Hits:

@@ -485,6 +485,30 @@ def test_nothing_found_after_a_search_that_matched_nothing_is_pushed_back_once(r
     assert d["answer"] == "none" and d["ended_by"] == "final"
 
 
+def test_an_empty_search_sharing_no_words_shows_the_lines_closest_to_the_question(rlm) -> None:
+    """Zookeeper writes 'Error:KeeperErrorCode = NodeExists' where the 1.5B model grepped
+    'znode already exists': no line shares those words; the question's do."""
+    lines = [
+        f"2015-07-29 19:{i:02d}:00 - INFO [main] - Accepted socket connection" for i in range(40)
+    ]
+    lines[23] = (
+        "2015-07-29 19:23:00 - INFO [ProcessThread] - Got user-level KeeperException when "
+        "processing type:create Error Path:/home/curi/.zookeeper Error:KeeperErrorCode = "
+        "NodeExists for /home/curi/.zookeeper"
+    )
+    rlm.log.write_text("\n".join(lines) + "\n")
+    question = "A client tried to create a znode that was already there and got an error back"
+    code = 'print(len(context.grep("znode already exists")))'
+    script = rlm.script([rlm.code(code), 'FINAL("none")', 'FINAL("/home/curi/.zookeeper")'])
+    d = rlm.ask(script, question=question).json
+    out = d["trajectory"][0]["outputs"][0]["stdout"]
+    assert "no line shares its words; the first lines of the kinds closest to the question" in out
+    assert "24: 2015-07-29 19:23:00 - INFO [ProcessThread] - Got user-level" in out
+    # a "none" after it is pushed back with that line
+    assert "24: 2015-07-29 19:23:00" in d["trajectory"][1]["feedback"]
+    assert d["answer"] == "/home/curi/.zookeeper"
+
+
 def test_count_says_its_number_in_words_a_few_times(rlm) -> None:
     """The 1.5B model printed len(hits), sample hits and count() on one screen and answered
     with a line number; the count now also says what it counted, in a sentence."""
