@@ -90,11 +90,20 @@ otherwise print one line per call)."""
 
 def _clip(line: str, width: int = 240) -> str:
     """A long line cut in the middle: its start (time, source) and its end (where a log
-    puts the value: the node excluded, the path, the address) both stay in view."""
+    puts the value: the node excluded, the path, the address) both stay in view. The cut
+    falls between words where it can: a word cut in two reads as a value (the 1.5B model
+    answered 'ome/curi/.zookeeper', the end of '/home/curi/.zookeeper')."""
     if len(line) <= width:
         return line
-    tail = width // 3
-    return f"{line[: width - tail - 3]} … {line[-tail:]}"
+    keep = width // 3
+    head, tail = line[: width - keep - 3], line[-keep:]
+    if line[len(head)] != " ":  # the head ends inside a word: end it at the word before
+        space = head.rfind(" ")
+        head = head[:space] if space > len(head) // 2 else head
+    if line[-keep - 1] != " ":  # the tail starts inside a word: start at the next one
+        space = tail.find(" ")
+        tail = tail[space + 1 :] if 0 <= space < len(tail) // 2 else tail
+    return f"{head} … {tail}"
 
 
 REWRITES = 5
