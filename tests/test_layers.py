@@ -147,3 +147,18 @@ def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
                 seen.add(w)
                 todo.append(w)
     return seen
+
+
+def test_architecture_names_every_module() -> None:
+    """ARCHITECTURE.md's module index names every module a newcomer will meet, each on its
+    package's line."""
+    text = (PKG.parent / "ARCHITECTURE.md").read_text("utf-8")
+    index = text[text.index("## Module index") :]
+    lines = {line.split("`")[1]: line for line in index.splitlines() if line.startswith("- `")}
+    missing = []
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG)
+        package = "rlm_cli/" if len(rel.parts) == 1 else f"{rel.parts[0]}/"
+        if path.name != "__init__.py" and f"`{path.name}`" not in lines.get(package, ""):
+            missing.append(str(rel))
+    assert missing == [], f"add these to ARCHITECTURE.md's module index: {missing}"
