@@ -1061,10 +1061,11 @@ class RlmEngine:
 
 
 def _close_lines(stdout: str) -> str:
-    """The close lines an empty search listed (``repl/view.py``), without the notice."""
+    """The close lines the first empty search's notice listed (``repl/view.py``), without
+    the notice (nor a later one's: grep and top in one block listed the same lines twice)."""
     marker = NEAR_MISSES if NEAR_MISSES in stdout else NEAR_QUESTION
-    after = stdout.split(marker, 1)[1].lstrip("\n")
-    lines = [ln for ln in after.splitlines() if re.match(r"\d+: ", ln)]
+    after = stdout.split(marker, 1)[1].splitlines()[1:]  # the rest of the marker's line
+    lines = list(itertools.takewhile(lambda ln: re.match(r"\d+: ", ln), after))
     return "\n".join(lines[:5])
 
 
