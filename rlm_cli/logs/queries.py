@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from typing import Any
 
 from rlm_cli.logs.headers import HeaderModel
 from rlm_cli.logs.logmap import (
@@ -59,6 +60,13 @@ class Rows(list):
         return "\n".join(line.rstrip() for line in out)
 
     __repr__ = __str__
+
+    def items(self) -> list[tuple[Any, dict]]:
+        """``(first column's value, row)`` pairs: a small model takes a table of templates
+        for a dict keyed by id (the 1.5B model wrote ``for tid, t in
+        context.templates().items()`` and got AttributeError)."""
+        key = self.columns[0] if self.columns else None
+        return [(row.get(key), row) for row in self]
 
     def __getitem__(self, key):
         got = super().__getitem__(key)

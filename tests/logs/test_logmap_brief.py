@@ -71,6 +71,8 @@ def test_map_functions_in_the_repl_and_brief_in_the_prompt(tmp_path: Path) -> No
         "print(len(context.lines_of(t[0]['id'])))\n"
         "print(context.timeline(r'Correctable ECC \\|', bucket='7d'))\n"
         "print(len(context.by_entity('node09', max=None)))\n"
+        "print([(k, r['id']) for k, r in context.templates(top=2).items()] == "
+        "[(r['id'], r['id']) for r in context.templates(top=2)])\n"
         "```"
     )
     script = write_script(tmp_path / "s.yaml", [code, "FINAL(done)"])
@@ -86,7 +88,8 @@ def test_map_functions_in_the_repl_and_brief_in_the_prompt(tmp_path: Path) -> No
     assert lines[1] == "1"
     assert lines[2].split() == ["from", "count"]
     bmc = (SAMPLES / "bmc_cluster.log").read_text().splitlines()
-    assert lines[-1] == str(sum(1 for x in bmc if x.startswith("node09 ")))
+    assert lines[-2] == str(sum(1 for x in bmc if x.startswith("node09 ")))
+    assert lines[-1] == "True"  # a table's items(): (id, row) pairs, as a dict would give
 
 
 def test_user_formats_from_the_config_dir(tmp_path: Path) -> None:
