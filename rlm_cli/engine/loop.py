@@ -28,6 +28,7 @@ from rlm_cli.engine.parse import (
     UNPARSABLE,
     FinalSpec,
     ParsedReply,
+    collapse_repeats,
     final_is_literal,
     is_placeholder,
     normalise_code,
@@ -1033,6 +1034,10 @@ class RlmEngine:
         t0: float,
         session: ReplSession,
     ) -> RunResult:
+        answer, repeats = collapse_repeats(answer)
+        if repeats:
+            self.notes.append(f"the answer wrote one passage {repeats + 1} times: kept once")
+            self.observer.note(self.notes[-1], self.depth)
         verified = [findings_mod.verify(f, self.context) for f in self.findings]
         extra: dict = {"grammar": self.use_grammar}
         if self.intent:

@@ -175,6 +175,27 @@ def says_nothing_found(answer: str) -> bool:
     return bool(_NOTHING.match(answer))
 
 
+_REPEAT = re.compile(r"(\S.{29,}?)(?:\s*\1)+", re.DOTALL)
+REPEAT_SCAN_CHARS = 8000
+"""How much of an answer is looked at for a passage written again and again (the search is
+quadratic; a root answer is at most a few thousand characters)."""
+
+
+def collapse_repeats(answer: str) -> tuple[str, int]:
+    """``answer`` with a passage (30 characters or more) written again right after itself
+    kept once, and a cut-off copy of it at the end dropped; and how many copies went. A
+    small model's forced answer can loop to its token limit: the 1.5B model wrote one
+    two-sentence passage four times and began a fifth."""
+    m = _REPEAT.search(answer[:REPEAT_SCAN_CHARS])
+    if m is None:
+        return answer, 0
+    unit = m.group(1)
+    rest = answer[m.end() :]
+    if rest.strip() and unit.startswith(rest.strip()):
+        rest = ""
+    return (answer[: m.start()] + unit + rest).strip(), m.group(0).count(unit) - 1
+
+
 def final_is_literal(code: str) -> bool:
     """Whether the FINAL called in ``code`` is given text its author wrote (a string
     constant, an f-string without fields) rather than a value the code computed."""

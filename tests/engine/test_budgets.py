@@ -133,3 +133,16 @@ def test_the_clock_can_start_before_the_run() -> None:
     b = Budget(Limits(timeout_s=10), Usage(), started=time.monotonic() - 9.5)
     assert 0 < b.time_left() <= 0.5 and not b.should_stop()
     assert Budget(Limits(timeout_s=10), Usage()).time_left() > 9
+
+
+def test_a_forced_answer_that_loops_keeps_its_passage_once(rlm) -> None:
+    """The 1.5B model's forced answer wrote one two-sentence passage four times and began a
+    fifth before its token limit."""
+    passage = "The log holds many lines of the error template. The template does not name a host. "
+    looping = 'FINAL("' + passage * 4 + 'The log holds many lines")'
+    root = [rlm.code(f"{LOOK}\nx{i} = {i}") for i in range(3)] + [looping]
+    r = rlm.ask(rlm.script(root), "--max-iterations", "3")
+    assert r.rc == 0, r.stderr
+    d = r.json
+    assert d["answer"] == passage.strip()
+    assert "the answer wrote one passage 4 times: kept once" in d["notes"]

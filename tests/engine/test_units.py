@@ -487,3 +487,17 @@ def test_a_root_reply_takes_at_most_an_eighth_of_the_window() -> None:
     assert _reply_fits_window(config, 8192) is config  # the default window: unchanged
     small = replace(config, root_params=replace(config.root_params, max_tokens=300))
     assert _reply_fits_window(small, 4096).root_params.max_tokens == 300
+
+
+def test_collapse_repeats_keeps_a_looped_passage_once_and_leaves_lists_alone() -> None:
+    from rlm_cli.engine.parse import collapse_repeats
+
+    unit = "node09 lost a fan and its memory reports ECC errors."
+    assert collapse_repeats(f"{unit} {unit}\n{unit} node09") == (unit, 2)
+    assert collapse_repeats(f"Answer: {unit} {unit}") == (f"Answer: {unit}", 1)
+    listing = "node01: fan failure at 10:00; node02: fan failure at 10:05; node03: ok"
+    assert collapse_repeats(listing) == (listing, 0)
+    assert collapse_repeats("ok ok ok ok ok ok ok ok ok ok ok ok ok ok") == (
+        "ok ok ok ok ok ok ok ok ok ok ok ok ok ok",
+        0,
+    )
