@@ -161,10 +161,12 @@ _PLACEHOLDERS = {"", "answer", "your answer", "the answer", "final answer", "ans
 
 
 def is_placeholder(answer: str) -> bool:
-    """Whether a final answer holds no answer: empty, an ellipsis, or template text such
-    as ``answer`` echoed back from an instruction."""
+    """Whether a final answer holds no answer: empty, an ellipsis, template text such as
+    ``answer`` echoed back from an instruction, or a heading with nothing under it (the
+    1.5B model closed ``FINAL("Summary of errors in the log:")`` and wrote code after it)."""
     core = re.sub(r"[\s.…'\"`()\[\]<>]+", " ", answer).strip().lower()
-    return core in _PLACEHOLDERS
+    heading = core.endswith(":") and "\n" not in answer.strip() and len(core.split()) >= 3
+    return core in _PLACEHOLDERS or heading
 
 
 _NOTHING = re.compile(r"^\W*(0|zero|none|no|nothing|not found|unknown|n/?a)\b", re.IGNORECASE)

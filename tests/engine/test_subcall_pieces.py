@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import sample_log
 
 from rlm_cli.engine.budget import Budget
 from rlm_cli.engine.events import RunObserver
@@ -83,7 +82,12 @@ def test_chunks_in_the_repl_cuts_the_runs_piece(rlm) -> None:
     """`context.chunks()` in the REPL cuts the run's piece, and
     llm_query_batched over them is not refused (the scripted model counts 4 characters a
     token; the old default cut 2,000 tokens at 4 characters, whatever the window)."""
-    rlm.log.write_text(sample_log(rounds=2000))
+    rows = (
+        f"2024-05-01T10:{r % 60:02d}:{i:02d} node0{i} systemd: heartbeat ok"
+        for r in range(2000)
+        for i in range(1, 5)
+    )
+    rlm.log.write_text("\n".join(rows) + "\n")
     body = (
         "pieces = context.chunks()\n"
         "print(len(pieces), max(len(p.text) for p in pieces))\n"

@@ -361,8 +361,11 @@ def test_placeholder_answers() -> None:
 
     for text in ("", "...", "…", " 'answer' ", "your answer", "(...)", "<answer>"):
         assert is_placeholder(text), text
-    for text in ("node09", "0", "no node shows a problem", "answer: node09"):
+    # a heading with nothing under it
+    assert is_placeholder("Summary of errors in the log:")
+    for text in ("node09", "0", "no node shows a problem", "answer: node09", "node09:"):
         assert not is_placeholder(text), text
+    assert not is_placeholder("Errors, most frequent first:\n- disk I/O on db01 (10)")
 
 
 def test_final_is_literal_tells_written_text_from_computed_values() -> None:
