@@ -20,7 +20,7 @@ from rlm_cli.logs.logmap import (
     scan_line_parts,
 )
 from rlm_cli.logs.related import related_templates
-from rlm_cli.logs.severity import worst_level
+from rlm_cli.logs.severity import Severity, worst_level
 from rlm_cli.store.context import Context, Hits
 from rlm_cli.store.layout import TIME_DIR
 from rlm_cli.store.timeindex import TimeIndex
@@ -107,11 +107,14 @@ class MapQueries:
         self._times = times if times is not None else TimeIndex.load(context.path / TIME_DIR)
 
     def templates(self, top: int = 20, severity: str | None = None) -> Rows:
-        """The most frequent templates (id, count, severity, first/last time, pattern)."""
+        """The most frequent templates (id, count, severity, first/last time, pattern);
+        with ``severity``, only those of that level or worse (``"error"``: error, critical,
+        fatal), as ``journalctl -p`` takes a level."""
+        floor = Severity.parse(severity) if severity else None
         rows = []
         for t in sorted(self._map.mining.templates, key=lambda t: -t.count):
             info = self._map.template_info(t)
-            if severity and info["severity"] != severity.lower():
+            if floor is not None and Severity.parse(info["severity"]) < floor:
                 continue
             rows.append(self._template_row(info))
             if len(rows) >= top:

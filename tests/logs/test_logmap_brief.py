@@ -171,3 +171,23 @@ def test_brief_writes_each_template_once_and_only_refers_to_what_it_kept() -> No
     text = render_brief(brief, max_tokens=170)
     assert "n2 (host" not in text and "- n3 (host" in text
     assert text.count("Uncorrectable ECC") == 1 and "[2] x2 fatal (above)" not in text
+
+
+def test_templates_by_severity_keep_that_level_and_worse(tmp_path: Path) -> None:
+    """As ``journalctl -p err``: ``severity="error"`` is error, critical and fatal."""
+    from rlm_cli.logs.logmap import ensure_logmap
+    from rlm_cli.logs.queries import MapQueries
+    from rlm_cli.logs.severity import Severity
+    from rlm_cli.store.contexts import ContextStore
+    from rlm_cli.store.inputs import expand_inputs
+
+    store = ContextStore(tmp_path)
+    meta = store.ingest(expand_inputs([str(SAMPLES / "syslog_kernel.log")]))
+    ctx = store.open(meta["id"])
+    q = MapQueries(ctx, ensure_logmap(ctx))
+    every = q.templates(top=1000)
+    for level in ("warning", "error"):
+        kept = q.templates(top=1000, severity=level)
+        want = [r for r in every if Severity.parse(r["severity"]) >= Severity.parse(level)]
+        assert kept == want and kept, level
+    assert {r["severity"] for r in q.templates(top=1000, severity="error")} > {"error"}
