@@ -207,7 +207,7 @@ class RlmEngine:
         self.history: list[dict] = []
         self.use_grammar = bool(self.config.grammar and root.supports_grammar())
         self._looked = False
-        self._ran_clean = False  # a block printed something without an error
+        self._printed = False  # a block printed something (before an error or not)
         self._pushed_back = False
         self._failed_pushed = False
         self._near_misses_shown = ""  # the close lines the last step's empty search showed
@@ -610,7 +610,7 @@ class RlmEngine:
                 else max(1.0, min(self.config.step_timeout_s, left))
             )
             r = session.execute(code)
-            self._ran_clean = self._ran_clean or (r.error is None and bool(r.stdout.strip()))
+            self._printed = self._printed or bool(r.stdout.strip())
             if NEAR_MISSES in r.stdout or NEAR_QUESTION in r.stdout:  # compaction may cut it
                 self._near_misses_shown = _close_lines(r.stdout)
             else:
@@ -719,19 +719,20 @@ class RlmEngine:
                 "final answer before any code looked at the log: pushed back once",
                 self.prompts["plan_pushback"],
             )
-        # a written answer after code that only failed: the 1.5B model, its one block raising
-        # AttributeError, answered "The error message template 'error' is not found"
+        # a written answer after code that only failed, printing nothing: the 1.5B model,
+        # its one block raising AttributeError, answered "The error message template
+        # 'error' is not found" (output printed before an error was seen: that stands)
         if (
             self.config.plan_pushback
             and written
             and self._looked
-            and not self._ran_clean
+            and not self._printed
             and not self._failed_pushed
         ):
             self._failed_pushed = True
             return self._refuse(
                 turn,
-                "final answer when no block had run without an error: pushed back once",
+                "final answer when no block had printed anything: pushed back once",
                 self.prompts["failed_final"],
             )
         if self._empty_search_shown and not self._near_miss_pushed and says_nothing_found(answer):

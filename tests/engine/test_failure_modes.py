@@ -101,7 +101,7 @@ def test_plan_returned_as_answer_is_pushed_back_once(rlm) -> None:
 
 
 def test_an_answer_after_code_that_only_failed_is_pushed_back_once(rlm) -> None:
-    failing = rlm.code("counts = {t: context.count(t) for t in [{'pattern': 'ECC'}, 3]}")
+    failing = rlm.code("counts = {t: context.count(t) for t in [3, {'pattern': 'ECC'}]}")
     root = [
         failing,
         'FINAL("The error template is not found in the log map.")',
@@ -110,13 +110,17 @@ def test_an_answer_after_code_that_only_failed_is_pushed_back_once(rlm) -> None:
     ]
     d = rlm.ask(rlm.script(root)).json
     assert "TypeError" in d["trajectory"][0]["outputs"][0]["error"]
-    assert "none of your code has run without an error" in d["trajectory"][1]["feedback"].lower()
+    assert "none of your code has printed a result yet" in d["trajectory"][1]["feedback"].lower()
     assert d["answer"] == "node02 has ECC errors"
-    assert "no block had run without an error: pushed back once" in notes(d)
+    assert "no block had printed anything: pushed back once" in notes(d)
     # once: a second answer after failures stands
     failing_too = rlm.code("print(context.grep(42))")
     again = rlm.ask(rlm.script([failing, 'FINAL("A")', failing_too, 'FINAL("B")'])).json
     assert again["answer"] == "B" and again["ended_by"] == "final"
+    # output printed before an error was seen: an answer on it stands
+    printed_then_failed = rlm.code("print(context.count('ECC'))\nprint(context.grep(42))")
+    seen = rlm.ask(rlm.script([printed_then_failed, 'FINAL("node02")'])).json
+    assert seen["answer"] == "node02" and "printed anything" not in notes(seen)
 
 
 def test_pushback_happens_only_once(rlm) -> None:
