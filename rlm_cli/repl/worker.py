@@ -257,7 +257,8 @@ _HINTS: tuple[tuple[type, str, str], ...] = (
         ValueError,
         "values to unpack",
         "`for line in context` gives lines (str); `context.grep(...)` gives (line_number, "
-        "line) pairs; for numbered lines use `for n, line in enumerate(context, 1)`.",
+        "line) pairs; for numbered lines use `for n, line in enumerate(context, 1)`; the rows "
+        "of top(), templates(), entities() and rare() are dicts: row['name'], row['count'].",
     ),
     (
         TypeError,

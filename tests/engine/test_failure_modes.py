@@ -315,6 +315,13 @@ def test_common_mistakes_get_a_one_line_hint(rlm) -> None:
     d = rlm.ask(rlm.script([reply, rlm.code(LOOK), 'FINAL("node02")'])).json
     err = d["trajectory"][0]["outputs"][0]["error"]
     assert "ValueError" in err and "hint: `for line in context` gives lines" in err
+    # the 1.5B model unpacked top()'s rows as tuples (error-summary run)
+    reply = rlm.code("for name, lines, a, b, c in context.top('ECC', by='host'):\n    pass")
+    d = rlm.ask(rlm.script([reply, rlm.code(LOOK), 'FINAL("node02")'])).json
+    assert (
+        "rows of top(), templates(), entities() and rare() are dicts"
+        in (d["trajectory"][0]["outputs"][0]["error"])
+    )
     # the 1.5B model wrote its answer, a time, as the block: not Python, and it was lost
     d = rlm.ask(rlm.script([rlm.code(LOOK), rlm.code("2026-10-14 02:26:14"), 'FINAL("x")'])).json
     err = d["trajectory"][1]["outputs"][0]["error"]
