@@ -101,7 +101,7 @@ class EngineConfig:
 def sub_chunk_chars(sub_n_ctx: int, config: EngineConfig) -> int:
     """A sub-call piece's characters for a log of usual density (``LOG_CHARS_PER_TOKEN``):
     the system prompt's ``{{sub_chunk_chars}}`` for prompt files that still name it. A run
-    measures its log (``RlmEngine.pieces``) and gives that in the first message."""
+    measures its log (``RlmEngine.pieces``): ``context.chunks()`` cuts that size."""
     return piece_chars(sub_n_ctx, config.sub_params.max_tokens, 100, LOG_CHARS_PER_TOKEN)
 
 
@@ -208,6 +208,7 @@ class RlmEngine:
         self.use_grammar = bool(self.config.grammar and root.supports_grammar())
         self._looked = False
         self._printed = False  # a block printed something (before an error or not)
+        self._failed = False  # a block raised an error
         self._pushed_back = False
         self._failed_pushed = False
         self._near_misses_shown = ""  # the close lines the last step's empty search showed
@@ -611,6 +612,7 @@ class RlmEngine:
             )
             r = session.execute(code)
             self._printed = self._printed or bool(r.stdout.strip())
+            self._failed = self._failed or r.error is not None
             if NEAR_MISSES in r.stdout or NEAR_QUESTION in r.stdout:  # compaction may cut it
                 self._near_misses_shown = _close_lines(r.stdout)
             else:
@@ -670,6 +672,8 @@ class RlmEngine:
                 self._note(turn, f"turn {turn.index}: {message.splitlines()[0]}")
         if answer is not None:
             answer = strip_thinking(answer)[0]
+            if answer_written:
+                answer = self._once(turn, answer)
             refusal = self._refusal(turn, answer, answer_written)
             if refusal:
                 outputs.append(refusal)
@@ -726,6 +730,7 @@ class RlmEngine:
             self.config.plan_pushback
             and written
             and self._looked
+            and self._failed
             and not self._printed
             and not self._failed_pushed
         ):
@@ -784,6 +789,13 @@ class RlmEngine:
                     fill(self.prompts["ungrounded_final"], tokens=names),
                 )
         return ""
+
+    def _once(self, turn: Turn, answer: str) -> str:
+        """A written answer with a passage it wrote again and again kept once (noted)."""
+        answer, repeats = collapse_repeats(answer)
+        if repeats:
+            self._note(turn, f"the answer wrote one passage {repeats + 1} times: kept once")
+        return answer
 
     def _refuse(self, turn: Turn, why: str, text: str) -> str:
         """Note why turn ``turn``'s answer was not taken; the text to send back."""
@@ -969,6 +981,8 @@ class RlmEngine:
         if answer is None:
             answer = parsed.reasoning or strip_thinking(c.text)[0]
         answer = strip_thinking(answer)[0].strip()
+        if parsed.final is None or parsed.final.is_literal:  # written, not a value computed
+            answer = self._once(turn, answer)
         if not answer:
             answer = f"(no answer: the run ended by {ended_by} before the model gave one)"
         return answer, c
@@ -1035,10 +1049,6 @@ class RlmEngine:
         t0: float,
         session: ReplSession,
     ) -> RunResult:
-        answer, repeats = collapse_repeats(answer)
-        if repeats:
-            self.notes.append(f"the answer wrote one passage {repeats + 1} times: kept once")
-            self.observer.note(self.notes[-1], self.depth)
         verified = [findings_mod.verify(f, self.context) for f in self.findings]
         extra: dict = {"grammar": self.use_grammar}
         if self.intent:

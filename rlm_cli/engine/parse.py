@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rlm_cli.engine.grounding import answer_tokens
+
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[ \t]*(repl|python|py|python3)?[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.DOTALL)
 _FINAL = re.compile(r"(?<![A-Za-z0-9_.])(FINAL_VAR|FINAL|Final)\s*\(")
@@ -165,7 +167,12 @@ def is_placeholder(answer: str) -> bool:
     ``answer`` echoed back from an instruction, or a heading with nothing under it (the
     1.5B model closed ``FINAL("Summary of errors in the log:")`` and wrote code after it)."""
     core = re.sub(r"[\s.…'\"`()\[\]<>]+", " ", answer).strip().lower()
-    heading = core.endswith(":") and "\n" not in answer.strip() and len(core.split()) >= 3
+    heading = (
+        core.endswith(":")
+        and "\n" not in answer.strip()
+        and len(core.split()) >= 3
+        and not answer_tokens(answer)  # "node09 had 12 ECC errors, at:" names things
+    )
     return core in _PLACEHOLDERS or heading
 
 

@@ -43,8 +43,9 @@ SAMPLE_CHARS = 1500
 
 def measure_chars_per_token(context: Context, model: Model) -> float:
     """Characters a token of ``context`` by ``model``'s tokenizer: the densest of slices
-    spread along it (a piece sized by the average would not fit where the log is denser),
-    ``LOG_CHARS_PER_TOKEN`` for an empty log."""
+    spread along it (a piece sized by the average would not fit where the log is denser);
+    ``LOG_CHARS_PER_TOKEN`` for an empty log, or a model with no tokenizer to ask (its
+    estimate of 4 would size pieces twice what a server's window holds)."""
     n = len(context)
     starts = sorted({max(0, (n - SAMPLE_CHARS) * i // (SAMPLES - 1)) for i in range(SAMPLES)})
     rates = []
@@ -53,14 +54,16 @@ def measure_chars_per_token(context: Context, model: Model) -> float:
         tokens = model.count_tokens(text)
         if tokens:
             rates.append(len(text) / tokens)
-    return min(rates) if rates else LOG_CHARS_PER_TOKEN
+    if not rates or not model.counts_tokens_exactly():
+        return LOG_CHARS_PER_TOKEN
+    return min(rates)
 
 
 def piece_chars(n_ctx: int, answer_tokens: int, system_tokens: int, chars_per_token: float) -> int:
     """Characters of log one sub-call can carry: the sub-model's window less its answer, its
     system prompt and the root's words, at ``chars_per_token``, with a margin."""
     room = n_ctx - answer_tokens - system_tokens - PIECE_WORDS_TOKENS
-    return max(1000, int(room * chars_per_token * PIECE_MARGIN))
+    return max(200, int(room * chars_per_token * PIECE_MARGIN))
 
 
 class SubcallRefused(RlmError):

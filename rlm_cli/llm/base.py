@@ -144,6 +144,11 @@ class Model(ABC):
         """Tokens in ``text`` by the model's own tokenizer (an estimate where it has none)."""
         return max(1, len(text) // 4) if text else 0
 
+    def counts_tokens_exactly(self) -> bool:
+        """Whether ``count_tokens`` uses the model's tokenizer (after a first call), not the
+        estimate of 4 characters a token."""
+        return False
+
     def supports_grammar(self) -> bool:
         """Whether ``GenerationParams.grammar`` is honoured."""
         return False

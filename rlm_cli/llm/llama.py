@@ -251,6 +251,9 @@ class LlamaModel(Model):
         """Tokens in ``text`` by the model's own tokenizer."""
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def counts_tokens_exactly(self) -> bool:
+        return True
+
     def supports_grammar(self) -> bool:
         return True
 

@@ -283,6 +283,7 @@ class OpenAICompatModel(Model):
                 try:
                     r = self._simple("POST", path, payload, min(self.timeout, 60.0))
                 except (OSError, http.client.HTTPException):
+                    self._tokenize_path = False  # not asked again on every count
                     break
                 if r.status == 200:
                     try:
@@ -295,6 +296,9 @@ class OpenAICompatModel(Model):
             else:
                 self._tokenize_path = False
         return super().count_tokens(text)
+
+    def counts_tokens_exactly(self) -> bool:
+        return bool(self._tokenize_path)
 
     # -- completions ----------------------------------------------------------
 

@@ -21,7 +21,7 @@ from rlm_cli.store.closest import (
     reordered,
     synonymous,
 )
-from rlm_cli.store.context import MODEL_API, Context
+from rlm_cli.store.context import MODEL_API, Context, template_regex
 
 MAP_API = ("templates", "rare", "lines_of", "entities", "by_entity", "top", "timeline")
 """Names served by the log map (:class:`rlm_cli.logs.queries.MapQueries`)."""
@@ -114,18 +114,19 @@ _SEARCH_PARAMS = ("ignore_case", "max", "also")
 """grep's and count's parameters after the pattern, in order (count has the first only)."""
 
 
-def search_pattern(pattern, name: str):
-    """What a search looks for: a string as given; a row of ``context.templates()`` or
-    ``rare()`` (a mapping with a ``pattern``) its pattern; a compiled regex its source. A
-    small model passes the rows it was given (the 1.5B model wrote
-    ``context.count(t) for t in context.templates()``); anything else is refused, saying
-    what a pattern is."""
+def search_pattern(pattern, name: str) -> tuple[str, bool]:
+    """What a search looks for, and whether it ignores case: a string as given; a row of
+    ``context.templates()`` or ``rare()`` (a mapping with a ``pattern``) the regex of its
+    template (its text literal: ``|`` in an IPMI line is no alternation); a compiled regex
+    its source and its IGNORECASE flag. A small model passes the rows it was given (the
+    1.5B model wrote ``context.count(t) for t in context.templates()``); anything else is
+    refused, saying what a pattern is."""
     if isinstance(pattern, str):
-        return pattern
+        return pattern, False
     if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
-        return pattern.pattern
+        return pattern.pattern, bool(pattern.flags & re.IGNORECASE)
     if isinstance(pattern, Mapping) and isinstance(pattern.get("pattern"), str):
-        return pattern["pattern"]
+        return template_regex(pattern["pattern"]), False
     raise TypeError(
         f"context.{name}() takes a regex string (or a row of context.templates()), "
         f"not {type(pattern).__name__}"
@@ -184,7 +185,8 @@ def _top_rewritten(top, ctx: Context, related=None):
     lines, as grep does."""
 
     def call(pattern, by: str = "host", n: int = 10, ignore_case: bool = False):
-        pattern = search_pattern(pattern, "top")
+        pattern, nocase = search_pattern(pattern, "top")
+        ignore_case = ignore_case or nocase
         with contextlib.redirect_stdout(io.StringIO()) as said:
             result = top(pattern, by=by, n=n, ignore_case=ignore_case)
         # an empty table may still come from matching lines that name nothing: ask the store
@@ -240,7 +242,9 @@ def _noting_empty(search, name: str, ctx: Context, related=None):
     session); else it prints the lines sharing most of the pattern's words."""
 
     def call(pattern, *args, **kwargs):
-        pattern = search_pattern(pattern, name)
+        pattern, nocase = search_pattern(pattern, name)
+        if nocase and not args:
+            kwargs["ignore_case"] = True
         found = search(pattern, *args, **kwargs)
         given = {**dict(zip(_SEARCH_PARAMS, args)), **kwargs}
         if found and name == "count" and call.said < COUNT_NOTICES:

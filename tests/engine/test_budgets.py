@@ -146,3 +146,7 @@ def test_a_forced_answer_that_loops_keeps_its_passage_once(rlm) -> None:
     d = r.json
     assert d["answer"] == passage.strip()
     assert "the answer wrote one passage 4 times: kept once" in d["notes"]
+    # a value the code computed is the answer as it is, repeats and all
+    code = f"x = {passage!r} * 2"
+    d = rlm.ask(rlm.script([rlm.code(f"{LOOK}\n{code}"), "FINAL_VAR(x)"])).json
+    assert d["answer"] == passage * 2 or d["answer"] == (passage * 2).strip()

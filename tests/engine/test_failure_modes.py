@@ -117,6 +117,9 @@ def test_an_answer_after_code_that_only_failed_is_pushed_back_once(rlm) -> None:
     failing_too = rlm.code("print(context.grep(42))")
     again = rlm.ask(rlm.script([failing, 'FINAL("A")', failing_too, 'FINAL("B")'])).json
     assert again["answer"] == "B" and again["ended_by"] == "final"
+    # a block that ran without error and printed nothing is no failed code
+    quiet = rlm.ask(rlm.script([rlm.code("hits = context.grep('ECC')"), 'FINAL("B")'])).json
+    assert "printed anything" not in notes(quiet)
     # output printed before an error was seen: an answer on it stands
     printed_then_failed = rlm.code("print(context.count('ECC'))\nprint(context.grep(42))")
     seen = rlm.ask(rlm.script([printed_then_failed, 'FINAL("node02")'])).json

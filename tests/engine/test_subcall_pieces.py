@@ -14,6 +14,7 @@ from rlm_cli.engine.prompts import load_prompts
 from rlm_cli.engine.records import Usage
 from rlm_cli.engine.subcalls import SubcallService, measure_chars_per_token
 from rlm_cli.errors import PromptTooLong
+from rlm_cli.store.context import LOG_CHARS_PER_TOKEN
 from rlm_cli.store.contexts import ContextStore
 from rlm_cli.store.inputs import expand_inputs
 
@@ -34,6 +35,19 @@ class _DigitsAreDense:
         digits = sum(ch.isdigit() for ch in text)
         return digits + (len(text) - digits) // 4
 
+    def counts_tokens_exactly(self) -> bool:
+        return True
+
+
+class _Estimate(_DigitsAreDense):
+    """A model with no tokenizer to ask (a server without /tokenize): 4 characters a token."""
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+    def counts_tokens_exactly(self) -> bool:
+        return False
+
 
 def test_a_logs_density_is_its_densest_slice(tmp_path: Path) -> None:
     log = tmp_path / "mixed.log"
@@ -44,6 +58,8 @@ def test_a_logs_density_is_its_densest_slice(tmp_path: Path) -> None:
     cpt = measure_chars_per_token(ctx, _DigitsAreDense())
     # the numbers at the end are about 1.08 characters a token, the words 4
     assert 1.0 < cpt < 1.2
+    # an estimate measures nothing: the usual density of logs, not its own 4
+    assert measure_chars_per_token(ctx, _Estimate()) == LOG_CHARS_PER_TOKEN
 
 
 def _service(model, config: EngineConfig) -> SubcallService:
@@ -80,8 +96,9 @@ def test_every_piece_chunks_cuts_fits_the_sub_models_window(tmp_path: Path, tiny
 
 def test_chunks_in_the_repl_cuts_the_runs_piece(rlm) -> None:
     """`context.chunks()` in the REPL cuts the run's piece, and
-    llm_query_batched over them is not refused (the scripted model counts 4 characters a
-    token; the old default cut 2,000 tokens at 4 characters, whatever the window)."""
+    llm_query_batched over them is not refused (the scripted model has no tokenizer: a
+    piece is sized at 2 characters a token; the old default cut 2,000 tokens at 4
+    characters, whatever the window)."""
     rows = (
         f"2024-05-01T10:{r % 60:02d}:{i:02d} node0{i} systemd: heartbeat ok"
         for r in range(2000)
@@ -104,5 +121,5 @@ def test_chunks_in_the_repl_cuts_the_runs_piece(rlm) -> None:
     assert d["usage"]["sub_calls"] == n
     assert "node02" in out["stdout"].splitlines()[1]
     system_tokens = len(load_prompts("subcall")["system"]) // 4
-    piece = int((8192 - EngineConfig().sub_params.max_tokens - system_tokens - 200) * 4 * 0.9)
+    piece = int((8192 - EngineConfig().sub_params.max_tokens - system_tokens - 200) * 2 * 0.9)
     assert 0.7 * piece < longest <= piece

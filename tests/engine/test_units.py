@@ -366,6 +366,7 @@ def test_placeholder_answers() -> None:
     for text in ("node09", "0", "no node shows a problem", "answer: node09", "node09:"):
         assert not is_placeholder(text), text
     assert not is_placeholder("Errors, most frequent first:\n- disk I/O on db01 (10)")
+    assert not is_placeholder("node09 had 12 ECC errors, at these times:")
 
 
 def test_final_is_literal_tells_written_text_from_computed_values() -> None:
@@ -499,6 +500,7 @@ def test_collapse_repeats_keeps_a_looped_passage_once_and_leaves_lists_alone() -
     assert collapse_repeats(f"{unit} {unit}\n{unit} node09") == (unit, 2)
     assert collapse_repeats(f"Answer: {unit} {unit}") == (f"Answer: {unit}", 1)
     listing = "node01: fan failure at 10:00; node02: fan failure at 10:05; node03: ok"
+    assert collapse_repeats(f"{unit}\n{unit}") == (unit, 1)
     assert collapse_repeats(listing) == (listing, 0)
     assert collapse_repeats("ok ok ok ok ok ok ok ok ok ok ok ok ok ok") == (
         "ok ok ok ok ok ok ok ok ok ok ok ok ok ok",

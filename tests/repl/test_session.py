@@ -104,6 +104,12 @@ def test_searches_take_a_template_row_or_a_compiled_regex(session: ReplSession) 
     assert r.error is None and r.stdout.splitlines()[-1] == "2 2"
     r = session.execute("import re\nprint(len(context.grep(re.compile('ECC'))))")
     assert r.error is None and r.stdout == "2\n"
+    # a compiled regex keeps its IGNORECASE
+    r = session.execute("print(len(context.grep(re.compile('ecc', re.I))))")
+    assert r.error is None and r.stdout == "2\n"
+    # a row's template is literal text, not a regex: 'ECC|ok' is no alternation
+    r = session.execute("print(context.count({'pattern': 'ECC|ok'}), context.count('ECC|ok'))")
+    assert r.error is None and r.stdout.splitlines()[-1] == "0 3", r.stdout
     r = session.execute("context.grep(42)")
     assert r.error.endswith(
         "\nTypeError: context.grep() takes a regex string (or a row of context.templates()), "
