@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from rlm_cli.engine.grounding import IP_RE
+from rlm_cli.engine.grounding import IP_RE, NAME_RE
 
 _NUMBER_WORDS = r"no|none|zero|once|twice|never|one|two|three|four|five|six|seven|eight|nine|ten"
 
@@ -24,6 +24,15 @@ many (the 1.5B model, told a number was asked, answered 520 where an IP address 
 
 _KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     # (the kind in words, a question asking for it, a value of it in an answer); first wins
+    (
+        # asked for "that DataNode's hostname", the 1.5B model answered the address from the
+        # "bad datanode 10.190.173.170:50010" line. An answer with no address is taken as
+        # it is; one with an address lacks a name only when no word of it holds a digit too
+        # (a name without digits, "combo", cannot be told from a word)
+        "a hostname",
+        re.compile(r"\bhost ?names?\b", re.IGNORECASE),
+        re.compile(rf"{NAME_RE.pattern}|^(?![\s\S]*{IP_RE.pattern})"),
+    ),
     (
         "a number",
         re.compile(rf"\bhow many\b|{_NOT_SUPERLATIVE}\b(number|count) of\b", re.IGNORECASE),

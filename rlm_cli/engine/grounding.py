@@ -15,7 +15,7 @@ import re
 # A token ends where no word character follows, nor a separator and a word character (so
 # "4.5" and "12:32" are not the integer 4 or 12); a sentence's full stop may follow.
 IP_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")
-_NAME = re.compile(
+NAME_RE = re.compile(
     r"(?<![\w.-])(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z0-9][\w-]*[A-Za-z0-9](?![\w-])"
 )
 _INT = re.compile(r"(?<![\w.:/-])\d+(?!\w|[.:/-]\w)")
@@ -25,7 +25,7 @@ def answer_tokens(answer: str) -> list[str]:
     """The identifying tokens of an answer: IP addresses, names with digits, integers."""
     found: list[str] = []
     rest = answer
-    for rx in (IP_RE, _NAME, _INT):
+    for rx in (IP_RE, NAME_RE, _INT):
         for m in rx.finditer(rest):
             if m.group(0) not in found:
                 found.append(m.group(0))

@@ -19,6 +19,7 @@ from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.answer_findings import answer_findings
 from rlm_cli.engine.answer_kind import kind_line, lacks_asked_kind
+from rlm_cli.engine.answer_severity import below_error, error_kinds
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
 from rlm_cli.engine.events import RunObserver
@@ -50,8 +51,9 @@ from rlm_cli.errors import ExitStatus, PromptTooLong, RlmError, interrupt_status
 from rlm_cli.llm.base import Completion, GenerationParams, GenerationStopped, Message, Model
 from rlm_cli.llm.cache import SubcallCache
 from rlm_cli.logs.logmap import LogMap
+from rlm_cli.logs.severity import Severity
 from rlm_cli.repl.session import ReplConfig, ReplSession
-from rlm_cli.repl.view import NEAR_MISSES, NEAR_QUESTION, OTHER_WORDS
+from rlm_cli.repl.view import NEAR_MISSES, NEAR_QUESTION, OTHER_WORDS, clip_line
 from rlm_cli.store.context import LOG_CHARS_PER_TOKEN, TEMPLATE_WILDCARD, Context
 
 
@@ -221,6 +223,7 @@ class RlmEngine:
         self._question = ""
         self._kind_pushed = False  # an answer without the kind of value asked for, pushed back
         self._template_pushed = False  # an answer holding a template's <*>, pushed back
+        self._severity_pushed = False  # an answer about an error standing on info lines
         self._ungrounded_pushbacks = 0
         self._stalled = 0
         self._after_output = False  # the next turn follows what a block printed
@@ -772,6 +775,15 @@ class RlmEngine:
                 f"the question asks for {kind}, the final answer gives none: pushed back once",
                 fill(self.prompts["wrong_kind_final"], kind=kind),
             )
+        below = self._stands_below_error(answer)
+        if below:
+            self._severity_pushed = True
+            return self._refuse(
+                turn,
+                "the question asks about an error, the final answer stands on lines "
+                "logged below warning: pushed back once",
+                below,
+            )
         if written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
             missing = ungrounded(answer, "\n".join(self._shown))
             # an address is looked up, not picked from the brief or the first lines shown:
@@ -789,6 +801,29 @@ class RlmEngine:
                     fill(self.prompts["ungrounded_final"], tokens=names),
                 )
         return ""
+
+    def _stands_below_error(self, answer: str) -> str:
+        """The pushback for an answer to a question about an error that stands only on
+        lines logged below warning, with the log's error lines ("": none due)."""
+        logmap = self._log_map()
+        if self._severity_pushed or not self.config.plan_pushback or logmap is None:
+            return ""
+        lines = below_error(answer, self._question, self._outputs_seen, logmap)
+        kinds = error_kinds(self._question, logmap) if lines else []
+        if not kinds:
+            return ""
+        level = Severity(max(logmap.severity[n - 1] for n in lines)).name
+        shown = "\n".join(
+            f"{t.first_line}: {clip_line(self.context.line(t.first_line))} "
+            f"[{t.count:,} line{'s' if t.count != 1 else ''} of this kind]"
+            for t in kinds
+        )
+        return fill(
+            self.prompts["below_error_final"],
+            lines=", ".join(str(n) for n in lines[:5]),
+            level=level,
+            errors=shown,
+        )
 
     def _once(self, turn: Turn, answer: str) -> str:
         """A written answer with a passage it wrote again and again kept once (noted)."""

@@ -38,11 +38,13 @@ def _holds(words: set[str], stem: str) -> bool:
     return any(w.startswith(stem) for w in words) if len(stem) >= 4 else stem in words
 
 
-def related_templates(question: str, templates: Iterable[Template], n: int = 3) -> list[Template]:
-    """Up to ``n`` templates holding at least ``MIN_STEMS`` of ``question``'s word stems,
+def related_templates(
+    question: str, templates: Iterable[Template], n: int = 3, min_stems: int = MIN_STEMS
+) -> list[Template]:
+    """Up to ``n`` templates holding at least ``min_stems`` of ``question``'s word stems,
     the highest idf-weighted share first (the rarer template first among equals)."""
     asked = stems(question, limit=None)
-    if len(asked) < MIN_STEMS:
+    if len(asked) < min_stems:
         return []
     pool = [(t, template_words(t.pattern)) for t in templates]
     held = {s: [i for i, (_, words) in enumerate(pool) if _holds(words, s)] for s in asked}
@@ -52,7 +54,7 @@ def related_templates(question: str, templates: Iterable[Template], n: int = 3) 
         for i in ids:
             scores.setdefault(i, []).append(idf[s])
     ranked = sorted(
-        (i for i, got in scores.items() if len(got) >= MIN_STEMS),
+        (i for i, got in scores.items() if len(got) >= max(1, min_stems)),
         key=lambda i: (-sum(scores[i]), pool[i][0].count),
     )
     return [pool[i][0] for i in ranked[:n]]

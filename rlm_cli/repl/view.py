@@ -88,7 +88,7 @@ COUNT_NOTICES = 5
 otherwise print one line per call)."""
 
 
-def _clip(line: str, width: int = 240) -> str:
+def clip_line(line: str, width: int = 240) -> str:
     """A long line cut in the middle: its start (time, source) and its end (where a log
     puts the value: the node excluded, the path, the address) both stay in view. The cut
     falls between words where it can: a word cut in two reads as a value (the 1.5B model
@@ -216,8 +216,8 @@ def _say_empty(name: str, pattern, ctx: Context, related=None) -> None:
     if not near and related is not None:
         near, intro = related(), f"no line shares its words; {NEAR_QUESTION}"
     if near:
-        shown = "\n".join(f"{n}: {_clip(line)}" for n, line in near)
-        cut = next((n for n, line in near if _clip(line) != line), None)
+        shown = "\n".join(f"{n}: {clip_line(line)}" for n, line in near)
+        cut = next((n for n, line in near if clip_line(line) != line), None)
         whole = f" (cut in the middle: context.line({cut}) prints a line whole)" if cut else ""
         print(
             f"[{name}: no line matches {pattern!r}. {OTHER_WORDS}; {intro}{whole}\n"

@@ -27,7 +27,9 @@ def notes(d: dict) -> str:
         ("At what time did cn3 reboot?", "a time"),
         ("Which node will fail?", ""),
         ("Which host rebooted while the power was out?", ""),
-        ("Is the ship in danger?", ""),  # "ship": no IP in it
+        ("Is the ship in danger?", ""),
+        ("What is that DataNode's hostname?", "a hostname"),
+        ("Which host names logged in?", "a hostname"),  # "ship": no IP in it
         ("Summarise the errors: what kinds, how often, which hosts.", ""),  # not one value
     ],
 )
@@ -48,6 +50,11 @@ def test_the_kind_a_question_asks_for(question, kind) -> None:
         ("When did nas01 stop responding?", "Oct 12 21:57:43", ""),
         ("When did nas01 stop responding?", "nas01 stopped responding", "a time"),
         ("Which node fails?", "node09", ""),
+        ("What is that DataNode's hostname?", "10.190.173.170", "a hostname"),
+        ("What is that DataNode's hostname?", "10.190.173.170:50010 (bad datanode)", "a hostname"),
+        ("What is that DataNode's hostname?", "msra-sa-41 (10.190.173.170)", ""),
+        ("Which host name did cn1's BMC get?", "cn1-bmc", ""),
+        ("Which hostname?", "combo", ""),  # no address: a name without digits is taken
     ],
 )
 def test_an_answer_without_the_kind_asked_for(question, answer, lacks) -> None:

@@ -696,3 +696,51 @@ def test_a_computed_answer_is_not_checked_for_grounding(rlm) -> None:
     reply = rlm.code('ip = "10.9.8.7"\nn = context.count("ECC")') + "FINAL(ip)"
     d = rlm.ask(rlm.script([reply])).json
     assert d["answer"] == "10.9.8.7" and d["ended_by"] == "final"
+
+
+def _hadoop_like_log(rlm) -> None:
+    lines = [
+        f"2015-10-18 18:0{i // 60}:{i % 60:02d},100 INFO [main] org.apache.App: Progress of task {i}"
+        for i in range(60)
+    ]
+    lines[5] = (
+        "2015-10-18 18:00:05,557 INFO [main] org.apache.RMProxy: Connecting to ResourceManager "
+        "at msra-sa-41/10.190.173.170:8030"
+    )
+    for i in (40, 44, 52):
+        lines[i] = (
+            f"2015-10-18 18:00:{i},840 ERROR [RMCommunicator Allocator] "
+            "org.apache.RMContainerAllocator: ERROR IN CONTACTING RM."
+        )
+    rlm.log.write_text("\n".join(lines) + "\n")
+
+
+QUESTION_RM = "When did the application master first log an error talking to the ResourceManager?"
+
+
+def test_an_answer_about_an_error_standing_on_an_info_line_is_pushed_back_once(rlm) -> None:
+    """The 1.5B model grepped 'ResourceManager', found one INFO line and answered its time;
+    the log's ERROR lines say 'ERROR IN CONTACTING RM'."""
+    _hadoop_like_log(rlm)
+    code = 'hits = context.grep("ResourceManager")\nprint("first:", hits[0])'
+    answers = ['FINAL("2015-10-18 18:00:05,557")', 'FINAL("18:00:05")']
+    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=QUESTION_RM).json
+    pushback = d["trajectory"][1]["feedback"]
+    assert "stands on (line 6) are logged at INFO level, not as errors" in pushback, pushback
+    assert "41: 2015-10-18 18:00:40,840 ERROR" in pushback
+    assert "[3 lines of this kind]" in pushback
+    assert "stands on lines logged below warning: pushed back once" in notes(d)
+    assert d["answer"] == "18:00:05"  # once: then the answer stands
+
+
+def test_an_answer_about_an_error_standing_on_an_error_line_is_taken(rlm) -> None:
+    _hadoop_like_log(rlm)
+    code = 'hits = context.grep("CONTACTING RM")\nprint("first:", hits[0])'
+    script = rlm.script([rlm.code(code), 'FINAL("2015-10-18 18:00:40,840")'])
+    d = rlm.ask(script, question=QUESTION_RM).json
+    assert d["answer"] == "2015-10-18 18:00:40,840" and "pushed back" not in notes(d)
+    # a question not about an error is not checked
+    code = 'hits = context.grep("ResourceManager")\nprint("first:", hits[0])'
+    script = rlm.script([rlm.code(code), 'FINAL("18:00:05")'])
+    d = rlm.ask(script, question="When did the application master connect to the RM?").json
+    assert d["answer"] == "18:00:05" and "pushed back" not in notes(d)

@@ -1,0 +1,92 @@
+"""Does an answer to a question about an error stand on an error line?
+
+Asked "when did the MapReduce application master first log an error talking to the
+ResourceManager?", the 1.5B model grepped "ResourceManager", found one INFO line
+("Connecting to ResourceManager at ...") and answered its time; the log's 147 ERROR lines
+say "ERROR IN CONTACTING RM". When a question asks about an error or a failure, the log
+map has lines logged as errors, and every log line the model printed that holds a token of
+its answer was logged below warning, the answer is pushed back once with the log's error
+lines, the first of each kind, those sharing the question's words first. Which line
+answers stays the model's call: it may answer the same again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rlm_cli.engine.grounding import answer_tokens
+from rlm_cli.logs.logmap import LogMap
+from rlm_cli.logs.related import related_templates
+from rlm_cli.logs.severity import Severity
+from rlm_cli.logs.templates import Template
+
+ASKS_ABOUT_ERROR = re.compile(
+    r"\b(errors?|fail(s|ed|ing|ures?)?|exceptions?|crash(es|ed)?|panic(s|ked)?|fatal"
+    r"|faults?|faulty)\b",
+    re.IGNORECASE,
+)
+"""A question about an error or a failure ("first log an error", "which node will fail")."""
+
+_PRINTED_LINE = re.compile(r"^\s*(\d+): (.*)|\((\d+), ['\"](.*)", re.MULTILINE)
+"""A log line as the REPL prints it: ``409: text`` (grep's hits) or ``(409, 'text')``."""
+
+_TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b")
+
+ERROR_KINDS_SHOWN = 5
+"""At most this many kinds of error line are shown with the pushback."""
+
+
+def asks_about_error(question: str) -> bool:
+    """Whether ``question`` asks about an error, a failure, an exception or a crash."""
+    return bool(ASKS_ABOUT_ERROR.search(question))
+
+
+def printed_lines(outputs: Iterable[str]) -> dict[int, str]:
+    """The log lines the outputs printed with their numbers: number -> the text printed."""
+    found: dict[int, str] = {}
+    for out in outputs:
+        for m in _PRINTED_LINE.finditer(out):
+            number, text = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            found.setdefault(int(number), text)
+    return found
+
+
+def standing_lines(answer: str, printed: dict[int, str]) -> list[int]:
+    """The printed lines holding one of ``answer``'s identifying tokens or times."""
+    tokens = [*answer_tokens(answer), *_TIME.findall(answer)]
+    tokens = [t for t in tokens if not (t.isdigit() and len(t) < 3)]  # "2", "12": too common
+    if not tokens:
+        return []
+    return [
+        n
+        for n, text in printed.items()
+        if any(re.search(rf"(?<![\w.]){re.escape(t)}(?![\w])", text) for t in tokens)
+    ]
+
+
+def error_kinds(question: str, logmap: LogMap, n: int = ERROR_KINDS_SHOWN) -> list[Template]:
+    """The log's kinds of line logged as errors or worse: those sharing most of the
+    question's word stems first, then the most frequent."""
+    errors = [
+        t
+        for t in logmap.mining.templates
+        if Severity.parse(logmap.template_info(t)["severity"]) >= Severity.ERROR
+    ]
+    near = related_templates(question, errors, n, min_stems=1)
+    rest = sorted((t for t in errors if t not in near), key=lambda t: -t.count)
+    return [*near, *rest][:n]
+
+
+def below_error(answer: str, question: str, outputs: Iterable[str], logmap: LogMap) -> list[int]:
+    """The lines ``answer`` stands on when the question asks about an error and every one
+    of them was logged below warning; [] when the check does not apply or they are fine."""
+    if not asks_about_error(question):
+        return []
+    lines = standing_lines(answer, printed_lines(outputs))
+    severity = logmap.severity
+    if not lines or any(n > len(severity) for n in lines):
+        return []
+    if any(severity[n - 1] >= Severity.WARNING for n in lines):
+        return []
+    return sorted(lines)

@@ -1,0 +1,51 @@
+"""Which printed lines an answer stands on, and which questions ask about an error."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlm_cli.engine.answer_severity import asks_about_error, printed_lines, standing_lines
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("When did the master first log an error talking to the RM?", True),
+        ("which node will fail", True),
+        ("Which storage domain panicked?", True),
+        ("How many times did a DataNode run into an exception?", True),
+        ("Which failed logins came from abroad?", True),
+        ("When was this machine booted?", False),
+        ("Which client IP was served most often?", False),
+        ("What is the errand log about?", False),
+    ],
+)
+def test_questions_about_errors(question: str, asks: bool) -> None:
+    assert asks_about_error(question) is asks
+
+
+def test_printed_lines_in_both_forms_the_repl_prints() -> None:
+    out = [
+        "3 lines\nfirst: (56, '2015-10-18 18:01:53,557 INFO Connecting')\n",
+        "409: Nov  3 cn07 kernel: I/O error\n  12: indented hit\n[grep: 3 lines]",
+    ]
+    got = printed_lines(out)
+    assert got == {
+        56: "2015-10-18 18:01:53,557 INFO Connecting')",
+        409: "Nov  3 cn07 kernel: I/O error",
+        12: "indented hit",
+    }
+
+
+def test_standing_lines_hold_a_token_or_time_of_the_answer() -> None:
+    printed = {
+        5: "2015-10-18 18:00:05,557 INFO connect to msra-sa-41",
+        41: "2015-10-18 18:00:40,840 ERROR IN CONTACTING RM",
+        50: "cn007 fan 3 failed",
+    }
+    assert standing_lines("2015-10-18 18:00:05,557", printed) == [5]
+    assert standing_lines("msra-sa-41 at 18:00:40", printed) == [5, 41]
+    assert standing_lines("cn007", printed) == [50]
+    # a small number names nothing: "3" is on many lines
+    assert standing_lines("3", printed) == []
+    assert standing_lines("not found", printed) == []
