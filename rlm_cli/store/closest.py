@@ -3,7 +3,9 @@
 A small model greps the question's phrasing ("GPU.*fall off the bus") where the log says
 it otherwise ("GPU has fallen off the bus"), gets nothing, and concludes there is nothing,
 or sends the same search again. When a search matches no line, the REPL shows the lines
-that share most of its words (by prefix, so "failure" finds "FAILED"), most shared first.
+that share most of its words (by prefix, so "failure" finds "FAILED"), most shared first;
+when the search names an identifier (``part-01730``, ``cn034``, an address) in words of its
+own, the lines naming that identifier come first.
 A phrase of plain words the log writes with other separators ("OOM Killer" for
 "oom-killer") is searched again with loose separators first (:func:`loosened`), log text
 with regex characters as plain text (:func:`literal`: ``pam_unix(sshd:auth)``), two
@@ -11,7 +13,9 @@ parts joined by ``.*`` the other way round (:func:`reordered`), and its words wi
 ending (:func:`inflected`: "fall off the bus" for "fallen off the bus"), and with an
 operator's word the log writes otherwise (:func:`synonymous`: "power supply" as ``psu``),
 and its parts in order with other text between them (:func:`gapped`: a copied line that
-skipped ``ruser=``); the search returns those results, saying so.
+skipped ``ruser=``), and without a little word at its edge (:func:`trimmed`: "authentication
+failure from" where the log writes ``authentication failure; ... rhost=``); the search
+returns those results, saying so.
 """
 
 from __future__ import annotations
@@ -111,6 +115,49 @@ def reordered(pattern: str) -> str | None:
     return swapped
 
 
+_EDGE_WORDS = frozenset(
+    [
+        "from",
+        "for",
+        "by",
+        "to",
+        "on",
+        "at",
+        "in",
+        "of",
+        "with",
+        "after",
+        "before",
+        "while",
+        "during",
+        "via",
+        "the",
+        "a",
+        "an",
+    ]
+)
+
+
+def trimmed(pattern: str) -> str | None:
+    """For a phrase of three or more plain words that begins or ends with a little word
+    (``authentication failure from``), the phrase without it (``authentication failure``):
+    the log may write what follows in a field of its own (``rhost=...``). None for any other
+    pattern, or when fewer than two words would be left."""
+    if not _PLAIN.fullmatch(pattern) or ".*" in pattern:
+        return None
+    words = pattern.split()
+    if len(words) < 3:
+        return None
+    start, end = 0, len(words)
+    while end - start > 2 and words[end - 1].lower() in _EDGE_WORDS:
+        end -= 1
+    while end - start > 2 and words[start].lower() in _EDGE_WORDS:
+        start += 1
+    if (start, end) == (0, len(words)):
+        return None
+    return " ".join(words[start:end])
+
+
 def gapped(pattern: str) -> str | None:
     """For a pattern whose parts are separated by spaces (``tty=NODEVssh rhost=.* root``),
     the regex that lets other text stand where each space is (``tty=NODEVssh.*?rhost=.*.*?
@@ -200,9 +247,29 @@ def stems(pattern: str, limit: int | None = MAX_WORDS) -> list[str]:
     return out[:limit]
 
 
+_IDENTIFIER = re.compile(
+    r"(?<![\w.\\-])(?:(?=[\w.-]*[A-Za-z])(?=[\w.-]*\d)[A-Za-z0-9][\w.-]*[A-Za-z0-9]"
+    r"|\d{1,3}(?:\.\d{1,3}){3}|\d{4,})(?![\w\\-])"
+)
+"""A name with digits (``part-01730``, ``blk_38865049064139660``, ``cn034``), an IPv4 address
+or a number of four or more digits, as written in a pattern of plain words (not a regex
+fragment such as ``cn0`` of ``cn0\\d+``)."""
+
+
+def identifiers(pattern: str) -> list[str]:
+    """The identifiers a pattern names (:data:`_IDENTIFIER`), a trailing full stop dropped."""
+    found = [m.group(0).rstrip(".") for m in _IDENTIFIER.finditer(pattern)]
+    return [t for i, t in enumerate(found) if t and t not in found[:i]]
+
+
 def closest_lines(context: Context, pattern: str, limit: int = 3) -> Hits:
-    """Up to ``limit`` lines sharing at least two (and half) of ``pattern``'s word stems,
-    those sharing most first; empty when the pattern has fewer than two usable words."""
+    """Up to ``limit`` lines close to ``pattern``: those naming one of its identifiers
+    (``part-01730`` in "allocated a block for part-01730"), else those sharing at least two
+    (and half) of its word stems; those sharing most first. Empty when the pattern names no
+    identifier the log holds and has fewer than two usable words."""
+    named = _naming(context, pattern, limit)
+    if named:
+        return named
     words = stems(pattern)
     if len(words) < 2:
         return Hits()
@@ -222,3 +289,24 @@ def closest_lines(context: Context, pattern: str, limit: int = 3) -> Hits:
                     scored[n] = (score, line)
     best = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
     return Hits((n, line) for n, (_, line) in best)
+
+
+def _naming(context: Context, pattern: str, limit: int) -> Hits:
+    """The lines naming one of ``pattern``'s identifiers, as a whole word, those holding
+    more of them and more of its words first: an identifier picks the line out where the
+    words around it are the model's own."""
+    ids = identifiers(pattern)
+    if not ids:
+        return Hits()
+    words = [re.compile(rf"\b{re.escape(w)}", re.IGNORECASE) for w in stems(pattern)]
+    scored: dict[int, tuple[int, int, str]] = {}
+    for ident in ids:
+        rx = rf"(?<![\w.-]){re.escape(ident)}(?![\w-])"
+        for n, raw in context.search(rx, ignore_case=True, max_hits=SCAN_HITS):
+            if n in scored:
+                continue
+            line = raw.decode("utf-8", "replace")
+            held = sum(1 for i in ids if i.lower() in line.lower())
+            scored[n] = (held, sum(1 for w in words if w.search(line)), line)
+    best = sorted(scored.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))[:limit]
+    return Hits((n, line) for n, (_, _, line) in best)

@@ -7,12 +7,14 @@ import pytest
 from rlm_cli.store.closest import (
     closest_lines,
     gapped,
+    identifiers,
     inflected,
     literal,
     loosened,
     reordered,
     stems,
     synonymous,
+    trimmed,
 )
 
 LOG = b"".join(
@@ -49,6 +51,48 @@ def test_nothing_close_gives_nothing(make_context) -> None:
     ctx = make_context({"gpu.log": LOG})
     assert closest_lines(ctx, "disk quota exceeded") == []
     assert closest_lines(ctx, "quota") == []  # one word: too little to go on
+
+
+HDFS = b"".join(
+    [
+        *(
+            f"081109 2050{i:02d} 28 INFO dfs.FSNamesystem: BLOCK* NameSystem.allocateBlock: "
+            f"/user/root/rand/_temporary/_task_m_00{i:04d}_0/part-0{i:04d}. blk_{9000 + i}\n".encode()
+            for i in range(1700, 1760)
+        ),
+        b"081109 205301 19 INFO dfs.DataNode: Receiving block blk_10730 src: /10.251.38.214:5001\n",
+    ]
+)
+
+
+def test_a_line_naming_the_patterns_identifier_comes_first(make_context) -> None:
+    """The 1.5B model grepped 'NameNode allocated a block for the output file part-01730'
+    and was shown three allocateBlock lines of other part files."""
+    ctx = make_context({"hdfs.log": HDFS})
+    pattern = "NameNode allocated a block for the output file part-01730"
+    assert ctx.count(pattern) == 0
+    [(n, line), *_] = closest_lines(ctx, pattern)
+    assert n == 31 and "/part-01730. blk_10730" in line
+    # a part of a longer name is no match: part-0173 names no line
+    assert all("part-0173." not in ln for _, ln in closest_lines(ctx, "allocated part-0173"))
+    # without an identifier, the lines sharing most words
+    assert len(closest_lines(ctx, "allocated block for the output file")) == 3
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("block for part-01730.", ["part-01730"]),
+        ("cn034 and 10.1.2.3 job 123456", ["cn034", "10.1.2.3", "123456"]),
+        ("blk_-1727475099218615100 added", ["blk_-1727475099218615100"]),
+        (r"cn0\d+ failed", []),  # a regex fragment is no name
+        (r"from (\d+\.\d+)", []),
+        ("on 2015-10-18 at 18:01", []),  # dates and times are not identifiers
+        ("port 22", []),
+    ],
+)
+def test_identifiers_of_a_pattern(pattern: str, expected: list[str]) -> None:
+    assert identifiers(pattern) == expected
 
 
 @pytest.mark.parametrize(
@@ -146,3 +190,21 @@ def test_synonymous_swaps_an_operators_word_for_the_logs() -> None:
 )
 def test_gapped_lets_other_text_stand_between_the_parts(pattern, expected) -> None:
     assert gapped(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("authentication failure from", "authentication failure"),
+        ("failed password for root from", "failed password for root"),
+        ("for the user root", "user root"),
+        ("session opened for", "session opened"),
+        ("link down on", "link down"),
+        ("down on", None),  # two words: nothing left to search
+        ("authentication failure", None),  # no little word at an end
+        ("failure from .*", None),  # a regex
+        (r"failure from \d+", None),
+    ],
+)
+def test_trimmed_drops_little_words_at_the_ends(pattern: str, expected: str | None) -> None:
+    assert trimmed(pattern) == expected
