@@ -71,6 +71,24 @@ def lacks_asked_kind(question: str, answer: str) -> str:
     return ""
 
 
+FIND_IT = "Find it with code (print the lines that hold it),"
+"""How to find a value of the kind asked for, where the answer gives no lead."""
+
+
+def how_to_find(kind: str, answer: str) -> str:
+    """How to find the ``kind`` of value ``answer`` lacks: for a hostname where the answer
+    is an address, the search that prints the lines naming that address (the 1.5B model,
+    told only that a hostname was asked, answered the same address again)."""
+    address = IP_RE.search(answer) if kind == "a hostname" else None
+    if address is None:
+        return FIND_IT
+    ip = address.group(0)
+    return (
+        f"Your answer is an address: find the name the log gives {ip} with code "
+        f'(print(context.grep(r"{re.escape(ip)}", max=10)) and read the name beside it),'
+    )
+
+
 def kind_line(question: str) -> str:
     """The forced final question's line naming the kind of value asked for ("" for none)."""
     kind = asked_kind(question)

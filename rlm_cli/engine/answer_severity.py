@@ -6,8 +6,9 @@ ResourceManager?", the 1.5B model grepped "ResourceManager", found one INFO line
 say "ERROR IN CONTACTING RM". When a question asks about an error or a failure, the log
 map has lines logged as errors, and every log line the model printed that holds a token of
 its answer was logged below warning, the answer is pushed back once with the log's error
-lines, the first of each kind, those sharing the question's words first. Which line
-answers stays the model's call: it may answer the same again.
+lines, the first of each kind in log order (those sharing the question's words are kept
+when there are many kinds). Which line answers stays the model's call: it may answer the
+same again, or answer from a line the pushback showed (that counts as seen).
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def standing_lines(answer: str, printed: dict[int, str]) -> list[int]:
 
 
 def error_kinds(question: str, logmap: LogMap, n: int = ERROR_KINDS_SHOWN) -> list[Template]:
-    """The log's kinds of line logged as errors or worse: those sharing most of the
-    question's word stems first, then the most frequent."""
+    """Up to ``n`` of the log's kinds of line logged as errors or worse, in the order their
+    first lines stand in the log; when there are more, those sharing most of the question's
+    word stems are kept, then the most frequent."""
     errors = [
         t
         for t in logmap.mining.templates
@@ -75,7 +77,7 @@ def error_kinds(question: str, logmap: LogMap, n: int = ERROR_KINDS_SHOWN) -> li
     ]
     near = related_templates(question, errors, n, min_stems=1)
     rest = sorted((t for t in errors if t not in near), key=lambda t: -t.count)
-    return [*near, *rest][:n]
+    return sorted([*near, *rest][:n], key=lambda t: t.first_line)
 
 
 def below_error(answer: str, question: str, outputs: Iterable[str], logmap: LogMap) -> list[int]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.answer_findings import answer_findings
-from rlm_cli.engine.answer_kind import kind_line, lacks_asked_kind
+from rlm_cli.engine.answer_kind import how_to_find, kind_line, lacks_asked_kind
 from rlm_cli.engine.answer_severity import below_error, error_kinds
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
@@ -773,7 +773,7 @@ class RlmEngine:
             return self._refuse(
                 turn,
                 f"the question asks for {kind}, the final answer gives none: pushed back once",
-                fill(self.prompts["wrong_kind_final"], kind=kind),
+                fill(self.prompts["wrong_kind_final"], kind=kind, how=how_to_find(kind, answer)),
             )
         below = self._stands_below_error(answer)
         if below:
@@ -818,6 +818,7 @@ class RlmEngine:
             f"[{t.count:,} line{'s' if t.count != 1 else ''} of this kind]"
             for t in kinds
         )
+        self._shown.append(shown)  # an answer from these lines stands on what it was shown
         return fill(
             self.prompts["below_error_final"],
             lines=", ".join(str(n) for n in lines[:5]),

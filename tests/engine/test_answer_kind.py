@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rlm_cli.engine.answer_kind import asked_kind, lacks_asked_kind
+from rlm_cli.engine.answer_kind import FIND_IT, asked_kind, how_to_find, lacks_asked_kind
 
 LOOK = 'hits = context.grep("ECC")\nprint(len(hits), hits[0])'
 
@@ -74,6 +74,30 @@ def test_an_answer_without_the_kind_asked_for_is_pushed_back_once(rlm) -> None:
     )
     assert "pushed back once" in notes(d)
     assert d["answer"] == "node02" and d["ended_by"] == "final"  # once: then it stands
+
+
+def test_an_address_where_a_hostname_was_asked_is_sent_to_look_the_name_up(rlm) -> None:
+    """Asked for a DataNode's hostname, the 1.5B model answered its address, and the same
+    address again when told only that a hostname was asked."""
+    rlm.log.write_text(
+        "2015-10-18 18:01:53 INFO Connecting to ResourceManager at msra-sa-41/10.190.173.170:8030\n"
+        "2015-10-18 18:05:57 WARN Error Recovery for block in pipeline 10.86.169.121:50010, "
+        "10.190.173.170:50010: bad datanode 10.190.173.170:50010\n"
+    )
+    question = "Which DataNode was dropped as bad? What is that DataNode's hostname?"
+    look = 'print(context.grep("bad datanode"))'
+    script = rlm.script([rlm.code(look), 'FINAL("10.190.173.170")', 'FINAL("msra-sa-41")'])
+    d = rlm.ask(script, question=question).json
+    feedback = d["trajectory"][1]["feedback"]
+    assert "The question asks for a hostname, and your answer gives none." in feedback
+    assert "find the name the log gives 10.190.173.170 with code" in feedback
+    assert 'print(context.grep(r"10\\.190\\.173\\.170", max=10))' in feedback, feedback
+    assert d["answer"] == "msra-sa-41"  # the log's head, shown in the first message, names it
+
+
+def test_how_to_find_a_kind_without_a_lead() -> None:
+    assert how_to_find("a number", "many") == FIND_IT
+    assert how_to_find("a hostname", "combo or cn1") == FIND_IT
 
 
 def test_the_forced_final_question_names_the_kind_asked_for() -> None:

@@ -437,6 +437,16 @@ def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_wr
             'with other text between its parts: results for r"tty=NODEVssh.*?rhost=.*.*?root"',
             "1: Jun 15 02:04:59 combo",
         ),
+        # Loghub Linux: "authentication failure from" where the address is in rhost=; the
+        # inflected form matched 23 klogind "Authentication failed from" lines instead
+        (
+            "Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure; logname= "
+            "uid=0 euid=0 tty=NODEVssh ruser= rhost=150.183.249.110  user=root\n"
+            "Jun 30 20:53:04 combo klogind[19272]: Authentication failed from 163.27.187.39",
+            "authentication failure from",
+            'without the little word at its start or end: results for r"authentication failure"',
+            "1: Jun 15 02:04:59 combo",
+        ),
     ],
 )
 def test_an_empty_search_is_tried_as_the_log_writes_it(rlm, log, pattern, notice, line) -> None:
@@ -707,6 +717,10 @@ def _hadoop_like_log(rlm) -> None:
         "2015-10-18 18:00:05,557 INFO [main] org.apache.RMProxy: Connecting to ResourceManager "
         "at msra-sa-41/10.190.173.170:8030"
     )
+    lines[20] = (
+        "2015-10-18 18:00:20,139 ERROR [eventHandlingThread] org.apache.JobHistoryEventHandler: "
+        "Error writing History Event for the application master"
+    )
     for i in (40, 44, 52):
         lines[i] = (
             f"2015-10-18 18:00:{i},840 ERROR [RMCommunicator Allocator] "
@@ -729,8 +743,15 @@ def test_an_answer_about_an_error_standing_on_an_info_line_is_pushed_back_once(r
     assert "stands on (line 6) are logged at INFO level, not as errors" in pushback, pushback
     assert "41: 2015-10-18 18:00:40,840 ERROR" in pushback
     assert "[3 lines of this kind]" in pushback
+    # in log order, whatever kind shares more of the question's words
+    assert pushback.index("\n21: 2015-10-18 18:00:20,139 ERROR") < pushback.index("\n41: ")
     assert "stands on lines logged below warning: pushed back once" in notes(d)
     assert d["answer"] == "18:00:05"  # once: then the answer stands
+    # an answer from a line the pushback showed stands on what the model was shown
+    answers = ['FINAL("2015-10-18 18:00:05,557")', 'FINAL("2015-10-18 18:00:40,840")']
+    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=QUESTION_RM).json
+    assert d["answer"] == "2015-10-18 18:00:40,840"
+    assert "seen in no output" not in notes(d), notes(d)
 
 
 def test_an_answer_about_an_error_standing_on_an_error_line_is_taken(rlm) -> None:
