@@ -1,14 +1,20 @@
-"""Does an answer to a question about an error stand on an error line?
+"""Does an answer stand on lines of the outcome its question asks about?
 
 Asked "when did the MapReduce application master first log an error talking to the
 ResourceManager?", the 1.5B model grepped "ResourceManager", found one INFO line
 ("Connecting to ResourceManager at ...") and answered its time; the log's 147 ERROR lines
-say "ERROR IN CONTACTING RM". When a question asks about an error or a failure, the log
-map has lines logged as errors, and every log line the model printed that holds a token of
-its answer was logged below warning, the answer is pushed back once with the log's error
-lines, the first of each kind in log order (those sharing the question's words are kept
-when there are many kinds). Which line answers stays the model's call: it may answer the
-same again, or answer from a line the pushback showed (that counts as seen).
+say "ERROR IN CONTACTING RM". Asked whether anybody managed to log in, it grepped
+"Failed password for" and answered a failed login's user and address; the one success is
+an INFO line, "Accepted password for fztu from ...".
+
+So when a question asks about an error (or a failure), and every log line the model
+printed that holds a token of its answer was logged below warning, the answer is pushed
+back once with the log's error lines, the first of each kind in log order (those sharing
+the question's words are kept when there are many kinds). When a question asks about a
+success and every such line was logged at warning or worse, it is pushed back once with
+the first lines of the kinds below warning closest to the question. Which line answers
+stays the model's call: it may answer the same again, or answer from a line the pushback
+showed (that counts as seen).
 """
 
 from __future__ import annotations
@@ -29,6 +35,12 @@ ASKS_ABOUT_ERROR = re.compile(
 )
 """A question about an error or a failure ("first log an error", "which node will fail")."""
 
+ASKS_ABOUT_SUCCESS = re.compile(
+    r"\b(succe(ss|ssful|ssfully|ed|eded|eds)|manage[sd]? to|got in|logged in|accepted)\b",
+    re.IGNORECASE,
+)
+"""A question about a success ("did anybody manage to log in", "which login succeeded")."""
+
 _PRINTED_LINE = re.compile(r"^\s*(\d+): (.*)|\((\d+), ['\"](.*)", re.MULTILINE)
 """A log line as the REPL prints it: ``409: text`` (grep's hits) or ``(409, 'text')``."""
 
@@ -36,11 +48,23 @@ _TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b")
 
 ERROR_KINDS_SHOWN = 5
 """At most this many kinds of error line are shown with the pushback."""
+SUCCESS_KINDS_SHOWN = 3
+"""At most this many kinds of line below warning are shown with the pushback."""
+
+ERROR = "error"
+SUCCESS = "success"
 
 
 def asks_about_error(question: str) -> bool:
     """Whether ``question`` asks about an error, a failure, an exception or a crash."""
     return bool(ASKS_ABOUT_ERROR.search(question))
+
+
+def asked_outcome(question: str) -> str:
+    """``error`` or ``success``, the outcome ``question`` asks about; "" for neither, or
+    both ("did the backup fail or succeed?")."""
+    error, success = asks_about_error(question), bool(ASKS_ABOUT_SUCCESS.search(question))
+    return ERROR if error and not success else SUCCESS if success and not error else ""
 
 
 def printed_lines(outputs: Iterable[str]) -> dict[int, str]:
@@ -70,25 +94,35 @@ def error_kinds(question: str, logmap: LogMap, n: int = ERROR_KINDS_SHOWN) -> li
     """Up to ``n`` of the log's kinds of line logged as errors or worse, in the order their
     first lines stand in the log; when there are more, those sharing most of the question's
     word stems are kept, then the most frequent."""
-    errors = [
-        t
-        for t in logmap.mining.templates
-        if Severity.parse(logmap.template_info(t)["severity"]) >= Severity.ERROR
-    ]
+    errors = [t for t in logmap.mining.templates if _severity(logmap, t) >= Severity.ERROR]
     near = related_templates(question, errors, n, min_stems=1)
     rest = sorted((t for t in errors if t not in near), key=lambda t: -t.count)
     return sorted([*near, *rest][:n], key=lambda t: t.first_line)
 
 
-def below_error(answer: str, question: str, outputs: Iterable[str], logmap: LogMap) -> list[int]:
-    """The lines ``answer`` stands on when the question asks about an error and every one
-    of them was logged below warning; [] when the check does not apply or they are fine."""
-    if not asks_about_error(question):
-        return []
-    lines = standing_lines(answer, printed_lines(outputs))
+def success_kinds(question: str, logmap: LogMap, n: int = SUCCESS_KINDS_SHOWN) -> list[Template]:
+    """Up to ``n`` of the log's kinds of line logged below warning that share the
+    question's word stems, those sharing most first."""
+    calm = [t for t in logmap.mining.templates if _severity(logmap, t) < Severity.WARNING]
+    return related_templates(question, calm, n, min_stems=1)
+
+
+def _severity(logmap: LogMap, t: Template) -> Severity:
+    return Severity.parse(logmap.template_info(t)["severity"])
+
+
+def mismatched_lines(
+    answer: str, question: str, outputs: Iterable[str], logmap: LogMap
+) -> tuple[str, list[int]]:
+    """``(outcome asked, the lines answer stands on)`` when none of those lines is of the
+    outcome asked: all below warning for an error, all at warning or worse for a success;
+    ``("", [])`` when the check does not apply or a line fits."""
+    asked = asked_outcome(question)
+    lines = standing_lines(answer, printed_lines(outputs)) if asked else []
     severity = logmap.severity
     if not lines or any(n > len(severity) for n in lines):
-        return []
-    if any(severity[n - 1] >= Severity.WARNING for n in lines):
-        return []
-    return sorted(lines)
+        return "", []
+    bad = [severity[n - 1] >= Severity.WARNING for n in lines]
+    if (asked == ERROR and not any(bad)) or (asked == SUCCESS and all(bad)):
+        return asked, sorted(lines)
+    return "", []

@@ -19,7 +19,7 @@ from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.answer_findings import answer_findings
 from rlm_cli.engine.answer_kind import how_to_find, kind_line, lacks_asked_kind
-from rlm_cli.engine.answer_severity import below_error, error_kinds
+from rlm_cli.engine.answer_severity import ERROR, error_kinds, mismatched_lines, success_kinds
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
 from rlm_cli.engine.events import RunObserver
@@ -775,14 +775,15 @@ class RlmEngine:
                 f"the question asks for {kind}, the final answer gives none: pushed back once",
                 fill(self.prompts["wrong_kind_final"], kind=kind, how=how_to_find(kind, answer)),
             )
-        below = self._stands_below_error(answer)
-        if below:
+        asked, mismatch = self._outcome_mismatch(answer)
+        if mismatch:
             self._severity_pushed = True
+            stands = "below warning" if asked == ERROR else "at warning or worse"
             return self._refuse(
                 turn,
-                "the question asks about an error, the final answer stands on lines "
-                "logged below warning: pushed back once",
-                below,
+                f"the question asks about {'an error' if asked == ERROR else 'a success'}, "
+                f"the final answer stands on lines logged {stands}: pushed back once",
+                mismatch,
             )
         if written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
             missing = ungrounded(answer, "\n".join(self._shown))
@@ -802,28 +803,35 @@ class RlmEngine:
                 )
         return ""
 
-    def _stands_below_error(self, answer: str) -> str:
-        """The pushback for an answer to a question about an error that stands only on
-        lines logged below warning, with the log's error lines ("": none due)."""
+    def _outcome_mismatch(self, answer: str) -> tuple[str, str]:
+        """``(outcome asked, the pushback)`` for an answer standing only on lines of the
+        other outcome: an error asked and lines logged below warning, a success asked and
+        lines logged at warning or worse; the pushback shows the kinds of line of the
+        outcome asked (``answer_severity.py``). ``("", "")``: none due."""
         logmap = self._log_map()
         if self._severity_pushed or not self.config.plan_pushback or logmap is None:
-            return ""
-        lines = below_error(answer, self._question, self._outputs_seen, logmap)
-        kinds = error_kinds(self._question, logmap) if lines else []
+            return "", ""
+        asked, lines = mismatched_lines(answer, self._question, self._outputs_seen, logmap)
+        if not lines:
+            return "", ""
+        kinds = (error_kinds if asked == ERROR else success_kinds)(self._question, logmap)
         if not kinds:
-            return ""
+            return "", ""
         level = Severity(max(logmap.severity[n - 1] for n in lines)).name
         shown = "\n".join(
             f"{t.first_line}: {clip_line(self.context.line(t.first_line))} "
             f"[{t.count:,} line{'s' if t.count != 1 else ''} of this kind]"
             for t in kinds
         )
-        self._shown.append(shown)  # an answer from these lines stands on what it was shown
-        return fill(
-            self.prompts["below_error_final"],
+        # an answer from these lines stands on what it was shown, addresses included
+        self._shown.append(shown)
+        self._outputs_seen.append(shown)
+        prompt = "below_error_final" if asked == ERROR else "failure_for_success_final"
+        return asked, fill(
+            self.prompts[prompt],
             lines=", ".join(str(n) for n in lines[:5]),
             level=level,
-            errors=shown,
+            kinds=shown,
         )
 
     def _once(self, turn: Turn, answer: str) -> str:

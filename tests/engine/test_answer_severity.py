@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from rlm_cli.engine.answer_severity import asks_about_error, printed_lines, standing_lines
+from rlm_cli.engine.answer_severity import (
+    asked_outcome,
+    asks_about_error,
+    printed_lines,
+    standing_lines,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +54,18 @@ def test_standing_lines_hold_a_token_or_time_of_the_answer() -> None:
     # a small number names nothing: "3" is on many lines
     assert standing_lines("3", printed) == []
     assert standing_lines("not found", printed) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "outcome"),
+    [
+        ("When did the master first log an error talking to the RM?", "error"),
+        ("Did anybody actually manage to log in? Which account?", "success"),
+        ("Which login succeeded, and from where?", "success"),
+        ("Was a password accepted for root?", "success"),
+        ("Did the backup fail or succeed?", ""),  # both: neither
+        ("When was this machine booted?", ""),
+    ],
+)
+def test_the_outcome_a_question_asks_about(question: str, outcome: str) -> None:
+    assert asked_outcome(question) == outcome

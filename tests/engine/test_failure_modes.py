@@ -765,3 +765,29 @@ def test_an_answer_about_an_error_standing_on_an_error_line_is_taken(rlm) -> Non
     script = rlm.script([rlm.code(code), 'FINAL("18:00:05")'])
     d = rlm.ask(script, question="When did the application master connect to the RM?").json
     assert d["answer"] == "18:00:05" and "pushed back" not in notes(d)
+
+
+def test_an_answer_about_a_success_standing_on_failures_is_pushed_back_once(rlm) -> None:
+    """Asked whether anybody managed to log in, the 1.5B model grepped 'Failed password for'
+    and answered a failed login's user and address (Loghub OpenSSH, H15-H17)."""
+    lines = [
+        f"Dec 10 07:{i:02d}:45 LabSZ sshd[{24200 + i}]: Failed password for invalid user "
+        f"test{i} from 52.80.34.{i} port 36060 ssh2"
+        for i in range(40)
+    ]
+    lines[30] = (
+        "Dec 10 07:30:20 LabSZ sshd[24439]: Accepted password for fztu from 119.137.62.142 "
+        "port 49116 ssh2"
+    )
+    rlm.log.write_text("\n".join(lines) + "\n")
+    question = "Did anybody actually manage to log in over ssh with a password? Which account?"
+    code = 'hits = context.grep("Failed password for")\nprint(hits[:2])'
+    answers = ['FINAL("test1 from 52.80.34.1")', 'FINAL("fztu from 119.137.62.142")']
+    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=question).json
+    pushback = d["trajectory"][1]["feedback"]
+    assert "asks about a success, but the log lines your answer\nstands on (line 2)" in pushback
+    assert "logged at WARNING level: failures" in pushback, pushback
+    assert "31: Dec 10 07:30:20 LabSZ sshd[24439]: Accepted password for fztu" in pushback
+    assert "stands on lines logged at warning or worse: pushed back once" in notes(d)
+    assert d["answer"] == "fztu from 119.137.62.142"  # from the line the pushback showed
+    assert "seen in no output" not in notes(d)
