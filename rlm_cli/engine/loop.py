@@ -19,6 +19,7 @@ from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.answer_findings import answer_findings
 from rlm_cli.engine.answer_kind import how_to_find, kind_line, lacks_asked_kind
+from rlm_cli.engine.answer_rank import runner_up_named
 from rlm_cli.engine.answer_severity import ERROR, error_kinds, mismatched_lines, success_kinds
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
@@ -224,6 +225,7 @@ class RlmEngine:
         self._kind_pushed = False  # an answer without the kind of value asked for, pushed back
         self._template_pushed = False  # an answer holding a template's <*>, pushed back
         self._severity_pushed = False  # an answer about an error standing on info lines
+        self._rank_pushed = False  # an answer naming a ranking's runner-up, pushed back
         self._ungrounded_pushbacks = 0
         self._stalled = 0
         self._after_output = False  # the next turn follows what a block printed
@@ -774,6 +776,19 @@ class RlmEngine:
                 turn,
                 f"the question asks for {kind}, the final answer gives none: pushed back once",
                 fill(self.prompts["wrong_kind_final"], kind=kind, how=how_to_find(kind, answer)),
+            )
+        ranking = (
+            None
+            if self._rank_pushed
+            else runner_up_named(self._question, answer, self._outputs_seen)
+        )
+        if ranking and self.config.plan_pushback:
+            self._rank_pushed = True
+            return self._refuse(
+                turn,
+                f"the final answer names {ranking['next']}, second in the ranking printed, "
+                f"not {ranking['leader']}, its first: pushed back once",
+                fill(self.prompts["runner_up_final"], **ranking),
             )
         asked, mismatch = self._outcome_mismatch(answer)
         if mismatch:

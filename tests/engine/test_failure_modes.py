@@ -791,3 +791,26 @@ def test_an_answer_about_a_success_standing_on_failures_is_pushed_back_once(rlm)
     assert "stands on lines logged at warning or worse: pushed back once" in notes(d)
     assert d["answer"] == "fztu from 119.137.62.142"  # from the line the pushback showed
     assert "seen in no output" not in notes(d)
+
+
+def test_an_answer_naming_the_runner_up_of_a_ranking_is_pushed_back_once(rlm) -> None:
+    """Shown "most among the others: 150.183.249.110 with 80 ...; next: n219...netvigator.com
+    with 23", the 1.5B model answered the runner-up's name with the leader's count (H18)."""
+    _sshd_auth_failures(rlm, ["10.9.9.9", "10.9.9.9", "10.9.9.9", "bad.example.net", "10.1.1.1"])
+    question = "Which remote host racked up the most failed root logins?"
+    code = 'print(context.top("authentication failure", by="host"))'
+    answers = ['FINAL("bad.example.net: 3 failures")', 'FINAL("10.9.9.9")']
+    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=question).json
+    pushback = d["trajectory"][1]["feedback"]
+    assert "your answer names bad.example.net,\nwhich the ranking printed above puts second" in (
+        pushback
+    ), pushback
+    assert "First is 10.9.9.9, with\n3 lines." in pushback, pushback
+    assert "second in the ranking printed, not 10.9.9.9, its first: pushed back once" in notes(d)
+    assert d["answer"] == "10.9.9.9"
+    # the leader, or a question that does not ask for the most, is taken as it is
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("10.9.9.9")']), question=question).json
+    assert d["answer"] == "10.9.9.9" and "pushed back" not in notes(d)
+    other = "Which remote host tried second most often?"
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("bad.example.net")']), question=other).json
+    assert d["answer"] == "bad.example.net" and "pushed back" not in notes(d)
