@@ -25,15 +25,6 @@ many (the 1.5B model, told a number was asked, answered 520 where an IP address 
 _KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     # (the kind in words, a question asking for it, a value of it in an answer); first wins
     (
-        # asked for "that DataNode's hostname", the 1.5B model answered the address from the
-        # "bad datanode 10.190.173.170:50010" line. An answer with no address is taken as
-        # it is; one with an address lacks a name only when no word of it holds a digit too
-        # (a name without digits, "combo", cannot be told from a word)
-        "a hostname",
-        re.compile(r"\bhost ?names?\b", re.IGNORECASE),
-        re.compile(rf"{NAME_RE.pattern}|^(?![\s\S]*{IP_RE.pattern})"),
-    ),
-    (
         "a number",
         re.compile(rf"\bhow many\b|{_NOT_SUPERLATIVE}\b(number|count) of\b", re.IGNORECASE),
         re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE),
@@ -51,6 +42,17 @@ _KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
             re.IGNORECASE,
         ),
         re.compile(r"\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|\b\d{10}(\.\d+)?\b"),
+    ),
+    (
+        # asked for "that DataNode's hostname", the 1.5B model answered the address from the
+        # "bad datanode 10.190.173.170:50010" line. An answer with no address is taken as
+        # it is; one with an address lacks a name only when no word of it holds a digit too
+        # (a name without digits, "combo", cannot be told from a word). Last: "how many
+        # hostnames", "what IP did hostname web01 get", "when did hostname cn1 fail" ask for
+        # the kinds above
+        "a hostname",
+        re.compile(r"\b(what|which)\b[^?.]*\bhost ?names?\b|\bhost ?names? of\b", re.IGNORECASE),
+        re.compile(rf"{NAME_RE.pattern}|^(?![\s\S]*{IP_RE.pattern})"),
     ),
 )
 

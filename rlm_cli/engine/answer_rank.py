@@ -13,8 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-ASKS_MOST = re.compile(r"\b(most|largest|highest|biggest|greatest|worst|top)\b", re.IGNORECASE)
-"""A question asking for the one with the most ("racked up the most", "the largest number")."""
+ASKS_MOST = re.compile(
+    r"(?<!\bat )\b(most(?! (recent|likely|probably|probable))|largest|highest|biggest|greatest"
+    r"|worst|top)\b",
+    re.IGNORECASE,
+)
+"""A question asking for the one with the most ("racked up the most", "the largest number");
+not "the most recent", "most likely to fail" nor "at most"."""
 _NOT_FIRST = re.compile(r"\b(second|runner[- ]up|least|fewest|lowest)\b", re.IGNORECASE)
 _LEADER = re.compile(
     r"most(?: among the others)?: (?P<leader>\S+) with (?P<count>[\d,]+) of the [\d,]+ "
@@ -38,6 +43,8 @@ def runner_up_named(question: str, answer: str, outputs: Iterable[str]) -> dict[
     if not found:
         return None
     last = found[-1].groupdict()
+    if _names(question, last["next"]):  # the question is about the runner-up itself
+        return None
     if _names(answer, last["next"]) and not _names(answer, last["leader"]):
         return last
     return None

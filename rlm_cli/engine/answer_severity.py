@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 
 from rlm_cli.engine.grounding import answer_tokens
+from rlm_cli.engine.parse import says_nothing_found
 from rlm_cli.logs.logmap import LogMap
 from rlm_cli.logs.related import related_templates
 from rlm_cli.logs.severity import Severity
@@ -41,8 +42,13 @@ ASKS_ABOUT_SUCCESS = re.compile(
 )
 """A question about a success ("did anybody manage to log in", "which login succeeded")."""
 
-_PRINTED_LINE = re.compile(r"^\s*(\d+): (.*)|\((\d+), ['\"](.*)", re.MULTILINE)
-"""A log line as the REPL prints it: ``409: text`` (grep's hits) or ``(409, 'text')``."""
+PRINTED_LINE = re.compile(
+    r"""^\s*(\d+): (.*)|\((\d+), (['"])((?:\\.|(?!\4).)*)(?:\4\)|$)""", re.MULTILINE
+)
+"""A log line as the REPL prints it: ``409: text`` (grep's hits) or ``(409, 'text')`` (a
+pair in a list, several on one printed line; its end may be cut)."""
+_NEGATED = re.compile(r"\b(never|no|not|without|none)\b|n't\b", re.IGNORECASE)
+_NEGATIVE_ANSWER = re.compile(r"^\W*(not|never|nobody|no one)\b", re.IGNORECASE)
 
 _TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b")
 
@@ -61,19 +67,24 @@ def asks_about_error(question: str) -> bool:
 
 
 def asked_outcome(question: str) -> str:
-    """``error`` or ``success``, the outcome ``question`` asks about; "" for neither, or
-    both ("did the backup fail or succeed?")."""
-    error, success = asks_about_error(question), bool(ASKS_ABOUT_SUCCESS.search(question))
-    return ERROR if error and not success else SUCCESS if success and not error else ""
+    """``error`` or ``success``, the outcome ``question`` asks about; "" for neither, for
+    both ("did the backup fail or succeed?"), or for one after a negation ("which hosts
+    never logged an error?", "which connections were not accepted?")."""
+    error, success = ASKS_ABOUT_ERROR.search(question), ASKS_ABOUT_SUCCESS.search(question)
+    asked = error or success
+    if asked is None or (error and success) or _NEGATED.search(question[: asked.start()]):
+        return ""
+    return ERROR if error else SUCCESS
 
 
 def printed_lines(outputs: Iterable[str]) -> dict[int, str]:
     """The log lines the outputs printed with their numbers: number -> the text printed."""
     found: dict[int, str] = {}
     for out in outputs:
-        for m in _PRINTED_LINE.finditer(out):
-            number, text = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-            found.setdefault(int(number), text)
+        for m in PRINTED_LINE.finditer(out):
+            number, text = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(5))
+            if int(number) >= 1:
+                found.setdefault(int(number), text)
     return found
 
 
@@ -107,6 +118,21 @@ def success_kinds(question: str, logmap: LogMap, n: int = SUCCESS_KINDS_SHOWN) -
     return related_templates(question, calm, n, min_stems=1)
 
 
+def first_line_of(logmap: LogMap, t: Template, outcome: str) -> int:
+    """The first line of ``t`` of the ``outcome`` asked (logged as an error or worse; for a
+    success, below warning): a template's severity is its worst line's, and its first line
+    may be of another level."""
+    severity = logmap.severity
+    for n in logmap.lines_of(t.id):
+        if n <= len(severity) and _of_outcome(severity[n - 1], outcome):
+            return n
+    return t.first_line
+
+
+def _of_outcome(level: int, outcome: str) -> bool:
+    return level >= Severity.ERROR if outcome == ERROR else level < Severity.WARNING
+
+
 def _severity(logmap: LogMap, t: Template) -> Severity:
     return Severity.parse(logmap.template_info(t)["severity"])
 
@@ -118,11 +144,16 @@ def mismatched_lines(
     outcome asked: all below warning for an error, all at warning or worse for a success;
     ``("", [])`` when the check does not apply or a line fits."""
     asked = asked_outcome(question)
-    lines = standing_lines(answer, printed_lines(outputs)) if asked else []
+    if not asked or says_nothing_found(answer) or _NEGATIVE_ANSWER.match(answer):
+        return "", []  # "No, it failed at 03:00": an answer about the other outcome
+    lines = standing_lines(answer, printed_lines(outputs))
     severity = logmap.severity
     if not lines or any(n > len(severity) for n in lines):
         return "", []
-    bad = [severity[n - 1] >= Severity.WARNING for n in lines]
-    if (asked == ERROR and not any(bad)) or (asked == SUCCESS and all(bad)):
-        return asked, sorted(lines)
-    return "", []
+    # an error asked: a line at warning or worse fits; a success asked: one below warning
+    levels = [severity[n - 1] for n in lines]
+    if asked == ERROR:
+        fits = any(level >= Severity.WARNING for level in levels)
+    else:
+        fits = any(level < Severity.WARNING for level in levels)
+    return ("", []) if fits else (asked, sorted(lines))

@@ -20,7 +20,14 @@ from rlm_cli.engine import findings as findings_mod
 from rlm_cli.engine.answer_findings import answer_findings
 from rlm_cli.engine.answer_kind import how_to_find, kind_line, lacks_asked_kind
 from rlm_cli.engine.answer_rank import runner_up_named
-from rlm_cli.engine.answer_severity import ERROR, error_kinds, mismatched_lines, success_kinds
+from rlm_cli.engine.answer_severity import (
+    ERROR,
+    PRINTED_LINE,
+    error_kinds,
+    first_line_of,
+    mismatched_lines,
+    success_kinds,
+)
 from rlm_cli.engine.budget import Budget, Limits
 from rlm_cli.engine.compaction import Compactor
 from rlm_cli.engine.events import RunObserver
@@ -349,7 +356,7 @@ class RlmEngine:
             return ""
         names = re.compile(rf"(?<![\w.-]){re.escape(host)}(?![\w.])", re.IGNORECASE)
         lines = (line for text in printed for line in text.splitlines()[1:])
-        if not any(_LOG_LINE.search(line) and names.search(line) for line in lines):
+        if not any(PRINTED_LINE.search(line) and names.search(line) for line in lines):
             return ""
         self._reminders_shown.add("read")
         return fill(read, host=host) + "\n"
@@ -833,10 +840,11 @@ class RlmEngine:
         if not kinds:
             return "", ""
         level = Severity(max(logmap.severity[n - 1] for n in lines)).name
+        firsts = [(first_line_of(logmap, t, asked), t.count) for t in kinds]
         shown = "\n".join(
-            f"{t.first_line}: {clip_line(self.context.line(t.first_line))} "
-            f"[{t.count:,} line{'s' if t.count != 1 else ''} of this kind]"
-            for t in kinds
+            f"{n}: {clip_line(self.context.line(n))} "
+            f"[{count:,} line{'s' if count != 1 else ''} of this kind]"
+            for n, count in firsts
         )
         # an answer from these lines stands on what it was shown, addresses included
         self._shown.append(shown)
@@ -1149,10 +1157,6 @@ _SEARCH_PATTERN = re.compile(
 )
 """The first string given to context.grep() or context.count() in a block of code (group 3:
 its text; ``literal``: as written, prefix and quotes included)."""
-
-_LOG_LINE = re.compile(r"^\s*\d+: |\(\d+, ['\"]")
-"""A log line as grep's hits print (``409: ...``, or ``(409, '...')`` in a list), not the
-engine's own notices, which may name a host too."""
 
 _MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", re.MULTILINE)
 

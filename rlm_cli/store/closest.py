@@ -13,7 +13,7 @@ parts joined by ``.*`` the other way round (:func:`reordered`), and its words wi
 ending (:func:`inflected`: "fall off the bus" for "fallen off the bus"), and with an
 operator's word the log writes otherwise (:func:`synonymous`: "power supply" as ``psu``),
 and its parts in order with other text between them (:func:`gapped`: a copied line that
-skipped ``ruser=``), and without a little word at its edge (:func:`trimmed`: "authentication
+skipped ``ruser=``), and without little words at its edges (:func:`trimmed`: "authentication
 failure from" where the log writes ``authentication failure; ... rhost=``); the search
 returns those results, saying so.
 """
@@ -115,43 +115,30 @@ def reordered(pattern: str) -> str | None:
     return swapped
 
 
-_EDGE_WORDS = frozenset(
-    [
-        "from",
-        "for",
-        "by",
-        "to",
-        "on",
-        "at",
-        "in",
-        "of",
-        "with",
-        "after",
-        "before",
-        "while",
-        "during",
-        "via",
-        "the",
-        "a",
-        "an",
-    ]
+_LEADING_WORDS = frozenset(
+    ["from", "for", "by", "to", "on", "at", "in", "of", "with", "via", "the", "a", "an"]
 )
+_TRAILING_WORDS = frozenset(
+    ["from", "for", "by", "to", "at", "of", "with", "via", "the", "a", "an"]
+)
+"""Little words that need more after them; not "on" nor "in", which end a verb at the end of
+a phrase ("logged in", "turned on": without them the phrase means its opposite too)."""
 
 
 def trimmed(pattern: str) -> str | None:
-    """For a phrase of three or more plain words that begins or ends with a little word
-    (``authentication failure from``), the phrase without it (``authentication failure``):
-    the log may write what follows in a field of its own (``rhost=...``). None for any other
-    pattern, or when fewer than two words would be left."""
+    """For a phrase of three or more plain words that begins or ends with little words
+    (``authentication failure from``), the phrase without them (``authentication
+    failure``): the log may write what follows in a field of its own (``rhost=...``). None
+    for any other pattern, or when fewer than two words would be left."""
     if not _PLAIN.fullmatch(pattern) or ".*" in pattern:
         return None
     words = pattern.split()
     if len(words) < 3:
         return None
     start, end = 0, len(words)
-    while end - start > 2 and words[end - 1].lower() in _EDGE_WORDS:
+    while end - start > 2 and words[end - 1].lower() in _TRAILING_WORDS:
         end -= 1
-    while end - start > 2 and words[start].lower() in _EDGE_WORDS:
+    while end - start > 2 and words[start].lower() in _LEADING_WORDS:
         start += 1
     if (start, end) == (0, len(words)):
         return None
@@ -249,10 +236,11 @@ def stems(pattern: str, limit: int | None = MAX_WORDS) -> list[str]:
 
 _IDENTIFIER = re.compile(
     r"(?<![\w.\\-])(?:(?=[\w.-]*[A-Za-z])(?=[\w.-]*\d)[A-Za-z0-9][\w.-]*[A-Za-z0-9]"
-    r"|\d{1,3}(?:\.\d{1,3}){3}|\d{4,})(?![\w\\-])"
+    r"|\d{1,3}(?:\.\d{1,3}){3}|\d{5,})(?![\w\\-])"
 )
 """A name with digits (``part-01730``, ``blk_38865049064139660``, ``cn034``), an IPv4 address
-or a number of four or more digits, as written in a pattern of plain words (not a regex
+or a number of five or more digits (not a year nor a port), as written in a pattern of
+plain words (not a regex
 fragment such as ``cn0`` of ``cn0\\d+``)."""
 
 
@@ -299,14 +287,14 @@ def _naming(context: Context, pattern: str, limit: int) -> Hits:
     if not ids:
         return Hits()
     words = [re.compile(rf"\b{re.escape(w)}", re.IGNORECASE) for w in stems(pattern)]
+    named = [re.compile(rf"(?<![\w.-]){re.escape(i)}(?![\w-])", re.IGNORECASE) for i in ids]
     scored: dict[int, tuple[int, int, str]] = {}
-    for ident in ids:
-        rx = rf"(?<![\w.-]){re.escape(ident)}(?![\w-])"
-        for n, raw in context.search(rx, ignore_case=True, max_hits=SCAN_HITS):
+    for rx in named:
+        for n, raw in context.search(rx.pattern, ignore_case=True, max_hits=SCAN_HITS):
             if n in scored:
                 continue
             line = raw.decode("utf-8", "replace")
-            held = sum(1 for i in ids if i.lower() in line.lower())
+            held = sum(1 for r in named if r.search(line))
             scored[n] = (held, sum(1 for w in words if w.search(line)), line)
     best = sorted(scored.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))[:limit]
     return Hits((n, line) for n, (_, _, line) in best)

@@ -27,9 +27,12 @@ def notes(d: dict) -> str:
         ("At what time did cn3 reboot?", "a time"),
         ("Which node will fail?", ""),
         ("Which host rebooted while the power was out?", ""),
-        ("Is the ship in danger?", ""),
+        ("Is the ship in danger?", ""),  # "ship": no IP in it
         ("What is that DataNode's hostname?", "a hostname"),
-        ("Which host names logged in?", "a hostname"),  # "ship": no IP in it
+        ("Which host names logged in?", "a hostname"),
+        ("What IP address did hostname web01 resolve to?", "an IP address"),
+        ("How many hostnames appear?", "a number"),
+        ("When did hostname cn034 fail?", "a time"),
         ("Summarise the errors: what kinds, how often, which hosts.", ""),  # not one value
     ],
 )

@@ -29,6 +29,18 @@ def test_questions_about_errors(question: str, asks: bool) -> None:
     assert asks_about_error(question) is asks
 
 
+def test_printed_lines_of_a_list_printed_on_one_line() -> None:
+    out = ["[(3, '10:00 INFO login from 10.1.1.1'), (7, \"10:05 ERROR it's 10.1.1.1\")]"]
+    assert printed_lines(out) == {
+        3: "10:00 INFO login from 10.1.1.1",
+        7: "10:05 ERROR it's 10.1.1.1",
+    }
+    # a pair cut at the output's end still counts; line 0 is no log line
+    assert printed_lines(["(12, '10:00 INFO a very long li", "0: a count of zero"]) == {
+        12: "10:00 INFO a very long li"
+    }
+
+
 def test_printed_lines_in_both_forms_the_repl_prints() -> None:
     out = [
         "3 lines\nfirst: (56, '2015-10-18 18:01:53,557 INFO Connecting')\n",
@@ -36,7 +48,7 @@ def test_printed_lines_in_both_forms_the_repl_prints() -> None:
     ]
     got = printed_lines(out)
     assert got == {
-        56: "2015-10-18 18:01:53,557 INFO Connecting')",
+        56: "2015-10-18 18:01:53,557 INFO Connecting",
         409: "Nov  3 cn07 kernel: I/O error",
         12: "indented hit",
     }
@@ -64,6 +76,9 @@ def test_standing_lines_hold_a_token_or_time_of_the_answer() -> None:
         ("Which login succeeded, and from where?", "success"),
         ("Was a password accepted for root?", "success"),
         ("Did the backup fail or succeed?", ""),  # both: neither
+        ("Which hosts never logged an error?", ""),  # negated: answered from calm lines
+        ("Which host had no errors today?", ""),
+        ("Which connections were not accepted?", ""),
         ("When was this machine booted?", ""),
     ],
 )

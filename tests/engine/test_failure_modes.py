@@ -444,7 +444,7 @@ def test_a_phrase_the_log_writes_with_other_separators_is_searched_as_the_log_wr
             "uid=0 euid=0 tty=NODEVssh ruser= rhost=150.183.249.110  user=root\n"
             "Jun 30 20:53:04 combo klogind[19272]: Authentication failed from 163.27.187.39",
             "authentication failure from",
-            'without the little word at its start or end: results for r"authentication failure"',
+            'without little words at its start or end: results for r"authentication failure"',
             "1: Jun 15 02:04:59 combo",
         ),
     ],
@@ -721,6 +721,7 @@ def _hadoop_like_log(rlm) -> None:
         "2015-10-18 18:00:20,139 ERROR [eventHandlingThread] org.apache.JobHistoryEventHandler: "
         "Error writing History Event for the application master"
     )
+    lines[10] = lines[20].replace("ERROR", "INFO").replace(":20,139", ":10,139")
     for i in (40, 44, 52):
         lines[i] = (
             f"2015-10-18 18:00:{i},840 ERROR [RMCommunicator Allocator] "
@@ -743,8 +744,10 @@ def test_an_answer_about_an_error_standing_on_an_info_line_is_pushed_back_once(r
     assert "stands on (line 6) are logged at INFO level, not as errors" in pushback, pushback
     assert "41: 2015-10-18 18:00:40,840 ERROR" in pushback
     assert "[3 lines of this kind]" in pushback
-    # in log order, whatever kind shares more of the question's words
+    # in log order, whatever kind shares more of the question's words; the first line of a
+    # kind logged as an error (line 11 is of the same kind, logged as INFO)
     assert pushback.index("\n21: 2015-10-18 18:00:20,139 ERROR") < pushback.index("\n41: ")
+    assert "\n11: " not in pushback and "[2 lines of this kind]" in pushback, pushback
     assert "stands on lines logged below warning: pushed back once" in notes(d)
     assert d["answer"] == "18:00:05"  # once: then the answer stands
     # an answer from a line the pushback showed stands on what the model was shown
@@ -791,6 +794,10 @@ def test_an_answer_about_a_success_standing_on_failures_is_pushed_back_once(rlm)
     assert "stands on lines logged at warning or worse: pushed back once" in notes(d)
     assert d["answer"] == "fztu from 119.137.62.142"  # from the line the pushback showed
     assert "seen in no output" not in notes(d)
+    # an answer saying there was no success stands on the failures by nature
+    answers = ['FINAL("No: every login failed, e.g. test1 from 52.80.34.1")']
+    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=question).json
+    assert d["answer"].startswith("No: every") and "pushed back" not in notes(d)
 
 
 def test_an_answer_naming_the_runner_up_of_a_ranking_is_pushed_back_once(rlm) -> None:
@@ -811,6 +818,10 @@ def test_an_answer_naming_the_runner_up_of_a_ranking_is_pushed_back_once(rlm) ->
     # the leader, or a question that does not ask for the most, is taken as it is
     d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("10.9.9.9")']), question=question).json
     assert d["answer"] == "10.9.9.9" and "pushed back" not in notes(d)
-    other = "Which remote host tried second most often?"
-    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("bad.example.net")']), question=other).json
-    assert d["answer"] == "bad.example.net" and "pushed back" not in notes(d)
+    for other in (
+        "Which remote host tried second most often?",
+        "What is the most recent failure from bad.example.net?",
+        "Did bad.example.net try the most?",  # the question names the runner-up itself
+    ):
+        d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("bad.example.net")']), question=other)
+        assert d.json["answer"] == "bad.example.net" and "pushed back" not in notes(d.json)
