@@ -29,11 +29,29 @@ _BUCKET = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|hour|d|day)s?\s*$", re.I)
 _UNIT = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
+class Row(dict):
+    """A table row: a dict by column name that also takes a column's position, as
+    ``sqlite3.Row`` does (``top(...)[0][0]`` is the first row's name; the 1.5B model wrote
+    that and got ``KeyError: 0``)."""
+
+    def __getitem__(self, key):
+        if isinstance(key, int) and not isinstance(key, bool) and key not in self:
+            try:
+                return list(self.values())[key]
+            except IndexError:
+                raise IndexError(
+                    f"row has {len(self)} columns ({', '.join(self)}); position {key} is past them"
+                ) from None
+        return super().__getitem__(key)
+
+
 class Rows(list):
-    """A list of dicts that prints as an aligned table."""
+    """A list of dicts (:class:`Row`) that prints as an aligned table."""
 
     def __init__(self, rows=(), columns: tuple[str, ...] = (), note: str = "") -> None:
-        super().__init__(rows)
+        super().__init__(
+            r if isinstance(r, Row) or not isinstance(r, dict) else Row(r) for r in rows
+        )
         self.columns = columns or (tuple(self[0]) if self else ())
         self.note = note
         """A line printed under the table: what it says, in words (small models copy the

@@ -73,6 +73,8 @@ def test_map_functions_in_the_repl_and_brief_in_the_prompt(tmp_path: Path) -> No
         "print(len(context.by_entity('node09', max=None)))\n"
         "print([(k, r['id']) for k, r in context.templates(top=2).items()] == "
         "[(r['id'], r['id']) for r in context.templates(top=2)])\n"
+        "top = context.top('ECC', by='host', n=2)\n"
+        "print(top[0][0] == top[0]['name'], top[0][1] == top[0]['lines'], top[0][0])\n"
         "```"
     )
     script = write_script(tmp_path / "s.yaml", [code, "FINAL(done)"])
@@ -88,8 +90,11 @@ def test_map_functions_in_the_repl_and_brief_in_the_prompt(tmp_path: Path) -> No
     assert lines[1] == "1"
     assert lines[2].split() == ["from", "count"]
     bmc = (SAMPLES / "bmc_cluster.log").read_text().splitlines()
-    assert lines[-2] == str(sum(1 for x in bmc if x.startswith("node09 ")))
-    assert lines[-1] == "True"  # a table's items(): (id, row) pairs, as a dict would give
+    at = lines.index("True")  # after it, top()'s own notice and the row check
+    assert lines[at - 1] == str(sum(1 for x in bmc if x.startswith("node09 ")))
+    assert lines[at] == "True"  # a table's items(): (id, row) pairs, as a dict would give
+    # a row also takes a column's position, as sqlite3.Row does: top(...)[0][0] is a name
+    assert lines[-1] == "True True node09", lines[-1]
 
 
 def test_user_formats_from_the_config_dir(tmp_path: Path) -> None:
