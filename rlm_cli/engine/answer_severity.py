@@ -12,7 +12,9 @@ printed that holds a token of its answer was logged below warning, the answer is
 back once with the log's error lines, the first of each kind in log order (those sharing
 the question's words are kept when there are many kinds). When a question asks about a
 success and every such line was logged at warning or worse, it is pushed back once with
-the first lines of the kinds below warning closest to the question. Which line answers
+the first lines of the kinds below warning closest to the question; so is an answer that
+says there was none ("No evidence of successful login attempts found", after a search of
+the failures alone). Which line answers
 stays the model's call: it may answer the same again, or answer from a line the pushback
 showed (that counts as seen).
 """
@@ -116,6 +118,14 @@ def success_kinds(question: str, logmap: LogMap, n: int = SUCCESS_KINDS_SHOWN) -
     question's word stems, those sharing most first."""
     calm = [t for t in logmap.mining.templates if _severity(logmap, t) < Severity.WARNING]
     return related_templates(question, calm, n, min_stems=1)
+
+
+def denies_success(answer: str, question: str) -> bool:
+    """Whether ``answer`` says there was none where ``question`` asks about a success ("No
+    evidence of successful login attempts found": the 1.5B model had grepped only the
+    failures)."""
+    negative = says_nothing_found(answer) or _NEGATIVE_ANSWER.match(answer)
+    return bool(negative) and asked_outcome(question) == SUCCESS
 
 
 def first_line_of(logmap: LogMap, t: Template, outcome: str) -> int:

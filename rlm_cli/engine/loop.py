@@ -23,6 +23,8 @@ from rlm_cli.engine.answer_rank import runner_up_named
 from rlm_cli.engine.answer_severity import (
     ERROR,
     PRINTED_LINE,
+    SUCCESS,
+    denies_success,
     error_kinds,
     first_line_of,
     mismatched_lines,
@@ -776,6 +778,20 @@ class RlmEngine:
                 "final answer holds a template's <*>: pushed back once",
                 self.prompts["template_final"],
             )
+        asked, mismatch = self._outcome_mismatch(answer)
+        if mismatch:
+            self._severity_pushed = True
+            stands = {
+                ERROR: "stands on lines logged below warning",
+                SUCCESS: "stands on lines logged at warning or worse",
+                "": "says there was none",
+            }[asked]
+            return self._refuse(
+                turn,
+                f"the question asks about {'an error' if asked == ERROR else 'a success'}, "
+                f"the final answer {stands}: pushed back once",
+                mismatch,
+            )
         kind = "" if self._kind_pushed else lacks_asked_kind(self._question, answer)
         if kind:
             self._kind_pushed = True
@@ -796,16 +812,6 @@ class RlmEngine:
                 f"the final answer names {ranking['next']}, second in the ranking printed, "
                 f"not {ranking['leader']}, its first: pushed back once",
                 fill(self.prompts["runner_up_final"], **ranking),
-            )
-        asked, mismatch = self._outcome_mismatch(answer)
-        if mismatch:
-            self._severity_pushed = True
-            stands = "below warning" if asked == ERROR else "at warning or worse"
-            return self._refuse(
-                turn,
-                f"the question asks about {'an error' if asked == ERROR else 'a success'}, "
-                f"the final answer stands on lines logged {stands}: pushed back once",
-                mismatch,
             )
         if written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
             missing = ungrounded(answer, "\n".join(self._shown))
@@ -828,19 +834,21 @@ class RlmEngine:
     def _outcome_mismatch(self, answer: str) -> tuple[str, str]:
         """``(outcome asked, the pushback)`` for an answer standing only on lines of the
         other outcome: an error asked and lines logged below warning, a success asked and
-        lines logged at warning or worse; the pushback shows the kinds of line of the
-        outcome asked (``answer_severity.py``). ``("", "")``: none due."""
+        lines logged at warning or worse; or ``("", pushback)`` for one saying there was no
+        success. The pushback shows the kinds of line of the outcome asked
+        (``answer_severity.py``). ``("", "")``: none due."""
         logmap = self._log_map()
         if self._severity_pushed or not self.config.plan_pushback or logmap is None:
             return "", ""
         asked, lines = mismatched_lines(answer, self._question, self._outputs_seen, logmap)
-        if not lines:
+        denied = not lines and denies_success(answer, self._question)
+        if not lines and not denied:
             return "", ""
         kinds = (error_kinds if asked == ERROR else success_kinds)(self._question, logmap)
         if not kinds:
             return "", ""
-        level = Severity(max(logmap.severity[n - 1] for n in lines)).name
-        firsts = [(first_line_of(logmap, t, asked), t.count) for t in kinds]
+        level = Severity(max(logmap.severity[n - 1] for n in lines)).name if lines else ""
+        firsts = [(first_line_of(logmap, t, asked or SUCCESS), t.count) for t in kinds]
         shown = "\n".join(
             f"{n}: {clip_line(self.context.line(n))} "
             f"[{count:,} line{'s' if count != 1 else ''} of this kind]"
@@ -849,7 +857,9 @@ class RlmEngine:
         # an answer from these lines stands on what it was shown, addresses included
         self._shown.append(shown)
         self._outputs_seen.append(shown)
-        prompt = "below_error_final" if asked == ERROR else "failure_for_success_final"
+        prompt = {ERROR: "below_error_final", SUCCESS: "failure_for_success_final"}.get(
+            asked, "no_success_final"
+        )
         return asked, fill(
             self.prompts[prompt],
             lines=", ".join(str(n) for n in lines[:5]),

@@ -7,6 +7,7 @@ import pytest
 from rlm_cli.engine.answer_severity import (
     asked_outcome,
     asks_about_error,
+    denies_success,
     printed_lines,
     standing_lines,
 )
@@ -84,3 +85,11 @@ def test_standing_lines_hold_a_token_or_time_of_the_answer() -> None:
 )
 def test_the_outcome_a_question_asks_about(question: str, outcome: str) -> None:
     assert asked_outcome(question) == outcome
+
+
+def test_an_answer_denying_the_success_asked_about() -> None:
+    q = "Did anybody actually manage to log in?"
+    assert denies_success("No evidence of successful login attempts found.", q)
+    assert denies_success("Nobody did", q) and denies_success("none", q)
+    assert not denies_success("fztu from 119.137.62.142", q)
+    assert not denies_success("No errors", "Which host logged the most errors?")

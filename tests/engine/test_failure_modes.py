@@ -794,10 +794,17 @@ def test_an_answer_about_a_success_standing_on_failures_is_pushed_back_once(rlm)
     assert "stands on lines logged at warning or worse: pushed back once" in notes(d)
     assert d["answer"] == "fztu from 119.137.62.142"  # from the line the pushback showed
     assert "seen in no output" not in notes(d)
-    # an answer saying there was no success stands on the failures by nature
-    answers = ['FINAL("No: every login failed, e.g. test1 from 52.80.34.1")']
+    # "none" after a search of the failures alone: shown the success lines once (H20s1:
+    # "No evidence of successful login attempts found"); the answer then stands
+    answers = ['FINAL("No: every login failed")', 'FINAL("No: every login failed")']
     d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=question).json
-    assert d["answer"].startswith("No: every") and "pushed back" not in notes(d)
+    pushback = d["trajectory"][1]["feedback"]
+    assert "Your answer says there was none, but the log has lines logged\nbelow warning" in (
+        pushback
+    ), pushback
+    assert "31: Dec 10 07:30:20 LabSZ sshd[24439]: Accepted password for fztu" in pushback
+    assert "the final answer says there was none: pushed back once" in notes(d)
+    assert d["answer"] == "No: every login failed"
 
 
 def test_an_answer_naming_the_runner_up_of_a_ranking_is_pushed_back_once(rlm) -> None:
