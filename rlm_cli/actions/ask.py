@@ -70,10 +70,10 @@ def run_ask(req: AskRequest) -> int:
     err = stderr_console()
     out = stdout_console()
     s = req.settings
-    guidance = ""
+    guidance = example = ""
     if req.task:
         task = load_task(req.task)
-        guidance = task["guidance"]
+        guidance, example = task["guidance"], task.get("example", "")
         if not req.question.strip():
             req.question = task["question"].strip()
     if not req.question.strip():
@@ -89,7 +89,12 @@ def run_ask(req: AskRequest) -> int:
         try:
             # --timeout is the command's: loading the model and reading the log count too
             result = run.run(
-                context, req.question, guidance=guidance, mode=req.mode, started=run.clock
+                context,
+                req.question,
+                guidance=guidance,
+                example=example,
+                mode=req.mode,
+                started=run.clock,
             )
         except RunInterrupted as e:
             _show(e.result, e.status, out, err, req)

@@ -257,11 +257,13 @@ class RunLifecycle:
         question: str,
         *,
         guidance: str = "",
+        example: str = "",
         mode: str = "rlm",
         run_id: str | None = None,
         started: float | None = None,
     ) -> RunResult:
-        """Answer ``question`` over ``context``.
+        """Answer ``question`` over ``context`` (``guidance`` and ``example``: a task
+        preset's, see :func:`rlm_cli.engine.prompts.load_task`).
 
         An interruption raises :class:`RunInterrupted` (its ``status`` says which signal)
         after the partial run is recorded; an error raises after its partial run (if any)
@@ -293,6 +295,7 @@ class RunLifecycle:
                 config,
                 observer,
                 guidance=guidance,
+                example=example,
                 brief=brief,
                 started=started,
             )

@@ -178,7 +178,9 @@ def _scan(req: ScanRequest, task: ScanTask, state_dir: Path, state: ScanState) -
     run_id = new_run_id()
     with RunLifecycle(s, quiet=req.quiet, warn=say) as run:
         try:
-            result = run.run(context, prompt, guidance=task.guidance, run_id=run_id)
+            result = run.run(
+                context, prompt, guidance=task.guidance, example=task.example, run_id=run_id
+            )
         except RunInterrupted as e:  # recorded; the state stays as it was
             raise Interrupted(e.status - 128) from None
         bases = {r.plan.file.path: r.plan.line_base for r in reads}

@@ -48,7 +48,7 @@ from rlm_cli.engine.parse import (
     strip_thinking,
     touches_data,
 )
-from rlm_cli.engine.prompts import Intent, fill, intent_for, load_prompts
+from rlm_cli.engine.prompts import NEVER, Intent, fill, intent_for, load_prompts
 from rlm_cli.engine.records import FORCED_FINAL, RunResult, Turn, Usage
 from rlm_cli.engine.recursion import run_child
 from rlm_cli.engine.subcalls import (
@@ -191,6 +191,7 @@ class RlmEngine:
         *,
         brief: str = "",
         guidance: str = "",
+        example: str = "",
         depth: int = 0,
         usage: Usage | None = None,
         budget: Budget | None = None,
@@ -204,6 +205,7 @@ class RlmEngine:
         self.observer = observer or RunObserver()
         self.brief = brief
         self.guidance = guidance
+        self.example = example  # a task preset's worked example ("": none)
         self.intent = ""  # the kind of question whose hint the first message carried
         self._intent: Intent | None = None
         self._log_head_chars = 0
@@ -271,6 +273,8 @@ class RlmEngine:
             self._intent = intent_for(question)
             if self._intent is not None:
                 self.intent, guidance = self._intent.name, self._intent.hint
+        elif self.example.strip():  # a task with its own worked example
+            self._intent = Intent("task", NEVER, guidance, self.example.strip())
         first_user = fill(
             self.prompts["first_user"],
             context_info=describe_context(self.context),
@@ -770,8 +774,9 @@ class RlmEngine:
                 self.prompts["empty_search_final"],
             )
         # a template's wildcard stands for a value not looked up (the 1.5B model answered
-        # 'msra-sa-<*>/<*>:<*>' on a real Hadoop log)
-        if TEMPLATE_WILDCARD in answer and not self._template_pushed:
+        # 'msra-sa-<*>/<*>:<*>' on a real Hadoop log); in a value code computed from the log
+        # map's rows (an error summary's patterns) it is what the data says
+        if written and TEMPLATE_WILDCARD in answer and not self._template_pushed:
             self._template_pushed = True
             return self._refuse(
                 turn,

@@ -46,6 +46,10 @@ def load_prompts(name: str) -> dict[str, str]:
     return prompts
 
 
+NEVER = re.compile(r"(?!)")
+"""A ``when`` that matches no question (a task preset's own intent)."""
+
+
 @dataclass(frozen=True)
 class Intent:
     """A kind of question (``when`` matches its wording), the hint for its first message, the
@@ -129,7 +133,8 @@ def task_names() -> list[str]:
 
 
 def load_task(name: str) -> dict[str, str]:
-    """A task preset: ``question`` and ``guidance``. A user file
+    """A task preset: ``question``, ``guidance`` and an optional worked ``example`` for
+    the system prompt (as an intent's, in ``prompts/intents.yaml``). A user file
     ``<config dir>/tasks/NAME.yaml`` replaces the shipped preset's keys one by one."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
         raise ConfigError(f"bad task name {name!r}")

@@ -20,6 +20,8 @@ class ScanTask:
     guidance: str
     identity: str
     """``task:NAME`` for a preset (editing the preset keeps the state), else the question."""
+    example: str = ""
+    """The preset's worked example for the system prompt ("": the one for its question)."""
 
 
 def resolve_task(task: str | None, question: str | None) -> ScanTask:
@@ -30,4 +32,9 @@ def resolve_task(task: str | None, question: str | None) -> ScanTask:
         return ScanTask(question.strip(), "", question.strip())
     assert task is not None
     preset = load_task(task)
-    return ScanTask(preset["question"].strip(), preset.get("guidance", "").strip(), f"task:{task}")
+    return ScanTask(
+        preset["question"].strip(),
+        preset.get("guidance", "").strip(),
+        f"task:{task}",
+        preset.get("example", "").strip(),
+    )

@@ -252,3 +252,29 @@ def test_an_output_too_big_for_the_window_is_cut_not_fatal(rlm) -> None:
     ).json
     assert d["answer"] == "node02" and d["ended_by"] == "final"
     assert any("cut to fit the window" in n for n in d["notes"])
+
+
+def test_a_task_with_its_own_example_puts_it_in_the_system_prompt(tmp_path) -> None:
+    """The error-summary preset's worked example replaces root.yaml's: with root.yaml's
+    (grep I/O errors, count per host) the 1.5B model grepped "error" and counted."""
+    from rlm_cli.engine.loop import RlmEngine
+    from rlm_cli.engine.prompts import load_task
+    from rlm_cli.llm.scripted import Script, ScriptedModel
+    from rlm_cli.store.contexts import ContextStore
+    from rlm_cli.store.inputs import expand_inputs
+
+    log = tmp_path / "a.log"
+    log.write_text("Nov  3 04:12:01 s7 kernel: I/O error, dev sdc, sector 1234\n")
+    script = tmp_path / "s.yaml"
+    script.write_text("root:\n  - 'FINAL(\"x\")'\n")
+    model = ScriptedModel(Script(script), "root")
+    store = ContextStore(tmp_path / "contexts")
+    ctx = store.open(store.ingest(expand_inputs([str(log)]))["id"])
+    task = load_task("error-summary")
+    engine = RlmEngine(model, model, ctx, guidance=task["guidance"], example=task["example"])
+    system = engine.first_messages(task["question"])[0]["content"]
+    assert 'FINAL_VAR("summary")' in system and "s4 377, s7 30" in system
+    assert "which host logged the most disk I/O errors?" not in system
+    # a task without one keeps root.yaml's example
+    plain = RlmEngine(model, model, ctx, guidance="Look for SMART lines.")
+    assert "which host logged the most disk I/O errors?" in plain.first_messages("q")[0]["content"]
