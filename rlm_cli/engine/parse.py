@@ -53,9 +53,12 @@ class FinalSpec:
     @property
     def is_literal(self) -> bool:
         """Whether the argument is answer text: a string literal or prose, not an expression
-        (``FINAL("node " + name)`` is an expression the REPL evaluates)."""
+        (``FINAL("node " + name)`` is an expression the REPL evaluates; ``FINAL_VAR("x")``
+        names a variable its code computed)."""
         import ast
 
+        if self.kind == "FINAL_VAR" and self.names_variable:
+            return False
         a = self.arg.strip()
         if not a:
             return True

@@ -126,3 +126,11 @@ def test_an_answer_holding_a_template_wildcard_is_pushed_back_once(rlm) -> None:
     assert "a wildcard from the brief's templates" in d["trajectory"][1]["feedback"]
     assert "template's <*>: pushed back once" in notes(d)
     assert d["answer"] == "node<*>" and d["ended_by"] == "final"  # once: then it stands
+
+
+def test_a_computed_answer_holding_template_patterns_is_taken(rlm) -> None:
+    """An error summary built by code from the log map's rows holds their patterns' <*>:
+    that is what the data says, not a value left unlooked-up."""
+    code = "summary = \"\\n\".join(f\"{r['count']} x {r['pattern']}\" for r in context.templates(top=2))\nprint(summary)"
+    d = rlm.ask(rlm.script([rlm.code(code), 'FINAL_VAR("summary")'])).json
+    assert "<*>" in d["answer"] and "pushed back" not in notes(d), notes(d)
