@@ -28,6 +28,13 @@ def notes(d: dict) -> str:
     return "\n".join(d["notes"])
 
 
+def _answered(rlm, code: str, answers: list[str], question: str) -> tuple[dict, str]:
+    """One block of ``code``, then the final ``answers`` in turn: the run's JSON and the
+    feedback after the first answer (the pushback, if there was one)."""
+    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=question).json
+    return d, d["trajectory"][1]["feedback"] if len(d["trajectory"]) > 1 else ""
+
+
 def test_several_blocks_all_run_in_order(rlm) -> None:
     reply = (
         "Two steps.\n```repl\nn = context.count('ECC')\n```\nthen\n"
@@ -739,8 +746,7 @@ def test_an_answer_about_an_error_standing_on_an_info_line_is_pushed_back_once(r
     _hadoop_like_log(rlm)
     code = 'hits = context.grep("ResourceManager")\nprint("first:", hits[0])'
     answers = ['FINAL("2015-10-18 18:00:05,557")', 'FINAL("18:00:05")']
-    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=QUESTION_RM).json
-    pushback = d["trajectory"][1]["feedback"]
+    d, pushback = _answered(rlm, code, answers, QUESTION_RM)
     assert "stands on (line 6) are logged at INFO level, not as errors" in pushback, pushback
     assert "41: 2015-10-18 18:00:40,840 ERROR" in pushback
     assert "[3 lines of this kind]" in pushback
@@ -752,7 +758,7 @@ def test_an_answer_about_an_error_standing_on_an_info_line_is_pushed_back_once(r
     assert d["answer"] == "18:00:05"  # once: then the answer stands
     # an answer from a line the pushback showed stands on what the model was shown
     answers = ['FINAL("2015-10-18 18:00:05,557")', 'FINAL("2015-10-18 18:00:40,840")']
-    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=QUESTION_RM).json
+    d, _ = _answered(rlm, code, answers, QUESTION_RM)
     assert d["answer"] == "2015-10-18 18:00:40,840"
     assert "seen in no output" not in notes(d), notes(d)
 
@@ -786,8 +792,7 @@ def test_an_answer_about_a_success_standing_on_failures_is_pushed_back_once(rlm)
     question = "Did anybody actually manage to log in over ssh with a password? Which account?"
     code = 'hits = context.grep("Failed password for")\nprint(hits[:2])'
     answers = ['FINAL("test1 from 52.80.34.1")', 'FINAL("fztu from 119.137.62.142")']
-    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=question).json
-    pushback = d["trajectory"][1]["feedback"]
+    d, pushback = _answered(rlm, code, answers, question)
     assert "asks about a success, but the log lines your answer\nstands on (line 2)" in pushback
     assert "logged at WARNING level: failures" in pushback, pushback
     assert "31: Dec 10 07:30:20 LabSZ sshd[24439]: Accepted password for fztu" in pushback
@@ -797,8 +802,7 @@ def test_an_answer_about_a_success_standing_on_failures_is_pushed_back_once(rlm)
     # "none" after a search of the failures alone: shown the success lines once (H20s1:
     # "No evidence of successful login attempts found"); the answer then stands
     answers = ['FINAL("No: every login failed")', 'FINAL("No: every login failed")']
-    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=question).json
-    pushback = d["trajectory"][1]["feedback"]
+    d, pushback = _answered(rlm, code, answers, question)
     assert "Your answer says there was none, but the log has lines logged\nbelow warning" in (
         pushback
     ), pushback
@@ -814,8 +818,7 @@ def test_an_answer_naming_the_runner_up_of_a_ranking_is_pushed_back_once(rlm) ->
     question = "Which remote host racked up the most failed root logins?"
     code = 'print(context.top("authentication failure", by="host"))'
     answers = ['FINAL("bad.example.net: 3 failures")', 'FINAL("10.9.9.9")']
-    d = rlm.ask(rlm.script([rlm.code(code), *answers]), question=question).json
-    pushback = d["trajectory"][1]["feedback"]
+    d, pushback = _answered(rlm, code, answers, question)
     assert "your answer names bad.example.net,\nwhich the ranking printed above puts second" in (
         pushback
     ), pushback
