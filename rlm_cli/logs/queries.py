@@ -264,12 +264,18 @@ class MapQueries:
         if by != asked:
             note += f" (they name no {asked}: ranked by {by}, the kind they name most)"
         print(note + (f"; {unnamed:,} lines name no {by}" if unnamed > 0 else "") + "]")
-        rows = [
-            {"name": k, "lines": c, "first_line": first[by, k], "last_line": last[by, k]}
-            for k, c in ranked[:n]
-        ]
         # the machine whose header is on every matching line (a syslog's own host)
         writer = next((k for k, c in ranked if c == total and k in writers), None)
+        shown = ranked[:n]
+        if writer is not None and len(ranked) > 1:
+            # last, not first: top(...)[0] is then the one the question is about (the 1.5B
+            # model took top(...)[0][0] unprinted, and answered the syslog's own host)
+            others = [(k, c) for k, c in ranked if k != writer]
+            shown = others[: max(1, n - 1)] + [(writer, total)]
+        rows = [
+            {"name": k, "lines": c, "first_line": first[by, k], "last_line": last[by, k]}
+            for k, c in shown
+        ]
         leader = _leader(ranked, total, writer)
         leader += _address_hint(by, counts, ranked, writer, writers)
         return Rows(rows, ("name", "lines", "first_line", "last_line"), leader)

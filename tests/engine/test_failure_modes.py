@@ -636,8 +636,13 @@ def test_top_host_ranks_remote_addresses_and_names_the_machine_on_every_line(rlm
     with rlm.log.open("a") as f:
         f.write("Jun 15 02:09:59 combo dhcpd[2231]: DHCPACK on 10.20.1.2 to aa:bb:cc:dd:ee:ff\n")
     code = 'print(context.top("authentication failure|DHCPACK", by="host"))\n'
-    code += 'print(context.top("authentication failure|DHCPACK", by="ip"))'
+    code += 'print(context.top("authentication failure|DHCPACK", by="ip"))\n'
+    code += 'rows = context.top("authentication failure", by="host")\n'
+    code += 'print("first and last rows:", rows[0][0], rows[-1][0])'
     stdout = _first_step(rlm, code)["stdout"]
+    # the writer comes last: top(...)[0][0], taken unprinted, is the remote host (H21s1:
+    # the 1.5B model answered combo, the syslog's own machine)
+    assert "first and last rows: 10.9.9.9 combo" in stdout, stdout
     assert (
         "(combo is on every one of the 6 matching lines; most among the others: "
         "10.9.9.9 with 3 of the 6 matching lines; next: " in stdout
