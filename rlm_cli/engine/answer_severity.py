@@ -61,6 +61,9 @@ SUCCESS_KINDS_SHOWN = 3
 
 ERROR = "error"
 SUCCESS = "success"
+NO_SUCCESS = "no success"
+"""The mismatches :func:`mismatched_lines` tells apart: an error asked and calm lines, a
+success asked and failures, a success asked and "none" answered."""
 
 
 def asks_about_error(question: str) -> bool:
@@ -150,9 +153,12 @@ def _severity(logmap: LogMap, t: Template) -> Severity:
 def mismatched_lines(
     answer: str, question: str, outputs: Iterable[str], logmap: LogMap
 ) -> tuple[str, list[int]]:
-    """``(outcome asked, the lines answer stands on)`` when none of those lines is of the
-    outcome asked: all below warning for an error, all at warning or worse for a success;
-    ``("", [])`` when the check does not apply or a line fits."""
+    """``(mismatch, the lines answer stands on)``: ``ERROR`` or ``SUCCESS`` when none of
+    those lines is of the outcome asked (all below warning for an error, all at warning or
+    worse for a success), ``NO_SUCCESS`` for a "none" to a question about a success (no
+    lines); ``("", [])`` when the check does not apply or a line fits."""
+    if denies_success(answer, question):
+        return NO_SUCCESS, []
     asked = asked_outcome(question)
     if not asked or says_nothing_found(answer) or _NEGATIVE_ANSWER.match(answer):
         return "", []  # "No, it failed at 03:00": an answer about the other outcome

@@ -22,9 +22,9 @@ from rlm_cli.engine.answer_kind import how_to_find, kind_line, lacks_asked_kind
 from rlm_cli.engine.answer_rank import runner_up_named
 from rlm_cli.engine.answer_severity import (
     ERROR,
+    NO_SUCCESS,
     PRINTED_LINE,
     SUCCESS,
-    denies_success,
     error_kinds,
     first_line_of,
     mismatched_lines,
@@ -235,7 +235,7 @@ class RlmEngine:
         self._question = ""
         self._kind_pushed = False  # an answer without the kind of value asked for, pushed back
         self._template_pushed = False  # an answer holding a template's <*>, pushed back
-        self._severity_pushed = False  # an answer about an error standing on info lines
+        self._outcome_pushed = False  # an answer standing on lines of the other outcome
         self._rank_pushed = False  # an answer naming a ranking's runner-up, pushed back
         self._ungrounded_pushbacks = 0
         self._stalled = 0
@@ -785,11 +785,11 @@ class RlmEngine:
             )
         asked, mismatch = self._outcome_mismatch(answer)
         if mismatch:
-            self._severity_pushed = True
+            self._outcome_pushed = True
             stands = {
                 ERROR: "stands on lines logged below warning",
                 SUCCESS: "stands on lines logged at warning or worse",
-                "": "says there was none",
+                NO_SUCCESS: "says there was none",
             }[asked]
             return self._refuse(
                 turn,
@@ -837,23 +837,20 @@ class RlmEngine:
         return ""
 
     def _outcome_mismatch(self, answer: str) -> tuple[str, str]:
-        """``(outcome asked, the pushback)`` for an answer standing only on lines of the
-        other outcome: an error asked and lines logged below warning, a success asked and
-        lines logged at warning or worse; or ``("", pushback)`` for one saying there was no
-        success. The pushback shows the kinds of line of the outcome asked
-        (``answer_severity.py``). ``("", "")``: none due."""
+        """``(mismatch, the pushback)`` for an answer standing only on lines of the other
+        outcome, or a "none" to a question about a success (``mismatched_lines``); the
+        pushback shows the kinds of line of the outcome asked. ``("", "")``: none due."""
         logmap = self._log_map()
-        if self._severity_pushed or not self.config.plan_pushback or logmap is None:
+        if self._outcome_pushed or not self.config.plan_pushback or logmap is None:
             return "", ""
         asked, lines = mismatched_lines(answer, self._question, self._outputs_seen, logmap)
-        denied = not lines and denies_success(answer, self._question)
-        if not lines and not denied:
+        if not asked:
             return "", ""
         kinds = (error_kinds if asked == ERROR else success_kinds)(self._question, logmap)
         if not kinds:
             return "", ""
         level = Severity(max(logmap.severity[n - 1] for n in lines)).name if lines else ""
-        firsts = [(first_line_of(logmap, t, asked or SUCCESS), t.count) for t in kinds]
+        firsts = [(first_line_of(logmap, t, asked), t.count) for t in kinds]
         shown = "\n".join(
             f"{n}: {clip_line(self.context.line(n))} "
             f"[{count:,} line{'s' if count != 1 else ''} of this kind]"
@@ -862,9 +859,11 @@ class RlmEngine:
         # an answer from these lines stands on what it was shown, addresses included
         self._shown.append(shown)
         self._outputs_seen.append(shown)
-        prompt = {ERROR: "below_error_final", SUCCESS: "failure_for_success_final"}.get(
-            asked, "no_success_final"
-        )
+        prompt = {
+            ERROR: "below_error_final",
+            SUCCESS: "failure_for_success_final",
+            NO_SUCCESS: "no_success_final",
+        }[asked]
         return asked, fill(
             self.prompts[prompt],
             lines=", ".join(str(n) for n in lines[:5]),

@@ -118,9 +118,7 @@ def reordered(pattern: str) -> str | None:
 _LEADING_WORDS = frozenset(
     ["from", "for", "by", "to", "on", "at", "in", "of", "with", "via", "the", "a", "an"]
 )
-_TRAILING_WORDS = frozenset(
-    ["from", "for", "by", "to", "at", "of", "with", "via", "the", "a", "an"]
-)
+_TRAILING_WORDS = _LEADING_WORDS - {"on", "in"}
 """Little words that need more after them; not "on" nor "in", which end a verb at the end of
 a phrase ("logged in", "turned on": without them the phrase means its opposite too)."""
 
@@ -240,14 +238,13 @@ _IDENTIFIER = re.compile(
 )
 """A name with digits (``part-01730``, ``blk_38865049064139660``, ``cn034``), an IPv4 address
 or a number of five or more digits (not a year nor a port), as written in a pattern of
-plain words (not a regex
-fragment such as ``cn0`` of ``cn0\\d+``)."""
+plain words (not a regex fragment such as ``cn0`` of ``cn0\\d+``)."""
 
 
 def identifiers(pattern: str) -> list[str]:
     """The identifiers a pattern names (:data:`_IDENTIFIER`), a trailing full stop dropped."""
-    found = [m.group(0).rstrip(".") for m in _IDENTIFIER.finditer(pattern)]
-    return [t for i, t in enumerate(found) if t and t not in found[:i]]
+    found = (m.group(0).rstrip(".") for m in _IDENTIFIER.finditer(pattern))
+    return list(dict.fromkeys(t for t in found if t))
 
 
 def closest_lines(context: Context, pattern: str, limit: int = 3) -> Hits:
