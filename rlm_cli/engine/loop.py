@@ -160,7 +160,7 @@ class RunInterrupted(Exception):
         self.status = ExitStatus(status)
 
 
-def describe_context(context: Context, head_lines: int = 5, width: int = 200) -> str:
+def describe_context(context: Context, head_lines: int = 3, width: int = 160) -> str:
     """The metadata block of the root prompt: size, sources, a short head sample."""
     meta = context.meta
     srcs = meta["sources"]

@@ -15,6 +15,13 @@ from rlm_cli.logs.severity import Severity
 from rlm_cli.store.context import Context
 
 ENTITY_KINDS_FIRST = ("host",)
+FULL_ENTITIES = 3
+"""The first entities are written with their kinds of line; a later one whose kinds of line
+are all written above gives their ids (a log with many addresses had spent its brief on them,
+one template repeated under each, and left no room for the log's other kinds of line)."""
+ENTITY_SHARE = 0.5
+"""Entities after the first ``FULL_ENTITIES`` are written while the brief is within this
+share of its budget; the rest is for the rare and frequent kinds of line."""
 
 
 def make_brief(
@@ -108,8 +115,8 @@ def render_brief(
     def pattern(t: dict, width: int) -> str:
         return " (above)" if t["id"] in shown else f": {t['pattern'][:width]}"
 
-    def entity(e: dict) -> str:
-        return (
+    def entity(e: dict, rank: int) -> str:
+        head = (
             f"- {e['name']} ({e['kind']}, score {e['score']:g}): {e['lines']} lines; "
             + ", ".join(
                 f"{k} {v}"
@@ -117,10 +124,13 @@ def render_brief(
                 if k in ("fatal", "critical", "error", "warning")
             )
             + f"; severe lines {e['severe_lines'][:5]}"
-            + "".join(
-                f"\n    - [{t['id']}] x{t['count']} {t['severity']}{pattern(t, 100)}"
-                for t in e["top_templates"]
-            )
+        )
+        if rank >= FULL_ENTITIES and all(t["id"] in shown for t in e["top_templates"]):
+            # its kinds of line are written above: their ids say it in one line
+            return head + f"; kinds {[t['id'] for t in e['top_templates']]}"
+        return head + "".join(
+            f"\n    - [{t['id']}] x{t['count']} {t['severity']}{pattern(t, 100)}"
+            for t in e["top_templates"]
         )
 
     def rare(t: dict) -> str:
@@ -133,7 +143,8 @@ def render_brief(
 
     def items():
         """(text, templates it writes), rendered one by one as the cut below asks for them,
-        so each sees the patterns the lines kept before it have written."""
+        so each sees the patterns the lines kept before it have written; a section's title
+        comes with None."""
         yield "## Log map (computed before you start; line numbers are context lines)", []
         yield (
             f"- {brief['size']['lines']:,} lines from {len(brief['sources'])} source(s); "
@@ -143,25 +154,37 @@ def render_brief(
         )
         yield f"- severity: {sev_line}", []
         yield f"- {brief['templates']} templates (kinds of lines)", []
-        yield "### Entities that most deserve a look (score: severe, specific to it, rising)", []
-        for e in brief["entities"]:
-            yield entity(e), e["top_templates"]
-        yield "### Rare templates (id, count, severity, first line: pattern)", []
+        yield "### Entities that most deserve a look (score: severe, specific to it, rising)", None
+        for rank, e in enumerate(brief["entities"]):
+            if (
+                rank >= FULL_ENTITIES
+                and max_tokens is not None
+                and used > max_tokens * ENTITY_SHARE
+            ):
+                yield "", []  # left out: the rest of the budget is the log's kinds of line
+                continue
+            yield entity(e, rank), e["top_templates"]
+        yield "### Rare templates (id, count, severity, first line: pattern)", None
         for t in brief["rare_templates"]:
             yield rare(t), [t]
-        yield "### Most frequent templates (id, count, severity: pattern)", []
+        yield "### Most frequent templates (id, count, severity: pattern)", None
         for t in brief["top_templates"]:
             yield frequent(t), [t]
 
     out: list[str] = []
     used = 0
     dropped = 0
+    header = ""  # a section's title, written only above a line of it that is kept
     for line, templates in items():
-        cost = count(line) + 1
-        if max_tokens is not None and used + cost > max_tokens - 40:
+        if templates is None:  # a section's title
+            header = line
+            continue
+        cost = count(line) + 1 + (count(header) + 1 if header else 0)
+        if not line or (max_tokens is not None and used + cost > max_tokens - 40):
             dropped += 1
             continue
-        out.append(line)
+        out.extend([header, line] if header else [line])
+        header = ""
         used += cost
         shown.update(t["id"] for t in templates)
     if dropped:

@@ -15,6 +15,13 @@ pytestmark = pytest.mark.realmodel
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "bmc_cluster.log"
 
 
+SEEDS = (0, 1, 2)
+"""A first turn is sampled: a 270M model loops inside its code block on some seeds and not on
+others, and which ones moves with any change to the prompt. Two of three seeds must end
+cleanly (measured on gemma-3-270m: 5 of 6 seeds with the first message as it is, 1 of 6 with
+five sample lines in it instead of three)."""
+
+
 @pytest.mark.parametrize("name", sorted(EVAL_MODELS))
 def test_first_turn_under_the_grammar_ends_cleanly(name: str, tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp")
@@ -37,12 +44,19 @@ def test_first_turn_under_the_grammar_ends_cleanly(name: str, tmp_path: Path) ->
     try:
         brief = prepare_brief(ctx, model, Settings(), lambda _m: None)
         messages = RlmEngine(model, model, ctx, brief=brief).first_messages("which node will fail")
-        c = model.complete(
-            messages, GenerationParams(max_tokens=400, seed=0, grammar=turn_grammar())
-        )
+        replies = [
+            model.complete(
+                messages, GenerationParams(max_tokens=400, seed=seed, grammar=turn_grammar())
+            )
+            for seed in SEEDS
+        ]
     finally:
         model.close()
-    parsed = parse_reply(c.text)
-    assert c.finish_reason == "stop", c.text
-    assert len(parsed.code_blocks) == 1 or parsed.final is not None, c.text
-    assert c.completion_tokens < 400
+    clean = [
+        c
+        for c in replies
+        if c.finish_reason == "stop"
+        and c.completion_tokens < 400
+        and (len((p := parse_reply(c.text)).code_blocks) == 1 or p.final is not None)
+    ]
+    assert len(clean) >= 2, [c.text for c in replies]
