@@ -74,12 +74,28 @@ def asks_about_error(question: str) -> bool:
 def asked_outcome(question: str) -> str:
     """``error`` or ``success``, the outcome ``question`` asks about; "" for neither, for
     both ("did the backup fail or succeed?"), or for one after a negation ("which hosts
-    never logged an error?", "which connections were not accepted?")."""
-    error, success = ASKS_ABOUT_ERROR.search(question), ASKS_ABOUT_SUCCESS.search(question)
+    never logged an error?", "which connections were not accepted?"). Only its questions
+    count, not a statement before them ("One host had a kernel panic. What is the IP
+    address of that host's BMC?" asks for a DHCP lease, an INFO line)."""
+    asking = asking_part(question)
+    error, success = ASKS_ABOUT_ERROR.search(asking), ASKS_ABOUT_SUCCESS.search(asking)
     asked = error or success
-    if asked is None or (error and success) or _NEGATED.search(question[: asked.start()]):
+    if asked is None or (error and success) or _NEGATED.search(asking[: asked.start()]):
         return ""
     return ERROR if error else SUCCESS
+
+
+_SENTENCE = re.compile(r"[^.?!]*(?:[.?!]+|$)")
+
+
+def asking_part(question: str) -> str:
+    """The sentences of ``question`` that end with a question mark, and what follows the
+    last of them; all of it when none does ("Name the node that failed.")."""
+    sentences = [m.group(0) for m in _SENTENCE.finditer(question) if m.group(0).strip()]
+    asks = [i for i, s in enumerate(sentences) if s.rstrip().endswith("?")]
+    if not asks:
+        return question
+    return " ".join(s for i, s in enumerate(sentences) if i in asks or i > asks[-1])
 
 
 def printed_lines(outputs: Iterable[str]) -> dict[int, str]:
@@ -142,6 +158,12 @@ def first_line_of(logmap: LogMap, t: Template, outcome: str) -> int:
     return t.first_line
 
 
+def _names(text: str, host: str) -> bool:
+    """Whether ``text`` names ``host`` (as a word: ``cn034`` in ``cn034-bmc``, not in
+    ``cn0345``)."""
+    return re.search(rf"(?<![\w.]){re.escape(host)}(?![\w])", text, re.IGNORECASE) is not None
+
+
 def _of_outcome(level: int, outcome: str) -> bool:
     return level >= Severity.ERROR if outcome == ERROR else level < Severity.WARNING
 
@@ -151,20 +173,25 @@ def _severity(logmap: LogMap, t: Template) -> Severity:
 
 
 def mismatched_lines(
-    answer: str, question: str, outputs: Iterable[str], logmap: LogMap
+    answer: str, question: str, outputs: Iterable[str], logmap: LogMap, hop_host: str = ""
 ) -> tuple[str, list[int]]:
     """``(mismatch, the lines answer stands on)``: ``ERROR`` or ``SUCCESS`` when none of
     those lines is of the outcome asked (all below warning for an error, all at warning or
     worse for a success), ``NO_SUCCESS`` for a "none" to a question about a success (no
-    lines); ``("", [])`` when the check does not apply or a line fits."""
+    lines); ``("", [])`` when the check does not apply or a line fits. ``hop_host``: the
+    host a two-step question's first search found; an answer standing on a line naming it
+    is the second step's, which the outcome asked does not describe."""
     if denies_success(answer, question):
         return NO_SUCCESS, []
     asked = asked_outcome(question)
     if not asked or says_nothing_found(answer) or _NEGATIVE_ANSWER.match(answer):
         return "", []  # "No, it failed at 03:00": an answer about the other outcome
-    lines = standing_lines(answer, printed_lines(outputs))
+    printed = printed_lines(outputs)
+    lines = standing_lines(answer, printed)
     severity = logmap.severity
     if not lines or any(n > len(severity) for n in lines):
+        return "", []
+    if hop_host and any(_names(printed[n], hop_host) for n in lines):
         return "", []
     # an error asked: a line at warning or worse fits; a success asked: one below warning
     levels = [severity[n - 1] for n in lines]

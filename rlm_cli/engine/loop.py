@@ -843,7 +843,9 @@ class RlmEngine:
         logmap = self._log_map()
         if self._outcome_pushed or not self.config.plan_pushback or logmap is None:
             return "", ""
-        asked, lines = mismatched_lines(answer, self._question, self._outputs_seen, logmap)
+        asked, lines = mismatched_lines(
+            answer, self._question, self._outputs_seen, logmap, hop_host=self._found_host
+        )
         if not asked:
             return "", ""
         kinds = (error_kinds if asked == ERROR else success_kinds)(self._question, logmap)

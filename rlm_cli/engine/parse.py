@@ -112,11 +112,8 @@ def parse_reply(text: str) -> ParsedReply:
         pos = m.end()
     outside_parts.append(visible[pos:])
     outside = "".join(outside_parts)
-    final = _find_final(outside)
-    reasoning = outside
-    if final is not None:
-        cut = max(outside.rfind(final.kind + "("), outside.rfind("Final("))
-        reasoning = outside[:cut] if cut >= 0 else outside
+    final, at = _find_final(outside)
+    reasoning = outside[:at] if final is not None else outside
     reasoning = re.sub(r"\n{3,}", "\n\n", reasoning).strip()
     return ParsedReply(
         text=text,
@@ -231,17 +228,33 @@ def final_is_literal(code: str) -> bool:
     return False
 
 
-def _find_final(outside: str) -> FinalSpec | None:
-    matches = list(_FINAL.finditer(outside))
-    if not matches:
-        return None
-    m = matches[-1]
-    start = m.end()
-    depth, end = 1, None
+def _find_final(outside: str) -> tuple[FinalSpec | None, int]:
+    """The last FINAL outside code that is not inside another's argument, and where it
+    starts (the reasoning is what comes before it). A model that
+    copied a pushback ending "reply with your answer again: FINAL(" into its answer wrote
+    ``FINAL("... again: FINAL(")``, and the inner one, taken before, was an empty answer
+    refused six turns running."""
+    found: FinalSpec | None = None
+    at = inside_until = -1
+    for m in _FINAL.finditer(outside):
+        if m.start() < inside_until:
+            continue
+        start = m.end()
+        end, closed = _argument_end(outside, start)
+        kind = m.group(1).upper()  # small models write Final("...") in prose too
+        found = FinalSpec(kind=kind, arg=outside[start:end].strip(), closed=closed)
+        at, inside_until = m.start(), end
+    return found, at
+
+
+def _argument_end(text: str, start: int) -> tuple[int, bool]:
+    """Where the call argument starting at ``start`` ends (its closing parenthesis, strings
+    skipped), and whether it is closed; unbalanced: the last ')' or the end."""
+    depth = 1
     in_str: str | None = None
     i = start
-    while i < len(outside):
-        ch = outside[i]
+    while i < len(text):
+        ch = text[i]
         if in_str:
             if ch == "\\":
                 i += 2
@@ -255,12 +268,7 @@ def _find_final(outside: str) -> FinalSpec | None:
         elif ch == ")":
             depth -= 1
             if depth == 0:
-                end = i
-                break
+                return i, True
         i += 1
-    if end is None:  # unbalanced: take up to the last ')' or the end
-        last = outside.rfind(")")
-        end = last if last >= start else len(outside)
-    closed = end < len(outside) and outside[end] == ")" and depth == 0
-    kind = m.group(1).upper()  # small models write Final("...") in prose too
-    return FinalSpec(kind=kind, arg=outside[start:end].strip(), closed=closed)
+    last = text.rfind(")")
+    return (last if last >= start else len(text)), False

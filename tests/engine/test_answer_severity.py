@@ -81,6 +81,11 @@ def test_standing_lines_hold_a_token_or_time_of_the_answer() -> None:
         ("Which host had no errors today?", ""),
         ("Which connections were not accepted?", ""),
         ("When was this machine booted?", ""),
+        # a statement before the question is its premise, not what it asks
+        ("One host had a kernel panic. What is the IP address of that host's BMC?", ""),
+        ("The backup failed last night. Which disk filled up?", ""),
+        ("Which node failed? Name it.", "error"),
+        ("Name the node that failed.", "error"),  # no question mark: all of it asks
     ],
 )
 def test_the_outcome_a_question_asks_about(question: str, outcome: str) -> None:
@@ -93,3 +98,24 @@ def test_an_answer_denying_the_success_asked_about() -> None:
     assert denies_success("Nobody did", q) and denies_success("none", q)
     assert not denies_success("fztu from 119.137.62.142", q)
     assert not denies_success("No errors", "Which host logged the most errors?")
+
+
+def test_an_answer_from_the_second_step_of_a_two_step_question_stands() -> None:
+    """Asked for the BMC address of the host with a kernel panic, the answer stands on the
+    DHCP lease (INFO) of the host the first search found: the error was the first step."""
+    from rlm_cli.engine.answer_severity import ERROR, mismatched_lines
+    from rlm_cli.logs.severity import Severity
+
+    class Map:  # the two attributes mismatched_lines reads
+        severity = [int(Severity.INFO)] * 8 + [int(Severity.FATAL)]
+
+    outputs = [
+        "9: cn034 kernel: Kernel panic - not syncing",
+        "8: mgmt01 dhcpd[2231]: DHCPACK on 10.20.8.188 to 3c:ec:ef:ad:18:b6 (cn034-bmc)",
+    ]
+    q = "What is the BMC address of the host that had a kernel panic?"
+    answer = "10.20.8.188"
+    assert mismatched_lines(answer, q, outputs, Map()) == (ERROR, [8])
+    assert mismatched_lines(answer, q, outputs, Map(), hop_host="cn034") == ("", [])
+    # a host found first that the answer's lines do not name changes nothing
+    assert mismatched_lines(answer, q, outputs, Map(), hop_host="cn03") == (ERROR, [8])

@@ -50,6 +50,17 @@ def test_parse_final_forms() -> None:
     assert parse_reply("MY_FINAL(x)").final is None
 
 
+def test_a_final_copied_inside_a_final_is_part_of_its_answer() -> None:
+    """The 1.5B model copied a pushback ending 'reply with your answer again: FINAL(' into
+    its answer; the inner FINAL was taken, an empty answer, refused six turns running."""
+    p = parse_reply('So.\nFINAL("The BMC IP is 10.20.8.188. Reply again: FINAL(")')
+    assert p.final.literal() == "The BMC IP is 10.20.8.188. Reply again: FINAL("
+    assert p.reasoning == "So."
+    # two FINALs one after the other: the last is the answer
+    p = parse_reply('I could write FINAL("cn01") but first FINAL("cn02")')
+    assert p.final.literal() == "cn02" and p.reasoning == 'I could write FINAL("cn01") but first'
+
+
 def test_thinking_is_split_off() -> None:
     assert strip_thinking("<think>plan</think>answer") == ("answer", "<think>plan</think>")
     vis, th = strip_thinking("opened by the template</think>\nFINAL('x')")
