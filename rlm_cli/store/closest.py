@@ -277,21 +277,26 @@ def closest_lines(context: Context, pattern: str, limit: int = 3) -> Hits:
 
 
 def _naming(context: Context, pattern: str, limit: int) -> Hits:
-    """The lines naming one of ``pattern``'s identifiers, as a whole word, those holding
-    more of them and more of its words first: an identifier picks the line out where the
-    words around it are the model's own."""
+    """The lines naming one of ``pattern``'s identifiers, as a whole word or as the first
+    part of a compound name (``cn034`` in ``cn034-bmc``), those holding more of them and
+    more of its words first, then those naming it as a whole word: an identifier picks the
+    line out where the words around it are the model's own. Asked for cn034's BMC lease,
+    the 1.5B model grepped ``cn034.*-bmc.*dhcp`` (the log writes ``dhcpd`` first), and was
+    shown cn034's own leases, the decoy, not one of cn034-bmc's."""
     ids = identifiers(pattern)
     if not ids:
         return Hits()
     words = [re.compile(rf"\b{re.escape(w)}", re.IGNORECASE) for w in stems(pattern)]
-    named = [re.compile(rf"(?<![\w.-]){re.escape(i)}(?![\w-])", re.IGNORECASE) for i in ids]
-    scored: dict[int, tuple[int, int, str]] = {}
+    named = [re.compile(rf"(?<![\w.-]){re.escape(i)}(?!\w|-\d)", re.IGNORECASE) for i in ids]
+    whole = [re.compile(rf"{r.pattern}(?!-)", re.IGNORECASE) for r in named]
+    scored: dict[int, tuple[int, int, int, str]] = {}
     for rx in named:
         for n, raw in context.search(rx.pattern, ignore_case=True, max_hits=SCAN_HITS):
             if n in scored:
                 continue
             line = raw.decode("utf-8", "replace")
             held = sum(1 for r in named if r.search(line))
-            scored[n] = (held, sum(1 for w in words if w.search(line)), line)
-    best = sorted(scored.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))[:limit]
-    return Hits((n, line) for n, (_, _, line) in best)
+            said = sum(1 for w in words if w.search(line))
+            scored[n] = (held, said, sum(1 for r in whole if r.search(line)), line)
+    best = sorted(scored.items(), key=lambda it: (-it[1][0], -it[1][1], -it[1][2], it[0]))
+    return Hits((n, line) for n, (*_, line) in best[:limit])

@@ -79,6 +79,28 @@ def test_a_line_naming_the_patterns_identifier_comes_first(make_context) -> None
     assert len(closest_lines(ctx, "allocated block for the output file")) == 3
 
 
+def test_a_compound_name_of_the_identifier_counts_and_words_decide(make_context) -> None:
+    """Asked for cn034's BMC lease, the 1.5B model grepped 'cn034.*-bmc.*dhcp' (the log writes
+    dhcpd first) and was shown cn034's own leases, the decoy: cn034-bmc named no line."""
+    lease = "2026-09-07T{t}+00:00 mgmt01 dhcpd[2231]: DHCPACK on {ip} to 3c:ec:ef:ad:18:b6 ({h}) via eno2\n"
+    log = "".join(
+        [
+            lease.format(t="17:48:21", ip="10.10.56.24", h="cn034"),
+            lease.format(t="17:48:22", ip="10.10.56.25", h="cn0345"),
+            "2026-09-08T18:20:02+00:00 cn034 kernel: Kernel panic - not syncing\n",
+            lease.format(t="23:23:51", ip="10.20.8.188", h="cn034-bmc"),
+            lease.format(t="23:23:52", ip="10.10.56.24", h="cn034"),
+        ]
+    )
+    ctx = make_context({"leases.log": log.encode()})
+    pattern = r"cn034.*-bmc.*dhcp"
+    assert ctx.count(pattern) == 0
+    hits = closest_lines(ctx, pattern)
+    assert [n for n, _ in hits] == [4, 1, 5], hits  # cn0345 is another name
+    # with words that do not tell them apart, the lines naming cn034 itself come first
+    assert [n for n, _ in closest_lines(ctx, "cn034 lease")] == [1, 3, 5]
+
+
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
