@@ -109,10 +109,16 @@ def printed_lines(outputs: Iterable[str]) -> dict[int, str]:
     return found
 
 
+def answer_marks(answer: str) -> list[str]:
+    """What in ``answer`` picks out a log line: its identifying tokens and times (a number
+    under 100 is on too many lines to count)."""
+    tokens = [*answer_tokens(answer), *_TIME.findall(answer)]
+    return [t for t in tokens if not (t.isdigit() and len(t) < 3)]
+
+
 def standing_lines(answer: str, printed: dict[int, str]) -> list[int]:
     """The printed lines holding one of ``answer``'s identifying tokens or times."""
-    tokens = [*answer_tokens(answer), *_TIME.findall(answer)]
-    tokens = [t for t in tokens if not (t.isdigit() and len(t) < 3)]  # "2", "12": too common
+    tokens = answer_marks(answer)
     if not tokens:
         return []
     return [

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from rlm_cli.config import DEFAULTS
 from rlm_cli.engine import findings as findings_mod
+from rlm_cli.engine.answer_end import other_end_taken
 from rlm_cli.engine.answer_findings import answer_findings
 from rlm_cli.engine.answer_kind import how_to_find, kind_line, lacks_asked_kind
 from rlm_cli.engine.answer_rank import runner_up_named
@@ -237,6 +238,7 @@ class RlmEngine:
         self._template_pushed = False  # an answer holding a template's <*>, pushed back
         self._outcome_pushed = False  # an answer standing on lines of the other outcome
         self._rank_pushed = False  # an answer naming a ranking's runner-up, pushed back
+        self._end_pushed = False  # an answer from the other end of a series, pushed back
         self._ungrounded_pushbacks = 0
         self._stalled = 0
         self._after_output = False  # the next turn follows what a block printed
@@ -817,6 +819,19 @@ class RlmEngine:
                 f"the final answer names {ranking['next']}, second in the ranking printed, "
                 f"not {ranking['leader']}, its first: pushed back once",
                 fill(self.prompts["runner_up_final"], **ranking),
+            )
+        ends = (
+            None
+            if self._end_pushed or not self.config.plan_pushback
+            else other_end_taken(self._question, answer, self._outputs_seen)
+        )
+        if ends:
+            self._end_pushed = True
+            return self._refuse(
+                turn,
+                f"the question asks for the {ends['asked']} one, the final answer is from the "
+                f"line printed as {ends['other']}: pushed back once",
+                fill(self.prompts["other_end_final"], **ends),
             )
         if written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
             missing = ungrounded(answer, "\n".join(self._shown))

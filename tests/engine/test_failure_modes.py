@@ -840,3 +840,31 @@ def test_an_answer_naming_the_runner_up_of_a_ranking_is_pushed_back_once(rlm) ->
     ):
         d = rlm.ask(rlm.script([rlm.code(code), 'FINAL("bad.example.net")']), question=other)
         assert d.json["answer"] == "bad.example.net" and "pushed back" not in notes(d.json)
+
+
+def test_an_answer_from_the_other_end_of_a_series_is_pushed_back_once(rlm) -> None:
+    """Asked when nas01 last stopped responding, the 1.5B model printed the first and the
+    last hit and answered the first (bench Q1 and Q3, timeline-10x)."""
+    rlm.log.write_text(
+        "".join(
+            f"2026-10-1{d}T0{d}:00:00+00:00 cn19{d} kernel: nfs: server nas01 not responding\n"
+            for d in range(1, 5)
+        )
+    )
+    question = "When did the NFS server nas01 last stop responding? Give the date and time."
+    code = (
+        'hits = context.grep("not responding")\nprint("first:", hits[0])\nprint("last:", hits[-1])'
+    )
+    answers = ['FINAL("2026-10-11T01:00:00 (line 1)")', 'FINAL("2026-10-14T04:00:00")']
+    d, pushback = _answered(rlm, code, answers, question)
+    assert (
+        "asks for the last one, and your answer is from\nthe line your code printed as first"
+        in (pushback)
+    ), pushback
+    assert "(4, '2026-10-14T04:00:00+00:00 cn194 kernel: nfs" in pushback
+    assert "is from the line printed as first: pushed back once" in notes(d)
+    assert d["answer"] == "2026-10-14T04:00:00"
+    # once: an answer from the first line again then stands
+    answers = ['FINAL("2026-10-11T01:00:00")', 'FINAL("2026-10-11T01:00:00")']
+    d, _ = _answered(rlm, code, answers, question)
+    assert d["answer"] == "2026-10-11T01:00:00"
