@@ -15,13 +15,6 @@ from rlm_cli.logs.severity import Severity
 from rlm_cli.store.context import Context
 
 ENTITY_KINDS_FIRST = ("host",)
-FULL_ENTITIES = 3
-"""The first entities are written with their kinds of line; a later one whose kinds of line
-are all written above gives their ids (a log with many addresses had spent its brief on them,
-one template repeated under each, and left no room for the log's other kinds of line)."""
-ENTITY_SHARE = 0.5
-"""Entities after the first ``FULL_ENTITIES`` are written while the brief is within this
-share of its budget; the rest is for the rare and frequent kinds of line."""
 
 
 def make_brief(
@@ -115,8 +108,8 @@ def render_brief(
     def pattern(t: dict, width: int) -> str:
         return " (above)" if t["id"] in shown else f": {t['pattern'][:width]}"
 
-    def entity(e: dict, rank: int) -> str:
-        head = (
+    def entity(e: dict) -> str:
+        return (
             f"- {e['name']} ({e['kind']}, score {e['score']:g}): {e['lines']} lines; "
             + ", ".join(
                 f"{k} {v}"
@@ -124,13 +117,10 @@ def render_brief(
                 if k in ("fatal", "critical", "error", "warning")
             )
             + f"; severe lines {e['severe_lines'][:5]}"
-        )
-        if rank >= FULL_ENTITIES and all(t["id"] in shown for t in e["top_templates"]):
-            # its kinds of line are written above: their ids say it in one line
-            return head + f"; kinds {[t['id'] for t in e['top_templates']]}"
-        return head + "".join(
-            f"\n    - [{t['id']}] x{t['count']} {t['severity']}{pattern(t, 100)}"
-            for t in e["top_templates"]
+            + "".join(
+                f"\n    - [{t['id']}] x{t['count']} {t['severity']}{pattern(t, 100)}"
+                for t in e["top_templates"]
+            )
         )
 
     def rare(t: dict) -> str:
@@ -155,15 +145,8 @@ def render_brief(
         yield f"- severity: {sev_line}", []
         yield f"- {brief['templates']} templates (kinds of lines)", []
         yield "### Entities that most deserve a look (score: severe, specific to it, rising)", None
-        for rank, e in enumerate(brief["entities"]):
-            if (
-                rank >= FULL_ENTITIES
-                and max_tokens is not None
-                and used > max_tokens * ENTITY_SHARE
-            ):
-                yield "", []  # left out: the rest of the budget is the log's kinds of line
-                continue
-            yield entity(e, rank), e["top_templates"]
+        for e in brief["entities"]:
+            yield entity(e), e["top_templates"]
         yield "### Rare templates (id, count, severity, first line: pattern)", None
         for t in brief["rare_templates"]:
             yield rare(t), [t]
@@ -180,7 +163,7 @@ def render_brief(
             header = line
             continue
         cost = count(line) + 1 + (count(header) + 1 if header else 0)
-        if not line or (max_tokens is not None and used + cost > max_tokens - 40):
+        if max_tokens is not None and used + cost > max_tokens - 40:
             dropped += 1
             continue
         out.extend([header, line] if header else [line])
