@@ -85,7 +85,11 @@ def asked_outcome(question: str) -> str:
     return ERROR if error else SUCCESS
 
 
-_SENTENCE = re.compile(r"[^.?!]*(?:[.?!]+|$)")
+_SENTENCE = re.compile(
+    r".*?(?:(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)[.?!]+(?=\s|$)|$)", re.DOTALL
+)
+"""A sentence: up to a full stop, question or exclamation mark followed by a space or the
+end (not the dots of ``10.0.0.5``, ``v2.5`` or ``e.g.``)."""
 
 
 def asking_part(question: str) -> str:

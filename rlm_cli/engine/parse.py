@@ -243,7 +243,8 @@ def _find_final(outside: str) -> tuple[FinalSpec | None, int]:
         end, closed = _argument_end(outside, start)
         kind = m.group(1).upper()  # small models write Final("...") in prose too
         found = FinalSpec(kind=kind, arg=outside[start:end].strip(), closed=closed)
-        at, inside_until = m.start(), end
+        # an unclosed argument (prose "I'll call FINAL( once...") holds no later FINAL
+        at, inside_until = m.start(), (end if closed else -1)
     return found, at
 
 

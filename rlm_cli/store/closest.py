@@ -290,7 +290,9 @@ def _naming(context: Context, pattern: str, limit: int) -> Hits:
     named = [re.compile(rf"(?<![\w.-]){re.escape(i)}(?!\w|-\d)", re.IGNORECASE) for i in ids]
     whole = [re.compile(rf"{r.pattern}(?!-)", re.IGNORECASE) for r in named]
     scored: dict[int, tuple[int, int, int, str]] = {}
-    for rx in named:
+    # whole-word names first: a compound's lines (600 cn034-bmc polls) must not use up the
+    # scan before the identifier's own lines are reached
+    for rx in [*whole, *named]:
         for n, raw in context.search(rx.pattern, ignore_case=True, max_hits=SCAN_HITS):
             if n in scored:
                 continue

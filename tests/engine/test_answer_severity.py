@@ -86,6 +86,11 @@ def test_standing_lines_hold_a_token_or_time_of_the_answer() -> None:
         ("The backup failed last night. Which disk filled up?", ""),
         ("Which node failed? Name it.", "error"),
         ("Name the node that failed.", "error"),  # no question mark: all of it asks
+        # the dots of an address, a version or "e.g." end no sentence
+        ("Which nodes never booted v2.5 successfully?", ""),
+        ("Were no logins from 10.0.0.5 accepted?", ""),
+        ("Which jobs didn't finish, e.g. failed or crashed?", ""),
+        ("Which error did host 10.1.2.3 log at 03:00?", "error"),
     ],
 )
 def test_the_outcome_a_question_asks_about(question: str, outcome: str) -> None:

@@ -59,6 +59,13 @@ def test_a_final_copied_inside_a_final_is_part_of_its_answer() -> None:
     # two FINALs one after the other: the last is the answer
     p = parse_reply('I could write FINAL("cn01") but first FINAL("cn02")')
     assert p.final.literal() == "cn02" and p.reasoning == 'I could write FINAL("cn01") but first'
+    # a FINAL left open in prose holds no later FINAL
+    assert (
+        parse_reply('I\'ll call FINAL( once I have it.\nFINAL("cn034")').final.literal() == "cn034"
+    )
+    assert parse_reply('With Final(the host\'s IP). So:\nFINAL("10.1.2.3")').final.literal() == (
+        "10.1.2.3"
+    )
 
 
 def test_thinking_is_split_off() -> None:

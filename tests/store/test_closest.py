@@ -99,6 +99,15 @@ def test_a_compound_name_of_the_identifier_counts_and_words_decide(make_context)
     assert [n for n, _ in hits] == [4, 1, 5], hits  # cn0345 is another name
     # with words that do not tell them apart, the lines naming cn034 itself come first
     assert [n for n, _ in closest_lines(ctx, "cn034 lease")] == [1, 3, 5]
+    # a compound's many lines do not use up the scan before the identifier's own
+    polls = "".join(
+        f"03:{i // 60:02d}:{i % 60:02d} mgmt01 ipmi poll cn034-bmc ok\n" for i in range(600)
+    )
+    ctx = make_context(
+        {"polls.log": (polls + "04:00:00 cn034 kernel: EDAC memory errors\n").encode()}
+    )
+    [(n, _), *_] = closest_lines(ctx, r"cn034.*memory.*errors")
+    assert n == 601
 
 
 @pytest.mark.parametrize(
