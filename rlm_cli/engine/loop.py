@@ -237,8 +237,7 @@ class RlmEngine:
         self._kind_pushed = False  # an answer without the kind of value asked for, pushed back
         self._template_pushed = False  # an answer holding a template's <*>, pushed back
         self._outcome_pushed = False  # an answer standing on lines of the other outcome
-        self._rank_pushed = False  # an answer naming a ranking's runner-up, pushed back
-        self._end_pushed = False  # an answer from the other end of a series, pushed back
+        self._order_pushed: set[str] = set()  # the order checks that pushed back (each once)
         self._ungrounded_pushbacks = 0
         self._stalled = 0
         self._after_output = False  # the next turn follows what a block printed
@@ -807,32 +806,10 @@ class RlmEngine:
                 f"the question asks for {kind}, the final answer gives none: pushed back once",
                 fill(self.prompts["wrong_kind_final"], kind=kind, how=how_to_find(kind, answer)),
             )
-        ranking = (
-            None
-            if self._rank_pushed
-            else runner_up_named(self._question, answer, self._outputs_seen)
-        )
-        if ranking and self.config.plan_pushback:
-            self._rank_pushed = True
-            return self._refuse(
-                turn,
-                f"the final answer names {ranking['next']}, second in the ranking printed, "
-                f"not {ranking['leader']}, its first: pushed back once",
-                fill(self.prompts["runner_up_final"], **ranking),
-            )
-        ends = (
-            None
-            if self._end_pushed or not self.config.plan_pushback
-            else other_end_taken(self._question, answer, self._outputs_seen)
-        )
-        if ends:
-            self._end_pushed = True
-            return self._refuse(
-                turn,
-                f"the question asks for the {ends['asked']} one, the final answer is from the "
-                f"line printed as {ends['other']}: pushed back once",
-                fill(self.prompts["other_end_final"], **ends),
-            )
+        misread = self._order_misread(answer)
+        if misread:
+            prompt, found, why = misread
+            return self._refuse(turn, why, fill(self.prompts[prompt], **found))
         if written and self._ungrounded_pushbacks < self.config.grounding_pushbacks:
             missing = ungrounded(answer, "\n".join(self._shown))
             # an address is looked up, not picked from the brief or the first lines shown:
@@ -850,6 +827,39 @@ class RlmEngine:
                     fill(self.prompts["ungrounded_final"], tokens=names),
                 )
         return ""
+
+    def _order_misread(self, answer: str) -> tuple[str, dict[str, str], str] | None:
+        """``(prompt, values, note)`` for an answer that misreads an order the outputs
+        printed, each kind pushed back once: the runner-up of a ranking named for its leader
+        (``answer_rank``), or the other end of a series for the end asked (``answer_end``)."""
+        if not self.config.plan_pushback:
+            return None
+        checks = (
+            (
+                "runner_up_final",
+                runner_up_named,
+                lambda r: (
+                    f"the final answer names {r['next']}, second in the ranking printed, "
+                    f"not {r['leader']}, its first: pushed back once"
+                ),
+            ),
+            (
+                "other_end_final",
+                other_end_taken,
+                lambda e: (
+                    f"the question asks for the {e['asked']} one, the final answer is "
+                    f"from the line printed as {e['other']}: pushed back once"
+                ),
+            ),
+        )
+        for prompt, check, note in checks:
+            if prompt in self._order_pushed:
+                continue
+            found = check(self._question, answer, self._outputs_seen)
+            if found:
+                self._order_pushed.add(prompt)
+                return prompt, found, note(found)
+        return None
 
     def _outcome_mismatch(self, answer: str) -> tuple[str, str]:
         """``(mismatch, the pushback)`` for an answer standing only on lines of the other
