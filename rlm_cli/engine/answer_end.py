@@ -55,9 +55,8 @@ def labelled_ends(outputs: Iterable[str]) -> dict[str, str]:
     for out in outputs:
         pairs: dict[str, dict[str, str]] = {}
         for m in _LABELLED.finditer(out):
-            pairs.setdefault((m.group(2) or "").strip().lower(), {})[m.group(1).lower()] = m.group(
-                3
-            )
+            end, label, text = m.group(1).lower(), (m.group(2) or "").strip().lower(), m.group(3)
+            pairs.setdefault(label, {})[end] = text
         complete = [p for p in pairs.values() if len(p) == 2]
         if len(complete) == 1:
             found = complete[0]

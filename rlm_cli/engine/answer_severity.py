@@ -125,11 +125,7 @@ def standing_lines(answer: str, printed: dict[int, str]) -> list[int]:
     tokens = answer_marks(answer)
     if not tokens:
         return []
-    return [
-        n
-        for n, text in printed.items()
-        if any(re.search(rf"(?<![\w.]){re.escape(t)}(?![\w])", text) for t in tokens)
-    ]
+    return [n for n, text in printed.items() if any(_holds(text, t) for t in tokens)]
 
 
 def error_kinds(question: str, logmap: LogMap, n: int = ERROR_KINDS_SHOWN) -> list[Template]:
@@ -168,10 +164,10 @@ def first_line_of(logmap: LogMap, t: Template, outcome: str) -> int:
     return t.first_line
 
 
-def _names(text: str, host: str) -> bool:
-    """Whether ``text`` names ``host`` (as a word: ``cn034`` in ``cn034-bmc``, not in
-    ``cn0345``)."""
-    return re.search(rf"(?<![\w.]){re.escape(host)}(?![\w])", text, re.IGNORECASE) is not None
+def _holds(text: str, token: str, flags: int = 0) -> bool:
+    """Whether ``text`` holds ``token`` as a word: ``cn034`` in ``cn034-bmc``, not in
+    ``cn0345``; ``18:00`` in ``18:00:05``, not in ``118:00``."""
+    return re.search(rf"(?<![\w.]){re.escape(token)}(?![\w])", text, flags) is not None
 
 
 def _of_outcome(level: int, outcome: str) -> bool:
@@ -201,7 +197,7 @@ def mismatched_lines(
     severity = logmap.severity
     if not lines or any(n > len(severity) for n in lines):
         return "", []
-    if hop_host and any(_names(printed[n], hop_host) for n in lines):
+    if hop_host and any(_holds(printed[n], hop_host, re.IGNORECASE) for n in lines):
         return "", []
     # an error asked: a line at warning or worse fits; a success asked: one below warning
     levels = [severity[n - 1] for n in lines]

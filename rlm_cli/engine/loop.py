@@ -834,25 +834,7 @@ class RlmEngine:
         (``answer_rank``), or the other end of a series for the end asked (``answer_end``)."""
         if not self.config.plan_pushback:
             return None
-        checks = (
-            (
-                "runner_up_final",
-                runner_up_named,
-                lambda r: (
-                    f"the final answer names {r['next']}, second in the ranking printed, "
-                    f"not {r['leader']}, its first: pushed back once"
-                ),
-            ),
-            (
-                "other_end_final",
-                other_end_taken,
-                lambda e: (
-                    f"the question asks for the {e['asked']} one, the final answer is "
-                    f"from the line printed as {e['other']}: pushed back once"
-                ),
-            ),
-        )
-        for prompt, check, note in checks:
+        for prompt, check, note in _ORDER_CHECKS:
             if prompt in self._order_pushed:
                 continue
             found = check(self._question, answer, self._outputs_seen)
@@ -1198,6 +1180,26 @@ _SEARCH_PATTERN = re.compile(
 )
 """The first string given to context.grep() or context.count() in a block of code (group 3:
 its text; ``literal``: as written, prefix and quotes included)."""
+
+_ORDER_CHECKS = (
+    (
+        "runner_up_final",
+        runner_up_named,
+        lambda r: (
+            f"the final answer names {r['next']}, second in the ranking printed, "
+            f"not {r['leader']}, its first: pushed back once"
+        ),
+    ),
+    (
+        "other_end_final",
+        other_end_taken,
+        lambda e: (
+            f"the question asks for the {e['asked']} one, the final answer is "
+            f"from the line printed as {e['other']}: pushed back once"
+        ),
+    ),
+)
+"""The checks of an answer against an order the outputs printed: (prompt, check, note)."""
 
 _MARKER = re.compile(r"^\[(?:FINAL answer recorded|finding recorded)[^\n]*\]$", re.MULTILINE)
 

@@ -143,8 +143,8 @@ def rewrites(pattern: str, ignore_case: bool, ctx: Context):
     """The same words written the ways the log may write them (other case, regex characters
     as plain text, other separators, two parts the other way round, without little words
     at an end, other endings, other words for the same thing, other text between the
-    parts), each that matches some line, as (pattern, how): "showing results for". A small model reads "0 lines" past a notice
-    that names the right line, and answers 0."""
+    parts), each that matches some line, as (pattern, how): "showing results for". A small
+    model reads "0 lines" past a notice that names the right line, and answers 0."""
     for other, how in (
         (None if ignore_case else pattern, "in another case"),
         (literal(pattern), "as plain text (its ( ) [ ] + ? are not regex there)"),
