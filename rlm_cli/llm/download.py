@@ -25,10 +25,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rlm_cli.errors import ModelError
+from rlm_cli.llm.retry import Backoff
 
 HF_PREFIX = "https://huggingface.co"
 MIRROR_ENV = "RLM_MODEL_MIRROR"
 CHUNK = 1 << 20
+DOWNLOAD_RETRY = Backoff(attempts=3, base_s=0.2, max_s=5.0)
+"""A dropped download is resumed twice, after a short wait."""
 
 
 def apply_mirror(url: str, mirror: str | None = None) -> str:
@@ -61,12 +64,12 @@ def download(
     progress: bool = True,
     mirror: str | None = None,
     timeout: float = 60.0,
-    attempts: int = 3,
+    retry: Backoff = DOWNLOAD_RETRY,
 ) -> Path:
     """Fetch ``url`` to ``dest`` and return ``dest``; raises :class:`ModelError` on failure.
 
     ``progress`` shows a Rich bar on stderr when stderr is a terminal. Interruptions are
-    resumed automatically up to ``attempts`` times; after that the part file stays so the
+    resumed automatically up to ``retry.attempts`` times; after that the part file stays so the
     next call resumes it. A checksum mismatch deletes the part file.
     """
     url = apply_mirror(url, mirror)
@@ -82,18 +85,18 @@ def download(
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     with _lock(dest):
-        for attempt in range(1, attempts + 1):
+        for attempt in range(1, retry.attempts + 1):
             try:
                 _fetch(url, part, timeout=timeout, progress=progress and sys.stderr.isatty())
                 break
             except _Interrupted as exc:
-                if attempt == attempts:
+                if attempt == retry.attempts:
                     have = part.stat().st_size if part.exists() else 0
                     raise ModelError(
                         f"download of {dest.name} interrupted at {_human(have)} ({exc})",
                         hint="run the same command again to resume",
                     ) from None
-                time.sleep(min(5.0, 0.2 * 2 ** (attempt - 1)))
+                time.sleep(retry.delay(attempt))
         if want:
             got = sha256_file(part)
             if got != want:

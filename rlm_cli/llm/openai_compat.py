@@ -14,7 +14,6 @@ import http.client
 import io
 import json
 import os
-import random
 import re
 import socket
 import threading
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 
 from rlm_cli.errors import ModelError, PromptTooLong, UsageError
 from rlm_cli.llm.base import DEFAULT_N_CTX, Completion, GenerationParams, Message, Model, OnText
+from rlm_cli.llm.retry import Backoff
 
 API_KEY_ENVS = ("RLM_OPENAI_API_KEY", "OPENAI_API_KEY")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -99,10 +99,7 @@ class OpenAICompatModel(Model):
         n_ctx: int | None = None,
         timeout: float = 600.0,
         connect_timeout: float = 10.0,
-        max_attempts: int = 4,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
-        max_retry_after: float = 60.0,
+        retry: Backoff = Backoff(),
         stream: bool = True,
         grammar: bool | None = None,
         probe: bool = True,
@@ -124,10 +121,7 @@ class OpenAICompatModel(Model):
         self.concurrency = max(1, int(concurrency))
         self.timeout = timeout
         self.connect_timeout = connect_timeout
-        self.max_attempts = max(1, int(max_attempts))
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self.max_retry_after = max_retry_after
+        self.retry = retry
         self.stream = stream
         self._grammar_cfg = grammar
         self._sleep = sleep
@@ -337,7 +331,7 @@ class OpenAICompatModel(Model):
                 on_text(piece)
 
         last: _Retryable | None = None
-        for attempt in range(1, self.max_attempts + 1):
+        for attempt in range(1, self.retry.attempts + 1):
             params.check_stop()
             try:
                 result = self._attempt(messages, params, emit)
@@ -348,21 +342,14 @@ class OpenAICompatModel(Model):
                         f"{self._where()}: connection lost mid-answer ({exc}); "
                         "not retried because part of the answer was already shown"
                     ) from None
-                if attempt == self.max_attempts:
+                if attempt == self.retry.attempts:
                     break
-                self._sleep(self._delay(attempt, exc.retry_after))
+                self._sleep(self.retry.delay(attempt, exc.retry_after))
                 continue
             result.elapsed_s = time.monotonic() - start
             result.meta["attempts"] = attempt
             return result
-        raise ModelError(f"{self._where()}: {last} (gave up after {self.max_attempts} attempts)")
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        backoff = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
-        backoff *= random.uniform(0.5, 1.0)
-        if retry_after is not None:
-            return max(0.0, min(retry_after, self.max_retry_after))
-        return backoff
+        raise ModelError(f"{self._where()}: {last} (gave up after {self.retry.attempts} attempts)")
 
     def _attempt(
         self, messages: Sequence[Message], params: GenerationParams, emit: Callable[[str], None]

@@ -11,6 +11,7 @@ import pytest
 
 from rlm_cli.errors import ModelError
 from rlm_cli.llm.download import apply_mirror, download
+from rlm_cli.llm.retry import Backoff
 from rlm_cli.testing.file_server import FileServer
 
 DATA = b"GGUF" + os.urandom(3 * 1024 * 1024 + 123)  # spans several 1 MiB blocks
@@ -51,7 +52,12 @@ def test_interrupted_transfer_resumes_automatically(tmp_path: Path) -> None:
 def test_interruptions_beyond_attempts_keep_the_part(tmp_path: Path) -> None:
     with FileServer({"/m.gguf": DATA}, cut_after=100_000, cut_times=5) as srv:
         with pytest.raises(ModelError, match="interrupted.*run the same command again"):
-            download(srv.url("/m.gguf"), tmp_path / "m.gguf", progress=False, attempts=2)
+            download(
+                srv.url("/m.gguf"),
+                tmp_path / "m.gguf",
+                progress=False,
+                retry=Backoff(attempts=2, base_s=0.01),
+            )
         assert (tmp_path / "m.gguf.part").stat().st_size == 200_000
         srv.cut_times = 0
         download(srv.url("/m.gguf"), tmp_path / "m.gguf", sha256=SHA, progress=False)

@@ -10,6 +10,7 @@ import pytest
 from rlm_cli.errors import ModelError, PromptTooLong, UsageError
 from rlm_cli.llm.base import GenerationParams
 from rlm_cli.llm.openai_compat import OpenAICompatModel, iter_sse, parse_openai_spec
+from rlm_cli.llm.retry import Backoff
 from rlm_cli.testing.fake_openai_server import FakeOpenAIServer, Reply, Stall, Status
 
 PARAMS = GenerationParams(max_tokens=32)
@@ -17,7 +18,7 @@ USER = [{"role": "user", "content": "hello there"}]
 
 
 def make(srv: FakeOpenAIServer, **kw) -> OpenAICompatModel:
-    kw.setdefault("backoff_base", 0.01)
+    kw.setdefault("retry", Backoff(base_s=0.01))
     kw.setdefault("api_key", "")
     return OpenAICompatModel(srv.url, "fake-model", **kw)
 
@@ -82,7 +83,11 @@ def test_retry_on_429_honours_retry_after_bounded() -> None:
     slept: list[float] = []
     script = [Status(429, {"error": {"message": "slow down"}}, {"Retry-After": "30"}), Reply("ok")]
     with FakeOpenAIServer(script=script) as srv:
-        model = make(srv, max_retry_after=0.05, sleep=lambda s: (slept.append(s), time.sleep(s)))
+        model = make(
+            srv,
+            retry=Backoff(max_retry_after_s=0.05),
+            sleep=lambda s: (slept.append(s), time.sleep(s)),
+        )
         comp = model.complete(USER, PARAMS)
     assert comp.text == "ok"
     assert comp.meta["attempts"] == 2
@@ -103,7 +108,7 @@ def test_503_retries_exhausted_raise_model_error() -> None:
     slept: list[float] = []
     script = [Status(503, {"error": {"message": "loading model"}})] * 3
     with FakeOpenAIServer(script=script) as srv:
-        model = make(srv, max_attempts=3, backoff_base=0.1, sleep=slept.append)
+        model = make(srv, retry=Backoff(attempts=3, base_s=0.1), sleep=slept.append)
         with pytest.raises(ModelError) as info:
             model.complete(USER, PARAMS)
     msg = str(info.value)
@@ -134,7 +139,7 @@ def test_connection_refused_reports_host() -> None:
     port = sock.getsockname()[1]
     sock.close()
     model = OpenAICompatModel(
-        f"http://127.0.0.1:{port}/v1", "m", max_attempts=2, backoff_base=0.01, api_key=""
+        f"http://127.0.0.1:{port}/v1", "m", retry=Backoff(attempts=2, base_s=0.01), api_key=""
     )
     with pytest.raises(ModelError, match=f"127.0.0.1:{port}: connection refused"):
         model.complete(USER, PARAMS)
@@ -208,7 +213,7 @@ def test_api_key_in_header_and_never_in_errors(monkeypatch: pytest.MonkeyPatch) 
     script = [Reply("ok"), Status(401, {"error": {"message": "bad key"}})]
     script += [Status(503, "down")] * 2
     with FakeOpenAIServer(script=script) as srv:
-        model = OpenAICompatModel(srv.url, "fake-model", max_attempts=2, backoff_base=0.01)
+        model = OpenAICompatModel(srv.url, "fake-model", retry=Backoff(attempts=2, base_s=0.01))
         model.complete(USER, PARAMS)
         errors = []
         for _ in range(2):

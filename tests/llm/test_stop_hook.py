@@ -14,6 +14,7 @@ import pytest
 
 from rlm_cli.llm.base import GenerationParams, GenerationStopped
 from rlm_cli.llm.openai_compat import OpenAICompatModel
+from rlm_cli.llm.retry import Backoff
 from rlm_cli.testing.fake_openai_server import FakeOpenAIServer, Reply, Stall
 
 USER = [{"role": "user", "content": "hello there " * 40}]
@@ -65,7 +66,7 @@ def test_llama_stops_between_tokens_and_answers_again_after(llama) -> None:
 
 def test_openai_request_is_abandoned_while_the_server_stalls() -> None:
     with FakeOpenAIServer(script=[Stall(30), Reply("late")]) as srv:
-        model = OpenAICompatModel(srv.url, "fake-model", api_key="", backoff_base=0.01)
+        model = OpenAICompatModel(srv.url, "fake-model", api_key="", retry=Backoff(base_s=0.01))
         deadline = time.monotonic() + 0.5
         t0 = time.monotonic()
         with pytest.raises(GenerationStopped):
@@ -80,7 +81,7 @@ def test_openai_stream_is_abandoned_mid_answer() -> None:
     pieces = [f" w{i}" for i in range(100)]
     reply = Reply("".join(pieces), chunks=pieces, chunk_delay=0.1)
     with FakeOpenAIServer(script=[reply]) as srv:
-        model = OpenAICompatModel(srv.url, "fake-model", api_key="", backoff_base=0.01)
+        model = OpenAICompatModel(srv.url, "fake-model", api_key="", retry=Backoff(base_s=0.01))
         seen: list[str] = []
         deadline = time.monotonic() + 0.6
         t0 = time.monotonic()
