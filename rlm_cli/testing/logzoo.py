@@ -713,6 +713,11 @@ def _macos(r, t, h, m, sev, prog, pid):
     )
 
 
+def _formats(catalogue: list[Msg], renders: dict[str, Render]) -> list[Format]:
+    """Formats that write one catalogue with the default program, each its own way."""
+    return [Format(name, catalogue, render) for name, render in renders.items()]
+
+
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
@@ -727,29 +732,38 @@ FORMATS: dict[str, Format] = {
             [(m, S.INFO, (lambda mm: lambda r, h: mm)(m)) for m in WEB_METHODS],
             _nginx_access,
         ),
-        Format("nginx-error", APP, _nginx_error),
-        Format("apache-error", APP, _apache_error),
-        Format("k8s-cri", APP, _k8s_cri),
-        Format("docker-json", APP, _docker_json),
-        Format("logfmt", APP, _logfmt),
+        *_formats(
+            APP,
+            {
+                "nginx-error": _nginx_error,
+                "apache-error": _apache_error,
+                "k8s-cri": _k8s_cri,
+                "docker-json": _docker_json,
+                "logfmt": _logfmt,
+                "log4j": _log4j,
+                "logback": _logback,
+                "go-zap-json": _zap_json,
+                "go-zap-console": _zap_console,
+                "go-slog-text": _slog_text,
+            },
+        ),
         Format("json-lines", APP, _json_lines, program="checkout"),
-        Format("log4j", APP, _log4j),
-        Format("logback", APP, _logback),
         Format("python-logging", APP, _python, program="celery"),
-        Format("go-zap-json", APP, _zap_json),
-        Format("go-zap-console", APP, _zap_console),
-        Format("go-slog-text", APP, _slog_text),
-        Format("slurmctld", SLURM, _slurmctld),
-        Format("slurmd", SLURM, _slurmd),
+        *_formats(SLURM, {"slurmctld": _slurmctld, "slurmd": _slurmd}),
         Format("sshd", SSHD, _syslog_3164, program="sshd"),
-        Format("ipmi-sel-elist", BMC, _sel_elist),
-        Format("ipmi-sel-list", BMC, _sel_list),
-        Format("sel-host-colon", BMC, _sel_host_colon),
-        Format("sel-host-pipe", BMC, _sel_host_pipe),
-        Format("sel-host-bracket", BMC, _sel_host_bracket),
-        Format("sel-in-syslog", BMC, _sel_in_syslog),
-        Format("sel-tsv", BMC, _sel_tsv),
-        Format("redfish-sel-json", BMC, _redfish),
+        *_formats(
+            BMC,
+            {
+                "ipmi-sel-elist": _sel_elist,
+                "ipmi-sel-list": _sel_list,
+                "sel-host-colon": _sel_host_colon,
+                "sel-host-pipe": _sel_host_pipe,
+                "sel-host-bracket": _sel_host_bracket,
+                "sel-in-syslog": _sel_in_syslog,
+                "sel-tsv": _sel_tsv,
+                "redfish-sel-json": _redfish,
+            },
+        ),
         Format("rasdaemon-edac", KERNEL[4:5] + KERNEL[2:3] + DAEMON[:2], _mcelog, program="kernel"),
         Format("smartd", STORAGE[:3], _syslog_3164, program="smartd"),
         Format("zfs-zed", STORAGE[3:], _syslog_3164, program="zed"),
