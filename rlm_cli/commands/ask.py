@@ -41,12 +41,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
         context_id: opts.ContextOpt = None,
         json_out: opts.JsonOpt = False,
         quiet: opts.QuietOpt = False,
-        task: str = typer.Option(
-            None,
-            "--task",
-            help="A preset question and guidance: which-node-fails, error-summary, timeline "
-            "(or your own in <config dir>/tasks/NAME.yaml). All arguments are then paths.",
-        ),
+        task: opts.TaskOpt = None,
         mode: str = typer.Option(
             "rlm", "--mode", help="rlm (the loop) or direct (one call over what fits, a baseline)."
         ),

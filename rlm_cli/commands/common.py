@@ -135,6 +135,13 @@ KeepOpt = _switch(
 ContextOpt = _optional(
     str, "--context", help="A stored context by id instead of paths (see rlm contexts list)."
 )
+TaskOpt = _optional(
+    str,
+    "--task",
+    "-t",
+    help="A preset question and guidance: which-node-fails, error-summary, timeline (or your "
+    "own in <config dir>/tasks/NAME.yaml). Every argument is then a path.",
+)
 PathsArg = Annotated[
     Optional[list[str]],  # noqa: UP045 - Typer reads it at run time
     typer.Argument(help="Log files, folders or globs; stdin when none or '-'."),

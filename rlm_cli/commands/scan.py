@@ -31,7 +31,7 @@ def register(app: typer.Typer, set_debug: Callable[[bool], None]) -> None:
     @opts.shared_options(*opts.RUN_MODEL, *opts.RUN_LIMITS, "fail_on", *opts.INPUTS, "no_log")
     def scan(
         paths: list[str] = typer.Argument(..., help="Log folders (walked recursively) or files."),
-        task: str = typer.Option(None, "--task", "-t", help="A task preset's question."),
+        task: opts.TaskOpt = None,
         question: str = typer.Option(
             None, "--question", "-Q", help="The question to ask of new lines."
         ),
