@@ -85,7 +85,9 @@ class ModelLoader:
         self, sub_spec: str | None, root_spec: str, root: Model, auto: str = "off"
     ) -> Model:
         """The sub-model: ``sub_spec`` when given; else with ``auto`` a smaller installed
-        model of the root's family (:mod:`rlm_cli.llm.submodel`); else the root's spec."""
+        model of the root's family (:mod:`rlm_cli.llm.submodel`); else the root's spec, and
+        for a GGUF root that second copy is loaded at the first sub-call
+        (:class:`~rlm_cli.llm.deferred.DeferredModel`)."""
         if auto not in ("off", "auto"):
             raise ModelError(f"sub_model_auto={auto!r}: expected off or auto")
         if sub_spec:
@@ -97,6 +99,10 @@ class ModelLoader:
             picked = pick_sub_model(path)
             if picked is not None:
                 return self.load(str(picked), "sub")
+        if isinstance(path, Path):  # the root's own GGUF: loaded again only if a sub-call comes
+            from rlm_cli.llm.deferred import DeferredModel
+
+            return DeferredModel(lambda: self.load(root_spec, "sub"), root)
         return self.load(root_spec, "sub")
 
     def _llama_options(self, role: str) -> LlamaOptions:

@@ -1,0 +1,93 @@
+"""DeferredModel: the sub-model that is the root's own file loads at its first call."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from rlm_cli.llm.base import Completion, GenerationParams, Model
+from rlm_cli.llm.deferred import DeferredModel
+
+
+class _Counting(Model):
+    """A model that counts tokens as words and answers with its name."""
+
+    def __init__(self, name: str) -> None:
+        self.spec, self.n_ctx, self.thinking, self.closed = name, 2048, None, False
+
+    def complete(self, messages, params, on_text=None) -> Completion:
+        return Completion(text=self.spec, prompt_tokens=1, completion_tokens=1)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def identity(self) -> str:
+        return f"id:{self.spec}"
+
+    def set_thinking(self, enabled: bool) -> bool:
+        self.thinking = enabled
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_loads_once_at_first_call_and_asks_the_twin_before() -> None:
+    twin, loads = _Counting("root.gguf"), []
+
+    def load() -> Model:
+        loads.append(1)
+        return _Counting("sub.gguf")
+
+    sub = DeferredModel(load, twin)
+    assert (sub.spec, sub.n_ctx, sub.identity(), sub.count_tokens("a b c")) == (
+        "root.gguf",
+        2048,
+        "id:root.gguf",
+        3,
+    )
+    sub.set_thinking(False)  # remembered for the load; the twin is not touched
+    assert not sub.loaded and loads == [] and twin.thinking is None
+    threads = [
+        threading.Thread(target=sub.complete, args=([], GenerationParams())) for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == [1] and sub.loaded
+    assert sub.complete([], GenerationParams()).text == "sub.gguf"
+    assert sub.model().thinking is False
+    sub.close()
+    assert not twin.closed  # the root is closed by its owner
+
+
+def test_never_loaded_closes_nothing() -> None:
+    sub = DeferredModel(lambda: pytest.fail("loaded"), _Counting("root.gguf"))
+    assert sub.drain_notes() == [] and "first sub-call" in sub.describe()
+    sub.close()
+
+
+def test_gguf_root_gets_a_deferred_sub_that_answers_like_it(
+    tiny_gguf: Path, tmp_path: Path, monkeypatch
+) -> None:
+    pytest.importorskip("llama_cpp")
+    from rlm_cli.llm.spec import ModelLoader
+
+    monkeypatch.setenv("RLM_HOME", str(tmp_path / "home"))
+    loader = ModelLoader()
+    root = loader.load(str(tiny_gguf), "root")
+    try:
+        sub = loader.load_sub(None, str(tiny_gguf), root, "off")
+        assert isinstance(sub, DeferredModel) and not sub.loaded
+        text = "node07 kernel: Machine check events logged"
+        assert sub.count_tokens(text) == root.count_tokens(text)
+        assert sub.identity() == root.identity()
+        done = sub.complete([{"role": "user", "content": "hi"}], GenerationParams(max_tokens=2))
+        assert sub.loaded and done.completion_tokens >= 1
+        assert sub.model() is not root
+        sub.close()
+    finally:
+        root.close()
