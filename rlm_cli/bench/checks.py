@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rlm_cli.store.timestamps import MONTHS
+
 CHECK_KINDS = ("contains", "number", "regex", "first_entity", "time")
 
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d)")
-_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTHS = [m.lower() for m in MONTHS]
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from rlm_cli.store.timestamps import MONTHS
+
 DAY = 86400
 HOUR = 3600
-_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _USERS = ["alice", "bob", "carol", "deploy", "svc-backup", "mlops", "dave", "erin"]
 _BAD_USERS = ["admin", "test", "oracle", "ubuntu", "git", "postgres", "user", "pi", "ftp"]
 
@@ -53,7 +54,7 @@ def _stamp(t: int, style: str) -> str:
     d = datetime.fromtimestamp(t, timezone.utc)
     if style == "iso":
         return d.strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    return f"{_MONTHS[d.month - 1]} {d.day:2d} {d.strftime('%H:%M:%S')}"
+    return f"{MONTHS[d.month - 1]} {d.day:2d} {d.strftime('%H:%M:%S')}"
 
 
 def _log(

@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rlm_cli.store.timestamps import MONTHS
+
 
 @dataclass(frozen=True, slots=True)
 class Entity:
@@ -65,7 +67,7 @@ def canonical(kind: str, name: str) -> str:
 
 
 # --------------------------------------------------------------------------- patterns
-_MON = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_MON = "(?:" + "|".join(MONTHS) + ")"
 _RE_SYSLOG_HOST = re.compile(
     r"^\s*(?:<\d{1,3}>)?(?:" + _MON + r" [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?"
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)"

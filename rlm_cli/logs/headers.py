@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rlm_cli.errors import ConfigError
+from rlm_cli.store.timestamps import MONTHS
 
 # --- token shapes -------------------------------------------------------------
 
@@ -97,9 +98,7 @@ LEVEL_WORDS = frozenset(
     ]
     if len(w) > 1
 )
-_MONTHS = frozenset(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]
-)
+_MONTHS = frozenset([m.lower() for m in MONTHS] + ["sept"])
 _WEEKDAYS = frozenset(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
 
 _TOKEN_RE = re.compile(r"\[(?:[^\[\]]|\[[^\[\]]*\])*\]\S*|<[^<>\s]{1,20}>|\S+")

@@ -69,13 +69,10 @@ class TimeMatch:
     kind: str
 
 
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    )
-}
-_MON = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""Month abbreviations as logs write them, January first (the one list of them)."""
+_MONTHS = {m: i + 1 for i, m in enumerate(MONTHS)}
+_MON = "(" + "|".join(MONTHS) + ")"
 _POW10 = [10**i for i in range(10)]
 # Every supported stamp contains one of these (hh:mm:ss, a fraction or dotted time, a run of
 # six digits, Pre-Init): lines without any skip the full search.
