@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from rlm_cli.llm.base import Completion, GenerationParams, Message, Model, OnText
+from rlm_cli.llm.base import Completion, GenerationParams, Message, Model
 
 
 class DeferredModel(Model):
@@ -48,14 +49,10 @@ class DeferredModel(Model):
         """The loaded model, or the twin for what both answer alike."""
         return self._model or self._twin
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        params: GenerationParams,
-        on_text: OnText | None = None,
-    ) -> Completion:
-        """Answer one conversation (loading the model first, once)."""
-        return self.model().complete(messages, params, on_text)
+    def complete(self, *args: Any, **kwargs: Any) -> Completion:
+        """Answer one conversation (loading the model first, once): ``Model.complete``'s
+        arguments, passed on as they are."""
+        return self.model().complete(*args, **kwargs)
 
     def complete_many(
         self, conversations: Sequence[Sequence[Message]], params: GenerationParams
