@@ -413,6 +413,7 @@ class RlmEngine:
             guard=self.config.guard,
             chunk_chars=self.pieces().chars,
             call_ids=self.call_ids,
+            question=question,
         )
         session = ReplSession(
             self.context.path,

@@ -19,6 +19,7 @@ from dataclasses import KW_ONLY, dataclass, field
 
 from rlm_cli.engine.budget import Budget
 from rlm_cli.engine.events import RunObserver
+from rlm_cli.engine.prompts import fill, load_prompts
 from rlm_cli.engine.records import SubcallRecord, Turn, Usage
 from rlm_cli.errors import PromptTooLong, RlmError
 from rlm_cli.llm.base import Completion, GenerationParams, Message, Model
@@ -97,6 +98,8 @@ class SubcallService:
     chunk_chars: int = 8000
     call_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     """Shared with child runs so call ids are unique across the whole tree."""
+    question: str = ""
+    """The run's question: asked of a piece of the log that the code sends with no words."""
     turn: Turn | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _tiny_in_turn: dict[int, int] = field(default_factory=dict, init=False, repr=False)
@@ -105,12 +108,26 @@ class SubcallService:
     def handle(self, fn: str, args: dict):
         """Entry point for :class:`rlm_cli.repl.session.ReplSession`."""
         if fn == "llm_query":
-            return self.query(args.get("prompt", ""))
+            return self.query(self._prompt(args.get("prompt", "")))
         if fn == "llm_query_batched":
-            return self.batch(list(args.get("prompts") or []))
+            return self.batch([self._prompt(p) for p in args.get("prompts") or []])
         if fn == "rlm_query":
             return self.recurse(args.get("prompt", ""), args.get("text", ""))
         raise RlmError(f"unknown function {fn!r}")
+
+    def _prompt(self, asked: object) -> str:
+        """The prompt for what the worker sent: its text, or for a piece of the log sent
+        alone (``llm_query(chunk)``) the run's question asked of that piece."""
+        if not isinstance(asked, dict):
+            return str(asked)
+        lines = asked.get("lines") or [0, 0]
+        return fill(
+            load_prompts("subcall")["piece"],
+            question=self.question.strip() or "What in these lines matters?",
+            start=int(lines[0]),
+            end=int(lines[-1]),
+            text=str(asked.get("text", "")),
+        )
 
     # -- checks -------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from rlm_cli.repl import sandbox
 from rlm_cli.repl.output import BoundedWriter, clip, exact_str, utf8_safe
 from rlm_cli.repl.protocol import Channel
 from rlm_cli.repl.view import ContextView
+from rlm_cli.store.context import Chunk
 
 
 class _State:
@@ -73,6 +74,14 @@ def _prompt_text(value: Any, what: str = "prompt") -> str:
     return text
 
 
+def _asked(value: Any) -> str | dict:
+    """What a model call sends: the prompt's text; a piece of ``context.chunks()`` passed
+    alone goes as its line range and text, and the parent asks the run's question of it."""
+    if isinstance(value, Chunk):
+        return {"lines": [value.start, value.end], "text": _prompt_text(value.text)}
+    return _prompt_text(value)
+
+
 def _final_text(value: Any) -> str:
     text = _as_text(value)
     if len(text) > MAX_FINAL_CHARS:
@@ -99,7 +108,7 @@ def _make_api(state: _State, ns: dict) -> dict:
 
     def llm_query(prompt: Any) -> str:
         """Ask the sub-model one question; returns its answer as a string."""
-        return state.call("llm_query", {"prompt": _prompt_text(prompt)})
+        return state.call("llm_query", {"prompt": _asked(prompt)})
 
     def llm_query_batched(prompts: Any) -> list[str]:
         """Ask the sub-model several independent questions at once; answers in order."""
@@ -107,8 +116,8 @@ def _make_api(state: _State, ns: dict) -> dict:
             raise TypeError("llm_query_batched takes a list of prompt strings")
         texts, total = [], 0
         for p in prompts:
-            texts.append(_prompt_text(p))
-            total += len(texts[-1])
+            texts.append(_asked(p))
+            total += len(texts[-1]["text"] if isinstance(texts[-1], dict) else texts[-1])
             if total > MAX_PROMPT_CHARS:
                 raise ValueError(
                     f"this batch is over {MAX_PROMPT_CHARS:,} characters in all: nothing was sent. "

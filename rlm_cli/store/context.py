@@ -103,6 +103,10 @@ class Chunk:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Chunk) and (self.start, self.end) == (other.start, other.end)
 
+    def __str__(self) -> str:
+        """Its text, so ``f"...{chunk}"`` carries the lines (the repr names the range)."""
+        return self.text
+
     def __repr__(self) -> str:
         return f"Chunk(lines {self.start}-{self.end})"
 

@@ -123,3 +123,33 @@ def test_chunks_in_the_repl_cuts_the_runs_piece(rlm) -> None:
     system_tokens = len(load_prompts("subcall")["system"]) // 4
     piece = int((8192 - EngineConfig().sub_params.max_tokens - system_tokens - 200) * 2 * 0.9)
     assert 0.7 * piece < longest <= piece
+
+
+def test_a_piece_sent_alone_is_asked_the_runs_question(rlm) -> None:
+    """`llm_query(chunk)` sent the chunk's repr ("Chunk(lines 1-52)") and the 1.5B sub-model
+    invented log lines to answer it; now it carries the piece's lines and the run's question,
+    and ``f"...{chunk}"`` carries the lines too."""
+    rlm.log.write_text(
+        "".join(
+            f"2024-05-01T10:00:{i:02d} node0{i % 4} kernel: EDAC MC0: CE error {i}\n"
+            for i in range(40)
+        )
+    )
+    body = (
+        "pieces = context.chunks(lines=20)\n"
+        "print(llm_query(pieces[0]))\n"
+        "print(llm_query_batched(pieces))\n"
+        "print(llm_query(f'count the errors: {pieces[1]}'))"
+    )
+    script = rlm.script([rlm.code(body), 'FINAL("node01")'], sub=["seen"] * 4)
+    r = rlm.ask(script, question="Which node logged the most EDAC errors?")
+    assert r.rc in (0, 1), r.stderr
+    calls = r.json["trajectory"][0]["subcalls"]
+    prompts = [c["prompt"] for c in calls]
+    assert len(prompts) == 4 and not any("Chunk(lines" in p for p in prompts)
+    for p, (first, last) in zip(prompts[:3], [(1, 20), (1, 20), (21, 40)]):
+        assert "Which node logged the most EDAC errors?" in p
+        assert f"lines {first}-{last} of that log" in p
+        assert f"CE error {first - 1}\n" in p and f"CE error {last - 1}" in p
+    assert prompts[3].startswith("count the errors: 2024-05-01T10:00:20 node00")
+    assert "Which node" not in prompts[3]  # the code's own words are sent as they are

@@ -58,7 +58,7 @@ def test_live_tree_then_answer(rlm_env, log_file, slow_script, rows, cols):
             live[0].startswith("rlm “which node”")
             and any(re.search(r"turn 1 · .*  I'll count the ECC errors first\.", ln) for ln in live)
             and any("waiting on" in ln for ln in live)
-            and any("batch summarise: Chunk(lines" in ln for ln in live)
+            and any("batch summarise: 2026-01-01T00:" in ln for ln in live)
             and any(ln.startswith("─ turn 2/12 · sub-calls") for ln in live)
         )
 

@@ -60,7 +60,7 @@ def test_show_export_rm(rlm_fast, rlm_env, log_file, demo_script, tmp_path):
     assert re.search(r"turn 1 · .*  I'll count the ECC errors first\.", out)
     assert "hits = context.grep('EDAC')" in out
     assert "4 batch" not in out  # four sub-calls are listed one by one, not folded
-    assert out.count("✓ batch summarise: Chunk(lines") == 4
+    assert out.count("✓ batch summarise: 2026-01-01T00:") == 4  # the piece's lines, sent
     assert f"ERROR    node01: rising ECC on DIMM_B2 ({log_file}:97)" in out
     assert "\x1b[" not in out  # plain when piped
 
