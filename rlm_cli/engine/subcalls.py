@@ -120,13 +120,20 @@ class SubcallService:
         alone (``llm_query(chunk)``) the run's question asked of that piece."""
         if not isinstance(asked, dict):
             return str(asked)
-        lines = asked.get("lines") or [0, 0]
+        lines, text = asked.get("lines"), asked.get("text")
+        if not (
+            isinstance(lines, list)
+            and len(lines) == 2
+            and all(type(n) is int for n in lines)
+            and isinstance(text, str)
+        ):
+            raise RlmError("a piece of the log is sent as its line range and its text")
         return fill(
             load_prompts("subcall")["piece"],
             question=self.question.strip() or "What in these lines matters?",
-            start=int(lines[0]),
-            end=int(lines[-1]),
-            text=str(asked.get("text", "")),
+            start=lines[0],
+            end=lines[1],
+            text=text,
         )
 
     # -- checks -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from rlm_cli.engine.loop import EngineConfig, RlmEngine
 from rlm_cli.engine.prompts import load_prompts
 from rlm_cli.engine.records import Usage
 from rlm_cli.engine.subcalls import SubcallService, measure_chars_per_token
-from rlm_cli.errors import PromptTooLong
+from rlm_cli.errors import PromptTooLong, RlmError
 from rlm_cli.store.context import LOG_CHARS_PER_TOKEN
 from rlm_cli.store.contexts import ContextStore
 from rlm_cli.store.inputs import expand_inputs
@@ -153,3 +153,14 @@ def test_a_piece_sent_alone_is_asked_the_runs_question(rlm) -> None:
         assert f"CE error {first - 1}\n" in p and f"CE error {last - 1}" in p
     assert prompts[3].startswith("count the errors: 2024-05-01T10:00:20 node00")
     assert "Which node" not in prompts[3]  # the code's own words are sent as they are
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [{"lines": [1], "text": "x"}, {"lines": ["1", 2], "text": "x"}, {"lines": [1, 2], "text": 3}],
+)
+def test_a_malformed_piece_from_the_worker_is_refused(sent: dict) -> None:
+    """The worker runs the model's code: what it sends is checked, not trusted."""
+    service = _service(_Estimate(), EngineConfig())
+    with pytest.raises(RlmError, match="line range and its text"):
+        service.handle("llm_query", {"prompt": sent})
