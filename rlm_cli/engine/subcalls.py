@@ -34,6 +34,9 @@ ChildRunner = Callable[[str, str], str]
 """Runs a child RLM: ``runner(prompt, text) -> answer``."""
 
 PIECE_WORDS_TOKENS = 200
+PIECE_QUESTION_CHARS = 400
+"""The longest question a piece sent alone is asked under (cut with a marker beyond it), so
+the question and the piece prompt's words stay inside ``PIECE_WORDS_TOKENS``."""
 """Room a sub-call's prompt keeps for the root's own words around a piece of log."""
 PIECE_MARGIN = 0.9
 """Share of the rest a piece is sized to: a log's density varies along it."""
@@ -104,22 +107,28 @@ class SubcallService:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _tiny_in_turn: dict[int, int] = field(default_factory=dict, init=False, repr=False)
     _identity: str | None = field(default=None, init=False, repr=False)
+    _piece: str | None = field(default=None, init=False, repr=False)
 
     def handle(self, fn: str, args: dict):
         """Entry point for :class:`rlm_cli.repl.session.ReplSession`."""
         if fn == "llm_query":
-            return self.query(self._prompt(args.get("prompt", "")))
+            prompt, sent = self._prompt(args.get("prompt", ""))
+            return self.query(prompt, sizes=[sent])
         if fn == "llm_query_batched":
-            return self.batch([self._prompt(p) for p in args.get("prompts") or []])
+            asked = [self._prompt(p) for p in args.get("prompts") or []]
+            return self.batch([p for p, _ in asked], sizes=[n for _, n in asked])
         if fn == "rlm_query":
             return self.recurse(args.get("prompt", ""), args.get("text", ""))
         raise RlmError(f"unknown function {fn!r}")
 
-    def _prompt(self, asked: object) -> str:
-        """The prompt for what the worker sent: its text, or for a piece of the log sent
-        alone (``llm_query(chunk)``) the run's question asked of that piece."""
+    def _prompt(self, asked: object) -> tuple[str, int]:
+        """The prompt for what the worker sent, and how many characters of it the code wrote:
+        its text, or for a piece of the log sent alone (``llm_query(chunk)``) the run's
+        question asked of that piece (the piece's own length is what the tiny-prompt guard
+        weighs)."""
         if not isinstance(asked, dict):
-            return str(asked)
+            text = str(asked)
+            return text, len(text)
         lines, text = asked.get("lines"), asked.get("text")
         if not (
             isinstance(lines, list)
@@ -128,13 +137,22 @@ class SubcallService:
             and isinstance(text, str)
         ):
             raise RlmError("a piece of the log is sent as its line range and its text")
-        return fill(
-            load_prompts("subcall")["piece"],
-            question=self.question.strip() or "What in these lines matters?",
+        question = self.question.strip()
+        if len(question) > PIECE_QUESTION_CHARS:
+            question = question[:PIECE_QUESTION_CHARS] + " [the rest of the question cut]"
+        prompt = fill(
+            self._piece_template(),
+            question=question or "What in these lines matters?",
             start=lines[0],
             end=lines[1],
             text=text,
         )
+        return prompt, len(text)
+
+    def _piece_template(self) -> str:
+        if self._piece is None:
+            self._piece = load_prompts("subcall")["piece"]
+        return self._piece
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -173,9 +191,10 @@ class SubcallService:
                 "Finish with what you have: FINAL(...)"
             )
 
-    def _check_explosion(self, prompts: list[str]) -> None:
-        """Refuse a turn's worth of tiny prompts; ask for pieces of about chunk_chars."""
-        tiny = sum(1 for p in prompts if len(p) < self.guard.tiny_chars)
+    def _check_explosion(self, sizes: list[int]) -> None:
+        """Refuse a turn's worth of tiny prompts (``sizes``: the characters the code wrote
+        in each); ask for pieces of about chunk_chars."""
+        tiny = sum(1 for n in sizes if n < self.guard.tiny_chars)
         if not tiny:
             return
         key = self.turn.index if self.turn else 0
@@ -183,7 +202,7 @@ class SubcallService:
             seen = self._tiny_in_turn.get(key, 0)
             if seen + tiny > self.guard.max_tiny:
                 self.observer.note(
-                    f"refused {len(prompts)} sub-call(s): too many tiny prompts in one turn",
+                    f"refused {len(sizes)} sub-call(s): too many tiny prompts in one turn",
                     self.depth,
                 )
                 raise SubcallRefused(
@@ -258,21 +277,23 @@ class SubcallService:
             raise
         return self._finish(record, t0, c, key)
 
-    def query(self, prompt: str) -> str:
-        """One sub-call."""
+    def query(self, prompt: str, sizes: list[int] | None = None) -> str:
+        """One sub-call (``sizes``: see :meth:`batch`)."""
         self.check_fits(prompt)
-        self._check_explosion([prompt])
+        self._check_explosion(sizes or [len(prompt)])
         self._check_budget(1)
         return self._call(prompt, "llm_query")
 
-    def batch(self, prompts: list[str]) -> list[str]:
+    def batch(self, prompts: list[str], sizes: list[int] | None = None) -> list[str]:
         """Several sub-calls, run with the backend's concurrency (or its own batching); answers
-        in order. Refused whole, before anything is spent, if any prompt cannot be sent."""
+        in order. Refused whole, before anything is spent, if any prompt cannot be sent.
+        ``sizes``: the characters the code itself wrote in each, which the tiny-prompt guard
+        weighs (default: each prompt's length)."""
         if not prompts:
             return []
         for p in prompts:
             self.check_fits(p)
-        self._check_explosion(prompts)
+        self._check_explosion(sizes or [len(p) for p in prompts])
         self._check_budget(len(prompts))
         if type(self.model).complete_many is not Model.complete_many:
             return self._batch_native(prompts)

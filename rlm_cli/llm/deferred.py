@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rlm_cli.errors import ModelError
 from rlm_cli.llm.base import Completion, GenerationParams, Message, Model
 
 
@@ -25,6 +26,8 @@ class DeferredModel(Model):
         self._twin = twin
         self._model: Model | None = None
         self._thinking: bool | None = None
+        self._failed: ModelError | None = None
+        self._closed = False
         self._lock = threading.Lock()
         self.spec = twin.spec
         self.n_ctx = twin.n_ctx
@@ -36,10 +39,19 @@ class DeferredModel(Model):
         return self._model is not None
 
     def model(self) -> Model:
-        """The model itself, loaded now if it was not yet."""
+        """The model itself, loaded now if it was not yet. A load that failed is not tried
+        again: every later call raises its error at once."""
         with self._lock:
+            if self._closed:
+                raise ModelError("the sub-model was closed")
+            if self._failed is not None:
+                raise self._failed
             if self._model is None:
-                model = self._load()
+                try:
+                    model = self._load()
+                except ModelError as e:
+                    self._failed = e
+                    raise
                 if self._thinking is not None:
                     model.set_thinking(self._thinking)
                 self._model = model
@@ -97,8 +109,10 @@ class DeferredModel(Model):
         return self._model.drain_notes() if self._model is not None else []
 
     def close(self) -> None:
-        """Close the model if it was loaded (the twin is closed by its owner)."""
+        """Close the model if it was loaded (the twin is closed by its owner); later calls
+        raise instead of loading a copy nobody would close."""
         with self._lock:
+            self._closed = True
             if self._model is not None:
                 self._model.close()
                 self._model = None

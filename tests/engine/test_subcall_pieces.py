@@ -42,6 +42,8 @@ class _DigitsAreDense:
 class _Estimate(_DigitsAreDense):
     """A model with no tokenizer to ask (a server without /tokenize): 4 characters a token."""
 
+    n_ctx = 4096
+
     def count_tokens(self, text: str) -> int:
         return len(text) // 4
 
@@ -149,7 +151,7 @@ def test_a_piece_sent_alone_is_asked_the_runs_question(rlm) -> None:
     assert len(prompts) == 4 and not any("Chunk(lines" in p for p in prompts)
     for p, (first, last) in zip(prompts[:3], [(1, 20), (1, 20), (21, 40)]):
         assert "Which node logged the most EDAC errors?" in p
-        assert f"lines {first}-{last} of that log" in p
+        assert p.startswith(f"Lines {first}-{last} of a log")
         assert f"CE error {first - 1}\n" in p and f"CE error {last - 1}" in p
     assert prompts[3].startswith("count the errors: 2024-05-01T10:00:20 node00")
     assert "Which node" not in prompts[3]  # the code's own words are sent as they are
@@ -164,3 +166,17 @@ def test_a_malformed_piece_from_the_worker_is_refused(sent: dict) -> None:
     service = _service(_Estimate(), EngineConfig())
     with pytest.raises(RlmError, match="line range and its text"):
         service.handle("llm_query", {"prompt": sent})
+
+
+def test_pieces_are_weighed_as_sent_and_a_long_question_is_cut_saying_so() -> None:
+    """The guard weighs the piece the code sent, not the words wrapped around it: 20 two-line
+    pieces are 20 tiny prompts (refused), as their bare text would be."""
+    service = _service(_Estimate(), EngineConfig())
+    service.question = "Which node failed? " + "Give every detail you can find. " * 40
+    piece = {"lines": [1, 2], "text": "node01 ok\nnode02 ECC error"}
+    prompt, sent = service._prompt(piece)
+    assert sent == len(piece["text"]) and len(prompt) > 400
+    assert "[the rest of the question cut]" in prompt
+    assert len(prompt) < 400 + 300 + len(piece["text"])
+    with pytest.raises(RlmError, match="too many tiny sub-calls"):
+        service.handle("llm_query_batched", {"prompts": [piece] * 20})
