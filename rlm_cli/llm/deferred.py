@@ -17,7 +17,7 @@ from rlm_cli.llm.base import Completion, GenerationParams, Message, Model
 
 
 class DeferredModel(Model):
-    """Stands for the model ``load()`` returns, loading it on the first completion or warm-up;
+    """Stands for the model ``load()`` returns, loading it on the first completion;
     ``twin`` (a loaded model of the same file and window) answers the tokenizer's questions
     until then."""
 
@@ -73,8 +73,10 @@ class DeferredModel(Model):
         return self.model().complete_many(conversations, params)
 
     def warm(self, system: str) -> tuple[int, int]:
-        """Fill the prompt cache for ``system`` (loading the model first, once)."""
-        return self.model().warm(system)
+        """Fill the prompt cache for ``system``. Until loaded the twin does it: the entry is
+        keyed by the file and the window, which the two share, so the copy loaded later
+        finds it (and `rlm models warm` does not load a second copy)."""
+        return self._ready().warm(system)
 
     def count_tokens(self, text: str) -> int:
         """Tokens in ``text``: the same tokenizer, loaded or not."""

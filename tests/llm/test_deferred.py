@@ -108,10 +108,12 @@ def test_gguf_root_gets_a_deferred_sub_that_answers_like_it(
     tiny_gguf: Path, tmp_path: Path, monkeypatch
 ) -> None:
     pytest.importorskip("llama_cpp")
-    from rlm_cli.llm.spec import ModelLoader
+    from rlm_cli.llm.llama import LlamaOptions
+    from rlm_cli.llm.spec import ModelLoader, ModelOptions
 
     monkeypatch.setenv("RLM_HOME", str(tmp_path / "home"))
-    loader = ModelLoader()
+    llama = LlamaOptions(n_ctx=2048, prompt_cache=True, prompt_cache_dir=tmp_path / "pcache")
+    loader = ModelLoader(ModelOptions(llama=llama))
     root = loader.load(str(tiny_gguf), "root")
     try:
         sub = loader.load_sub(None, str(tiny_gguf), root, "off")
@@ -119,9 +121,14 @@ def test_gguf_root_gets_a_deferred_sub_that_answers_like_it(
         text = "node07 kernel: Machine check events logged"
         assert sub.count_tokens(text) == root.count_tokens(text)
         assert sub.identity() == root.identity()
+        system = "You answer questions about log pieces. " * 20
+        evaluated, loaded = sub.warm(system)  # the root fills the cache the copy will read
+        assert evaluated > 0 and loaded == 0 and not sub.loaded
         done = sub.complete([{"role": "user", "content": "hi"}], GenerationParams(max_tokens=2))
         assert sub.loaded and done.completion_tokens >= 1
         assert sub.model() is not root
+        evaluated, loaded = sub.warm(system)  # the copy reads what the root saved
+        assert evaluated == 0 and loaded > 0
         sub.close()
     finally:
         root.close()
