@@ -10,6 +10,7 @@ Words decide nothing else: what the value is stays the model's own.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from rlm_cli.engine.grounding import IP_RE, NAME_RE
 
@@ -57,30 +58,64 @@ _KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+_CLAUSE = re.compile(
+    r"[?;]|,?\s+and\s+(?=(?:how|which|what|when)\b)|,\s*(?=(?:how|which|what|when)\b)",
+    re.IGNORECASE,
+)
+"""Where a question asks one more thing: "Which IP made the most failed logins, and how
+many?" asks for an address and a number (the 1.5B model answered "520" alone)."""
+
+
 def asked_kind(question: str) -> str:
-    """The kind of value ``question`` asks for, in words ("an IP address"), or ""."""
-    for kind, asks, _ in _KINDS:
-        if asks.search(question):
-            return kind
-    return ""
+    """The kind of value ``question`` asks for, in words ("an IP address"), or "": the
+    first of :func:`asked_kinds`."""
+    kinds = asked_kinds(question)
+    return kinds[0] if kinds else ""
 
 
-def lacks_asked_kind(question: str, answer: str) -> str:
-    """The kind ``question`` asks for when ``answer`` holds no value of it, else ""."""
-    for kind, asks, value in _KINDS:
-        if asks.search(question):
-            return "" if value.search(answer) else kind
-    return ""
+def asked_kinds(question: str) -> list[str]:
+    """The kinds of value ``question`` asks for, one per clause that asks ("which ..., and
+    how many?"), in order; within a clause the first of ``_KINDS`` that it asks wins."""
+    found: list[str] = []
+    for clause in _CLAUSE.split(question):
+        kind = next((kind for kind, asks, _ in _KINDS if asks.search(clause)), "")
+        if kind and kind not in found:
+            found.append(kind)
+    return found
+
+
+def lacks_asked_kind(question: str, answer: str, done: Collection[str] = ()) -> str:
+    """The first kind ``question`` asks for of which ``answer`` holds no value, else ""
+    (kinds in ``done``, pushed back already, are not asked about again)."""
+    values = {kind: value for kind, _, value in _KINDS}
+    # the digits of an address are no count: "183.62.140.253" answers which IP, not how many
+    bare = IP_RE.sub(" ", answer)
+    lacking = (
+        k
+        for k in asked_kinds(question)
+        if k not in done and not values[k].search(bare if k == "a number" else answer)
+    )
+    return next(lacking, "")
 
 
 FIND_IT = "Find it with code (print the lines that hold it),"
 """How to find a value of the kind asked for, where the answer gives no lead."""
 
 
-def how_to_find(kind: str, answer: str) -> str:
+_RANKS = re.compile(r"\b(most|fewest|least|highest|lowest|largest|top)\b", re.IGNORECASE)
+
+
+def how_to_find(kind: str, answer: str, question: str = "", searched: str = "") -> str:
     """How to find the ``kind`` of value ``answer`` lacks: for a hostname where the answer
     is an address, the search that prints the lines naming that address (the 1.5B model,
-    told only that a hostname was asked, answered the same address again)."""
+    told only that a hostname was asked, answered the same address again); for the address
+    that ranks first ("which IP made the most ...", and its count), ``context.top`` by address (told only to
+    print the lines, it ran its count again and took the first hit's address), over
+    ``searched``, the last search's pattern as the code wrote it, when there was one."""
+    ranked = _RANKS.search(question) and "an IP address" in asked_kinds(question)
+    if ranked and kind in ("an IP address", "a number"):
+        pattern = searched or "PATTERN"
+        return f'Rank the addresses with code: print(context.top({pattern}, by="ip")),'
     address = IP_RE.search(answer) if kind == "a hostname" else None
     if address is None:
         return FIND_IT
@@ -93,5 +128,8 @@ def how_to_find(kind: str, answer: str) -> str:
 
 def kind_line(question: str) -> str:
     """The forced final question's line naming the kind of value asked for ("" for none)."""
-    kind = asked_kind(question)
-    return f"The question asks for {kind}: give it. " if kind else ""
+    kinds = asked_kinds(question)
+    if not kinds:
+        return ""
+    them = "it" if len(kinds) == 1 else "them"
+    return f"The question asks for {' and '.join(kinds)}: give {them}. "

@@ -234,7 +234,9 @@ class RlmEngine:
         self._shown: list[str] = []  # what the model was shown: first message, outputs
         self._outputs_seen: list[str] = []  # what code printed, in replies already read
         self._question = ""
-        self._kind_pushed = False  # an answer without the kind of value asked for, pushed back
+        self._kinds_pushed: set[str] = (
+            set()
+        )  # kinds of value asked for an answer lacked (once each)
         self._template_pushed = False  # an answer holding a template's <*>, pushed back
         self._outcome_pushed = False  # an answer standing on lines of the other outcome
         self._order_pushed: set[str] = set()  # the order checks that pushed back (each once)
@@ -332,6 +334,15 @@ class RlmEngine:
     def _due_after_step(self, name: str) -> bool:
         """The reminder ``name`` may go now: the step reminder was shown, ``name`` not yet."""
         return "step" in self._reminders_shown and name not in self._reminders_shown
+
+    def _last_search(self) -> str:
+        """The pattern of the last search the model's code ran, as written ("" for none)."""
+        for turn in reversed(self.turns):
+            for code in reversed(turn.code):
+                m = _SEARCH_PATTERN.search(code)
+                if m is not None:
+                    return m.group("literal")
+        return ""
 
     def _narrow_reminder(self, ran: list[str]) -> str:
         """The intent's ``narrow`` reminder, once: under the output of a search, after the
@@ -799,13 +810,17 @@ class RlmEngine:
                 f"the final answer {stands}: pushed back once",
                 mismatch,
             )
-        kind = "" if self._kind_pushed else lacks_asked_kind(self._question, answer)
+        kind = lacks_asked_kind(self._question, answer, self._kinds_pushed)
         if kind:
-            self._kind_pushed = True
+            self._kinds_pushed.add(kind)
             return self._refuse(
                 turn,
                 f"the question asks for {kind}, the final answer gives none: pushed back once",
-                fill(self.prompts["wrong_kind_final"], kind=kind, how=how_to_find(kind, answer)),
+                fill(
+                    self.prompts["wrong_kind_final"],
+                    kind=kind,
+                    how=how_to_find(kind, answer, self._question, self._last_search()),
+                ),
             )
         misread = self._order_misread(answer)
         if misread:

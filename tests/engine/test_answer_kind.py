@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from rlm_cli.engine.answer_kind import FIND_IT, asked_kind, how_to_find, lacks_asked_kind
+from rlm_cli.engine.answer_kind import (
+    FIND_IT,
+    asked_kind,
+    asked_kinds,
+    how_to_find,
+    kind_line,
+    lacks_asked_kind,
+)
 
 LOOK = 'hits = context.grep("ECC")\nprint(len(hits), hits[0])'
+MOST_AND_HOW_MANY = "Which IP address made the most failed password attempts, and how many?"
 
 
 def notes(d: dict) -> str:
@@ -40,6 +48,17 @@ def test_the_kind_a_question_asks_for(question, kind) -> None:
     assert asked_kind(question) == kind
 
 
+def test_a_question_asking_two_things_asks_both_kinds() -> None:
+    assert asked_kinds(MOST_AND_HOW_MANY) == ["an IP address", "a number"]
+    # each kind is pushed back once: the address given, the count still missing
+    assert lacks_asked_kind(MOST_AND_HOW_MANY, "unknown", ["an IP address"]) == "a number"
+    assert lacks_asked_kind(MOST_AND_HOW_MANY, "unknown", ["an IP address", "a number"]) == ""
+    assert kind_line(MOST_AND_HOW_MANY).startswith(
+        "The question asks for an IP address and a number"
+    )
+    assert asked_kinds("Which host, and when?") == ["a time"]
+
+
 @pytest.mark.parametrize(
     ("question", "answer", "lacks"),
     [
@@ -58,6 +77,13 @@ def test_the_kind_a_question_asks_for(question, kind) -> None:
         ("What is that DataNode's hostname?", "msra-sa-41 (10.190.173.170)", ""),
         ("Which host name did cn1's BMC get?", "cn1-bmc", ""),
         ("Which hostname?", "combo", ""),  # no address: a name without digits is taken
+        # two clauses, two kinds: the 1.5B model answered the count alone (OpenSSH 2k)
+        (MOST_AND_HOW_MANY, "520", "an IP address"),
+        (MOST_AND_HOW_MANY, "173.234.31.186, with 80 failed attempts", ""),
+        (MOST_AND_HOW_MANY, "183.62.140.253", "a number"),  # an address's digits count nothing
+        ("How many failed logins came from 10.0.0.5?", "10.0.0.5", "a number"),
+        ("How many IP addresses were banned?", "12", ""),  # one clause: a count of them
+        ("When did nas01 stop responding, and which host noticed?", "at 21:57:43", ""),
     ],
 )
 def test_an_answer_without_the_kind_asked_for(question, answer, lacks) -> None:
@@ -100,6 +126,15 @@ def test_an_address_where_a_hostname_was_asked_is_sent_to_look_the_name_up(rlm) 
 
 def test_how_to_find_a_kind_without_a_lead() -> None:
     assert how_to_find("a number", "many") == FIND_IT
+    # the address that ranks first is ranked, not looked for in the first hits printed
+    assert 'context.top(PATTERN, by="ip")' in how_to_find("an IP address", "520", MOST_AND_HOW_MANY)
+    searched = 'r"Failed password for"'
+    assert "context.top(" in how_to_find("a number", "183.62.140.253", MOST_AND_HOW_MANY, searched)
+    assert how_to_find("a number", "many", "How many IPs failed the most?") == FIND_IT
+    assert 'print(context.top(r"Failed password for", by="ip"))' in how_to_find(
+        "an IP address", "520", MOST_AND_HOW_MANY, searched
+    )
+    assert how_to_find("an IP address", "cn149", "What is the IP of cn149's BMC?") == FIND_IT
     assert how_to_find("a hostname", "combo or cn1") == FIND_IT
 
 
